@@ -1,0 +1,51 @@
+# routes: the two commands a new user needs are `make demo` and `make test`.
+# Both set everything up on a fresh machine with Python 3.11 and make.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install browser test demo lint data bench clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)  ## create .venv and install routes with its dev tools
+
+# Map tests drive Debian's chromium with Playwright (Playwright's own browser download does
+# not work offline). Installed with apt when missing; needs root or sudo.
+browser:  ## install Debian's chromium for the browser tests (apt) if missing
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing chromium with apt-get"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@test -x $(CHROMIUM) || { echo "chromium is missing at $(CHROMIUM)"; exit 1; }
+
+test: install browser  ## run the test suite (unit, property, CLI, browser)
+	$(BIN)/pytest
+
+demo: install  ## run the main job on the shipped data; writes into reports/
+	$(BIN)/routes validate
+	$(BIN)/routes build --out reports
+
+lint: install  ## ruff and mypy
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy src/routes
+
+data: install  ## rebuild the derived files in data/geo from their sources
+	$(BIN)/python scripts/make_countries.py data/geo/countries.geojson
+
+bench: install  ## benchmarks: ratios against networkx measured in the same run
+	$(BIN)/python -m benchmarks
+
+clean:  ## remove the virtual environment and generated reports
+	rm -rf $(VENV) reports/*

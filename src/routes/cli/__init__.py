@@ -1,0 +1,67 @@
+"""The ``routes`` command line: thin wrappers that parse, call the library, print.
+
+Each subcommand lives in its own module of this package with ``add_parser(subparsers)`` and
+``run(args) -> int``. Library errors become one message on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from .._errors import RoutesError
+from .._version import __version__
+
+__all__ = ["main", "build_parser", "COMMANDS"]
+
+#: Subcommand modules, in the order ``routes --help`` lists them.
+COMMANDS = (
+    "validate",
+    "build",
+)
+
+_DESCRIPTION = """\
+routes: Afghan opiate transit routes to Europe as a weighted network.
+
+The shipped data (data/geo) holds sourced countries, border crossings, places and corridors;
+a cost model turns them into a weighted directed network that the subcommands analyse.
+Run `routes COMMAND --help` for each command's options.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="routes", description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"routes {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log one line per pipeline stage")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        mod = importlib.import_module(f"{__name__}.{name}")
+        p = mod.add_parser(sub)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 failure, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 1
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args._run(args) or 0)
+    except RoutesError as exc:
+        print(f"routes {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        print("interrupted", file=sys.stderr)
+        return 130

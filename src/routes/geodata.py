@@ -1,0 +1,563 @@
+"""Read and validate the input data: countries, crossings, places and corridors.
+
+Every reader returns a (Geo)DataFrame and never modifies its input file. Validation collects
+every problem in every file, each with file, row and field, and raises one :class:`DataError`.
+Row numbers are the line numbers an editor shows (the header is line 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from shapely.geometry import Point
+
+from ._errors import DataError, Problem
+from .costs import CORRIDOR_MODES, CostModel
+
+__all__ = [
+    "Dataset",
+    "read_countries",
+    "read_crossings",
+    "read_places",
+    "read_corridors",
+    "load_dataset",
+    "validate_dataset",
+    "link_within_countries",
+    "border_distances",
+    "CROSSING_MODES",
+    "STATUSES",
+    "ROLES",
+    "LAND_MODES",
+    "BORDER_TOLERANCE_KM",
+    "COAST_TOLERANCE_KM",
+]
+
+log = logging.getLogger(__name__)
+
+CROSSING_MODES = ("road", "rail", "river_bridge", "mountain_pass", "ferry", "sea")
+LAND_MODES = ("road", "rail", "river_bridge", "mountain_pass")
+STATUSES = ("open", "restricted", "closed")
+ROLES = ("origin", "staging", "transit", "market", "port")
+#: A land crossing must lie within this distance of its two countries' shared border.
+BORDER_TOLERANCE_KM = 15.0
+#: A place (and a port of entry) may lie this far outside its country's polygon (coasts).
+COAST_TOLERANCE_KM = 5.0
+PORT_TOLERANCE_KM = 15.0
+
+CROSSING_FIELDS = ("id", "name", "country_a", "country_b", "lat", "lon", "mode", "status",
+                   "as_of", "crossing_class", "p_detect", "upgrade_cost", "p_detect_upgraded",
+                   "source")
+PLACE_FIELDS = ("id", "name", "country", "lat", "lon", "role", "supply", "demand",
+                "figure_source", "source")
+CORRIDOR_FIELDS = ("id", "from_id", "to_id", "mode", "source")
+_OPTIONAL = {"p_detect", "upgrade_cost", "p_detect_upgraded", "supply", "demand",
+             "figure_source"}
+
+
+@dataclass
+class Dataset:
+    """The validated inputs of a network build."""
+
+    countries: gpd.GeoDataFrame
+    crossings: gpd.GeoDataFrame
+    places: gpd.GeoDataFrame
+    corridors: pd.DataFrame
+    files: dict[str, str] = field(default_factory=dict)  # name -> path
+    hashes: dict[str, str] = field(default_factory=dict)  # name -> sha256
+
+    @property
+    def data_hash(self) -> str:
+        """One hash over the input files' hashes (order-independent)."""
+        h = hashlib.sha256()
+        for k in sorted(self.hashes):
+            h.update(f"{k}={self.hashes[k]}\n".encode())
+        return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- table parsing
+def _read_csv(path: Path, fields: tuple[str, ...], problems: list[Problem]) -> pd.DataFrame:
+    file = str(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(file, None, None, "file not found"))
+        return pd.DataFrame(columns=[*fields, "_row"])
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        problems.append(Problem(file, None, None, f"cannot parse CSV: {exc}"))
+        return pd.DataFrame(columns=[*fields, "_row"])
+    df.columns = [c.strip() for c in df.columns]
+    missing = [f for f in fields if f not in df.columns and f not in _OPTIONAL]
+    for f in missing:
+        problems.append(Problem(file, 1, f, "required column missing from the header"))
+    for f in fields:
+        if f not in df.columns:
+            df[f] = ""
+    df = df.apply(lambda s: s.str.strip())
+    df["_row"] = np.arange(len(df)) + 2
+    return df
+
+
+def _check_required(df: pd.DataFrame, file: str, cols: tuple[str, ...],
+                    problems: list[Problem]) -> None:
+    for col in cols:
+        for row in df.loc[df[col] == "", "_row"]:
+            problems.append(Problem(file, int(row), col, "empty; a value is required"))
+
+
+def _to_float(df: pd.DataFrame, file: str, col: str, problems: list[Problem], *,
+              lo: float | None = None, hi: float | None = None,
+              lo_open: bool = False) -> pd.Series:
+    out = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
+    for i in df.index:
+        raw = df.at[i, col]
+        if raw == "":
+            continue
+        v = out.at[i]
+        row = int(df.at[i, "_row"])
+        if pd.isna(v) or not math.isfinite(v):
+            problems.append(Problem(file, row, col, f"not a number: {raw!r}"))
+            continue
+        too_low = lo is not None and (v <= lo if lo_open else v < lo)
+        if too_low or (hi is not None and v > hi):
+            left = "(" if lo_open else "["
+            problems.append(Problem(file, row, col, f"{v} out of range {left}{lo}, {hi}]"))
+    return out.astype(float)
+
+
+def _check_enum(df: pd.DataFrame, file: str, col: str, allowed: tuple[str, ...] | set[str],
+                problems: list[Problem]) -> None:
+    for i in df.index:
+        v = df.at[i, col]
+        if v != "" and v not in allowed:
+            problems.append(Problem(file, int(df.at[i, "_row"]), col,
+                                    f"{v!r} is not one of {', '.join(sorted(allowed))}"))
+
+
+def _check_unique(df: pd.DataFrame, file: str, col: str, problems: list[Problem],
+                  seen: dict[str, str] | None = None) -> None:
+    first: dict[str, int] = {}
+    for i in df.index:
+        v = df.at[i, col]
+        row = int(df.at[i, "_row"])
+        if v == "":
+            continue
+        if v in first:
+            problems.append(Problem(file, row, col, f"duplicate id {v!r} (first at row {first[v]})"))
+        elif seen is not None and v in seen:
+            problems.append(Problem(file, row, col, f"id {v!r} is already used in {seen[v]}"))
+        else:
+            first[v] = row
+    if seen is not None:
+        seen.update({k: file for k in first})
+
+
+def _points(df: pd.DataFrame, lat: pd.Series, lon: pd.Series) -> gpd.GeoDataFrame:
+    geom = [Point(x, y) if pd.notna(x) and pd.notna(y) else None for x, y in zip(lon, lat)]
+    out = df.drop(columns=["lat", "lon"]).assign(lat=lat, lon=lon)
+    return gpd.GeoDataFrame(out, geometry=geom, crs="EPSG:4326")
+
+
+# --------------------------------------------------------------------------- readers
+def read_countries(path: str | Path, problems: list[Problem] | None = None) -> gpd.GeoDataFrame:
+    """Read the country polygons (``iso3``, ``name``, geometry in EPSG:4326).
+
+    Raises
+    ------
+    DataError
+        When the file is missing or lacks the ``iso3`` column (unless ``problems`` is given,
+        in which case the problems are appended to it and an empty frame is returned).
+    """
+    own = problems is None
+    probs: list[Problem] = [] if problems is None else problems
+    file = str(path)
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        probs.append(Problem(file, None, None, f"cannot read: {exc}"))
+        gdf = gpd.GeoDataFrame({"iso3": [], "name": []}, geometry=[], crs="EPSG:4326")
+    else:
+        for col in ("iso3", "name"):
+            if col not in gdf.columns:
+                probs.append(Problem(file, None, col, "required property missing"))
+                gdf[col] = ""
+        if gdf.crs is None:
+            gdf = gdf.set_crs("EPSG:4326")
+        gdf = gdf.to_crs("EPSG:4326")
+    if own and probs:
+        raise DataError(probs)
+    return gdf[["iso3", "name", "geometry"]].reset_index(drop=True)
+
+
+def _finish(probs: list[Problem], own: bool) -> None:
+    if own and probs:
+        raise DataError(probs)
+
+
+def read_crossings(path: str | Path, problems: list[Problem] | None = None, *,
+                   classes: set[str] | None = None) -> gpd.GeoDataFrame:
+    """Read ``crossings.csv`` and check each row on its own (schema, types, ranges, sets).
+
+    Checks that need other files (countries, borders) are done by :func:`validate_dataset`.
+    """
+    own = problems is None
+    probs: list[Problem] = [] if problems is None else problems
+    file = str(path)
+    df = _read_csv(Path(path), CROSSING_FIELDS, probs)
+    _check_required(df, file, ("id", "name", "country_a", "country_b", "lat", "lon", "mode",
+                               "status", "as_of", "crossing_class", "source"), probs)
+    _check_unique(df, file, "id", probs)
+    lat = _to_float(df, file, "lat", probs, lo=-90, hi=90)
+    lon = _to_float(df, file, "lon", probs, lo=-180, hi=180)
+    _check_enum(df, file, "mode", CROSSING_MODES, probs)
+    _check_enum(df, file, "status", STATUSES, probs)
+    if classes is not None:
+        _check_enum(df, file, "crossing_class", classes, probs)
+    for i in df.index:
+        row = int(df.at[i, "_row"])
+        if df.at[i, "as_of"]:
+            try:
+                date.fromisoformat(df.at[i, "as_of"])
+            except ValueError:
+                probs.append(Problem(file, row, "as_of",
+                                     f"not an ISO date (YYYY-MM-DD): {df.at[i, 'as_of']!r}"))
+        if df.at[i, "country_a"] and df.at[i, "country_a"] == df.at[i, "country_b"]:
+            probs.append(Problem(file, row, "country_b", "same as country_a"))
+    df["p_detect"] = _to_float(df, file, "p_detect", probs, lo=0.0, hi=0.99)
+    df["upgrade_cost"] = _to_float(df, file, "upgrade_cost", probs, lo=0.0)
+    df["p_detect_upgraded"] = _to_float(df, file, "p_detect_upgraded", probs, lo=0.0, hi=0.99)
+    bad_up = df["p_detect_upgraded"] < df["p_detect"]
+    for row in df.loc[bad_up, "_row"]:
+        probs.append(Problem(file, int(row), "p_detect_upgraded", "is below p_detect"))
+    _finish(probs, own)
+    return _points(df, lat, lon)
+
+
+def read_places(path: str | Path, problems: list[Problem] | None = None) -> gpd.GeoDataFrame:
+    """Read ``places.csv`` and check each row on its own.
+
+    Origins need a positive ``supply`` and markets a positive ``demand``; other roles have
+    neither.
+    """
+    own = problems is None
+    probs: list[Problem] = [] if problems is None else problems
+    file = str(path)
+    df = _read_csv(Path(path), PLACE_FIELDS, probs)
+    _check_required(df, file, ("id", "name", "country", "lat", "lon", "role", "source"), probs)
+    _check_unique(df, file, "id", probs)
+    lat = _to_float(df, file, "lat", probs, lo=-90, hi=90)
+    lon = _to_float(df, file, "lon", probs, lo=-180, hi=180)
+    _check_enum(df, file, "role", ROLES, probs)
+    df["supply"] = _to_float(df, file, "supply", probs, lo=0.0, lo_open=True)
+    df["demand"] = _to_float(df, file, "demand", probs, lo=0.0, lo_open=True)
+    for i in df.index:
+        row, role = int(df.at[i, "_row"]), df.at[i, "role"]
+        for col, need_role in (("supply", "origin"), ("demand", "market")):
+            has = df.at[i, col] != "" if isinstance(df.at[i, col], str) else pd.notna(df.at[i, col])
+            if role == need_role and not has:
+                probs.append(Problem(file, row, col, f"a {need_role} needs a {col} figure"))
+            if role != need_role and has and role in ROLES:
+                probs.append(Problem(file, row, col, f"only a {need_role} has a {col} figure"))
+            if role == need_role and has and not df.at[i, "figure_source"]:
+                probs.append(Problem(file, row, "figure_source",
+                                     f"the {col} figure needs a source"))
+    _finish(probs, own)
+    return _points(df, lat, lon)
+
+
+def read_corridors(path: str | Path, problems: list[Problem] | None = None) -> pd.DataFrame:
+    """Read ``corridors.csv`` (undirected links between place and crossing ids)."""
+    own = problems is None
+    probs: list[Problem] = [] if problems is None else problems
+    file = str(path)
+    df = _read_csv(Path(path), CORRIDOR_FIELDS, probs)
+    _check_required(df, file, CORRIDOR_FIELDS, probs)
+    _check_unique(df, file, "id", probs)
+    _check_enum(df, file, "mode", CORRIDOR_MODES, probs)
+    for i in df.index:
+        if df.at[i, "from_id"] and df.at[i, "from_id"] == df.at[i, "to_id"]:
+            probs.append(Problem(file, int(df.at[i, "_row"]), "to_id",
+                                 "self-loop: from_id and to_id are the same"))
+    seen: dict[frozenset[str], int] = {}
+    for i in df.index:
+        key = frozenset((df.at[i, "from_id"], df.at[i, "to_id"]))
+        row = int(df.at[i, "_row"])
+        if len(key) == 2 and key in seen:
+            probs.append(Problem(file, row, "to_id",
+                                 f"duplicate link (same endpoints as row {seen[key]})"))
+        seen.setdefault(key, row)
+    _finish(probs, own)
+    return df
+
+
+# --------------------------------------------------------------------------- cross-file checks
+def _aeqd_distance_km(geom: Any, lon: float, lat: float) -> float:
+    """Distance in km from (lon, lat) to ``geom``, in an azimuthal equidistant projection
+    centred on the point (exact for distances from the centre)."""
+    crs = CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m")
+    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    projected = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    return float(projected.distance(Point(0, 0))) / 1000.0
+
+
+def _shared_border(countries: dict[str, Any], a: str, b: str, cache: dict[tuple[str, str], Any]):
+    key = (a, b) if a < b else (b, a)
+    if key not in cache:
+        ga, gb = countries[a], countries[b]
+        # Country polygons are simplified one by one, so their shared edges may not coincide
+        # exactly: take a's boundary where it runs within ~2 km of b.
+        cache[key] = ga.boundary.intersection(gb.buffer(0.02))
+    return cache[key]
+
+
+def _check_geography(ds: Dataset, problems: list[Problem]) -> dict[str, float]:
+    """Border and inside-country checks; returns each crossing's distance to its border."""
+    countries = {r.iso3: r.geometry for r in ds.countries.itertuples()}
+    cfile, pfile = ds.files.get("crossings", "crossings.csv"), ds.files.get("places", "places.csv")
+    cache: dict[tuple[str, str], Any] = {}
+    dists: dict[str, float] = {}
+    for r in ds.crossings.itertuples():
+        if r.geometry is None or r.country_a not in countries or r.country_b not in countries:
+            continue
+        if r.mode in LAND_MODES:
+            border = _shared_border(countries, r.country_a, r.country_b, cache)
+            if border.is_empty:
+                problems.append(Problem(cfile, int(r._row), "country_b",
+                                        f"{r.country_a} and {r.country_b} share no land border"))
+                continue
+            d = _aeqd_distance_km(border, r.lon, r.lat)
+            dists[r.id] = d
+            if d > BORDER_TOLERANCE_KM:
+                problems.append(Problem(
+                    cfile, int(r._row), "lat",
+                    f"{r.id} lies {d:.1f} km from the {r.country_a}-{r.country_b} border "
+                    f"(limit {BORDER_TOLERANCE_KM:g} km): check lat/lon and the countries"))
+        else:
+            d = _aeqd_distance_km(countries[r.country_b], r.lon, r.lat)
+            dists[r.id] = d
+            if d > PORT_TOLERANCE_KM:
+                problems.append(Problem(
+                    cfile, int(r._row), "lat",
+                    f"port of entry {r.id} lies {d:.1f} km outside {r.country_b} "
+                    f"(limit {PORT_TOLERANCE_KM:g} km)"))
+    for r in ds.places.itertuples():
+        if r.geometry is None or r.country not in countries:
+            continue
+        geom = countries[r.country]
+        if geom.contains(r.geometry):
+            continue
+        d = _aeqd_distance_km(geom, r.lon, r.lat)
+        if d > COAST_TOLERANCE_KM:
+            problems.append(Problem(pfile, int(r._row), "lat",
+                                    f"{r.id} lies {d:.1f} km outside {r.country}"))
+    return dists
+
+
+def _check_references(ds: Dataset, problems: list[Problem]) -> None:
+    iso = set(ds.countries["iso3"])
+    cfile, pfile = ds.files.get("crossings", "crossings.csv"), ds.files.get("places", "places.csv")
+    kfile = ds.files.get("corridors", "corridors.csv")
+    for r in ds.crossings.itertuples():
+        for col in ("country_a", "country_b"):
+            v = getattr(r, col)
+            if v and v not in iso:
+                problems.append(Problem(cfile, int(r._row), col, f"unknown ISO3 code {v!r}"))
+    for r in ds.places.itertuples():
+        if r.country and r.country not in iso:
+            problems.append(Problem(pfile, int(r._row), "country",
+                                    f"unknown ISO3 code {r.country!r}"))
+    both = set(ds.crossings["id"]) & set(ds.places["id"])
+    for r in ds.places.itertuples():
+        if r.id in both:
+            problems.append(Problem(pfile, int(r._row), "id",
+                                    f"id {r.id!r} is also a crossing id"))
+    node_countries: dict[str, set[str]] = {}
+    for r in ds.places.itertuples():
+        node_countries[r.id] = {r.country}
+    for r in ds.crossings.itertuples():
+        node_countries[r.id] = {r.country_a, r.country_b}
+    for r in ds.corridors.itertuples():
+        ok = True
+        for col in ("from_id", "to_id"):
+            v = getattr(r, col)
+            if v and v not in node_countries:
+                problems.append(Problem(kfile, int(r._row), col,
+                                        f"unknown place or crossing id {v!r}"))
+                ok = False
+        if ok and r.from_id and r.to_id and not node_countries[r.from_id] & node_countries[r.to_id]:
+            problems.append(Problem(
+                kfile, int(r._row), "to_id",
+                f"{r.from_id} and {r.to_id} share no country: a corridor may cross a border "
+                "only through a crossing node"))
+
+
+def validate_dataset(ds: Dataset, *, raise_on_error: bool = True) -> list[Problem]:
+    """Check the files against each other and against geography.
+
+    Checks: known ISO3 codes; unique ids across places and crossings; each land crossing
+    within 15 km of its two countries' shared border (catches swapped lat/lon and wrong
+    countries); each port of entry within 15 km of its country; each place inside its country
+    (5 km tolerance on coasts); corridors whose endpoints exist and share a country.
+    """
+    problems: list[Problem] = []
+    _check_references(ds, problems)
+    _check_geography(ds, problems)
+    if problems and raise_on_error:
+        raise DataError(problems)
+    return problems
+
+
+def border_distances(ds: Dataset) -> pd.Series:
+    """Distance (km) of each crossing to its shared border (ports: to their country)."""
+    return pd.Series(_check_geography(ds, []), name="border_km").sort_values(ascending=False)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+
+
+def load_dataset(
+    data_dir: str | Path,
+    *,
+    classes: set[str] | None = None,
+    corridors: bool | str = True,
+    link_k: int = 3,
+    validate: bool = True,
+) -> Dataset:
+    """Read, check and return the four input files of ``data_dir``.
+
+    Parameters
+    ----------
+    data_dir : path
+        Folder holding ``countries.geojson``, ``crossings.csv``, ``places.csv`` and, unless
+        ``corridors`` says otherwise, ``corridors.csv``.
+    classes : set of str, optional
+        Allowed crossing classes (the cost model's); not checked when ``None``.
+    corridors : bool or "auto"
+        ``True`` reads ``corridors.csv``; ``"auto"`` links nodes inside each country with
+        :func:`link_within_countries` (for data brought without corridors).
+    link_k : int
+        Neighbours per node for ``corridors="auto"``.
+    validate : bool
+        Run :func:`validate_dataset` as well.
+
+    Raises
+    ------
+    DataError
+        With every problem in every file.
+    """
+    d = Path(data_dir)
+    paths = {"countries": d / "countries.geojson", "crossings": d / "crossings.csv",
+             "places": d / "places.csv"}
+    if corridors is True:
+        paths["corridors"] = d / "corridors.csv"
+    problems: list[Problem] = []
+    countries = read_countries(paths["countries"], problems)
+    crossings = read_crossings(paths["crossings"], problems, classes=classes)
+    places = read_places(paths["places"], problems)
+    if corridors is True:
+        corr = read_corridors(paths["corridors"], problems)
+    else:
+        corr = pd.DataFrame(columns=[*CORRIDOR_FIELDS, "_row"])
+    ds = Dataset(countries, crossings, places, corr,
+                 files={k: str(v) for k, v in paths.items()},
+                 hashes={k: _sha256(v) for k, v in paths.items()})
+    if not problems and validate:
+        problems.extend(validate_dataset(ds, raise_on_error=False))
+    if problems:
+        raise DataError(problems)
+    if corridors == "auto":
+        ds.corridors = link_within_countries(crossings, places, k=link_k)
+    log.info("loaded %d countries, %d crossings, %d places, %d corridors from %s",
+             len(countries), len(crossings), len(places), len(ds.corridors), d)
+    return ds
+
+
+def link_within_countries(crossings: gpd.GeoDataFrame, places: gpd.GeoDataFrame, *,
+                          k: int = 3, mode: str = "road") -> pd.DataFrame:
+    """Link nodes inside each country to their ``k`` nearest neighbours (geodesic).
+
+    For data brought without corridors. In each country, the nodes are its places and the
+    crossings on its borders (a crossing belongs to both its countries, so crossings join the
+    two countries' sub-networks). Each node is linked to its ``k`` nearest nodes in that
+    country; links are undirected and de-duplicated, and each country's links are then made
+    connected by adding, while the country's nodes form several groups, the shortest link
+    between two groups (a minimum-spanning-forest repair). Sources say
+    ``auto: k nearest neighbours``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> pl = gpd.GeoDataFrame({"id": ["a", "b", "c"], "country": ["X", "X", "X"],
+    ...     "lat": [0.0, 0.0, 0.0], "lon": [0.0, 1.0, 5.0]},
+    ...     geometry=[Point(0, 0), Point(1, 0), Point(5, 0)], crs="EPSG:4326")
+    >>> cr = pl.iloc[0:0].assign(country_a=[], country_b=[])
+    >>> sorted(map(tuple, link_within_countries(cr, pl, k=1)[["from_id", "to_id"]].values))
+    [('a', 'b'), ('b', 'c')]
+    """
+    from .costs import geodesic_km
+
+    nodes: dict[str, list[tuple[str, float, float]]] = {}
+    for r in places.itertuples():
+        nodes.setdefault(r.country, []).append((r.id, r.lon, r.lat))
+    for r in crossings.itertuples():
+        for c in (r.country_a, r.country_b):
+            nodes.setdefault(c, []).append((r.id, r.lon, r.lat))
+    links: dict[frozenset[str], tuple[str, str]] = {}
+    for _country, members in sorted(nodes.items()):
+        n = len(members)
+        if n < 2:
+            continue
+        dist = np.zeros((n, n))
+        for i in range(n):
+            for j in range(i + 1, n):
+                dist[i, j] = dist[j, i] = geodesic_km(members[i][1], members[i][2],
+                                                      members[j][1], members[j][2])
+        for i in range(n):
+            order = [j for j in np.argsort(dist[i], kind="stable") if j != i][:k]
+            for j in order:
+                a, b = sorted((members[i][0], members[j][0]))
+                links.setdefault(frozenset((a, b)), (a, b))
+        _connect_groups(members, dist, links)
+    rows = [{"id": f"c_auto_{a}__{b}", "from_id": a, "to_id": b, "mode": mode,
+             "source": f"auto: {k} nearest neighbours within each country"}
+            for a, b in sorted(links.values())]
+    out = pd.DataFrame(rows, columns=list(CORRIDOR_FIELDS))
+    out["_row"] = np.arange(len(out)) + 2
+    return out
+
+
+def _connect_groups(members: list[tuple[str, float, float]], dist: np.ndarray,
+                    links: dict[frozenset[str], tuple[str, str]]) -> None:
+    ids = [m[0] for m in members]
+    parent = list(range(len(ids)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    index = {v: i for i, v in enumerate(ids)}
+    for key in links:
+        a, b = tuple(key)
+        if a in index and b in index:
+            parent[find(index[a])] = find(index[b])
+    pairs = sorted((dist[i, j], i, j) for i in range(len(ids)) for j in range(i + 1, len(ids)))
+    for _, i, j in pairs:
+        if find(i) != find(j):
+            parent[find(i)] = find(j)
+            a, b = sorted((ids[i], ids[j]))
+            links.setdefault(frozenset((a, b)), (a, b))
+

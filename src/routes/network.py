@@ -1,0 +1,227 @@
+"""Validated data (+ scenario) -> weighted networkx DiGraph, and back to GeoDataFrames.
+
+Nodes are the places and the crossings. Each corridor gives two directed edges, each weighted
+by the cost model (:mod:`routes.costs`): ``length_km``, ``time_h``, ``risk`` and ``cost``. A
+crossing's delay and detection are charged on the edges entering it, so a route through it pays
+them once. Closed crossings stay as nodes (for maps) but have no edges: they carry no traffic.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+from shapely.geometry import LineString, Point
+
+from ._version import __version__
+from .costs import CostModel, crossing_terms, edge_weights, geodesic_km
+from .geodata import Dataset
+from .scenario import BASELINE, Scenario, apply_scenario
+
+__all__ = [
+    "network_from_data",
+    "network_to_gdfs",
+    "network_from_gdfs",
+    "origins",
+    "markets",
+    "crossings",
+    "od_demand",
+]
+
+log = logging.getLogger(__name__)
+
+
+def _num(v: Any) -> float:
+    """NaN-safe float (missing -> 0.0)."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return 0.0
+    return 0.0 if math.isnan(f) else f
+
+
+def _opt(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _add_places(G: nx.DiGraph, places: gpd.GeoDataFrame) -> None:
+    for r in places.itertuples():
+        G.add_node(r.id, kind="place", name=r.name, country=r.country, lat=float(r.lat),
+                   lon=float(r.lon), role=r.role, supply=_num(r.supply), demand=_num(r.demand),
+                   source=r.source)
+
+
+def _add_crossings(G: nx.DiGraph, crossings: gpd.GeoDataFrame, cm: CostModel) -> None:
+    has_delay = "delay_h_override" in crossings.columns
+    for r in crossings.itertuples():
+        params = cm.classes[r.crossing_class]
+        p = _opt(r.p_detect)
+        p = params.p_detect if p is None else p
+        d = _opt(getattr(r, "delay_h_override", None)) if has_delay else None
+        delay, risk = crossing_terms(cm, r.crossing_class, r.status, p_detect=p, delay_h=d)
+        up_cost = _opt(r.upgrade_cost)
+        p_up = _opt(r.p_detect_upgraded)
+        G.add_node(
+            r.id, kind="crossing", name=r.name, country_a=r.country_a, country_b=r.country_b,
+            lat=float(r.lat), lon=float(r.lon), mode=r.mode, status=r.status, as_of=r.as_of,
+            crossing_class=r.crossing_class, p_detect=p,
+            delay_h=delay, crossing_risk=risk,
+            upgrade_cost=params.upgrade_cost if up_cost is None else up_cost,
+            p_detect_upgraded=max(p, params.p_detect_upgraded if p_up is None else p_up),
+            source=r.source,
+        )
+
+
+def _add_corridors(G: nx.DiGraph, corridors: pd.DataFrame, cm: CostModel) -> None:
+    for r in corridors.itertuples():
+        u, v = r.from_id, r.to_id
+        nu, nv = G.nodes[u], G.nodes[v]
+        if nu.get("status") == "closed" or nv.get("status") == "closed":
+            continue
+        geo_km = geodesic_km(nu["lon"], nu["lat"], nv["lon"], nv["lat"])
+        for a, b in ((u, v), (v, u)):
+            nb = G.nodes[b]
+            terms = (nb["delay_h"], nb["crossing_risk"]) if nb["kind"] == "crossing" else None
+            w = edge_weights(cm, r.mode, geo_km, crossing=terms)
+            G.add_edge(a, b, corridor_id=r.id, mode=r.mode, geodesic_km=geo_km,
+                       source=r.source, **w)
+
+
+def network_from_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None
+                      ) -> nx.DiGraph:
+    """Build the weighted route network.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Validated data (:func:`routes.geodata.load_dataset`).
+    cm : CostModel
+        The cost model (:func:`routes.costs.load_cost_model`).
+    scenario : Scenario, optional
+        An overlay applied before the build; the baseline when ``None``.
+
+    Returns
+    -------
+    networkx.DiGraph
+        Nodes keyed by id with ``kind`` ("place" or "crossing"), ``name``, ``lat``, ``lon``
+        and their data; edges with ``length_km``, ``time_h``, ``risk``, ``cost``, ``mode``,
+        ``corridor_id``. ``G.graph`` records crs, package version, data hash, cost model and
+        scenario with their hashes.
+    """
+    scenario = scenario or BASELINE
+    ds2, cm2 = apply_scenario(ds, cm, scenario)
+    G = nx.DiGraph(
+        crs="EPSG:4326",
+        name=f"routes:{scenario.name}",
+        routes_version=__version__,
+        data_hash=ds.data_hash,
+        cost_model=cm.name,
+        cost_model_hash=cm.source_hash,
+        scenario=scenario.name,
+        scenario_hash=scenario.source_hash,
+    )
+    _add_places(G, ds2.places)
+    _add_crossings(G, ds2.crossings, cm2)
+    _add_corridors(G, ds2.corridors, cm2)
+    log.info("built network %s: %d nodes, %d edges", G.graph["name"], G.number_of_nodes(),
+             G.number_of_edges())
+    return G
+
+
+# --------------------------------------------------------------------------- views
+def origins(G: nx.DiGraph) -> dict[str, float]:
+    """Origin ids -> supply, in id order."""
+    return {n: d["supply"] for n, d in sorted(G.nodes(data=True))
+            if d.get("role") == "origin" and d.get("supply", 0) > 0}
+
+
+def markets(G: nx.DiGraph) -> dict[str, float]:
+    """Market ids -> demand, in id order."""
+    return {n: d["demand"] for n, d in sorted(G.nodes(data=True))
+            if d.get("role") == "market" and d.get("demand", 0) > 0}
+
+
+def crossings(G: nx.DiGraph, *, include_closed: bool = True) -> list[str]:
+    """Crossing ids, in id order."""
+    return sorted(n for n, d in G.nodes(data=True) if d.get("kind") == "crossing"
+                  and (include_closed or d.get("status") != "closed"))
+
+
+def od_demand(G: nx.DiGraph) -> dict[tuple[str, str], float]:
+    """Flow between each origin and market: supply spread over markets by demand share.
+
+    ``flow(o, m) = supply(o) * demand(m) / sum(demand)`` (a gravity model without distance
+    decay: where a consignment ends depends on the size of the market, not on the route).
+
+    Examples
+    --------
+    >>> G = nx.DiGraph()
+    >>> G.add_node("o", role="origin", supply=10.0)
+    >>> G.add_node("m1", role="market", demand=1.0)
+    >>> G.add_node("m2", role="market", demand=3.0)
+    >>> od_demand(G)
+    {('o', 'm1'): 2.5, ('o', 'm2'): 7.5}
+    """
+    o, m = origins(G), markets(G)
+    total = sum(m.values())
+    if total <= 0:
+        return {}
+    return {(a, b): sa * db / total for a, sa in o.items() for b, db in m.items()}
+
+
+# --------------------------------------------------------------------------- conversions
+def network_to_gdfs(G: nx.DiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Return ``(nodes, edges)`` GeoDataFrames (EPSG:4326), the inverse of
+    :func:`network_from_gdfs`.
+
+    ``nodes`` is indexed by ``id`` with Point geometry; ``edges`` has ``u``, ``v`` columns and
+    a LineString per edge. The graph is not modified.
+    """
+    nrows = [{"id": n, **d} for n, d in G.nodes(data=True)]
+    nodes = gpd.GeoDataFrame(
+        nrows, geometry=[Point(r["lon"], r["lat"]) for r in nrows], crs=G.graph.get("crs")
+    ).set_index("id") if nrows else gpd.GeoDataFrame(
+        {"id": []}, geometry=[], crs=G.graph.get("crs")).set_index("id")
+    erows = [{"u": u, "v": v, **d} for u, v, d in G.edges(data=True)]
+    geoms = [LineString([(G.nodes[r["u"]]["lon"], G.nodes[r["u"]]["lat"]),
+                         (G.nodes[r["v"]]["lon"], G.nodes[r["v"]]["lat"])]) for r in erows]
+    edges = gpd.GeoDataFrame(erows if erows else {"u": [], "v": []}, geometry=geoms,
+                             crs=G.graph.get("crs"))
+    nodes.attrs["graph"] = dict(G.graph)
+    edges.attrs["graph"] = dict(G.graph)
+    return nodes, edges
+
+
+def network_from_gdfs(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame,
+                      graph_attrs: dict[str, Any] | None = None) -> nx.DiGraph:
+    """Build a DiGraph from ``(nodes, edges)`` frames, the inverse of :func:`network_to_gdfs`.
+
+    Missing values (NaN) in a row are dropped from that node's or edge's attributes, so a
+    round trip returns the same graph.
+    """
+    attrs = dict(graph_attrs if graph_attrs is not None else nodes.attrs.get("graph", {}))
+    G = nx.DiGraph(**attrs)
+    ncols = [c for c in nodes.columns if c != nodes.geometry.name]
+    for n, row in zip(nodes.index, nodes[ncols].itertuples(index=False)):
+        G.add_node(n, **_clean(dict(zip(ncols, row))))
+    ecols = [c for c in edges.columns if c not in ("u", "v", edges.geometry.name)]
+    for u, v, row in zip(edges["u"], edges["v"], edges[ecols].itertuples(index=False)):
+        G.add_edge(u, v, **_clean(dict(zip(ecols, row))))
+    return G
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        out[k] = v.item() if hasattr(v, "item") else v
+    return out

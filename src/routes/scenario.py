@@ -1,0 +1,183 @@
+"""Scenario overlays: close or reopen crossings, change detection, supply and demand.
+
+A scenario is a TOML file applied to the validated data and the cost model before the network
+is built; it never modifies them. Format::
+
+    [scenario]
+    name = "short-name"
+    description = "what changes and why"
+    as_of = "2025-06-30"
+    sources = ["Publisher, Title, Year"]
+
+    [crossings.x_some_id]       # any of: status, p_detect, delay_h
+    status = "closed"
+
+    [classes.bomca]             # class-wide overrides: p_detect, delay_h
+    p_detect = 0.10
+
+    [places.p_some_id]          # supply (origins) or demand (markets)
+    demand = 120.0
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ._errors import Problem, ScenarioError
+from .costs import ClassParams, CostModel
+from .geodata import STATUSES, Dataset
+
+__all__ = ["Scenario", "load_scenario", "apply_scenario", "BASELINE"]
+
+_CROSSING_KEYS = {"status": str, "p_detect": float, "delay_h": float}
+_CLASS_KEYS = {"p_detect": float, "delay_h": float}
+_PLACE_KEYS = {"supply": float, "demand": float}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """An overlay on the base data (immutable)."""
+
+    name: str
+    description: str = ""
+    as_of: str = ""
+    sources: tuple[str, ...] = ()
+    crossings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    classes: dict[str, dict[str, float]] = field(default_factory=dict)
+    places: dict[str, dict[str, float]] = field(default_factory=dict)
+    source_hash: str = ""
+    path: str = ""
+
+
+#: The empty overlay: the data as shipped.
+BASELINE = Scenario(name="baseline", description="The shipped data, unchanged.")
+
+
+def _check_values(file: str, table: str, entries: Any, allowed: dict[str, type],
+                  problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    if not isinstance(entries, dict):
+        problems.append(Problem(file, None, table, "must be a table of ids"))
+        return out
+    for key, vals in entries.items():
+        where = f"{table}.{key}"
+        if not isinstance(vals, dict):
+            problems.append(Problem(file, None, where, "must be a table"))
+            continue
+        clean: dict[str, Any] = {}
+        for k, v in vals.items():
+            if k not in allowed:
+                problems.append(Problem(file, None, f"{where}.{k}",
+                                        f"unknown key; allowed: {', '.join(sorted(allowed))}"))
+            elif allowed[k] is float:
+                if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+                    problems.append(Problem(file, None, f"{where}.{k}",
+                                            f"must be a number >= 0, got {v!r}"))
+                elif k == "p_detect" and v > 0.99:
+                    problems.append(Problem(file, None, f"{where}.{k}",
+                                            f"must be <= 0.99, got {v!r}"))
+                else:
+                    clean[k] = float(v)
+            elif k == "status" and v not in STATUSES:
+                problems.append(Problem(file, None, f"{where}.{k}",
+                                        f"{v!r} is not one of {', '.join(STATUSES)}"))
+            else:
+                clean[k] = v
+        out[key] = clean
+    return out
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario TOML file.
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found (file and dotted key as the field).
+    """
+    path = Path(path)
+    file = str(path)
+    try:
+        data = path.read_bytes()
+        raw = tomllib.loads(data.decode("utf-8"))
+    except OSError as exc:
+        raise ScenarioError(Problem(file, None, None, f"cannot read: {exc.strerror}")) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(Problem(file, None, None, f"not valid TOML: {exc}")) from None
+    problems: list[Problem] = []
+    unknown = set(raw) - {"scenario", "crossings", "classes", "places"}
+    for key in sorted(unknown):
+        problems.append(Problem(file, None, key, "unknown table"))
+    meta = raw.get("scenario", {})
+    if not isinstance(meta, dict) or not meta.get("name"):
+        problems.append(Problem(file, None, "scenario.name", "required"))
+        meta = meta if isinstance(meta, dict) else {}
+    sc = Scenario(
+        name=str(meta.get("name", path.stem)),
+        description=str(meta.get("description", "")),
+        as_of=str(meta.get("as_of", "")),
+        sources=tuple(str(s) for s in meta.get("sources", [])),
+        crossings=_check_values(file, "crossings", raw.get("crossings", {}), _CROSSING_KEYS,
+                                problems),
+        classes=_check_values(file, "classes", raw.get("classes", {}), _CLASS_KEYS, problems),
+        places=_check_values(file, "places", raw.get("places", {}), _PLACE_KEYS, problems),
+        source_hash=hashlib.sha256(data).hexdigest(),
+        path=file,
+    )
+    if problems:
+        raise ScenarioError(problems)
+    return sc
+
+
+def apply_scenario(ds: Dataset, cm: CostModel, scenario: Scenario | None
+                   ) -> tuple[Dataset, CostModel]:
+    """Return copies of the data and cost model with the scenario applied.
+
+    The inputs are not modified. Unknown crossing, place or class ids, supply on a
+    non-origin and demand on a non-market raise :class:`ScenarioError`.
+    """
+    if scenario is None or scenario is BASELINE:
+        return ds, cm
+    file = scenario.path or scenario.name
+    problems: list[Problem] = []
+    crossings = ds.crossings.copy()
+    places = ds.places.copy()
+    cidx = {v: i for i, v in zip(crossings.index, crossings["id"])}
+    pidx = {v: i for i, v in zip(places.index, places["id"])}
+    for cid, vals in scenario.crossings.items():
+        if cid not in cidx:
+            problems.append(Problem(file, None, f"crossings.{cid}", "unknown crossing id"))
+            continue
+        for k, v in vals.items():
+            col = "delay_h_override" if k == "delay_h" else k
+            if col not in crossings.columns:
+                crossings[col] = float("nan")
+            crossings.loc[cidx[cid], col] = v
+    for pid, vals in scenario.places.items():
+        if pid not in pidx:
+            problems.append(Problem(file, None, f"places.{pid}", "unknown place id"))
+            continue
+        role = places.at[pidx[pid], "role"]
+        for k, v in vals.items():
+            need = "origin" if k == "supply" else "market"
+            if role != need:
+                problems.append(Problem(file, None, f"places.{pid}.{k}",
+                                        f"only a {need} has {k}; {pid} is a {role}"))
+            else:
+                places.loc[pidx[pid], k] = v
+    classes = dict(cm.classes)
+    for cls, vals in scenario.classes.items():
+        if cls not in classes:
+            problems.append(Problem(file, None, f"classes.{cls}", "unknown crossing class"))
+            continue
+        new: ClassParams = replace(classes[cls], **vals)
+        if new.p_detect_upgraded < new.p_detect:
+            new = replace(new, p_detect_upgraded=new.p_detect)
+        classes[cls] = new
+    if problems:
+        raise ScenarioError(problems)
+    return replace(ds, crossings=crossings, places=places), cm.with_changes(classes=classes)
