@@ -1,0 +1,32 @@
+"""Shared fixtures: the shipped data, built once per test session."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+from routes.costs import CostModel, load_cost_model
+from routes.geodata import Dataset, load_dataset
+from routes.network import network_from_data
+from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
+
+
+@pytest.fixture(scope="session")
+def cost_model() -> CostModel:
+    return load_cost_model(DEFAULT_COST_MODEL)
+
+
+@pytest.fixture(scope="session")
+def dataset(cost_model: CostModel) -> Dataset:
+    return load_dataset(DATA_DIR, classes=set(cost_model.classes))
+
+
+@pytest.fixture(scope="session")
+def _baseline(dataset: Dataset, cost_model: CostModel) -> nx.DiGraph:
+    return network_from_data(dataset, cost_model)
+
+
+@pytest.fixture
+def baseline(_baseline: nx.DiGraph) -> nx.DiGraph:
+    """The baseline network of the shipped data (a fresh copy per test: mutate freely)."""
+    return _baseline.copy()

@@ -1,0 +1,54 @@
+"""The CLI: every subcommand has help and is documented in the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from routes.cli import COMMANDS, build_parser, main
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_every_command_has_help(cmd, capsys):
+    with pytest.raises(SystemExit) as ei:
+        main([cmd, "--help"])
+    assert ei.value.code == 0
+    out = capsys.readouterr().out
+    assert f"usage: routes {cmd}" in out and len(out) > 200
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_every_command_in_readme(cmd):
+    assert f"routes {cmd}" in README.read_text(encoding="utf-8")
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 1
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_parser_lists_all_commands():
+    text = build_parser().format_help()
+    for cmd in COMMANDS:
+        assert cmd in text
+
+
+def test_build_writes_exports(tmp_path, capsys):
+    assert main(["build", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "nodes" in out and "edges" in out
+    names = sorted(p.name for p in (tmp_path / "baseline").iterdir())
+    assert names == ["network.gpkg", "network.graphml", "network_edges.geojson",
+                     "network_nodes.geojson"]
+
+
+def test_python_m_routes():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "routes", "--version"], capture_output=True,
+                       text=True, check=True)
+    assert r.stdout.startswith("routes ")
