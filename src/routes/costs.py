@@ -200,7 +200,6 @@ def edge_weights(
 
 
 # --------------------------------------------------------------------------- loading
-from .settings import DEFAULT_COST_MODEL  # noqa: E402
 
 
 def _num(

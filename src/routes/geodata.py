@@ -23,7 +23,7 @@ from pyproj import CRS, Transformer
 from shapely.geometry import Point
 
 from ._errors import DataError, Problem
-from .costs import CORRIDOR_MODES, CostModel
+from .costs import CORRIDOR_MODES
 
 __all__ = [
     "Dataset",
@@ -153,7 +153,8 @@ def _check_unique(df: pd.DataFrame, file: str, col: str, problems: list[Problem]
         if v == "":
             continue
         if v in first:
-            problems.append(Problem(file, row, col, f"duplicate id {v!r} (first at row {first[v]})"))
+            problems.append(Problem(file, row, col,
+                                    f"duplicate id {v!r} (first at row {first[v]})"))
         elif seen is not None and v in seen:
             problems.append(Problem(file, row, col, f"id {v!r} is already used in {seen[v]}"))
         else:
@@ -302,11 +303,15 @@ def read_corridors(path: str | Path, problems: list[Problem] | None = None) -> p
 
 # --------------------------------------------------------------------------- cross-file checks
 def _aeqd_distance_km(geom: Any, lon: float, lat: float) -> float:
-    """Distance in km from (lon, lat) to ``geom``, in an azimuthal equidistant projection
-    centred on the point (exact for distances from the centre)."""
+    """Return the distance in km from (lon, lat) to ``geom``.
+
+    Measured in an azimuthal equidistant projection centred on the point, which is exact for
+    distances from its centre.
+    """
     crs = CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m")
     tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    projected = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    projected = shapely.transform(
+        geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     return float(projected.distance(Point(0, 0))) / 1000.0
 
 

@@ -61,7 +61,7 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 
 def _graphml_safe(G: nx.DiGraph) -> nx.DiGraph:
-    """A copy whose attribute values GraphML can hold (str, int, float, bool)."""
+    """Return a copy whose attribute values GraphML can hold (str, int, float, bool)."""
     H = G.copy()
     for _, d in list(H.nodes(data=True)) + [(None, d) for *_, d in H.edges(data=True)]:
         for k, v in list(d.items()):
@@ -110,7 +110,7 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
 
 
 def write_csv(df: pd.DataFrame, path: str | Path, **kwargs: Any) -> Path:
-    """Write a CSV (UTF-8, ``\\n`` line ends, no index unless named), atomically."""
+    """Write a CSV (UTF-8, unix line ends, no index unless named), atomically."""
     frame = df.drop(columns=[df.geometry.name]) if isinstance(df, gpd.GeoDataFrame) else df
     index = frame.index.name is not None
     with atomic_path(path) as tmp:

@@ -179,9 +179,9 @@ def od_demand(G: nx.DiGraph) -> dict[tuple[str, str], float]:
 
 # --------------------------------------------------------------------------- conversions
 def network_to_gdfs(G: nx.DiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Return ``(nodes, edges)`` GeoDataFrames (EPSG:4326), the inverse of
-    :func:`network_from_gdfs`.
+    """Return ``(nodes, edges)`` GeoDataFrames (EPSG:4326).
 
+    The inverse of :func:`network_from_gdfs`.
     ``nodes`` is indexed by ``id`` with Point geometry; ``edges`` has ``u``, ``v`` columns and
     a LineString per edge. The graph is not modified.
     """

@@ -17,7 +17,7 @@ __all__ = ["add_data_args", "add_output_args", "load_inputs", "load_network", "s
 
 
 def add_data_args(p: argparse.ArgumentParser, *, scenario: bool = True) -> None:
-    """``--data``, ``--cost-model``, ``--scenario``, ``--auto-link``."""
+    """Add the input options ``--data``, ``--cost-model``, ``--scenario``, ``--auto-link``."""
     g = p.add_argument_group("input")
     g.add_argument("--data", type=Path, default=DATA_DIR, metavar="DIR",
                    help="folder with countries.geojson, crossings.csv, places.csv, "
@@ -34,7 +34,7 @@ def add_data_args(p: argparse.ArgumentParser, *, scenario: bool = True) -> None:
 
 
 def add_output_args(p: argparse.ArgumentParser, *, default_sub: str = "") -> None:
-    """``--out DIR``."""
+    """Add ``--out DIR``."""
     p.add_argument("--out", type=Path, default=REPORTS_DIR / default_sub if default_sub
                    else REPORTS_DIR, metavar="DIR",
                    help="output folder (default: %(default)s)")
@@ -64,6 +64,6 @@ def load_network(args: argparse.Namespace) -> nx.DiGraph:
 
 
 def scenario_label(args: argparse.Namespace) -> str:
-    """A folder-safe name for the scenario in use."""
+    """Return a folder-safe name for the scenario in use."""
     path = getattr(args, "scenario", None)
     return Path(path).stem if path else "baseline"

@@ -11,6 +11,7 @@ from ._common import add_data_args, add_output_args, load_network, scenario_labe
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register the subcommand."""
     p = sub.add_parser(
         "build", help="build the weighted network; export GraphML, GeoPackage and GeoJSON",
         description="Build the directed, weighted route network (edge weights length_km, "
@@ -23,6 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; return the exit code."""
     G = load_network(args)
     out = args.out / scenario_label(args)
     paths = write_network(G, out)

@@ -11,6 +11,7 @@ from ..settings import DATA_DIR, DEFAULT_COST_MODEL
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register the subcommand."""
     p = sub.add_parser(
         "validate", help="check the input data; list every problem with file, row and field",
         description="Check countries.geojson, crossings.csv, places.csv, corridors.csv and the "
@@ -26,6 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; return the exit code."""
     cm_path = args.cost_model or (args.data / "cost_model.toml")
     if not Path(cm_path).exists():
         cm_path = DEFAULT_COST_MODEL
