@@ -1,0 +1,111 @@
+"""``routes map``: an interactive HTML map of the network and its analyses."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from ..costs import CostModel
+from ..maps import MapAnalyses, compare_map, route_map, write_map
+from ..network import network_from_data
+from ..scenario import BASELINE, Scenario, load_scenario
+from ..settings import REPORTS_DIR
+from ._common import add_data_args, load_inputs, scenario_label
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``routes map``."""
+    p = sub.add_parser(
+        "map", help="write an interactive HTML map (online, or --offline self-contained)",
+        description="Write an interactive map (Leaflet, via folium): countries shaded by transit "
+                    "share, corridors as wide as their assigned flow, the k best routes, border "
+                    "crossings sized by flow betweenness and coloured by priority (closed ones "
+                    "hollow), origins and markets; popups with each element's figures, a legend, "
+                    "a layer control, a scale bar, search by name and fullscreen. --offline "
+                    "writes one self-contained file (Leaflet inlined, basemap drawn from the "
+                    "country polygons) that requests nothing outside itself. --compare A B puts "
+                    "two scenarios side by side with synchronised views.")
+    add_data_args(p)
+    p.add_argument("--output", "-o", type=Path, default=None, metavar="FILE",
+                   help="HTML file to write (default: reports/<scenario>/map.html, "
+                        "map_offline.html with --offline, reports/compare_<A>_<B>.html)")
+    p.add_argument("--offline", action="store_true",
+                   help="one self-contained file for machines without internet")
+    p.add_argument("--compare", nargs=2, type=Path, default=None, metavar=("A.toml", "B.toml"),
+                   help="two scenarios side by side (either may be the word 'baseline')")
+    p.add_argument("--title", default=None, help="title in the legend and the browser tab")
+    p.add_argument("--tiles", default="OpenStreetMap", metavar="NAME",
+                   help="online tile provider (xyzservices name; default %(default)s)")
+    p.add_argument("--no-analyses", action="store_true",
+                   help="draw the network alone, without running the analyses")
+    return p
+
+
+def _scenario(path: Path) -> Scenario:
+    return BASELINE if str(path) == "baseline" else load_scenario(path)
+
+
+def _analysis_module(name: str) -> Any | None:
+    try:
+        return importlib.import_module(f"routes.analysis.{name}")
+    except ImportError:
+        return None
+
+
+def map_analyses(G: nx.DiGraph, cm: CostModel) -> MapAnalyses:
+    """Run the analyses a map draws, with those available in this version of routes."""
+    parts: dict[str, Any] = {}
+    chk = _analysis_module("chokepoints")
+    if chk is not None and hasattr(chk, "chokepoint_table"):
+        parts["crossings"] = chk.chokepoint_table(G, cm)
+    flows = _analysis_module("flows")
+    if flows is not None and hasattr(flows, "assign_flows"):
+        res = flows.assign_flows(G, cm)
+        parts["edges"] = getattr(res, "edges", None)
+        parts["countries"] = getattr(res, "countries", None)
+    paths = _analysis_module("paths")
+    if paths is not None and hasattr(paths, "k_best_routes_gdf"):
+        parts["routes"] = paths.k_best_routes_gdf(G, cm)
+    return MapAnalyses.coerce(parts)
+
+
+def _default_output(args: argparse.Namespace) -> Path:
+    if args.compare:
+        a, b = (Path(p).stem for p in args.compare)
+        return REPORTS_DIR / f"compare_{a}_{b}.html"
+    name = "map_offline.html" if args.offline else "map.html"
+    return REPORTS_DIR / scenario_label(args) / name
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the network(s), run the analyses, write the map."""
+    if args.compare:
+        args.scenario = None
+    ds, cm, sc = load_inputs(args)
+    out = args.output or _default_output(args)
+    tiles = None if args.offline else args.tiles
+    if args.compare:
+        graphs = [network_from_data(ds, cm, _scenario(p)) for p in args.compare]
+        analyses = [MapAnalyses() if args.no_analyses else map_analyses(G, cm) for G in graphs]
+        titles = [f"routes: {G.graph['scenario']}" for G in graphs]
+        page = compare_map(graphs[0], graphs[1], countries=ds.countries, analyses=analyses,
+                           offline=args.offline, titles=titles, tiles=tiles)
+        described = " vs ".join(G.graph["scenario"] for G in graphs)
+    else:
+        G = network_from_data(ds, cm, sc)
+        an = MapAnalyses() if args.no_analyses else map_analyses(G, cm)
+        page = route_map(G, countries=ds.countries, analyses=an, offline=args.offline,
+                         title=args.title, tiles=tiles)
+        described = G.graph["scenario"]
+    path = write_map(page, out)
+    kind = "offline (self-contained)" if args.offline else "online"
+    print(f"map {described}: {kind}, {path.stat().st_size / 1e6:.2f} MB")
+    print(f"  wrote {path}")
+    return 0

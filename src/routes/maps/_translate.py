@@ -1,0 +1,361 @@
+"""The network and its analyses as map layers: one function per layer, styled from columns.
+
+Crossings are sized by flow betweenness and coloured by priority rank; their status shows in
+the outline (restricted: thick purple; closed: hollow, dashed). Corridors are as wide as the
+flow assigned to them; countries are shaded by their transit share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from .._errors import RoutesError
+from ._layers import LayerData, line_geometry, point_geometry, shape_geometry, sqrt_scale
+
+__all__ = [
+    "MapAnalyses",
+    "crossings_layer",
+    "places_layers",
+    "corridors_layer",
+    "routes_layer",
+    "countries_layer",
+    "basemap_layer",
+    "RANK_CLASSES",
+    "SHARE_CLASSES",
+    "STATUS_STYLES",
+    "MODE_COLOURS",
+    "ROLE_COLOURS",
+    "ROUTE_COLOURS",
+]
+
+#: Priority rank classes: (highest rank in class, fill colour, label).
+RANK_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (5, "#99000d", "priority 1-5"),
+    (10, "#e31a1c", "priority 6-10"),
+    (20, "#fd8d3c", "priority 11-20"),
+    (float("inf"), "#fed976", "priority > 20"),
+)
+UNRANKED = "#bdbdbd"
+#: Transit share classes: (upper bound, fill colour), YlOrRd.
+SHARE_CLASSES: tuple[tuple[float, str], ...] = (
+    (0.05, "#ffffb2"), (0.15, "#fecc5c"), (0.30, "#fd8d3c"), (0.50, "#f03b20"),
+    (float("inf"), "#bd0026"),
+)
+NO_SHARE = "#f2f2f2"
+#: Outline of a crossing by status.
+STATUS_STYLES: dict[str, dict[str, Any]] = {
+    "open": {"color": "#222222", "weight": 1},
+    "restricted": {"color": "#6a3d9a", "weight": 3},
+    "closed": {"color": "#000000", "weight": 2, "dashArray": "3 3", "fillOpacity": 0.0},
+}
+MODE_COLOURS: dict[str, str] = {
+    "road": "#5a5a5a", "rail": "#8c510a", "ferry": "#2166ac", "sea": "#4393c3",
+    "track": "#a0a0a0",
+}
+MODE_DASH: dict[str, str] = {"sea": "6 4", "ferry": "6 4", "track": "2 4"}
+ROLE_COLOURS: dict[str, str] = {
+    "origin": "#1a9641", "market": "#2c7bb6", "staging": "#a6611a", "transit": "#737373",
+    "port": "#01665e",
+}
+ROUTE_COLOURS = ("#e41a1c", "#ff7f00", "#984ea3", "#4daf4a", "#377eb8", "#a65628")
+
+_BETWEENNESS = ("flow_betweenness", "betweenness")
+_RANK = ("priority_rank", "rank")
+_SHARE = ("transit_share", "share")
+_FLOW = ("flow", "assigned_flow", "edge_flow", "volume")
+
+
+@dataclass(frozen=True)
+class MapAnalyses:
+    """Analysis results a map can draw; every part is optional.
+
+    Parameters
+    ----------
+    crossings : DataFrame, optional
+        Indexed by crossing id; ``flow_betweenness`` sizes the markers, ``priority_rank``
+        (else ``rank``) colours them; every column shows in the popup.
+    countries : DataFrame, optional
+        Indexed by ISO3; ``transit_share`` (0-1) shades the country.
+    edges : DataFrame, optional
+        Assigned flow per directed edge: columns ``u``, ``v`` (or ``corridor_id``) and ``flow``
+        (or ``assigned_flow``), as columns or index levels. Both directions of a corridor add up.
+    routes : DataFrame, optional
+        The k best routes: a GeoDataFrame of LineStrings, or a frame with a ``path`` column
+        of node ids; other columns show in the popup.
+    """
+
+    crossings: pd.DataFrame | None = None
+    countries: pd.DataFrame | None = None
+    edges: pd.DataFrame | None = None
+    routes: pd.DataFrame | None = None
+
+    @classmethod
+    def coerce(cls, obj: MapAnalyses | Mapping[str, Any] | None) -> MapAnalyses:
+        """``None``, a mapping with some of the four keys, or an instance -> an instance."""
+        if obj is None:
+            return cls()
+        if isinstance(obj, cls):
+            return obj
+        if isinstance(obj, Mapping):
+            unknown = set(obj) - {"crossings", "countries", "edges", "routes"}
+            if unknown:
+                raise RoutesError(f"unknown map analyses {sorted(unknown)}; expected "
+                                  "crossings, countries, edges, routes")
+            return cls(**{k: v for k, v in obj.items() if v is not None})
+        raise RoutesError(f"analyses must be a MapAnalyses or a mapping, not {type(obj)}")
+
+
+def _pick(df: pd.DataFrame | None, names: Sequence[str]) -> str | None:
+    if df is None:
+        return None
+    return next((c for c in names if c in df.columns), None)
+
+
+def _label(col: str) -> str:
+    return str(col).replace("_", " ")
+
+
+def _extra_columns(table: pd.DataFrame | None, skip: Sequence[str] = ()) -> list[str]:
+    if table is None:
+        return []
+    geom = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
+    return [c for c in table.columns if c != geom and c not in skip]
+
+
+def _rank_colour(rank: Any) -> str:
+    try:
+        r = float(rank)
+    except (TypeError, ValueError):
+        return UNRANKED
+    if r != r:  # NaN
+        return UNRANKED
+    return next(col for hi, col, _ in RANK_CLASSES if r <= hi)
+
+
+def share_colour(share: Any) -> str:
+    """Fill colour of a transit share (0-1); light grey when unknown.
+
+    Examples
+    --------
+    >>> share_colour(0.2), share_colour(None)
+    ('#fd8d3c', '#f2f2f2')
+    """
+    try:
+        s = float(share)
+    except (TypeError, ValueError):
+        return NO_SHARE
+    if s != s:
+        return NO_SHARE
+    return next(col for hi, col in SHARE_CLASSES if s <= hi)
+
+
+def _row(table: pd.DataFrame | None, key: Any, cols: Sequence[str]) -> list[Any]:
+    if table is None or key not in table.index:
+        return [None] * len(cols)
+    r = table.loc[key]
+    return [r[c] for c in cols]
+
+
+# --------------------------------------------------------------------------- node layers
+def crossings_layer(nodes: gpd.GeoDataFrame, table: pd.DataFrame | None = None) -> LayerData:
+    """Crossing markers: radius by flow betweenness, fill by priority rank, outline by status."""
+    xs = nodes[nodes["kind"] == "crossing"].sort_index()
+    bcol, rcol = _pick(table, _BETWEENNESS), _pick(table, _RANK)
+    extra = _extra_columns(table)
+    bmax = float(table[bcol].max()) if bcol and len(table) else 0.0  # type: ignore[index]
+    layer = LayerData(
+        "crossings", "border crossing", "point",
+        ["id", "border", "mode", "status", "as of", "class", "p_detect", "delay_h",
+         "crossing_risk", "upgrade_cost", "p_detect_upgraded", *map(_label, extra), "source"],
+        searchable=True)
+    for cid, r in zip(xs.index, xs.itertuples(index=False)):
+        vals = _row(table, cid, extra)
+        b = vals[extra.index(bcol)] if bcol else None
+        rank = vals[extra.index(rcol)] if rcol else None
+        status = getattr(r, "status", "open")
+        style = {"radius": sqrt_scale(_f(b), bmax, 4.0, 16.0) if bcol else 6.0,
+                 "fillColor": _rank_colour(rank) if rcol else "#fd8d3c",
+                 "fillOpacity": 0.9, "opacity": 1.0,
+                 **STATUS_STYLES.get(status, STATUS_STYLES["open"])}
+        layer.add(point_geometry(r.lon, r.lat), r.name, style, [
+            cid, f"{r.country_a} \u2192 {r.country_b}", r.mode, status,
+            getattr(r, "as_of", None), getattr(r, "crossing_class", None),
+            getattr(r, "p_detect", None), getattr(r, "delay_h", None),
+            getattr(r, "crossing_risk", None), getattr(r, "upgrade_cost", None),
+            getattr(r, "p_detect_upgraded", None), *vals, getattr(r, "source", None)])
+    return layer
+
+
+def _f(v: Any) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return 0.0
+    return 0.0 if f != f else f
+
+
+def places_layers(nodes: gpd.GeoDataFrame) -> dict[str, LayerData]:
+    """Origins (sized by supply), markets (sized by demand) and the other places."""
+    ps = nodes[nodes["kind"] == "place"].sort_index()
+    fields = ["id", "country", "role", "supply", "demand", "source"]
+    out = {
+        "origins": LayerData("origins", "origin", "point", fields, searchable=True),
+        "markets": LayerData("markets", "market", "point", fields, searchable=True),
+        "places": LayerData("places", "place", "point", fields, searchable=True),
+    }
+    smax = float(ps["supply"].max()) if "supply" in ps and len(ps) else 0.0
+    dmax = float(ps["demand"].max()) if "demand" in ps and len(ps) else 0.0
+    for pid, r in zip(ps.index, ps.itertuples(index=False)):
+        role = getattr(r, "role", "transit")
+        if role == "origin":
+            key, radius = "origins", sqrt_scale(_f(r.supply), smax, 5.0, 14.0)
+        elif role == "market":
+            key, radius = "markets", sqrt_scale(_f(r.demand), dmax, 5.0, 14.0)
+        else:
+            key, radius = "places", 4.0
+        style = {"radius": radius, "fillColor": ROLE_COLOURS.get(role, "#737373"),
+                 "fillOpacity": 0.9, "color": "#ffffff", "weight": 1.5}
+        out[key].add(point_geometry(r.lon, r.lat), r.name, style,
+                     [pid, r.country, role, getattr(r, "supply", None),
+                      getattr(r, "demand", None), getattr(r, "source", None)])
+    return out
+
+
+# --------------------------------------------------------------------------- line layers
+def _edge_flows(edges: pd.DataFrame, table: pd.DataFrame | None) -> dict[Any, float] | None:
+    """Flow per corridor key (corridor id, else the unordered node pair)."""
+    fcol = _pick(table, _FLOW)
+    if table is None:
+        return None
+    t = table.reset_index() if any(n in ("u", "v", "corridor_id") for n in
+                                   (table.index.names or [])) else table
+    fcol = _pick(t, _FLOW)
+    if fcol is None:
+        raise RoutesError(f"edge flow table needs a column among {list(_FLOW)}; "
+                          f"it has {list(t.columns)}")
+    flows: dict[Any, float] = {}
+    if "corridor_id" in t.columns:
+        keys: Sequence[Any] = list(t["corridor_id"])
+    elif {"u", "v"} <= set(t.columns):
+        by_pair = dict(zip(zip(edges["u"], edges["v"]), _corridor_keys(edges)))
+        keys = [by_pair.get((u, v), frozenset((u, v))) for u, v in zip(t["u"], t["v"])]
+    else:
+        raise RoutesError("edge flow table needs columns u and v, or corridor_id")
+    for k, f in zip(keys, t[fcol]):
+        flows[k] = flows.get(k, 0.0) + _f(f)
+    return flows
+
+
+def _corridor_keys(edges: pd.DataFrame) -> list[Any]:
+    if "corridor_id" in edges.columns:
+        return [c if isinstance(c, str) else frozenset((u, v))
+                for c, u, v in zip(edges["corridor_id"], edges["u"], edges["v"])]
+    return [frozenset((u, v)) for u, v in zip(edges["u"], edges["v"])]
+
+
+def _key_text(k: Any) -> str:
+    return "|".join(sorted(map(str, k))) if isinstance(k, frozenset) else str(k)
+
+
+def corridors_layer(edges: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame,
+                    table: pd.DataFrame | None = None) -> LayerData:
+    """One line per corridor (both directed edges), as wide as its assigned flow."""
+    flows = _edge_flows(edges, table)
+    fmax = max(flows.values(), default=0.0) if flows else 0.0
+    names = nodes["name"].to_dict() if "name" in nodes else {}
+    layer = LayerData("corridors", "corridor", "line",
+                      ["corridor", "from", "to", "mode", "length_km", "time_h", "risk",
+                       "cost", "assigned flow (both ways)", "source"])
+    seen: set[Any] = set()
+    cols = {c: list(edges[c]) if c in edges else [None] * len(edges)
+            for c in ("mode", "length_km", "time_h", "risk", "cost", "source")}
+    keys = _corridor_keys(edges)
+    order = sorted(range(len(edges)), key=lambda i: (_key_text(keys[i]), str(edges["u"].iat[i])))
+    for i in order:
+        k = keys[i]
+        if k in seen:
+            continue
+        seen.add(k)
+        u, v = edges["u"].iat[i], edges["v"].iat[i]
+        mode = cols["mode"][i]
+        flow = flows.get(k, 0.0) if flows is not None else None
+        style = {"color": MODE_COLOURS.get(mode, "#5a5a5a"), "opacity": 0.75,
+                 "weight": sqrt_scale(_f(flow), fmax, 1.5, 12.0) if flows is not None else 2.0}
+        if mode in MODE_DASH:
+            style["dashArray"] = MODE_DASH[mode]
+        geom = edges.geometry.iat[i]
+        cid = k if isinstance(k, str) else f"{u}\u2013{v}"
+        layer.add(line_geometry(list(geom.coords)),
+                  f"{names.get(u, u)} \u2013 {names.get(v, v)}", style,
+                  [cid, names.get(u, u), names.get(v, v), mode, cols["length_km"][i],
+                   cols["time_h"][i], cols["risk"][i], cols["cost"][i], flow,
+                   cols["source"][i]])
+    return layer
+
+
+def routes_layer(routes: pd.DataFrame, nodes: gpd.GeoDataFrame) -> LayerData:
+    """Draw the k best routes, one colour per route (by row order or ``rank``)."""
+    extra = [c for c in _extra_columns(routes) if c != "path"]
+    layer = LayerData("routes", "route", "line", [_label(c) for c in extra])
+    names = nodes["name"].to_dict() if "name" in nodes else {}
+    has_geom = isinstance(routes, gpd.GeoDataFrame) and routes.geometry.name in routes
+    for i, (_, r) in enumerate(routes.iterrows()):
+        if has_geom and r[routes.geometry.name] is not None:
+            coords = _line_coords(r[routes.geometry.name])
+        elif "path" in routes.columns:
+            coords = [(nodes.at[n, "lon"], nodes.at[n, "lat"]) for n in r["path"]]
+        else:
+            raise RoutesError("routes need LineString geometry or a 'path' column of node ids")
+        path = list(r["path"]) if "path" in routes.columns else []
+        label = (f"route {r.get('rank', i + 1)}" +
+                 (f": {names.get(path[0], path[0])} \u2192 {names.get(path[-1], path[-1])}"
+                  if path else ""))
+        name = r.get("name", label) if "name" in routes.columns else label
+        style = {"color": ROUTE_COLOURS[i % len(ROUTE_COLOURS)], "weight": 5, "opacity": 0.8}
+        layer.add(line_geometry(coords), name, style, [r[c] if not isinstance(
+            r[c], list | tuple) else " \u2192 ".join(map(str, r[c])) for c in extra])
+    return layer
+
+
+def _line_coords(geom: Any) -> list[tuple[float, float]]:
+    if geom.geom_type == "MultiLineString":
+        return [c for part in geom.geoms for c in part.coords]
+    return list(geom.coords)
+
+
+# --------------------------------------------------------------------------- countries
+def countries_layer(countries: gpd.GeoDataFrame, table: pd.DataFrame | None = None, *,
+                    tolerance_deg: float = 0.02) -> LayerData:
+    """Country polygons shaded by transit share (``transit_share`` in ``table``)."""
+    scol = _pick(table, _SHARE)
+    extra = _extra_columns(table)
+    layer = LayerData("countries", "country", "polygon",
+                      ["iso3", *map(_label, extra), "source"])
+    for r in countries.sort_values("iso3").itertuples(index=False):
+        geom = shape_geometry(r.geometry, tolerance_deg=tolerance_deg)
+        if geom is None:
+            continue
+        vals = _row(table, r.iso3, extra)
+        share = vals[extra.index(scol)] if scol else None
+        style = {"fillColor": share_colour(share), "fillOpacity": 0.55 if scol else 0.15,
+                 "color": "#777777", "weight": 0.8, "opacity": 0.8}
+        layer.add(geom, getattr(r, "name", r.iso3), style,
+                  [r.iso3, *vals, getattr(r, "source", None)])
+    return layer
+
+
+def basemap_layer(countries: gpd.GeoDataFrame, *, tolerance_deg: float = 0.02) -> LayerData:
+    """Plain land polygons standing in for tiles offline (no popups, not clickable)."""
+    layer = LayerData("basemap", "basemap", "polygon", [], popups=False)
+    style = {"fillColor": "#f4f1ea", "fillOpacity": 1.0, "color": "#9a9a9a", "weight": 0.7,
+             "interactive": False}
+    for r in countries.sort_values("iso3").itertuples(index=False):
+        geom = shape_geometry(r.geometry, tolerance_deg=tolerance_deg)
+        if geom is not None:
+            layer.add(geom, None, style, [])
+    return layer

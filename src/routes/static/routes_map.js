@@ -1,0 +1,189 @@
+/* routes map controls: data layers, popups, search, fullscreen, legend, synchronised views.
+ *
+ * Written for the `routes` package (src/routes/maps) so that a map needs no plugin from a
+ * CDN: the same code serves the online map and the self-contained offline file. Every text
+ * that comes from the data is escaped (routesEsc) or set as textContent, never as markup.
+ */
+(function () {
+  "use strict";
+  if (window.routes) { return; }
+
+  var ESC = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"};
+  function esc(s) {
+    return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
+      return ESC[c];
+    });
+  }
+
+  function fmt(v) {
+    if (v === null || v === undefined || v === "") { return "\u2013"; }
+    if (typeof v === "number") {
+      if (Number.isInteger(v)) { return v.toLocaleString("en"); }
+      var a = Math.abs(v);
+      return a >= 100 ? v.toFixed(1) : a >= 1 ? v.toFixed(3) : v.toPrecision(3);
+    }
+    return String(v);
+  }
+
+  /* Popup HTML of a feature: the layer's field labels beside the feature's values, escaped. */
+  function popupHtml(cfg, p) {
+    var rows = [];
+    for (var i = 0; i < cfg.fields.length; i++) {
+      var v = p.v ? p.v[i] : undefined;
+      if (v === null || v === undefined || v === "") { continue; }
+      rows.push("<tr><th>" + esc(cfg.fields[i]) + "</th><td>" + esc(fmt(v)) + "</td></tr>");
+    }
+    return "<div class=\"routes-popup\"><div class=\"routes-popup-title\">" + esc(p.n) +
+      "</div><div class=\"routes-popup-kind\">" + esc(cfg.title) + "</div><table>" +
+      rows.join("") + "</table></div>";
+  }
+
+  /* Four corner marks, drawn: headless and minimal systems may lack a font with U+26F6. */
+  var FULLSCREEN_ICON = '<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" ' +
+    'style="vertical-align:middle"><path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" ' +
+    'fill="none" stroke="#333" stroke-width="2"/></svg>';
+
+  var registry = {};  // map variable name -> {map, layers: {key: L.GeoJSON}}
+
+  function entry(map) {
+    var id = map._routesId || (map._routesId = "m" + L.Util.stamp(map));
+    if (!registry[id]) { registry[id] = {map: map, layers: {}, index: []}; }
+    return registry[id];
+  }
+
+  /* A GeoJSON data layer: styles come from a per-layer table indexed by feature.properties.s */
+  function dataLayer(map, cfg, data) {
+    var styles = cfg.styles || [{}];
+    var layer = L.geoJSON(data, {
+      style: function (f) { return styles[f.properties.s || 0]; },
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, styles[f.properties.s || 0]);
+      },
+      onEachFeature: function (f, lyr) {
+        lyr._routesKind = cfg.key;
+        if (cfg.popups === false) { return; }
+        lyr.bindPopup(function () { return popupHtml(cfg, f.properties); }, {maxWidth: 360});
+        if (f.properties.n !== undefined && f.properties.n !== null) {
+          lyr.bindTooltip(esc(f.properties.n), {sticky: cfg.geom !== "point"});
+        }
+      }
+    });
+    var e = entry(map);
+    e.layers[cfg.key] = layer;
+    if (cfg.searchable) {
+      layer.eachLayer(function (lyr) {
+        var n = lyr.feature.properties.n;
+        if (n) { e.index.push({name: String(n), kind: cfg.title, layer: lyr, group: layer}); }
+      });
+    }
+    return layer;
+  }
+
+  /* Search by name: a text box with a list of matches (textContent only). */
+  var Search = L.Control.extend({
+    options: {position: "topleft", limit: 12},
+    onAdd: function (map) {
+      var box = L.DomUtil.create("div", "leaflet-bar routes-search");
+      var input = L.DomUtil.create("input", "routes-search-input", box);
+      input.type = "search";
+      input.placeholder = "Search by name\u2026";
+      input.setAttribute("aria-label", "Search by name");
+      var list = L.DomUtil.create("ul", "routes-search-results", box);
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      var self = this;
+      function pick(item) {
+        if (!map.hasLayer(item.group)) { map.addLayer(item.group); }
+        var ll = item.layer.getLatLng ? item.layer.getLatLng() : item.layer.getBounds().getCenter();
+        map.setView(ll, Math.max(map.getZoom(), 7), {animate: false});
+        item.layer.openPopup(ll);
+        list.innerHTML = "";
+      }
+      input.addEventListener("input", function () {
+        var q = input.value.trim().toLowerCase();
+        list.innerHTML = "";
+        if (!q) { return; }
+        var hits = entry(map).index.filter(function (it) {
+          return it.name.toLowerCase().indexOf(q) >= 0;
+        }).sort(function (a, b) { return a.name.localeCompare(b.name); });
+        hits.slice(0, self.options.limit).forEach(function (it) {
+          var li = L.DomUtil.create("li", "routes-search-hit", list);
+          li.textContent = it.name + " \u00b7 " + it.kind;
+          li.addEventListener("click", function () { pick(it); });
+        });
+      });
+      input.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter" && list.firstChild) { list.firstChild.click(); }
+      });
+      return box;
+    }
+  });
+
+  /* Fullscreen toggle: the browser's fullscreen where allowed, a fixed full-window box always. */
+  var Fullscreen = L.Control.extend({
+    options: {position: "topleft"},
+    onAdd: function (map) {
+      var bar = L.DomUtil.create("div", "leaflet-bar routes-fullscreen");
+      var a = L.DomUtil.create("a", "routes-fullscreen-button", bar);
+      a.href = "#";
+      a.title = "Full screen";
+      a.setAttribute("role", "button");
+      a.innerHTML = FULLSCREEN_ICON;
+      L.DomEvent.on(a, "click", function (ev) {
+        L.DomEvent.preventDefault(ev);
+        var c = map.getContainer();
+        var on = !L.DomUtil.hasClass(c, "routes-is-fullscreen");
+        if (on) { L.DomUtil.addClass(c, "routes-is-fullscreen"); }
+        else { L.DomUtil.removeClass(c, "routes-is-fullscreen"); }
+        try {
+          if (on && c.requestFullscreen && !document.fullscreenElement) {
+            c.requestFullscreen().catch(function () {});
+          } else if (!on && document.fullscreenElement && document.exitFullscreen) {
+            document.exitFullscreen().catch(function () {});
+          }
+        } catch (err) { /* the CSS box is enough */ }
+        a.title = on ? "Exit full screen" : "Full screen";
+        map.invalidateSize();
+      });
+      return bar;
+    }
+  });
+
+  /* The legend: markup made (and escaped) in Python. */
+  var Legend = L.Control.extend({
+    options: {position: "bottomright", html: ""},
+    onAdd: function () {
+      var div = L.DomUtil.create("div", "routes-legend");
+      div.innerHTML = this.options.html;
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    }
+  });
+
+  /* Keep the views of several maps equal: moving one moves the others. */
+  function sync(maps) {
+    var busy = false;
+    maps.forEach(function (src) {
+      src.on("move zoomend", function () {
+        if (busy) { return; }
+        busy = true;
+        maps.forEach(function (dst) {
+          if (dst !== src) { dst.setView(src.getCenter(), src.getZoom(), {animate: false}); }
+        });
+        busy = false;
+      });
+    });
+  }
+
+  window.routes = {
+    esc: esc,
+    dataLayer: dataLayer,
+    search: function (opts) { return new Search(opts); },
+    fullscreen: function (opts) { return new Fullscreen(opts); },
+    legend: function (opts) { return new Legend(opts); },
+    sync: sync,
+    registry: registry,
+    entry: entry
+  };
+})();
