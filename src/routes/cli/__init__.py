@@ -21,6 +21,7 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 COMMANDS = (
     "validate",
     "build",
+    "map",
 )
 
 _DESCRIPTION = """\
