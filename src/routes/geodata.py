@@ -92,10 +92,10 @@ def _read_csv(path: Path, fields: tuple[str, ...], problems: list[Problem]) -> p
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except FileNotFoundError:
         problems.append(Problem(file, None, None, "file not found"))
-        return pd.DataFrame(columns=[*fields, "_row"])
+        return pd.DataFrame(columns=[*fields, "line_no"])
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         problems.append(Problem(file, None, None, f"cannot parse CSV: {exc}"))
-        return pd.DataFrame(columns=[*fields, "_row"])
+        return pd.DataFrame(columns=[*fields, "line_no"])
     df.columns = [c.strip() for c in df.columns]
     missing = [f for f in fields if f not in df.columns and f not in _OPTIONAL]
     for f in missing:
@@ -104,14 +104,14 @@ def _read_csv(path: Path, fields: tuple[str, ...], problems: list[Problem]) -> p
         if f not in df.columns:
             df[f] = ""
     df = df.apply(lambda s: s.str.strip())
-    df["_row"] = np.arange(len(df)) + 2
+    df["line_no"] = np.arange(len(df)) + 2
     return df
 
 
 def _check_required(df: pd.DataFrame, file: str, cols: tuple[str, ...],
                     problems: list[Problem]) -> None:
     for col in cols:
-        for row in df.loc[df[col] == "", "_row"]:
+        for row in df.loc[df[col] == "", "line_no"]:
             problems.append(Problem(file, int(row), col, "empty; a value is required"))
 
 
@@ -124,7 +124,7 @@ def _to_float(df: pd.DataFrame, file: str, col: str, problems: list[Problem], *,
         if raw == "":
             continue
         v = out.at[i]
-        row = int(df.at[i, "_row"])
+        row = int(df.at[i, "line_no"])
         if pd.isna(v) or not math.isfinite(v):
             problems.append(Problem(file, row, col, f"not a number: {raw!r}"))
             continue
@@ -140,7 +140,7 @@ def _check_enum(df: pd.DataFrame, file: str, col: str, allowed: tuple[str, ...] 
     for i in df.index:
         v = df.at[i, col]
         if v != "" and v not in allowed:
-            problems.append(Problem(file, int(df.at[i, "_row"]), col,
+            problems.append(Problem(file, int(df.at[i, "line_no"]), col,
                                     f"{v!r} is not one of {', '.join(sorted(allowed))}"))
 
 
@@ -149,7 +149,7 @@ def _check_unique(df: pd.DataFrame, file: str, col: str, problems: list[Problem]
     first: dict[str, int] = {}
     for i in df.index:
         v = df.at[i, col]
-        row = int(df.at[i, "_row"])
+        row = int(df.at[i, "line_no"])
         if v == "":
             continue
         if v in first:
@@ -225,7 +225,7 @@ def read_crossings(path: str | Path, problems: list[Problem] | None = None, *,
     if classes is not None:
         _check_enum(df, file, "crossing_class", classes, probs)
     for i in df.index:
-        row = int(df.at[i, "_row"])
+        row = int(df.at[i, "line_no"])
         if df.at[i, "as_of"]:
             try:
                 date.fromisoformat(df.at[i, "as_of"])
@@ -238,7 +238,7 @@ def read_crossings(path: str | Path, problems: list[Problem] | None = None, *,
     df["upgrade_cost"] = _to_float(df, file, "upgrade_cost", probs, lo=0.0)
     df["p_detect_upgraded"] = _to_float(df, file, "p_detect_upgraded", probs, lo=0.0, hi=0.99)
     bad_up = df["p_detect_upgraded"] < df["p_detect"]
-    for row in df.loc[bad_up, "_row"]:
+    for row in df.loc[bad_up, "line_no"]:
         probs.append(Problem(file, int(row), "p_detect_upgraded", "is below p_detect"))
     _finish(probs, own)
     return _points(df, lat, lon)
@@ -262,7 +262,7 @@ def read_places(path: str | Path, problems: list[Problem] | None = None) -> gpd.
     df["supply"] = _to_float(df, file, "supply", probs, lo=0.0, lo_open=True)
     df["demand"] = _to_float(df, file, "demand", probs, lo=0.0, lo_open=True)
     for i in df.index:
-        row, role = int(df.at[i, "_row"]), df.at[i, "role"]
+        row, role = int(df.at[i, "line_no"]), df.at[i, "role"]
         for col, need_role in (("supply", "origin"), ("demand", "market")):
             has = df.at[i, col] != "" if isinstance(df.at[i, col], str) else pd.notna(df.at[i, col])
             if role == need_role and not has:
@@ -287,12 +287,12 @@ def read_corridors(path: str | Path, problems: list[Problem] | None = None) -> p
     _check_enum(df, file, "mode", CORRIDOR_MODES, probs)
     for i in df.index:
         if df.at[i, "from_id"] and df.at[i, "from_id"] == df.at[i, "to_id"]:
-            probs.append(Problem(file, int(df.at[i, "_row"]), "to_id",
+            probs.append(Problem(file, int(df.at[i, "line_no"]), "to_id",
                                  "self-loop: from_id and to_id are the same"))
     seen: dict[frozenset[str], int] = {}
     for i in df.index:
         key = frozenset((df.at[i, "from_id"], df.at[i, "to_id"]))
-        row = int(df.at[i, "_row"])
+        row = int(df.at[i, "line_no"])
         if len(key) == 2 and key in seen:
             probs.append(Problem(file, row, "to_id",
                                  f"duplicate link (same endpoints as row {seen[key]})"))
@@ -337,14 +337,14 @@ def _check_geography(ds: Dataset, problems: list[Problem]) -> dict[str, float]:
         if r.mode in LAND_MODES:
             border = _shared_border(countries, r.country_a, r.country_b, cache)
             if border.is_empty:
-                problems.append(Problem(cfile, int(r._row), "country_b",
+                problems.append(Problem(cfile, int(r.line_no), "country_b",
                                         f"{r.country_a} and {r.country_b} share no land border"))
                 continue
             d = _aeqd_distance_km(border, r.lon, r.lat)
             dists[r.id] = d
             if d > BORDER_TOLERANCE_KM:
                 problems.append(Problem(
-                    cfile, int(r._row), "lat",
+                    cfile, int(r.line_no), "lat",
                     f"{r.id} lies {d:.1f} km from the {r.country_a}-{r.country_b} border "
                     f"(limit {BORDER_TOLERANCE_KM:g} km): check lat/lon and the countries"))
         else:
@@ -352,7 +352,7 @@ def _check_geography(ds: Dataset, problems: list[Problem]) -> dict[str, float]:
             dists[r.id] = d
             if d > PORT_TOLERANCE_KM:
                 problems.append(Problem(
-                    cfile, int(r._row), "lat",
+                    cfile, int(r.line_no), "lat",
                     f"port of entry {r.id} lies {d:.1f} km outside {r.country_b} "
                     f"(limit {PORT_TOLERANCE_KM:g} km)"))
     for r in ds.places.itertuples():
@@ -363,7 +363,7 @@ def _check_geography(ds: Dataset, problems: list[Problem]) -> dict[str, float]:
             continue
         d = _aeqd_distance_km(geom, r.lon, r.lat)
         if d > COAST_TOLERANCE_KM:
-            problems.append(Problem(pfile, int(r._row), "lat",
+            problems.append(Problem(pfile, int(r.line_no), "lat",
                                     f"{r.id} lies {d:.1f} km outside {r.country}"))
     return dists
 
@@ -376,15 +376,15 @@ def _check_references(ds: Dataset, problems: list[Problem]) -> None:
         for col in ("country_a", "country_b"):
             v = getattr(r, col)
             if v and v not in iso:
-                problems.append(Problem(cfile, int(r._row), col, f"unknown ISO3 code {v!r}"))
+                problems.append(Problem(cfile, int(r.line_no), col, f"unknown ISO3 code {v!r}"))
     for r in ds.places.itertuples():
         if r.country and r.country not in iso:
-            problems.append(Problem(pfile, int(r._row), "country",
+            problems.append(Problem(pfile, int(r.line_no), "country",
                                     f"unknown ISO3 code {r.country!r}"))
     both = set(ds.crossings["id"]) & set(ds.places["id"])
     for r in ds.places.itertuples():
         if r.id in both:
-            problems.append(Problem(pfile, int(r._row), "id",
+            problems.append(Problem(pfile, int(r.line_no), "id",
                                     f"id {r.id!r} is also a crossing id"))
     node_countries: dict[str, set[str]] = {}
     for r in ds.places.itertuples():
@@ -396,12 +396,12 @@ def _check_references(ds: Dataset, problems: list[Problem]) -> None:
         for col in ("from_id", "to_id"):
             v = getattr(r, col)
             if v and v not in node_countries:
-                problems.append(Problem(kfile, int(r._row), col,
+                problems.append(Problem(kfile, int(r.line_no), col,
                                         f"unknown place or crossing id {v!r}"))
                 ok = False
         if ok and r.from_id and r.to_id and not node_countries[r.from_id] & node_countries[r.to_id]:
             problems.append(Problem(
-                kfile, int(r._row), "to_id",
+                kfile, int(r.line_no), "to_id",
                 f"{r.from_id} and {r.to_id} share no country: a corridor may cross a border "
                 "only through a crossing node"))
 
@@ -473,7 +473,7 @@ def load_dataset(
     if corridors is True:
         corr = read_corridors(paths["corridors"], problems)
     else:
-        corr = pd.DataFrame(columns=[*CORRIDOR_FIELDS, "_row"])
+        corr = pd.DataFrame(columns=[*CORRIDOR_FIELDS, "line_no"])
     ds = Dataset(countries, crossings, places, corr,
                  files={k: str(v) for k, v in paths.items()},
                  hashes={k: _sha256(v) for k, v in paths.items()})
@@ -539,7 +539,7 @@ def link_within_countries(crossings: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
              "source": f"auto: {k} nearest neighbours within each country"}
             for a, b in sorted(links.values())]
     out = pd.DataFrame(rows, columns=list(CORRIDOR_FIELDS))
-    out["_row"] = np.arange(len(out)) + 2
+    out["line_no"] = np.arange(len(out)) + 2
     return out
 
 
