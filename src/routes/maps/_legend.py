@@ -65,7 +65,7 @@ def legend_html(title: str, provenance: str, layers: dict[str, LayerData], an: M
     >>> "&lt;b&gt;" in legend_html("<b>", "", {}, MapAnalyses(), offline=False)
     True
     """
-    out = [f"<h4>{escape(title)}</h4>"]
+    out = [f"<details open><summary><h4>{escape(title)}</h4></summary>"]
     if provenance:
         out.append(f'<div class="routes-legend-meta">{escape(provenance)}</div>')
     if "crossings" in layers:
@@ -110,4 +110,5 @@ def legend_html(title: str, provenance: str, layers: dict[str, LayerData], an: M
     if offline:
         out.append('<div class="routes-legend-meta">Offline map: basemap drawn from the '
                    'country polygons.</div>')
+    out.append("</details>")
     return "".join(out)

@@ -1,0 +1,342 @@
+"""Route maps in a real headless browser: Debian's chromium driven by Playwright.
+
+These tests never skip: without chromium they fail and say how to install it (`make browser`).
+Each page is opened with every request routed through the test, so a request to anything but
+the file itself is seen (and answered locally or refused).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from routes.maps import compare_map, route_map, write_map
+from test_maps import SCRIPT_END, XSS, analyses_for, load_hostile
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LEAFLET_DIR = (Path(__import__("js_lib_leaflet").__file__).parent / "static" / "js_lib_leaflet")
+# a 1x1 transparent PNG, standing in for tiles
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM}: the map tests need a real browser. "
+                    "Run `make browser` (apt-get install chromium) or set CHROMIUM=/path.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class Visit:
+    """What a page did: every request, console errors, page errors, dialogs."""
+
+    page: object
+    requests: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+def visit(browser, path: Path, *, online: bool = False) -> Visit:
+    """Open ``path``; requests outside the file are recorded and refused (online: the Leaflet
+    CDN is answered from the installed package and tiles with a blank PNG)."""
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    v = Visit(page)
+    page.on("console", lambda m: v.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: v.errors.append(str(e)))
+
+    def on_dialog(d):
+        v.dialogs.append(d.message)
+        d.dismiss()
+
+    page.on("dialog", on_dialog)
+
+    def route(r):
+        url = r.request.url
+        v.requests.append(url)
+        if url.startswith(("file:", "data:", "blob:", "about:")):
+            r.continue_()
+            return
+        v.outside.append(url)
+        if online and "cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/" in url:
+            name = url.rsplit("/", 1)[1]
+            ctype = "text/css" if name.endswith(".css") else "application/javascript"
+            r.fulfill(status=200, content_type=ctype, body=(LEAFLET_DIR / name).read_bytes())
+        elif online and "tile.openstreetmap.org" in url:
+            r.fulfill(status=200, content_type="image/png", body=PNG)
+        else:
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    page.wait_for_function("window.routes && Object.keys(window.routes.registry).length > 0")
+    return v
+
+
+COUNT_JS = """(name) => {
+  const m = window[name]; const out = {points: 0, lines: 0, byKind: {}};
+  m.eachLayer(l => {
+    if (!l._routesKind) return;
+    out.byKind[l._routesKind] = (out.byKind[l._routesKind] || 0) + 1;
+    if (l instanceof L.CircleMarker) out.points++;
+    else if (l._routesKind === 'corridors') out.lines++;
+  });
+  return out;
+}"""
+
+
+def map_names(page) -> list[str]:
+    return page.eval_on_selector_all(".folium-map", "els => els.map(e => e.id)")
+
+
+def counts(page, name: str) -> dict:
+    return page.evaluate(COUNT_JS, name)
+
+
+def screen_point(page, name: str, lat: float, lon: float) -> tuple[float, float]:
+    return tuple(page.evaluate(
+        """([name, lat, lon]) => { const m = window[name];
+             const p = m.latLngToContainerPoint([lat, lon]);
+             const r = m.getContainer().getBoundingClientRect();
+             return [r.left + p.x, r.top + p.y]; }""", [name, lat, lon]))
+
+
+def network_counts(G: nx.DiGraph) -> tuple[int, int]:
+    corridors = {d.get("corridor_id") or frozenset((u, v)) for u, v, d in G.edges(data=True)}
+    return G.number_of_nodes(), len(corridors)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    return load_hostile(tmp_path_factory.mktemp("hostile_browser"))
+
+
+@pytest.fixture(scope="module")
+def offline_file(hostile, tmp_path_factory):
+    ds, _, G = hostile
+    path = tmp_path_factory.mktemp("maps") / "offline.html"
+    write_map(route_map(G, countries=ds.countries, analyses=analyses_for(G), offline=True,
+                        title=f"hostile {XSS}"), path)
+    return path
+
+
+# --------------------------------------------------------------------------- offline
+def test_offline_map_makes_no_request_outside_the_file(browser, offline_file, hostile):
+    v = visit(browser, offline_file)
+    try:
+        v.page.wait_for_timeout(300)
+        assert v.outside == []
+        assert v.requests == [offline_file.as_uri()]
+        assert v.errors == [] and v.dialogs == []
+        # the basemap is drawn from the country polygons
+        name = map_names(v.page)[0]
+        assert counts(v.page, name)["byKind"]["basemap"] == 2
+    finally:
+        v.page.close()
+
+
+def test_drawn_features_match_the_network(browser, offline_file, hostile):
+    _, _, G = hostile
+    v = visit(browser, offline_file)
+    try:
+        name = map_names(v.page)[0]
+        c = counts(v.page, name)
+        assert (c["points"], c["lines"]) == network_counts(G) == (7, 6)
+        assert c["byKind"]["crossings"] == 3 and c["byKind"]["routes"] == 2
+        assert v.errors == []
+    finally:
+        v.page.close()
+
+
+def test_popup_opens_on_click_and_shows_escaped_text(browser, offline_file):
+    v = visit(browser, offline_file)
+    page = v.page
+    try:
+        name = map_names(page)[0]
+        page.evaluate("(n) => window[n].setView([0.5, 1.0], 9, {animate: false})", name)
+        x, y = screen_point(page, name, 0.5, 1.0)  # x_north, named with a </script>
+        page.mouse.click(x, y)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=5000)
+        text = popup.inner_text()
+        assert SCRIPT_END in text and "restricted" in text and XSS in text  # source field
+        assert page.locator(".leaflet-popup-content img").count() == 0
+        assert v.dialogs == [] and v.errors == [] and v.outside == []
+    finally:
+        page.close()
+
+
+def test_hostile_names_show_as_text_in_tooltip_search_and_legend(browser, offline_file):
+    v = visit(browser, offline_file)
+    page = v.page
+    try:
+        name = map_names(page)[0]
+        page.evaluate("(n) => window[n].setView([0.0, 0.0], 9, {animate: false})", name)
+        x, y = screen_point(page, name, 0.0, 0.0)  # p_west, named <img src=x onerror=...>
+        page.mouse.move(x, y)
+        tip = page.locator(".leaflet-tooltip")
+        tip.wait_for(state="visible", timeout=5000)
+        assert tip.inner_text() == XSS
+        # search: the hit shows the literal text; choosing it opens the popup
+        page.fill(".routes-search-input", "onerror")
+        hit = page.locator(".routes-search-hit").first
+        assert hit.inner_text().startswith(XSS)
+        hit.click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=5000)
+        assert XSS in popup.inner_text()
+        assert f"hostile {XSS}" in page.locator(".routes-legend h4").inner_text()
+        assert page.locator(".leaflet-container img").count() == 0
+        page.wait_for_timeout(300)
+        assert v.dialogs == [] and v.errors == [] and v.outside == []
+        assert not any(r.endswith("/x") for r in v.requests)
+    finally:
+        page.close()
+
+
+def test_layer_toggles_off_and_on(browser, offline_file):
+    v = visit(browser, offline_file)
+    page = v.page
+    try:
+        name = map_names(page)[0]
+        before = counts(page, name)
+        label = page.locator(".leaflet-control-layers-overlays label", has_text="Border crossings")
+        label.click()
+        after = counts(page, name)
+        assert "crossings" not in after["byKind"]
+        assert after["points"] == before["points"] - before["byKind"]["crossings"]
+        label.click()
+        assert counts(page, name) == before
+        assert v.errors == []
+    finally:
+        page.close()
+
+
+def test_fullscreen_button_and_scale_bar(browser, offline_file):
+    v = visit(browser, offline_file)
+    page = v.page
+    try:
+        assert page.locator(".leaflet-control-scale").count() == 1
+        assert page.locator(".routes-legend").count() == 1
+        page.click(".routes-fullscreen-button")
+        assert page.locator(".folium-map.routes-is-fullscreen").count() == 1
+        page.click(".routes-fullscreen-button")
+        assert page.locator(".folium-map.routes-is-fullscreen").count() == 0
+        assert v.errors == [] and v.outside == []
+    finally:
+        page.close()
+
+
+# --------------------------------------------------------------------------- online
+def test_online_map_asks_only_leaflet_and_tiles(browser, hostile, tmp_path):
+    ds, _, G = hostile
+    path = write_map(route_map(G, countries=ds.countries), tmp_path / "online.html")
+    v = visit(browser, path, online=True)
+    try:
+        v.page.wait_for_timeout(500)
+        hosts = {u.split("/")[2] for u in v.outside}
+        assert hosts and hosts <= {"cdn.jsdelivr.net", "tile.openstreetmap.org"}
+        assert any("tile.openstreetmap.org" in u for u in v.outside)
+        name = map_names(v.page)[0]
+        c = counts(v.page, name)
+        assert (c["points"], c["lines"]) == network_counts(G)
+        assert "basemap" not in c["byKind"]
+        assert "OpenStreetMap" in v.page.locator(".leaflet-control-attribution").inner_text()
+        assert v.errors == [] and v.dialogs == []
+    finally:
+        v.page.close()
+
+
+# --------------------------------------------------------------------------- compare
+def test_compare_views_stay_in_step(browser, hostile, tmp_path):
+    ds, _, G = hostile
+    H = G.copy()
+    H.remove_edges_from(list(H.in_edges("x_mid")) + list(H.out_edges("x_mid")))
+    H.graph["scenario"] = "closed mid"
+    path = write_map(compare_map(G, H, countries=ds.countries, offline=True),
+                     tmp_path / "compare.html")
+    v = visit(browser, path)
+    page = v.page
+    try:
+        left, right = map_names(page)
+        assert counts(page, left)["lines"] == 6 and counts(page, right)["lines"] == 4
+        # drag the left map; the right one follows
+        page.mouse.move(300, 420)
+        page.mouse.down()
+        page.mouse.move(200, 350, steps=8)
+        page.mouse.up()
+        page.evaluate("(n) => window[n].setZoom(window[n].getZoom() + 1, {animate: false})",
+                      left)
+        page.wait_for_timeout(200)
+        view = "(n) => [window[n].getCenter().lat, window[n].getCenter().lng, window[n].getZoom()]"
+        a, b = page.evaluate(view, left), page.evaluate(view, right)
+        assert a[2] == b[2] and a[0] == pytest.approx(b[0], abs=1e-6)
+        assert a[1] == pytest.approx(b[1], abs=1e-6)
+        assert v.outside == [] and v.errors == [] and v.dialogs == []
+    finally:
+        page.close()
+
+
+# --------------------------------------------------------------------------- large
+def synthetic_network(n_corridors: int, *, seed: int = 0) -> nx.DiGraph:
+    """A jittered grid over Central Asia to Europe with ``n_corridors`` two-way corridors."""
+    rng = np.random.default_rng(seed)
+    side = int(np.ceil((1 + np.sqrt(1 + 2 * n_corridors)) / 2)) + 1
+    G = nx.DiGraph(scenario=f"synthetic {n_corridors}", crs="EPSG:4326")
+    lon = np.linspace(20.0, 75.0, side)
+    lat = np.linspace(30.0, 55.0, side)
+    jitter = rng.uniform(-0.05, 0.05, size=(side, side, 2))
+    roles = ("transit", "staging", "transit", "port")
+    for i in range(side):
+        for j in range(side):
+            nid = f"n{i:04d}_{j:04d}"
+            y, x = float(lat[i] + jitter[i, j, 0]), float(lon[j] + jitter[i, j, 1])
+            if (i + j) % 7 == 0:
+                G.add_node(nid, kind="crossing", name=f"Crossing {i}-{j}", country_a="AAA",
+                           country_b="BBB", lat=y, lon=x, mode="road", status="open",
+                           source="synthetic")
+            else:
+                role = "origin" if j == 0 else "market" if j == side - 1 else roles[(i * j) % 4]
+                G.add_node(nid, kind="place", name=f"Place {i}-{j}", country="AAA", lat=y,
+                           lon=x, role=role, supply=1.0 if role == "origin" else 0.0,
+                           demand=1.0 if role == "market" else 0.0, source="synthetic")
+    pairs = [((i, j), (i, j + 1)) for i in range(side) for j in range(side - 1)]
+    pairs += [((i, j), (i + 1, j)) for i in range(side - 1) for j in range(side)]
+    keep = sorted(rng.choice(len(pairs), size=n_corridors, replace=False))
+    for k in keep:
+        (a, b), (c, d) = pairs[k]
+        u, v = f"n{a:04d}_{b:04d}", f"n{c:04d}_{d:04d}"
+        for s, t in ((u, v), (v, u)):
+            G.add_edge(s, t, corridor_id=f"c{k}", mode="road", length_km=1.0, time_h=1.0,
+                       risk=0.1, cost=1.0, source="synthetic")
+    G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0])
+    return G
+
+
+def test_large_network_draws_every_feature_on_canvas(browser, tmp_path):
+    G = synthetic_network(5000, seed=1)
+    path = write_map(route_map(G, offline=True), tmp_path / "large.html")
+    v = visit(browser, path)
+    try:
+        name = map_names(v.page)[0]
+        c = counts(v.page, name)
+        assert (c["points"], c["lines"]) == network_counts(G)
+        assert c["lines"] == 5000
+        assert v.page.locator("canvas.leaflet-zoom-animated").count() >= 1  # canvas renderer
+        assert v.errors == [] and v.outside == []
+    finally:
+        v.page.close()
