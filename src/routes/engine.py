@@ -229,15 +229,43 @@ class Engine:
         return out if tgt is None else out[:, tgt]
 
     def distances(self, sources: Iterable[Hashable] | None = None,
-                  targets: Iterable[Hashable] | None = None, *, weights: Weights
-                  ) -> np.ndarray:
+                  targets: Iterable[Hashable] | None = None, *, weights: Weights,
+                  without: Iterable[Hashable] = ()) -> np.ndarray:
         """Shortest-path lengths, ``len(sources) x len(targets)``, in fixed-point units.
 
         ``inf`` where no path exists; ``None`` means every node (in :attr:`nodes` order).
+        ``without``: nodes to treat as removed (for closures), without rebuilding the graph:
+        their edges get a weight larger than any simple route, and lengths that large count
+        as no path.
         """
         wq = self.fixed_point(weights)
         tgt = None if targets is None else self._ids(targets)
-        return self._dist(self._ids(sources), tgt, wq)
+        src = self._ids(sources)
+        gone = self._ids(without)
+        if len(gone) == 0:
+            return self._dist(src, tgt, wq)
+        if self.engine == "networkx":
+            keep = np.ones(self.n, dtype=bool)
+            keep[gone] = False
+            full = np.full((len(src), self.n), np.inf)
+            self._nx_set(wq)
+            view = nx.restricted_view(self._nx, gone.tolist(), [])
+            for i, s in enumerate(src.tolist()):
+                if keep[s]:
+                    for t, d in nx.single_source_dijkstra_path_length(view, s,
+                                                                      weight="w").items():
+                        full[i, t] = d
+            return full if tgt is None else full[:, tgt]
+        big = int(wq.sum()) + 1
+        blocked = np.isin(self.u, gone) | np.isin(self.v, gone)
+        w2 = wq.copy()
+        w2[blocked] = big
+        D = self._dist(src, tgt, w2)
+        D[D >= big] = np.inf
+        if tgt is not None:
+            D[:, np.isin(tgt, gone)] = np.inf
+        D[np.isin(src, gone), :] = np.inf
+        return D
 
     # ------------------------------------------------------------------ shortest routes
     def shortest_paths(self, pairs: Iterable[tuple[Hashable, Hashable]], *, weights: Weights
