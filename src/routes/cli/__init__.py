@@ -22,6 +22,9 @@ COMMANDS = (
     "validate",
     "build",
     "map",
+    "centrality",
+    "paths",
+    "chokepoints",
 )
 
 _DESCRIPTION = """\
