@@ -217,7 +217,7 @@ def vital_crossings(G: nx.DiGraph, *, weight: str = "cost",
         ok1 = np.isfinite(D1)
         lost = ok0 & ~ok1
         still = ok0 & ok1
-        rise = float((F * np.where(still, D1 - D0, 0.0)).sum())
+        rise = float((F * (np.where(still, D1, 0.0) - np.where(still, D0, 0.0))).sum())
         stranded = sum(supply.get(o, 0.0) for o in src
                        if ok0[rs[o]].any() and not ok1[rs[o]].any())
         rows.append({"id": x, "name": d.get("name"), "country_a": d.get("country_a"),
