@@ -55,7 +55,7 @@ References
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import igraph as ig
@@ -141,16 +141,16 @@ class Engine:
         self.engine = check_engine(engine)
         H = G if G.is_directed() else G.to_directed()
         self.graph = H
-        self.nodes: list[Hashable] = sorted(H.nodes)
-        self.index: dict[Hashable, int] = {n: i for i, n in enumerate(self.nodes)}
-        self.edges: list[tuple[Hashable, Hashable]] = sorted(H.edges())
+        self.nodes: list[Any] = sorted(H.nodes)
+        self.index: dict[Any, int] = {n: i for i, n in enumerate(self.nodes)}
+        self.edges: list[tuple[Any, Any]] = sorted(H.edges())
         self.n = len(self.nodes)
         self.m = len(self.edges)
         self.u = np.fromiter((self.index[a] for a, _ in self.edges), dtype=np.int64,
                              count=self.m)
         self.v = np.fromiter((self.index[b] for _, b in self.edges), dtype=np.int64,
                              count=self.m)
-        self.edge_index: dict[tuple[Hashable, Hashable], int] = {
+        self.edge_index: dict[tuple[Any, Any], int] = {
             e: i for i, e in enumerate(self.edges)}
         self._attr_cache: dict[str, np.ndarray] = {}
         if self.engine == "igraph":
@@ -189,7 +189,7 @@ class Engine:
             raise RoutesError(f"weights must have one value per edge ({self.m}), got {w.shape}")
         return quantize(w)
 
-    def _ids(self, nodes: Iterable[Hashable] | None) -> np.ndarray:
+    def _ids(self, nodes: Iterable[Any] | None) -> np.ndarray:
         if nodes is None:
             return np.arange(self.n)
         try:
@@ -228,9 +228,9 @@ class Engine:
                 out[i, t] = dist
         return out if tgt is None else out[:, tgt]
 
-    def distances(self, sources: Iterable[Hashable] | None = None,
-                  targets: Iterable[Hashable] | None = None, *, weights: Weights,
-                  without: Iterable[Hashable] = ()) -> np.ndarray:
+    def distances(self, sources: Iterable[Any] | None = None,
+                  targets: Iterable[Any] | None = None, *, weights: Weights,
+                  without: Iterable[Any] = ()) -> np.ndarray:
         """Shortest-path lengths, ``len(sources) x len(targets)``, in fixed-point units.
 
         ``inf`` where no path exists; ``None`` means every node (in :attr:`nodes` order).
@@ -268,8 +268,8 @@ class Engine:
         return D
 
     # ------------------------------------------------------------------ shortest routes
-    def shortest_paths(self, pairs: Iterable[tuple[Hashable, Hashable]], *, weights: Weights
-                       ) -> dict[tuple[Hashable, Hashable], list[Hashable]]:
+    def shortest_paths(self, pairs: Iterable[tuple[Any, Any]], *, weights: Weights
+                       ) -> dict[tuple[Any, Any], list[Any]]:
         """One shortest path per pair (node ids), ties broken by id.
 
         Walking back from the target, each step takes the predecessor with the smallest id
@@ -287,7 +287,7 @@ class Engine:
             du = D[i, self.u]
             tight = np.isfinite(du) & (du + wq == D[i, self.v])
             np.minimum.at(pred[i], self.v[tight], self.u[tight])
-        out: dict[tuple[Hashable, Hashable], list[Hashable]] = {}
+        out: dict[tuple[Any, Any], list[Any]] = {}
         for s, t in pairs:
             i, ti = row[s], self.index[t]
             if not np.isfinite(D[i, ti]) or s == t:
@@ -298,8 +298,8 @@ class Engine:
             out[(s, t)] = [self.nodes[x] for x in reversed(path)]
         return out
 
-    def k_shortest_paths(self, source: Hashable, target: Hashable, k: int, *,
-                         weights: Weights) -> list[tuple[int, list[Hashable]]]:
+    def k_shortest_paths(self, source: Any, target: Any, k: int, *,
+                         weights: Weights) -> list[tuple[int, list[Any]]]:
         """Return the ``k`` shortest loopless paths (Yen [2]_), as ``(length in units, node ids)``.
 
         Ties are broken by id: all paths as short as the k-th are found and sorted by
@@ -375,7 +375,7 @@ class Engine:
                         dtype=float)
         return node, edge
 
-    def _pairs(self, flows: Mapping[tuple[Hashable, Hashable], float]
+    def _pairs(self, flows: Mapping[tuple[Any, Any], float]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Origins, targets (index arrays) and the flow matrix of ``flows``."""
         bad = [x for pair in flows for x in pair if x not in self.index]
@@ -393,7 +393,7 @@ class Engine:
         return src, tgt, F
 
     def flow_betweenness(self, *, weights: Weights,
-                         flows: Mapping[tuple[Hashable, Hashable], float]
+                         flows: Mapping[tuple[Any, Any], float]
                          ) -> tuple[np.ndarray, np.ndarray]:
         """Route-restricted, flow-weighted betweenness: ``(node, edge)`` arrays.
 

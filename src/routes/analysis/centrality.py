@@ -15,7 +15,8 @@ flow over all routes like current in a resistor network and so credits alternati
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -81,7 +82,7 @@ def closeness_from_distances(D: np.ndarray) -> np.ndarray:
 
 
 def current_flow_betweenness(G: nx.DiGraph, *, weight: str = "cost",
-                             flows: Mapping[tuple[Hashable, Hashable], float] | None = None
+                             flows: Mapping[tuple[Any, Any], float] | None = None
                              ) -> pd.Series:
     """Flow-weighted current-flow (random-walk) betweenness of every node.
 
@@ -139,7 +140,7 @@ def current_flow_betweenness(G: nx.DiGraph, *, weight: str = "cost",
 
 
 def node_centrality(G: nx.DiGraph, *, weight: str = "cost",
-                    flows: Mapping[tuple[Hashable, Hashable], float] | None = None,
+                    flows: Mapping[tuple[Any, Any], float] | None = None,
                     engine: str | None = None, current_flow: bool = True) -> pd.DataFrame:
     """Centrality of every node, indexed by id (sorted).
 
@@ -189,7 +190,7 @@ def node_centrality(G: nx.DiGraph, *, weight: str = "cost",
 
 
 def edge_centrality(G: nx.DiGraph, *, weight: str = "cost",
-                    flows: Mapping[tuple[Hashable, Hashable], float] | None = None,
+                    flows: Mapping[tuple[Any, Any], float] | None = None,
                     engine: str | None = None) -> gpd.GeoDataFrame:
     """Flow betweenness and plain betweenness of every directed edge.
 
@@ -210,7 +211,7 @@ def edge_centrality(G: nx.DiGraph, *, weight: str = "cost",
 
 
 def crossing_table(G: nx.DiGraph, *, weight: str = "cost",
-                   flows: Mapping[tuple[Hashable, Hashable], float] | None = None,
+                   flows: Mapping[tuple[Any, Any], float] | None = None,
                    engine: str | None = None, current_flow: bool = True,
                    nodes: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rank the crossings by flow betweenness: one row per crossing, indexed by id.
@@ -235,7 +236,7 @@ def crossing_table(G: nx.DiGraph, *, weight: str = "cost",
 
 
 def country_table(G: nx.DiGraph, *, weight: str = "cost",
-                  flows: Mapping[tuple[Hashable, Hashable], float] | None = None,
+                  flows: Mapping[tuple[Any, Any], float] | None = None,
                   engine: str | None = None) -> pd.DataFrame:
     """Each country's share of the modelled flow that transits it (shortest routes).
 

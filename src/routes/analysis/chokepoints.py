@@ -21,7 +21,8 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -52,7 +53,7 @@ VITAL_COLUMNS = ("name", "country_a", "country_b", "status", "base_cost", "cost_
 _S, _T = ("__routes_source__",), ("__routes_sink__",)
 
 
-def _ends(G: nx.DiGraph) -> tuple[list[Hashable], list[Hashable]]:
+def _ends(G: nx.DiGraph) -> tuple[list[Any], list[Any]]:
     o, m = list(origins(G)), list(markets(G))
     if not o or not m:
         raise NoRouteError("the network needs at least one origin and one market")
@@ -77,7 +78,7 @@ def om_subgraph(G: nx.DiGraph) -> nx.DiGraph:
     return G.subgraph(sorted(fwd & back)).copy()
 
 
-def _node_rows(G: nx.DiGraph, ids: list[Hashable]) -> pd.DataFrame:
+def _node_rows(G: nx.DiGraph, ids: list[Any]) -> pd.DataFrame:
     rows = [{"id": n, "kind": G.nodes[n].get("kind"), "name": G.nodes[n].get("name"),
              "country": G.nodes[n].get("country") or G.nodes[n].get("country_a"),
              "country_b": G.nodes[n].get("country_b")} for n in sorted(ids)]
@@ -109,7 +110,7 @@ def bridges(G: nx.DiGraph) -> pd.DataFrame:
                         columns=["u", "v", "corridor_id", "mode"])
 
 
-def min_node_cut(G: nx.DiGraph, *, cuttable: str = "crossings") -> list[Hashable]:
+def min_node_cut(G: nx.DiGraph, *, cuttable: str = "crossings") -> list[Any]:
     """Return a minimum set of nodes whose removal disconnects every origin from every market.
 
     ``cuttable="crossings"`` allows only crossings in the cut (what border planners can close;
@@ -175,7 +176,7 @@ def min_edge_cut(G: nx.DiGraph) -> pd.DataFrame:
 
 
 def vital_crossings(G: nx.DiGraph, *, weight: str = "cost",
-                    flows: Mapping[tuple[Hashable, Hashable], float] | None = None,
+                    flows: Mapping[tuple[Any, Any], float] | None = None,
                     engine: str | None = None) -> pd.DataFrame:
     """Close each open or restricted crossing in turn and measure the damage.
 
@@ -234,7 +235,7 @@ def vital_crossings(G: nx.DiGraph, *, weight: str = "cost",
 
 
 def chokepoint_table(G: nx.DiGraph, cm: CostModel | None = None, *, weight: str = "cost",
-                     flows: Mapping[tuple[Hashable, Hashable], float] | None = None,
+                     flows: Mapping[tuple[Any, Any], float] | None = None,
                      engine: str | None = None) -> pd.DataFrame:
     """Every crossing with its flow betweenness, closure impact and cut membership.
 

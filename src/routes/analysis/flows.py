@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -162,7 +163,7 @@ def country_transit(G: nx.DiGraph, routes: pd.DataFrame) -> pd.DataFrame:
     return df.set_index("country")[["transit_flow", "transit_share", "n_routes", "rank"]]
 
 
-def crossing_flows(G: nx.DiGraph, through: Mapping[Hashable, float], total: float
+def crossing_flows(G: nx.DiGraph, through: Mapping[Any, float], total: float
                    ) -> pd.DataFrame:
     """Crossing table of flows: indexed by crossing id, sorted by rank.
 
@@ -196,7 +197,7 @@ def _edges_frame(G: nx.DiGraph, E: Engine, flow: np.ndarray, total: float
     return gpd.GeoDataFrame(df, geometry=geoms, crs=G.graph.get("crs", "EPSG:4326"))
 
 
-def _nodes_frame(G: nx.DiGraph, E: Engine, through: np.ndarray, ends: Mapping[Hashable, float],
+def _nodes_frame(G: nx.DiGraph, E: Engine, through: np.ndarray, ends: Mapping[Any, float],
                  total: float) -> pd.DataFrame:
     rows = []
     for n, t in zip(E.nodes, through.tolist()):
@@ -211,7 +212,7 @@ def _nodes_frame(G: nx.DiGraph, E: Engine, through: np.ndarray, ends: Mapping[Ha
 
 def assign_flows(G: nx.DiGraph, cm: CostModel | None = None, *, method: str = "logit",
                  weight: str = "cost", k: int | None = None, theta: float | None = None,
-                 flows: Mapping[tuple[Hashable, Hashable], float] | None = None,
+                 flows: Mapping[tuple[Any, Any], float] | None = None,
                  engine: str | None = None) -> FlowAssignment:
     """Assign each origin-market pair's flow to the network (module notes).
 
@@ -275,7 +276,7 @@ def assign_flows(G: nx.DiGraph, cm: CostModel | None = None, *, method: str = "l
     served = set(zip(routes["origin"], routes["market"]))
     total = float(sum(f for p, f in flows.items() if p in served and p[0] != p[1]))
     unserved = float(sum(f for p, f in flows.items() if p not in served and p[0] != p[1]))
-    ends: dict[Hashable, float] = defaultdict(float)
+    ends: dict[Any, float] = defaultdict(float)
     for (o, m), f in flows.items():
         if (o, m) in served:
             ends[o] += f

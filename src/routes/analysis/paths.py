@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -71,7 +71,7 @@ def check_weight(G: nx.DiGraph, weight: str) -> str:
     return weight
 
 
-def route_countries(G: nx.DiGraph, path: Sequence[Hashable]) -> list[str]:
+def route_countries(G: nx.DiGraph, path: Sequence[Any]) -> list[str]:
     """Countries a route crosses, in order, without consecutive repeats.
 
     A place gives its ``country``; a crossing gives its two sides in the order travelled.
@@ -143,7 +143,7 @@ def corridor_of_route(countries: Sequence[str], modes: Sequence[str] = (),
     return "Other"
 
 
-def _route_row(G: nx.DiGraph, path: list[Hashable]) -> dict[str, Any]:
+def _route_row(G: nx.DiGraph, path: list[Any]) -> dict[str, Any]:
     edges = [G.edges[a, b] for a, b in itertools.pairwise(path)]
     sums = {w: math.fsum(e.get(w, 0.0) for e in edges) for w in WEIGHTS}
     modes = [e.get("mode", "") for e in edges]
@@ -160,16 +160,16 @@ def _route_row(G: nx.DiGraph, path: list[Hashable]) -> dict[str, Any]:
     }
 
 
-def _line(G: nx.DiGraph, path: Sequence[Hashable]) -> LineString | None:
+def _line(G: nx.DiGraph, path: Sequence[Any]) -> LineString | None:
     pts = [(G.nodes[n].get("lon"), G.nodes[n].get("lat")) for n in path]
     if len(pts) < 2 or any(x is None or y is None for x, y in pts):
         return None
     return LineString(pts)
 
 
-def routes_frame(G: nx.DiGraph, routes: Sequence[tuple[Hashable, Hashable, int, list[Hashable]]],
+def routes_frame(G: nx.DiGraph, routes: Sequence[tuple[Any, Any, int, list[Any]]],
                  *, weight: str = "cost",
-                 flows: Mapping[tuple[Hashable, Hashable], float] | None = None
+                 flows: Mapping[tuple[Any, Any], float] | None = None
                  ) -> gpd.GeoDataFrame:
     """Turn ``(origin, market, rank, path)`` tuples into a route GeoDataFrame.
 
@@ -194,7 +194,7 @@ def routes_frame(G: nx.DiGraph, routes: Sequence[tuple[Hashable, Hashable, int, 
 
 def k_best_routes(G: nx.DiGraph, cm: CostModel | None = None, *, k: int | None = None,
                   weight: str = "cost",
-                  flows: Mapping[tuple[Hashable, Hashable], float] | None = None,
+                  flows: Mapping[tuple[Any, Any], float] | None = None,
                   engine: str | None = None) -> gpd.GeoDataFrame:
     """Return the ``k`` best loopless routes (Yen [1]_) of every origin-market pair.
 
@@ -265,7 +265,7 @@ def k_best_routes_gdf(G: nx.DiGraph, cm: CostModel | None = None) -> gpd.GeoData
 
 
 def shortest_routes(G: nx.DiGraph, *, weight: str = "cost",
-                    flows: Mapping[tuple[Hashable, Hashable], float] | None = None,
+                    flows: Mapping[tuple[Any, Any], float] | None = None,
                     engine: str | None = None) -> gpd.GeoDataFrame:
     """Return the best route of every origin-market pair (ties broken by node id).
 
