@@ -1,0 +1,119 @@
+"""Report charts as PNG (matplotlib, Agg backend), byte-identical on every run.
+
+Figures are drawn on their own Agg canvas, without pyplot, so the library never touches
+matplotlib's global state (backend, open figures).
+
+Each chart function takes a table exactly as its analysis returned it and writes one PNG
+atomically. The PNG carries no software or date metadata, so the same table gives the same
+file. Labels from the data are drawn as plain text (``$`` is escaped, so no mathtext).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..io import atomic_path
+
+__all__ = ["bar_chart", "line_chart", "interval_chart", "save_png", "label"]
+
+_DPI = 110
+_BLUE, _RED, _GREY = "#2b6c9e", "#b5432f", "#888888"
+
+
+def label(text: object, width: int = 42) -> str:
+    """A chart label from data text: truncated to ``width`` characters, ``$`` escaped.
+
+    Examples
+    --------
+    >>> label("Costs $5 at the post", width=12)
+    'Costs \\\\$5 at…'
+    """
+    s = " ".join(str(text).split())
+    if len(s) > width:
+        s = s[: width - 1].rstrip() + "…"
+    return s.replace("$", r"\$")
+
+
+def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots()
+
+
+def save_png(fig: Figure, path: Path) -> Path:
+    """Save ``fig`` as PNG without metadata (byte-identical runs), atomically."""
+    with warnings.catch_warnings():
+        # a place name in a script the font lacks draws as boxes; not an error
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=_DPI, metadata={"Software": None},
+                        bbox_inches="tight")
+    return Path(path)
+
+
+def bar_chart(values: pd.Series, path: Path, *, title: str, xlabel: str,
+              percent: bool = False, highlight: Sequence[bool] | None = None) -> Path:
+    """Horizontal bars, first value on top; ``highlight`` marks bars in red."""
+    n = max(len(values), 1)
+    fig, ax = _figure(7.5, 0.32 * n + 1.2)
+    y = list(range(len(values)))[::-1]
+    colors = [_RED if h else _BLUE for h in highlight] if highlight is not None else _BLUE
+    vals = values.to_numpy(dtype=float) * (100.0 if percent else 1.0)
+    ax.barh(y, vals, color=colors)
+    ax.set_yticks(y, [label(i) for i in values.index])
+    ax.set_xlabel(xlabel)
+    ax.set_title(label(title, 90), loc="left", fontsize=11)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return save_png(fig, path)
+
+
+def line_chart(x: Sequence[float], y: Sequence[float], path: Path, *, title: str,
+               xlabel: str, ylabel: str, step: bool = True,
+               y2: Sequence[float] | None = None, y2label: str = "") -> Path:
+    """A (step) line with markers, e.g. a budget curve; ``y2`` adds a dashed comparison."""
+    fig, ax = _figure(7.5, 4.0)
+    kw = {"where": "post"} if step else {}
+    draw = ax.step if step else ax.plot
+    draw(list(x), list(y), color=_BLUE, label=ylabel, **kw)
+    ax.plot(list(x), list(y), "o", color=_BLUE, markersize=4)
+    if y2 is not None:
+        draw(list(x), list(y2), color=_GREY, linestyle="--", label=y2label, **kw)
+        ax.legend(frameon=False)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(label(title, 90), loc="left", fontsize=11)
+    ax.grid(color="#dddddd", linewidth=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return save_png(fig, path)
+
+
+def interval_chart(frame: pd.DataFrame, path: Path, *, title: str, xlabel: str,
+                   mid: str, lo: str, hi: str, base: str | None = None) -> Path:
+    """One row per item: a ``lo``-``hi`` interval with ``mid`` marked (and ``base``)."""
+    n = max(len(frame), 1)
+    fig, ax = _figure(7.5, 0.32 * n + 1.2)
+    y = list(range(len(frame)))[::-1]
+    ax.hlines(y, frame[lo], frame[hi], color=_BLUE, linewidth=3, alpha=0.6,
+              label=f"{lo} to {hi}")
+    ax.plot(frame[mid], y, "o", color=_BLUE, label=mid)
+    if base is not None and base in frame:
+        ax.plot(frame[base], y, "x", color=_RED, label=base)
+    ax.set_yticks(y, [label(i) for i in frame.index])
+    ax.set_xlabel(xlabel)
+    ax.set_title(label(title, 90), loc="left", fontsize=11)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return save_png(fig, path)

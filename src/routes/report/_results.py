@@ -1,0 +1,225 @@
+"""Run the analyses a report shows and hold their tables in one small structure.
+
+Each analysis is a *stage*: a name and a function of the results gathered so far. A stage
+appears only when its analysis exists in this version of routes (the optional modules
+``routes.analysis.interdiction`` and ``routes.analysis.uncertainty``), so a report always
+builds from what is installed, and every figure in it comes from a real analysis function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+
+from ..analysis.centrality import country_table, crossing_table, node_centrality
+from ..analysis.chokepoints import chokepoint_table, min_node_cut
+from ..analysis.flows import FlowAssignment, assign_flows
+from ..costs import CostModel
+from ..geodata import Dataset
+from ..network import markets, od_demand, origins
+from ..scenario import BASELINE, Scenario
+
+__all__ = ["ReportOptions", "ReportResults", "collect_results", "analysis_stages",
+           "DEFAULT_SEED", "optional_module"]
+
+log = logging.getLogger(__name__)
+
+#: Seed of the report's Monte-Carlo runs when none is given.
+DEFAULT_SEED = 20251
+#: Callback told the name of each stage when it is done (the CLI moves a progress bar).
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What a report computes; every option is recorded in its provenance.
+
+    Attributes
+    ----------
+    weight : str
+        Edge weight that defines the best routes (``cost``, ``risk``, ``time_h``,
+        ``length_km``).
+    engine : str, optional
+        Path engine (``igraph`` or ``networkx``; default :data:`routes.settings.ENGINE`).
+    seed : int
+        Seed of every random draw (the Monte-Carlo runs).
+    runs : int
+        Monte-Carlo runs of the rank-stability analysis (0 leaves it out).
+    budget : float
+        Largest budget of the interdiction budget curve.
+    top : int
+        Rows of each table shown in the HTML and Markdown (the CSV files hold every row).
+    map : bool
+        Write the offline map and embed it.
+    """
+
+    weight: str = "cost"
+    engine: str | None = None
+    seed: int = DEFAULT_SEED
+    runs: int = 200
+    budget: float = 10.0
+    top: int = 15
+    map: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        """The options as a plain dict (for provenance)."""
+        return {"weight": self.weight, "engine": self.engine, "seed": self.seed,
+                "runs": self.runs, "budget": self.budget, "top": self.top, "map": self.map}
+
+
+@dataclass
+class ReportResults:
+    """Everything a report shows: the network, its inputs and the analysis tables.
+
+    ``tables`` maps a table name (its CSV file stem) to the frame exactly as the analysis
+    function returned it; the writers only format. ``flows`` is the logit flow assignment
+    (routes, edge flows), ``extra`` holds results that are not tables (e.g. the minimum cut).
+    """
+
+    G: nx.DiGraph
+    cm: CostModel
+    scenario: Scenario
+    options: ReportOptions
+    dataset: Dataset | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    flows: FlowAssignment | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def routes(self) -> gpd.GeoDataFrame | None:
+        """The k best routes of every pair with their logit flows, if assigned."""
+        return self.flows.routes if self.flows is not None else None
+
+    def has(self, name: str) -> bool:
+        """Whether the table ``name`` was computed."""
+        return name in self.tables
+
+
+def optional_module(name: str) -> ModuleType | None:
+    """Import ``routes.analysis.<name>`` if this version of routes has it, else ``None``."""
+    try:
+        return importlib.import_module(f"routes.analysis.{name}")
+    except ImportError:
+        return None
+
+
+# --------------------------------------------------------------------------- stages
+def _summary(res: ReportResults) -> None:
+    G = res.G
+    kinds = [d.get("kind") for _, d in G.nodes(data=True)]
+    status = [d.get("status") for _, d in G.nodes(data=True) if d.get("kind") == "crossing"]
+    o, m = origins(G), markets(G)
+    countries = {d.get("country") for _, d in G.nodes(data=True) if d.get("kind") == "place"}
+    countries |= {d.get(k) for _, d in G.nodes(data=True) if d.get("kind") == "crossing"
+                  for k in ("country_a", "country_b")}
+    corridors = {d.get("corridor_id") for *_, d in G.edges(data=True)}
+    rows = [
+        ("places", kinds.count("place")),
+        ("crossings", kinds.count("crossing")),
+        ("crossings_open", status.count("open")),
+        ("crossings_restricted", status.count("restricted")),
+        ("crossings_closed", status.count("closed")),
+        ("countries", len(countries - {None})),
+        ("corridors", len(corridors - {None})),
+        ("directed_edges", G.number_of_edges()),
+        ("origins", len(o)),
+        ("markets", len(m)),
+        ("total_supply", float(sum(o.values()))),
+        ("od_pairs", len(od_demand(G))),
+    ]
+    res.tables["summary"] = pd.DataFrame(rows, columns=["measure", "value"]).set_index("measure")
+
+
+def _centrality(res: ReportResults) -> None:
+    o = res.options
+    nodes = node_centrality(res.G, weight=o.weight, engine=o.engine)
+    res.extra["node_centrality"] = nodes
+    res.tables["crossings"] = crossing_table(res.G, weight=o.weight, engine=o.engine,
+                                             nodes=nodes)
+    res.tables["countries"] = country_table(res.G, weight=o.weight, engine=o.engine)
+
+
+def _flows(res: ReportResults) -> None:
+    o = res.options
+    fa = assign_flows(res.G, res.cm, weight=o.weight, engine=o.engine)
+    res.flows = fa
+    res.tables["corridors"] = fa.corridors
+    res.tables["country_flows"] = fa.countries
+    res.tables["routes"] = fa.routes
+
+
+def _chokepoints(res: ReportResults) -> None:
+    o = res.options
+    res.tables["chokepoints"] = chokepoint_table(res.G, res.cm, weight=o.weight,
+                                                 engine=o.engine)
+    res.extra["min_cut"] = min_node_cut(res.G)
+
+
+def _methods(res: ReportResults) -> None:
+    from ._methods import parameter_table
+    from ._provenance import inputs_table, scenario_changes
+
+    if res.cm.path:
+        res.tables["parameters"] = parameter_table(res.cm.path)
+    res.tables["inputs"] = inputs_table(res)
+    res.tables["scenario_changes"] = scenario_changes(res)
+
+
+#: The stages every report runs, in order: (name, function).
+CORE_STAGES: tuple[tuple[str, Callable[[ReportResults], None]], ...] = (
+    ("summary", _summary),
+    ("methods", _methods),
+    ("centrality", _centrality),
+    ("flows", _flows),
+    ("chokepoints", _chokepoints),
+)
+
+
+def analysis_stages(options: ReportOptions) -> list[tuple[str, Callable[[ReportResults], None]]]:
+    """The analysis stages a report runs with ``options`` in this version of routes."""
+    from ._optional import optional_stages
+
+    return [*CORE_STAGES, *optional_stages(options)]
+
+
+def collect_results(G: nx.DiGraph, cm: CostModel, *, scenario: Scenario | None = None,
+                    dataset: Dataset | None = None, options: ReportOptions | None = None,
+                    progress: Progress | None = None) -> ReportResults:
+    """Run every available analysis of a report on the network ``G``.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        The network (:func:`routes.network.network_from_data`), built with ``cm`` and
+        ``scenario``.
+    cm : CostModel
+        The cost model the network was built with.
+    scenario : Scenario, optional
+        The scenario the network was built with (default: the baseline).
+    dataset : Dataset, optional
+        The inputs (for their file hashes and the country polygons of the map).
+    options : ReportOptions, optional
+        What to compute (defaults: :class:`ReportOptions`).
+    progress : callable, optional
+        Called with each stage's name when it is done.
+
+    Returns
+    -------
+    ReportResults
+    """
+    res = ReportResults(G=G, cm=cm, scenario=scenario or BASELINE,
+                        options=options or ReportOptions(), dataset=dataset)
+    for name, stage in analysis_stages(res.options):
+        stage(res)
+        log.info("report stage %s done", name)
+        if progress is not None:
+            progress(name)
+    return res

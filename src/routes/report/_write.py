@@ -1,0 +1,163 @@
+"""Write a report folder: tables, GeoPackage, charts, map, pages, provenance.
+
+Every file is written atomically (:mod:`routes.io`). The tables and charts are byte-identical
+on every run with the same inputs and options; ``index.html`` and ``report.md`` differ only
+in their timestamp (in the provenance section), ``provenance.json`` holds it too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+from shapely.geometry import Point
+
+from ..io import atomic_write_text, write_geopackage
+from ..network import network_to_gdfs
+from ._provenance import provenance
+from ._render import render_html, render_markdown
+from ._results import Progress, ReportResults
+from ._sections import Section, core_charts, core_sections
+from ._tables import flat, write_table
+
+__all__ = ["write_report", "report_layers", "WRITE_STAGES", "CSV_TABLES"]
+
+log = logging.getLogger(__name__)
+
+#: The writing stages, in order (after the analysis stages).
+WRITE_STAGES = ("tables", "geopackage", "charts", "map", "pages")
+#: Tables written as CSV, in this order (those a report has); optional analyses add theirs.
+CSV_TABLES = ("summary", "crossings", "chokepoints", "countries", "country_flows", "corridors",
+              "routes", "parameters", "inputs", "scenario_changes")
+
+
+def _crossing_points(res: ReportResults) -> gpd.GeoDataFrame:
+    """Crossings with their scores (chokepoint table + comparison measures), as points."""
+    ch = res.tables["chokepoints"]
+    ct = res.tables["crossings"]
+    extra = [c for c in ("betweenness", "closeness", "current_flow_betweenness")
+             if c in ct and c not in ch]
+    df = ch.join(ct[extra])
+    for name in ("priorities", "rank_stability"):
+        if name in res.tables and res.tables[name].index.name == "id":
+            t = res.tables[name]
+            df = df.join(t[[c for c in t.columns if c not in df.columns]])
+    G = res.G
+    geom = [Point(G.nodes[n]["lon"], G.nodes[n]["lat"]) for n in df.index]
+    return gpd.GeoDataFrame(df, geometry=geom, crs=G.graph.get("crs", "EPSG:4326"))
+
+
+def report_layers(res: ReportResults) -> dict[str, gpd.GeoDataFrame]:
+    """The GeoPackage layers: ``nodes``, ``edges``, ``crossings`` (with scores), ``routes``.
+
+    ``nodes`` adds each node's flow betweenness and share; ``edges`` adds the logit flow and
+    its share; list values (paths, countries) are joined with ``" > "``.
+    """
+    nodes, edges = network_to_gdfs(res.G)
+    nodes = nodes.sort_index()
+    nc = res.extra.get("node_centrality")
+    if nc is not None:
+        nodes = nodes.join(nc[["flow_betweenness", "share"]])
+    if res.flows is not None:
+        fe = res.flows.edges.set_index(["u", "v"])[["flow", "share"]]
+        edges = edges.join(fe, on=["u", "v"])
+    edges = edges.sort_values(["u", "v"]).reset_index(drop=True)
+    layers = {"nodes": nodes, "edges": edges, "crossings": _crossing_points(res)}
+    if res.routes is not None:
+        r = res.routes
+        layers["routes"] = gpd.GeoDataFrame(flat(r), geometry=r.geometry.to_numpy(),
+                                            crs=r.crs)
+    for name, gdf in layers.items():
+        gdf.attrs = {}
+        layers[name] = gpd.GeoDataFrame(flat(gdf), geometry=gdf.geometry.to_numpy(),
+                                        crs=gdf.crs)
+    return layers
+
+
+def _write_map(res: ReportResults, out: Path) -> list[Path]:
+    from ..maps import MapAnalyses, route_map, write_map
+
+    fa = res.flows
+    an = MapAnalyses(crossings=res.tables.get("chokepoints"),
+                     countries=fa.countries if fa is not None else None,
+                     edges=fa.edges if fa is not None else None,
+                     routes=fa.routes if fa is not None else None)
+    countries = res.dataset.countries if res.dataset is not None else None
+    m = route_map(res.G, countries=countries, analyses=an, offline=True,
+                  title=f"routes: {res.scenario.name}")
+    return [write_map(m, out / "map.html")]
+
+
+def _subtitle(res: ReportResults) -> list[str]:
+    sc, cm = res.scenario, res.cm
+    lines = [f"Scenario: {sc.name}" + (f" (as of {sc.as_of})" if sc.as_of else "")
+             + (f". {sc.description}" if sc.description else "")]
+    lines.append(f"Cost model: {cm.name}. Routes weighted by {res.options.weight}.")
+    return lines
+
+
+def write_report(res: ReportResults, out_dir: str | Path, *, progress: Progress | None = None,
+                 generated: dt.datetime | None = None, command: str | None = None
+                 ) -> list[Path]:
+    """Write the report of ``res`` into ``out_dir``; return the files written, sorted.
+
+    Files: ``index.html`` (the report), ``report.md`` (the same in Markdown), one CSV per
+    table (:data:`CSV_TABLES` and those of optional analyses), ``report.gpkg`` (layers
+    :func:`report_layers`), ``chart_*.png``, ``map.html`` (offline, self-contained; unless
+    ``options.map`` is false) and ``provenance.json``.
+
+    Parameters
+    ----------
+    res : ReportResults
+        From :func:`routes.report.collect_results`.
+    out_dir : path
+        Created if missing.
+    progress : callable, optional
+        Called with each writing stage's name (:data:`WRITE_STAGES`) when done.
+    generated : datetime, optional
+        The report's timestamp (default: now, UTC).
+    command : str, optional
+        The command line, recorded in the provenance.
+    """
+    from ._optional import available
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    extras = available(res.options)
+    written: list[Path] = []
+
+    def done(stage: str) -> None:
+        log.info("report %s written", stage)
+        if progress is not None:
+            progress(stage)
+
+    names = [n for n in CSV_TABLES if n in res.tables]
+    names += [n for n in res.tables if n not in names and not n.startswith("_")]
+    for name in names:
+        written.append(write_table(res.tables[name], out / f"{name}.csv"))
+    done("tables")
+    written.append(write_geopackage(report_layers(res), out / "report.gpkg"))
+    done("geopackage")
+    written.extend(core_charts(res, out))
+    for a in extras:
+        written.extend(a.charts(res, out))
+    done("charts")
+    if res.options.map:
+        written.extend(_write_map(res, out))
+    done("map")
+    optional: list[Section] = [a.section(res) for a in extras]
+    sections = core_sections(res, optional)
+    prov = provenance(res, generated=generated, command=command)
+    files = sorted({p.name for p in written} | {"index.html", "report.md", "provenance.json"})
+    title = f"routes report: {res.scenario.name}"
+    written.append(atomic_write_text(out / "provenance.json",
+                                     json.dumps(prov, indent=2, sort_keys=True) + "\n"))
+    written.append(atomic_write_text(out / "report.md", render_markdown(
+        title, _subtitle(res), sections, prov, files)))
+    written.append(atomic_write_text(out / "index.html", render_html(
+        title, _subtitle(res), sections, prov, files)))
+    done("pages")
+    return sorted(set(written))
