@@ -25,6 +25,8 @@ COMMANDS = (
     "centrality",
     "paths",
     "chokepoints",
+    "priorities",
+    "compare",
 )
 
 _DESCRIPTION = """\

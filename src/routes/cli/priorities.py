@@ -1,0 +1,125 @@
+"""``routes priorities``: which border posts to upgrade within a budget, with re-routing."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from ..analysis.compare import CRITERIA, priority_table, rank_correlations
+from ..analysis.interdiction import (
+    METHODS,
+    OBJECTIVES,
+    budget_curve,
+    interdict,
+    post_effectiveness,
+    upgrade_table,
+)
+from ..costs import WEIGHTS
+from ..engine import ENGINES
+from ..network import network_from_data
+from ..settings import ENGINE
+from ._common import add_data_args, add_output_args, load_inputs
+from .centrality import out_dir, points, print_table, print_written, write_table
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register the subcommand."""
+    p = sub.add_parser(
+        "priorities", help="border posts to upgrade within a budget (interdiction with "
+                           "re-routing), budget curve, priority comparison",
+        description="Choose the border posts to upgrade within --budget (in upgrade-cost "
+                    "units, cost model classes or crossing rows) so as to maximise the least "
+                    "route risk from the origins to the markets (--objective single, shortest-"
+                    "path interdiction, Israeli & Wood 2002) or the expected share of the flow "
+                    "detected (--objective flow), traffickers re-routing on least-risk routes. "
+                    "--method exact solves the MILP with HiGHS (and reports the greedy "
+                    "heuristic's gap); greedy upgrades by the best gain per cost. Writes to "
+                    "OUT/<scenario>/: priorities_curve.csv (budgets 0..N), priorities_posts.csv "
+                    "(the chosen posts), priorities_table.csv/.geojson (every post ranked by "
+                    "flow betweenness, closure impact and interdiction value), "
+                    "priorities_correlations.csv, priorities_upgrades.csv.")
+    add_data_args(p)
+    g = p.add_argument_group("interdiction")
+    g.add_argument("--budget", type=float, required=True, metavar="N",
+                   help="budget in upgrade-cost units; the curve covers 0, 1, ..., N")
+    g.add_argument("--method", choices=METHODS, default="exact",
+                   help="exact MILP or greedy heuristic (default: %(default)s)")
+    g.add_argument("--objective", choices=OBJECTIVES, default="single",
+                   help="single: least route risk over all origin-market pairs; flow: "
+                        "expected detected share of the flow (default: %(default)s)")
+    g.add_argument("--weight", choices=WEIGHTS[::-1], default="risk",
+                   help="route weight of the flow-betweenness and closure rankings "
+                        "(default: %(default)s, the interdiction evader's)")
+    g.add_argument("--time-limit", type=float, default=60.0, metavar="S",
+                   help="seconds per MILP solve (default: %(default)s)")
+    g.add_argument("--no-curve", action="store_true",
+                   help="solve only at --budget, not at every budget 0..N")
+    g.add_argument("--top", type=int, default=10, metavar="N",
+                   help="rows to print (default: %(default)s)")
+    g.add_argument("--engine", choices=ENGINES, default=ENGINE,
+                   help="engine for the ranking path kernels (default: %(default)s)")
+    add_output_args(p)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; return the exit code."""
+    ds, cm, sc = load_inputs(args)
+    G = network_from_data(ds, cm, sc)
+    kw = {"objective": args.objective, "cm": cm}
+    sol = interdict(G, args.budget, method=args.method, time_limit=args.time_limit, **kw)
+    budgets = [args.budget] if args.no_curve else [
+        *(float(b) for b in range(int(args.budget) + 1) if b < args.budget), args.budget]
+    curve = budget_curve(G, budgets, method=args.method, time_limit=args.time_limit, **kw)
+    posts = post_effectiveness(G, sol, cm=cm)
+    table = priority_table(G, cm, weight=args.weight, objective=args.objective, solution=sol,
+                           engine=args.engine)
+    corr = rank_correlations(table, CRITERIA)
+    out = out_dir(args)
+    written: list[Path] = []
+    write_table(curve, out / "priorities_curve.csv", written)
+    write_table(posts, out / "priorities_posts.csv", written)
+    write_table(table, out / "priorities_table.csv", written)
+    write_table(points(G, table), out / "priorities_table.geojson", written)
+    write_table(corr, out / "priorities_correlations.csv", written)
+    write_table(upgrade_table(G, cm), out / "priorities_upgrades.csv", written)
+    what = ("least route risk" if args.objective == "single"
+            else "expected detected share of the flow")
+    status = "optimal" if sol.optimal else ("heuristic" if args.method == "greedy"
+                                             else "NOT proven optimal (time limit)")
+    print(f"priorities {G.graph.get('scenario', '')}: {args.method} ({status}), objective "
+          f"{args.objective} ({what}); {len(table)} upgradable posts; budget {args.budget:g}")
+    print(f"  value {sol.base_value:.4f} -> {sol.value:.4f} (gain {sol.gain:+.4f}); "
+          f"p_undetected {_p_undetected(sol.base_value, args.objective):.4f} -> "
+          f"{sol.p_undetected:.4f}; cost used {sol.cost:g}")
+    if sol.route:
+        print(f"  evader's least-risk route after the upgrades: {' > '.join(sol.route)}")
+    names = {n: G.nodes[n].get("name") for n in table.index}
+    view = curve.copy()
+    view["posts"] = view["posts"].map(lambda s: "; ".join(names.get(p, p) for p in s.split(";"))
+                                      if s else "-")
+    cols = ["budget", "value", "p_undetected", "marginal_gain", "gain_per_cost", "posts"]
+    if "greedy_gap_pct" in view:
+        cols.insert(-1, "greedy_gap_pct")
+    print_table("Budget curve (value = " + what + ")", view.set_index("budget"), cols[1:],
+                len(view), {"value": ".4f", "p_undetected": ".4f", "marginal_gain": "+.4f",
+                            "gain_per_cost": ".4f", "greedy_gap_pct": ".1f"})
+    print_table(f"Chosen posts at budget {args.budget:g} (contribution = value lost without "
+                "the post)", posts, ["name", "upgrade_cost", "gain_alone", "contribution",
+                                     "contribution_per_cost"], len(posts),
+                {"gain_alone": ".4f", "contribution": ".4f", "contribution_per_cost": ".4f"})
+    print_table(f"Top {args.top} posts by interdiction value, with the other criteria' ranks",
+                table, ["name", "interdiction_gain", *CRITERIA, "in_solution"], args.top,
+                {"interdiction_gain": ".4f", "flow_rank": ".1f", "vital_rank": ".1f",
+                 "interdiction_rank": ".1f"})
+    print_table("Rank correlations between criteria", corr.set_index(["a", "b"]),
+                ["n", "kendall_tau", "spearman_rho"], len(corr),
+                {"kendall_tau": ".3f", "spearman_rho": ".3f"})
+    print()
+    print_written(written)
+    return 0
+
+
+def _p_undetected(value: float, objective: str) -> float:
+    return math.exp(-value) if objective == "single" else 1.0 - value
