@@ -21,19 +21,20 @@ from matplotlib.figure import Figure
 
 from ..io import atomic_path
 
-__all__ = ["bar_chart", "line_chart", "interval_chart", "save_png", "label"]
+__all__ = ["bar_chart", "grouped_bar_chart", "line_chart", "interval_chart", "save_png",
+           "label"]
 
 _DPI = 110
 _BLUE, _RED, _GREY = "#2b6c9e", "#b5432f", "#888888"
 
 
 def label(text: object, width: int = 42) -> str:
-    """A chart label from data text: truncated to ``width`` characters, ``$`` escaped.
+    r"""Return a chart label from data text: truncated to ``width`` characters, ``$`` escaped.
 
     Examples
     --------
     >>> label("Costs $5 at the post", width=12)
-    'Costs \\\\$5 at…'
+    'Costs \\$5 at…'
     """
     s = " ".join(str(text).split())
     if len(s) > width:
@@ -80,7 +81,7 @@ def bar_chart(values: pd.Series, path: Path, *, title: str, xlabel: str,
 def line_chart(x: Sequence[float], y: Sequence[float], path: Path, *, title: str,
                xlabel: str, ylabel: str, step: bool = True,
                y2: Sequence[float] | None = None, y2label: str = "") -> Path:
-    """A (step) line with markers, e.g. a budget curve; ``y2`` adds a dashed comparison."""
+    """Draw a (step) line with markers, e.g. a budget curve; ``y2`` adds a dashed comparison."""
     fig, ax = _figure(7.5, 4.0)
     kw = {"where": "post"} if step else {}
     draw = ax.step if step else ax.plot
@@ -114,6 +115,29 @@ def interval_chart(frame: pd.DataFrame, path: Path, *, title: str, xlabel: str,
     ax.set_title(label(title, 90), loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return save_png(fig, path)
+
+
+def grouped_bar_chart(frame: pd.DataFrame, path: Path, *, title: str, xlabel: str,
+                      percent: bool = False) -> Path:
+    """Horizontal bars, one group per row and one bar per column (e.g. scenarios A and B)."""
+    n, k = max(len(frame), 1), max(len(frame.columns), 1)
+    fig, ax = _figure(7.5, 0.22 * n * k + 1.4)
+    height = 0.8 / k
+    colors = [_BLUE, _RED, _GREY]
+    for j, col in enumerate(frame.columns):
+        y = [len(frame) - 1 - i - 0.4 + height * (k - 1 - j) + height / 2
+             for i in range(len(frame))]
+        vals = frame[col].to_numpy(dtype=float) * (100.0 if percent else 1.0)
+        ax.barh(y, vals, height=height, color=colors[j % len(colors)], label=label(col, 40))
+    ax.set_yticks(list(range(len(frame)))[::-1], [label(i) for i in frame.index])
+    ax.set_xlabel(xlabel)
+    ax.set_title(label(title, 90), loc="left", fontsize=11)
+    ax.legend(frameon=False, fontsize=8, loc="best")
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return save_png(fig, path)

@@ -195,7 +195,7 @@ def _walk(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str, Any]]:
 
 
 def parameter_table(path: str | Path) -> pd.DataFrame:
-    """Every parameter of a TOML file with its value and the rationale written above it.
+    r"""List every parameter of a TOML file with its value and the rationale written above it.
 
     Columns :data:`PARAMETER_COLUMNS`: ``section`` (the banner title), ``table`` (e.g.
     ``modes.road``), ``key``, ``parameter`` (``table.key``), ``value`` (as text),
@@ -205,10 +205,10 @@ def parameter_table(path: str | Path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import tempfile, os
+    >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     p = os.path.join(d, "m.toml")
-    ...     _ = open(p, "w").write("name = 'x'\\n[flow]\\n# Assumption.\\nk_routes = 5\\n")
+    ...     p = Path(d) / "m.toml"
+    ...     _ = p.write_text("name = 'x'\n[flow]\n# Assumption.\nk_routes = 5\n")
     ...     parameter_table(p)[["parameter", "value", "rationale"]].values.tolist()
     [['name', 'x', ''], ['flow.k_routes', '5', 'Assumption.']]
     """

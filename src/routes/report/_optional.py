@@ -8,12 +8,15 @@ section out of the report; nothing is ever filled in by hand.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._results import ReportOptions, ReportResults
-from ._sections import Section
+from ._charts import line_chart
+from ._results import ReportOptions, ReportResults, optional_module
+from ._sections import Section, table_block
+from ._tables import TableSpec
 
 __all__ = ["OptionalAnalysis", "available", "optional_stages"]
 
@@ -29,7 +32,7 @@ class OptionalAnalysis:
 
 
 def available(options: ReportOptions) -> list[OptionalAnalysis]:
-    """The optional analyses this version of routes provides, in page order."""
+    """Return the optional analyses this version of routes provides, in page order."""
     found: list[OptionalAnalysis] = []
     for probe in _PROBES:
         a = probe(options)
@@ -44,5 +47,106 @@ def optional_stages(options: ReportOptions
     return [(a.name, a.stage) for a in available(options)]
 
 
+# --------------------------------------------------------------------------- interdiction
+_PRIORITY_SPECS = {s.name: s for s in (
+    TableSpec("budget_curve", "Budget curve",
+              "The posts to upgrade at each budget (exact MILP), the objective they reach, the "
+              "marginal gain of each budget step, and the greedy heuristic's gap to the optimum.",
+              (("budget", "budget", "g"), ("value", "value", ".4f"),
+               ("p_undetected", "p undetected", ".4f"),
+               ("marginal_gain", "marginal gain", "+.4f"),
+               ("gain_per_cost", "gain per cost", ".4f"), ("n_posts", "posts", "d"),
+               ("posts", "chosen posts", ""), ("optimal", "optimal", "bool"),
+               ("greedy_gap_pct", "greedy gap %", ".1f"))),
+    TableSpec("priority_posts", "Chosen posts",
+              "The posts of the solution at the full budget: their gain alone and their "
+              "contribution given the others (the value lost without the post, with "
+              "re-routing).",
+              (("id", "id", ""), ("name", "crossing", ""), ("upgrade_cost", "cost", "g"),
+               ("delta_risk", "added risk", ".4f"), ("gain_alone", "gain alone", ".4f"),
+               ("contribution", "contribution", ".4f"),
+               ("contribution_per_cost", "per cost", ".4f"))),
+    TableSpec("priorities", "Posts ranked by three criteria",
+              "Every upgradable crossing ranked by flow betweenness, closure impact and "
+              "interdiction value (its gain upgraded alone, with re-routing); ties share their "
+              "mean rank.",
+              (("id", "id", ""), ("name", "crossing", ""), ("country_a", "from", ""),
+               ("country_b", "to", ""), ("upgrade_cost", "cost", "g"),
+               ("interdiction_gain", "interdiction gain", ".4f"),
+               ("interdiction_rank", "interdiction rank", ".1f"),
+               ("flow_rank", "flow rank", ".1f"), ("vital_rank", "closure rank", ".1f"),
+               ("in_solution", "chosen", "bool"))),
+    TableSpec("priority_correlations", "Agreement between the criteria",
+              "Rank correlations between every two criteria.",
+              (("a", "criterion", ""), ("b", "and", ""), ("n", "posts", "d"),
+               ("kendall_tau", "Kendall tau", ".3f"), ("spearman_rho", "Spearman rho", ".3f"))),
+)}
+_OBJECTIVE_TEXT = {"single": "least route risk from any origin to any market",
+                   "flow": "expected share of the routed flow detected"}
+
+
+def _interdiction(options: ReportOptions) -> OptionalAnalysis | None:
+    mod = optional_module("interdiction")
+    need = ("budget_curve", "interdict", "post_effectiveness")
+    if mod is None or not all(hasattr(mod, f) for f in need):
+        return None
+    cmp = optional_module("compare")
+    has_table = cmp is not None and all(hasattr(cmp, f) for f in ("priority_table",
+                                                                   "rank_correlations"))
+
+    def stage(res: ReportResults) -> None:
+        o = res.options
+        kw = {"objective": o.objective, "cm": res.cm}
+        curve = mod.budget_curve(res.G, o.budget, method="exact", **kw)
+        sol = mod.interdict(res.G, o.budget, method="exact", **kw)
+        res.extra["interdiction"] = sol
+        res.tables["budget_curve"] = curve
+        res.tables["priority_posts"] = mod.post_effectiveness(res.G, sol, cm=res.cm)
+        if has_table:
+            table = cmp.priority_table(res.G, res.cm, objective=o.objective, solution=sol,
+                                       engine=o.engine)
+            res.tables["priorities"] = table
+            res.tables["priority_correlations"] = cmp.rank_correlations(table)
+
+    def charts(res: ReportResults, out: Path) -> list[Path]:
+        c = res.tables["budget_curve"]
+        greedy = c["greedy_value"] if "greedy_value" in c else None
+        return [line_chart(c["budget"], c["value"], out / "chart_budget.png",
+                           title="Budget curve: objective reached by the best posts per budget",
+                           xlabel="budget (upgrade-cost units)",
+                           ylabel=_OBJECTIVE_TEXT.get(res.options.objective, "value"),
+                           y2=greedy, y2label="greedy heuristic")]
+
+    def section(res: ReportResults) -> Section:
+        sol = res.extra["interdiction"]
+        names = [f"{res.G.nodes[p].get('name', p)} ({p})" for p in sol.posts]
+        what = _OBJECTIVE_TEXT.get(sol.objective, sol.objective)
+        status = "proven optimal" if sol.optimal else "not proven optimal (time limit)"
+        chance = ("best chance of passing undetected" if sol.objective == "single"
+                  else "expected share passing undetected")
+        base_p = (math.exp(-sol.base_value) if sol.objective == "single"
+                  else 1.0 - sol.base_value)
+        text = (f"Objective: maximise the {what}, traffickers re-routing around upgraded "
+                f"posts (shortest-path interdiction, Israeli and Wood 2002, solved exactly "
+                f"as a MILP with HiGHS). With a budget of {sol.budget:g}, upgrading "
+                f"{len(sol.posts)} post(s) costing {sol.cost:g} raises the objective from "
+                f"{sol.base_value:.4f} to {sol.value:.4f} ({status}); the {chance} falls "
+                f"from {base_p:.4f} to {sol.p_undetected:.4f}.")
+        if names:
+            text += " Posts: " + "; ".join(names) + "."
+        blocks: list[dict] = [{"kind": "text", "text": text},
+                              {"kind": "chart", "file": "chart_budget.png",
+                               "alt": "Budget curve"}]
+        for name in ("budget_curve", "priority_posts", "priorities", "priority_correlations"):
+            if name in res.tables:
+                blocks.append(table_block(res, name, spec=_PRIORITY_SPECS[name],
+                                          top=None if name != "priorities" else -1))
+        return {"id": "priorities", "title": "Border-post priorities",
+                "intro": "Which posts to strengthen within a budget, knowing that traffickers "
+                         "re-route around a strengthened post.", "blocks": blocks}
+
+    return OptionalAnalysis("priorities", stage, charts, section)
+
+
 #: Probes: each returns its analysis when the module and its functions exist, else None.
-_PROBES: tuple[Callable[[ReportOptions], OptionalAnalysis | None], ...] = ()
+_PROBES: tuple[Callable[[ReportOptions], OptionalAnalysis | None], ...] = (_interdiction,)

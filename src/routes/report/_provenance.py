@@ -47,7 +47,7 @@ def _sha256(path: Path) -> str:
 
 
 def inputs_table(res: ReportResults) -> pd.DataFrame:
-    """The input files with their SHA-256: data files, cost model, scenario.
+    """Tabulate the input files with their SHA-256: data files, cost model, scenario.
 
     Columns ``input``, ``file`` (name), ``sha256``, ``path`` (as given); one row per file.
     """
@@ -69,7 +69,7 @@ def inputs_table(res: ReportResults) -> pd.DataFrame:
 
 
 def scenario_changes(res: ReportResults) -> pd.DataFrame:
-    """What the scenario overrides: one row per (target, id, field), sorted.
+    """Tabulate what the scenario overrides: one row per (target, id, field), sorted.
 
     Columns ``target`` (``crossings``, ``classes``, ``places``), ``id``, ``field``, ``value``.
     """

@@ -49,18 +49,18 @@ def _raw_code(value: Any) -> _Raw:
 
 
 def _md_name(value: Any) -> str:
-    """A file name for a Markdown link target (names the report writes need no escapes)."""
+    """Return a file name for a Markdown link target (names the report writes need no escapes)."""
     s = str(value)
     return _Raw(s) if _FILE.match(s) else md_escape(s)
 
 
 def _md_link(value: Any) -> str:
-    """A link to a file of the report: ``[name](name)``."""
+    """Return a Markdown link to a file of the report: ``[name](name)``."""
     return _Raw(f"[{md_escape(value)}]({_md_name(value)})")
 
 
 def _md_table(labels: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:
-    """A Markdown table with every cell escaped."""
+    """Return a Markdown table with every cell escaped."""
     lines = ["| " + " | ".join(md_escape(x) for x in labels) + " |",
              "|" + " --- |" * len(labels)]
     lines += ["| " + " | ".join(md_escape(x) for x in row) + " |" for row in rows]
@@ -90,7 +90,7 @@ def _env(markdown: bool) -> jinja2.Environment:
 
 
 def provenance_tables(prov: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The provenance dict as titled key-value tables (what the pages show)."""
+    """Return the provenance dict as titled key-value tables (what the pages show)."""
     net = prov["network"]
     inputs = [(f"{r['input']}: {r['file']}", r["sha256"]) for r in prov["inputs"]]
     return [
@@ -119,14 +119,14 @@ def _context(title: str, subtitle: Sequence[str], sections: list[dict[str, Any]]
 
 def render_html(title: str, subtitle: Sequence[str], sections: list[dict[str, Any]],
                 prov: dict[str, Any], files: Sequence[str]) -> str:
-    """The report page (``index.html``)."""
+    """Render the report page (``index.html``)."""
     return _env(False).get_template("report.html.j2").render(
         _context(title, subtitle, sections, prov, files))
 
 
 def render_markdown(title: str, subtitle: Sequence[str], sections: list[dict[str, Any]],
                     prov: dict[str, Any], files: Sequence[str]) -> str:
-    """The same report in Markdown (``report.md``)."""
+    """Render the same report in Markdown (``report.md``)."""
     text = _env(True).get_template("report.md.j2").render(
         _context(title, subtitle, sections, prov, files))
     return _blank_lines(text)

@@ -54,7 +54,10 @@ class ReportOptions:
     runs : int
         Monte-Carlo runs of the rank-stability analysis (0 leaves it out).
     budget : float
-        Largest budget of the interdiction budget curve.
+        Largest budget of the interdiction budget curve (budgets 0, 1, ..., budget).
+    objective : str
+        Interdiction objective: ``"single"`` (least route risk) or ``"flow"`` (expected
+        detected share of the flow; slower).
     top : int
         Rows of each table shown in the HTML and Markdown (the CSV files hold every row).
     map : bool
@@ -66,13 +69,15 @@ class ReportOptions:
     seed: int = DEFAULT_SEED
     runs: int = 200
     budget: float = 10.0
+    objective: str = "single"
     top: int = 15
     map: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        """The options as a plain dict (for provenance)."""
+        """Return the options as a plain dict (for provenance)."""
         return {"weight": self.weight, "engine": self.engine, "seed": self.seed,
-                "runs": self.runs, "budget": self.budget, "top": self.top, "map": self.map}
+                "runs": self.runs, "budget": self.budget, "objective": self.objective,
+                "top": self.top, "map": self.map}
 
 
 @dataclass
@@ -184,7 +189,7 @@ CORE_STAGES: tuple[tuple[str, Callable[[ReportResults], None]], ...] = (
 
 
 def analysis_stages(options: ReportOptions) -> list[tuple[str, Callable[[ReportResults], None]]]:
-    """The analysis stages a report runs with ``options`` in this version of routes."""
+    """Return the analysis stages a report runs with ``options`` in this version of routes."""
     from ._optional import optional_stages
 
     return [*CORE_STAGES, *optional_stages(options)]

@@ -32,7 +32,10 @@ ANALYSIS_MODULES = ("centrality", "paths", "flows", "chokepoints", "interdiction
 
 def table_block(res: ReportResults, name: str, *, spec: TableSpec | None = None,
                 top: int | None = -1, frame: pd.DataFrame | None = None) -> dict[str, Any]:
-    """A table block for table ``name`` of ``res`` (its first ``top`` rows; -1: the option)."""
+    """Return a table block of table ``name`` of ``res``: its first ``top`` rows.
+
+    ``top=-1`` shows ``res.options.top`` rows, ``None`` all of them.
+    """
     spec = spec or TABLE_SPECS[name]
     df = frame if frame is not None else res.tables[name]
     n = res.options.top if top == -1 else top
@@ -75,7 +78,6 @@ def core_charts(res: ReportResults, out: Path) -> list[Path]:
 
 # --------------------------------------------------------------------------- sections
 def _glance(res: ReportResults) -> Section:
-    G = res.G
     sc = res.scenario
     text = (f"Scenario {sc.name!s}: {sc.description}" if sc.description else
             f"Scenario {sc.name}.")

@@ -7,7 +7,6 @@ ties by id), floats written with ``%.10g``, lists joined with ``" > "``, no time
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,9 +122,19 @@ def flat(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _named_index(df: pd.DataFrame) -> bool:
+    return any(n is not None for n in df.index.names)
+
+
 def csv_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """The frame exactly as written to CSV (see :func:`write_table`)."""
-    return flat(df)
+    """Return the frame exactly as written to CSV (see :func:`write_table`).
+
+    A named index is kept (as the first column); a named multi-index becomes columns.
+    """
+    out = flat(df)
+    if isinstance(out.index, pd.MultiIndex) and _named_index(out):
+        out = out.reset_index()
+    return out
 
 
 def write_table(df: pd.DataFrame, path: Path) -> Path:
@@ -154,7 +163,8 @@ def format_value(value: Any, fmt: str) -> str:
     try:
         if fmt.endswith("d"):
             return format(int(value), fmt)
-        return format(float(value), fmt)
+        x = float(value)
+        return format(0.0 if abs(x) < 1e-12 else x, fmt)  # no "-0.0%" from float noise
     except (TypeError, ValueError):
         return str(value)
 
@@ -162,7 +172,7 @@ def format_value(value: Any, fmt: str) -> str:
 def display_rows(df: pd.DataFrame, spec: TableSpec, top: int | None
                  ) -> tuple[list[str], list[list[str]]]:
     """Return the labels and the formatted first ``top`` rows (all if ``None``) of a table."""
-    frame = df.reset_index() if df.index.name else df
+    frame = df.reset_index() if _named_index(df) else df
     if spec.sort is not None and spec.sort[0] in frame:
         frame = frame.sort_values([spec.sort[0]], ascending=[spec.sort[1]], kind="stable")
     cols = [c for c in spec.columns if c[0] in frame.columns]
@@ -170,9 +180,3 @@ def display_rows(df: pd.DataFrame, spec: TableSpec, top: int | None
     rows = [[format_value(v, fmt) for v, (_, _, fmt) in zip(rec, cols)]
             for rec in view[[c[0] for c in cols]].itertuples(index=False, name=None)]
     return [c[1] for c in cols], rows
-
-
-def shown_columns(df: pd.DataFrame, names: Sequence[str]) -> list[str]:
-    """The names among ``names`` that ``df`` has as a column or index."""
-    have = set(df.columns) | {df.index.name}
-    return [n for n in names if n in have]

@@ -51,7 +51,7 @@ def _crossing_points(res: ReportResults) -> gpd.GeoDataFrame:
 
 
 def report_layers(res: ReportResults) -> dict[str, gpd.GeoDataFrame]:
-    """The GeoPackage layers: ``nodes``, ``edges``, ``crossings`` (with scores), ``routes``.
+    """Return the GeoPackage layers: ``nodes``, ``edges``, ``crossings`` (with scores), ``routes``.
 
     ``nodes`` adds each node's flow betweenness and share; ``edges`` adds the logit flow and
     its share; list values (paths, countries) are joined with ``" > "``.

@@ -1,0 +1,131 @@
+"""``routes report``: the main job, from the data to a citable report folder."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..costs import WEIGHTS
+from ..engine import ENGINES
+from ..network import network_from_data
+from ..report import (
+    DEFAULT_SEED,
+    ReportOptions,
+    analysis_stages,
+    collect_results,
+    write_report,
+)
+from ..report._compare import COMPARE_STAGES, write_compare_report
+from ..report._write import WRITE_STAGES
+from ..scenario import BASELINE, Scenario, load_scenario
+from ..settings import ENGINE
+from ._common import add_data_args, add_output_args, load_inputs, scenario_label
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register the subcommand."""
+    p = sub.add_parser(
+        "report", help="the main job: a complete, citable report of a scenario (or two)",
+        description="Run every analysis on the data and write OUT/<scenario>/: index.html (the "
+                    "network at a glance, chokepoint crossings and countries, corridor shares, "
+                    "border-post priorities with the budget curve, charts, the embedded offline "
+                    "map, a methods section generated from the cost model, provenance), "
+                    "report.md, every table as CSV, report.gpkg (layers nodes, edges, crossings, "
+                    "routes), chart_*.png, map.html and provenance.json. Tables and charts are "
+                    "byte-identical between runs; the pages differ only in their timestamp. "
+                    "--compare A.toml B.toml writes OUT/compare_<A>_<B>/ instead.")
+    add_data_args(p)
+    g = p.add_argument_group("report")
+    g.add_argument("--compare", nargs=2, type=Path, default=None, metavar=("A.toml", "B.toml"),
+                   help="compare two scenarios (either may be the word 'baseline')")
+    g.add_argument("--weight", choices=WEIGHTS[::-1], default="cost",
+                   help="edge weight that defines the best routes (default: %(default)s)")
+    g.add_argument("--budget", type=float, default=10.0, metavar="N",
+                   help="largest budget of the interdiction budget curve, in upgrade-cost "
+                        "units (default: %(default)g)")
+    g.add_argument("--objective", choices=("single", "flow"), default="single",
+                   help="interdiction objective: least route risk, or expected detected share "
+                        "of the flow (slower) (default: %(default)s)")
+    g.add_argument("--runs", type=int, default=200, metavar="N",
+                   help="Monte-Carlo runs of the rank-stability analysis, when available "
+                        "(default: %(default)s; 0 leaves it out)")
+    g.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help="seed of every random draw (default: %(default)s)")
+    g.add_argument("--top", type=int, default=15, metavar="N",
+                   help="rows shown per table in the pages (the CSV files hold every row; "
+                        "default: %(default)s)")
+    g.add_argument("--engine", choices=ENGINES, default=ENGINE,
+                   help="engine for the path kernels; both give the same numbers "
+                        "(default: %(default)s)")
+    g.add_argument("--no-map", action="store_true", help="leave the map out")
+    g.add_argument("--no-progress", action="store_true",
+                   help="no progress bar on stderr")
+    add_output_args(p)
+    return p
+
+
+def _options(args: argparse.Namespace) -> ReportOptions:
+    return ReportOptions(weight=args.weight, engine=args.engine, seed=args.seed,
+                         runs=args.runs, budget=args.budget, objective=args.objective,
+                         top=args.top, map=not args.no_map)
+
+
+def _scenario(path: Path) -> Scenario:
+    return BASELINE if str(path) == "baseline" else load_scenario(path)
+
+
+def _bar(total: int, disable: bool) -> tqdm:
+    return tqdm(total=total, file=sys.stderr, disable=disable, unit="stage",
+                bar_format="{desc:<28}{bar:30} {n_fmt}/{total_fmt} [{elapsed}]")
+
+
+def _step(bar: tqdm) -> Callable[[str], None]:
+    def done(stage: str) -> None:
+        bar.set_description_str(f"report: {stage} done")
+        bar.update(1)
+    return done
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; return the exit code."""
+    t0 = time.perf_counter()
+    opts = _options(args)
+    command = "routes " + " ".join(shlex.quote(a) for a in sys.argv[1:]) \
+        if Path(sys.argv[0]).name == "routes" else None
+    n_sides = 2 if args.compare else 1
+    total = 2 + n_sides * (1 + len(analysis_stages(opts))) + (
+        len(COMPARE_STAGES) if args.compare else len(WRITE_STAGES))
+    with _bar(total, args.no_progress) as bar:
+        step = _step(bar)
+        if args.compare:
+            args.scenario = None
+        ds, cm, sc = load_inputs(args)
+        step("load data")
+        scenarios = [_scenario(p) for p in args.compare] if args.compare else [sc]
+        step("scenarios")
+        results = []
+        for s in scenarios:
+            G = network_from_data(ds, cm, s)
+            step("network")
+            results.append(collect_results(G, cm, scenario=s, dataset=ds, options=opts,
+                                           progress=step))
+        if args.compare:
+            a, b = (Path(p).stem for p in args.compare)
+            out = Path(args.out) / f"compare_{a}_{b}"
+            files = write_compare_report(results[0], results[1], out, progress=step,
+                                         command=command)
+        else:
+            out = Path(args.out) / scenario_label(args)
+            files = write_report(results[0], out, progress=step, command=command)
+    what = " vs ".join(r.scenario.name for r in results)
+    print(f"report {what}: {len(files)} files in {out} ({time.perf_counter() - t0:.1f} s)")
+    for f in files:
+        print(f"  wrote {f}")
+    print(f"open {out / 'index.html'}")
+    return 0
