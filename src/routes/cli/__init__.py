@@ -27,6 +27,7 @@ COMMANDS = (
     "chokepoints",
     "priorities",
     "compare",
+    "report",
 )
 
 _DESCRIPTION = """\
