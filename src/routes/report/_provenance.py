@@ -49,8 +49,15 @@ def _sha256(path: Path) -> str:
 def inputs_table(res: ReportResults) -> pd.DataFrame:
     """Tabulate the input files with their SHA-256: data files, cost model, scenario.
 
-    Columns ``input``, ``file`` (name), ``sha256``, ``path`` (as given); one row per file.
+    Indexed by ``input`` (``countries``, ``crossings``, ..., ``cost_model``, ``scenario``);
+    columns ``file`` (the name) and ``sha256``. The table depends on the files' contents only,
+    not on where they are (their paths are in :func:`provenance`).
     """
+    return pd.DataFrame(_input_rows(res), columns=["input", "file", "sha256", "path"]
+                        ).set_index("input").drop(columns=["path"])
+
+
+def _input_rows(res: ReportResults) -> list[dict[str, str]]:
     rows = []
     if res.dataset is not None:
         for name in sorted(res.dataset.files):
@@ -65,7 +72,7 @@ def inputs_table(res: ReportResults) -> pd.DataFrame:
         p = Path(res.scenario.path)
         rows.append({"input": "scenario", "file": p.name, "sha256": res.scenario.source_hash,
                      "path": str(p)})
-    return pd.DataFrame(rows, columns=["input", "file", "sha256", "path"]).set_index("input")
+    return rows
 
 
 def scenario_changes(res: ReportResults) -> pd.DataFrame:
@@ -97,7 +104,6 @@ def provenance(res: ReportResults, *, generated: dt.datetime | None = None,
     G, sc, cm = res.G, res.scenario, res.cm
     opts = res.options.as_dict()
     opts["engine"] = opts["engine"] or ENGINE
-    inputs = inputs_table(res).reset_index()
     return {
         "generated": when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": command or "",
@@ -109,6 +115,6 @@ def provenance(res: ReportResults, *, generated: dt.datetime | None = None,
         "cost_model": {"name": cm.name, "description": cm.description, "file": cm.path,
                        "sha256": cm.source_hash},
         "options": opts,
-        "inputs": inputs.to_dict(orient="records"),
+        "inputs": _input_rows(res),
         "versions": package_versions(),
     }
