@@ -1,0 +1,153 @@
+"""The report in a real headless browser: Debian's chromium driven by Playwright.
+
+These tests never skip: without chromium they fail and say how to install it (`make browser`).
+Every request is routed through the test, so anything loaded from outside the report folder
+is seen and refused.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from test_report import XSS, hostile_report, shipped_report
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM}: the report tests need a real browser. "
+                    "Run `make browser` (apt-get install chromium) or set CHROMIUM=/path.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class Visit:
+    """What a page did: requests, requests outside the folder, console errors, dialogs."""
+
+    page: object
+    requests: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+def visit(browser, index: Path) -> Visit:
+    """Open a report's ``index.html``; requests outside its folder are recorded and refused."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    v = Visit(page)
+    page.on("console", lambda m: v.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: v.errors.append(str(e)))
+
+    def on_dialog(d):
+        v.dialogs.append(d.message)
+        d.dismiss()
+
+    page.on("dialog", on_dialog)
+    folder = index.parent.as_uri() + "/"
+
+    def route(r):
+        url = r.request.url
+        v.requests.append(url)
+        if url.startswith((folder, "data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            v.outside.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(index.as_uri())
+    page.wait_for_load_state("load")
+    return v
+
+
+def map_frame(page):
+    """The embedded map's frame, once Leaflet has drawn it."""
+    frame = page.frame_locator("iframe.map")
+    frame.locator(".leaflet-container").first.wait_for(state="attached", timeout=20000)
+    return next(f for f in page.frames if f.url.endswith("/map.html"))
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    return shipped_report(tmp_path_factory)
+
+
+def test_report_opens_without_errors(browser, report: Path) -> None:
+    v = visit(browser, report / "index.html")
+    page = v.page
+    frame = map_frame(page)
+    frame.wait_for_function("window.routes && Object.keys(window.routes.registry).length > 0")
+    page.wait_for_timeout(300)
+    assert v.errors == []
+    assert v.outside == []
+    assert v.dialogs == []
+    assert any(u.endswith("/map.html") for u in v.requests)
+    # every chart is a loaded image
+    images = page.eval_on_selector_all(
+        "img.chart", "els => els.map(e => [e.getAttribute('src'), e.complete, e.naturalWidth])")
+    assert len(images) >= 5
+    assert all(done and width > 0 for _, done, width in images), images
+    # the navigation reaches every section
+    ids = page.eval_on_selector_all("nav a", "els => els.map(e => e.getAttribute('href'))")
+    for href in ids:
+        assert page.locator(href).count() == 1, href
+    # the map drew its layers (markers and lines) inside the frame
+    n = frame.evaluate("document.querySelectorAll('path.leaflet-interactive').length")
+    assert n > 100
+    page.close()
+
+
+def test_report_tables_show_the_data(browser, report: Path) -> None:
+    v = visit(browser, report / "index.html")
+    rows = v.page.locator("#crossings table").first.locator("tbody tr")
+    assert rows.count() == 15
+    first = rows.first.locator("td").all_inner_texts()
+    assert first[0] == "1" and first[1].startswith("x_")
+    v.page.close()
+
+
+def test_hostile_text_runs_nothing(browser, tmp_path_factory) -> None:
+    out = hostile_report(tmp_path_factory)
+    v = visit(browser, out / "index.html")
+    page = v.page
+    frame = map_frame(page)
+    frame.wait_for_function("window.routes && Object.keys(window.routes.registry).length > 0")
+    page.wait_for_timeout(300)
+    assert v.dialogs == []
+    assert v.errors == []
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"], script:not([src])')"
+                         ".length") == 0
+    assert XSS in page.inner_text("#crossings")  # shown as text
+    assert frame.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    page.close()
+
+
+def test_compare_report_opens_without_errors(browser, tmp_path: Path) -> None:
+    from routes.cli import main
+    from routes.settings import SCENARIO_DIR
+
+    b = SCENARIO_DIR / "tajik_afghan_posts_upgraded.toml"
+    assert main(["report", "--compare", "baseline", str(b), "--out", str(tmp_path),
+                 "--no-progress", "--budget", "1"]) == 0
+    out = tmp_path / "compare_baseline_tajik_afghan_posts_upgraded"
+    v = visit(browser, out / "index.html")
+    frame = map_frame(v.page)
+    frame.wait_for_function("window.routes && Object.keys(window.routes.registry).length > 1")
+    v.page.wait_for_timeout(300)
+    assert v.errors == []
+    assert v.outside == []
+    assert frame.evaluate("document.querySelectorAll('.folium-map').length") == 2
+    v.page.close()
