@@ -1,0 +1,603 @@
+"""Monte-Carlo rank stability: exact weights, reproducibility, zero spread, Dask, failures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from routes._errors import RoutesError, ScenarioError
+from routes.analysis import uncertainty as unc
+from routes.analysis.centrality import crossing_table
+from routes.analysis.uncertainty import (
+    Multipliers,
+    Ranges,
+    RunsFailedError,
+    WeightModel,
+    kendall_tau_b,
+    load_ranges,
+    ranges_from_cost_model,
+    rank_crossings,
+    rank_stability,
+    run_rng,
+    split_flow_betweenness,
+)
+from routes.cli import main
+from routes.costs import CORRIDOR_MODES, crossing_terms, edge_weights, load_cost_model
+from routes.engine import Engine
+from routes.geodata import load_dataset
+from routes.network import network_from_data
+from routes.settings import DATA_DIR
+
+HAND = Path(__file__).parent / "data" / "handworked"
+ZERO = Ranges({k: (1.0, 1.0) for k in unc.PARAMETERS})
+UNCERTAINTY_TOML = """
+[uncertainty]
+p_detect = [0.5, 1.5]
+delay_h = [0.5, 2.0]
+speed_kmh = [0.8, 1.2]
+hours_per_risk = [0.5, 2.0]
+"""
+
+
+# --------------------------------------------------------------------------- test data
+def write_dataset(d: Path, *, n_places: int = 24, n_cross: int = 8, seed: int = 0) -> Path:
+    """A random two-country dataset on the hand-worked countries (AAA west, BBB east).
+
+    Origins in AAA, markets in BBB, transit towns in both; crossings on the border (lon 1),
+    one restricted and one closed; each node linked to its 3 nearest neighbours in its
+    country (crossings count in both), so routes have alternatives and ties are unlikely.
+    """
+    rng = np.random.default_rng(seed)
+    d.mkdir(parents=True, exist_ok=True)
+    shutil.copy(HAND / "countries.geojson", d / "countries.geojson")
+    cm_text = (HAND / "cost_model.toml").read_text() + UNCERTAINTY_TOML
+    (d / "cost_model.toml").write_text(cm_text)
+    places = []
+    for i in range(n_places):
+        west = i % 2 == 0
+        lon = rng.uniform(-0.9, 0.9) if west else rng.uniform(1.1, 2.9)
+        lat = rng.uniform(-0.9, 0.9)
+        role = ("origin" if i < 4 else "transit") if west else ("market" if i < 6 else "transit")
+        places.append({"id": f"p_{i:02d}", "name": f"Town {i}", "country": "AAA" if west
+                       else "BBB", "lat": round(lat, 4), "lon": round(lon, 4), "role": role,
+                       "supply": round(rng.uniform(5, 50), 1) if role == "origin" else "",
+                       "demand": round(rng.uniform(1, 9), 1) if role == "market" else "",
+                       "figure_source": "test" if role in ("origin", "market") else "",
+                       "source": "synthetic test"})
+    crossings = []
+    for k in range(n_cross):
+        status = "restricted" if k == 1 else "closed" if k == 2 else "open"
+        crossings.append({"id": f"x_{k:02d}", "name": f"Post {k}", "country_a": "AAA",
+                          "country_b": "BBB", "lat": round(-0.9 + 1.8 * (k + 0.5) / n_cross, 4),
+                          "lon": 1.0, "mode": "road", "status": status, "as_of": "2025-01-01",
+                          "crossing_class": "post",
+                          "p_detect": round(rng.uniform(0.05, 0.6), 3) if k % 3 else "",
+                          "upgrade_cost": "", "p_detect_upgraded": "",
+                          "source": "synthetic test"})
+    pd.DataFrame(places).to_csv(d / "places.csv", index=False)
+    pd.DataFrame(crossings).to_csv(d / "crossings.csv", index=False)
+    nodes = [(p["id"], {p["country"]}, p["lon"], p["lat"]) for p in places]
+    nodes += [(c["id"], {"AAA", "BBB"}, c["lon"], c["lat"]) for c in crossings]
+    pairs = set()
+    for a, ca, xa, ya in nodes:
+        near = sorted((np.hypot(xa - xb, ya - yb), b) for b, cb, xb, yb in nodes
+                      if b != a and ca & cb)
+        for _, b in near[:3]:
+            pairs.add(tuple(sorted((a, b))))
+    corr = [{"id": f"c_{a}__{b}", "from_id": a, "to_id": b, "mode": "road",
+             "source": "synthetic test"} for a, b in sorted(pairs)]
+    pd.DataFrame(corr).to_csv(d / "corridors.csv", index=False)
+    return d
+
+
+@pytest.fixture(scope="module")
+def synth_dir(tmp_path_factory) -> Path:
+    return write_dataset(tmp_path_factory.mktemp("synth"))
+
+
+@pytest.fixture(scope="module")
+def synth(synth_dir):
+    cm = load_cost_model(synth_dir / "cost_model.toml")
+    ds = load_dataset(synth_dir, classes=set(cm.classes))
+    return network_from_data(ds, cm), cm
+
+
+@pytest.fixture(scope="module")
+def toy():
+    cm = load_cost_model(HAND / "cost_model.toml").with_changes(
+        uncertainty={"p_detect": (0.5, 1.5), "hours_per_risk": (0.5, 2.0)})
+    return _toy_graph_for(cm), cm
+
+
+def _toy_graph_for(cm):
+    """Two parallel routes o -> x_a / x_b -> m (weights from ``cm``)."""
+    G = nx.DiGraph(name="toy")
+    G.add_node("o", kind="place", role="origin", supply=10.0, demand=0.0)
+    G.add_node("m", kind="place", role="market", demand=1.0, supply=0.0)
+    for x, p, km in (("x_a", 0.30, 400.0), ("x_b", 0.25, 420.0)):
+        d, r = crossing_terms(cm, "post", "open", p_detect=p)
+        G.add_node(x, kind="crossing", status="open", p_detect=p, delay_h=d, crossing_risk=r,
+                   p_detect_upgraded=0.6, upgrade_cost=1.0, crossing_class="post", name=x)
+        for a, b in (("o", x), (x, "o"), (x, "m"), ("m", x)):
+            G.add_edge(a, b, mode="road",
+                       **edge_weights(cm, "road", km, crossing=(d, r) if b == x else None))
+    return G
+
+
+# --------------------------------------------------------------------------- seeds
+def test_run_rng_is_the_spawned_stream():
+    kids = np.random.SeedSequence(123).spawn(50)
+    for i in (0, 1, 17, 49):
+        a = run_rng(123, i).random(5)
+        b = np.random.default_rng(kids[i]).random(5)
+        assert a.tolist() == b.tolist()
+
+
+def test_global_rng_untouched(toy):
+    G, cm = toy
+    np.random.seed(5)  # noqa: NPY002 - the legacy global RNG is what must stay untouched
+    state = np.random.get_state()[1].copy()  # noqa: NPY002
+    rank_stability(G, cm, runs=5, seed=1)
+    assert (np.random.get_state()[1] == state).all()  # noqa: NPY002
+
+
+# --------------------------------------------------------------------------- weights
+def _reference_weights(G, cm, wm: WeightModel, m: Multipliers) -> dict[str, np.ndarray]:
+    """Rebuild every edge's weights with routes.costs from the drawn parameters."""
+    modes = {mode: cm.modes[mode].__class__(**{**cm.modes[mode].__dict__,
+                                                "speed_kmh": cm.modes[mode].speed_kmh * s})
+             for mode, s in zip(CORRIDOR_MODES, m.speed_kmh)}
+    cm2 = cm.with_changes(modes=modes, hours_per_risk=cm.hours_per_risk * m.hours_per_risk)
+    cidx = {c: i for i, c in enumerate(wm.crossings)}
+    out = {k: [] for k in ("time_h", "risk", "cost")}
+    for u, v in wm.edges:
+        e = G.edges[u, v]
+        geo = e["length_km"] / cm.modes[e["mode"]].detour_factor
+        terms = None
+        if v in cidx:
+            k = cidx[v]
+            nd = G.nodes[v]
+            p = min(nd["p_detect"] * m.p_detect[k], unc.P_DETECT_MAX)
+            factor = nd["crossing_risk"] / -np.log1p(-nd["p_detect"])
+            terms = (nd["delay_h"] * m.delay_h[k], -np.log1p(-p) * factor)
+        w = edge_weights(cm2, e["mode"], geo, crossing=terms)
+        for k in out:
+            out[k].append(w[k])
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def test_ones_reproduce_the_network_exactly(synth):
+    G, cm = synth
+    wm = WeightModel(G, cm)
+    w = wm.weights(wm.ones())
+    for name in ("time_h", "risk", "cost"):
+        have = np.array([G.edges[e][name] for e in wm.edges])
+        np.testing.assert_allclose(w[name], have, rtol=1e-12, atol=0)
+        assert (w[name] == have).all()  # in fact bit for bit
+    assert wm.edges == Engine(G).edges
+
+
+def test_ones_reproduce_the_handworked_network():
+    cm = load_cost_model(HAND / "cost_model.toml")
+    G = network_from_data(load_dataset(HAND, classes=set(cm.classes)), cm)
+    wm = WeightModel(G, cm)
+    w = wm.weights(wm.ones())
+    assert w["cost"].tolist() == [G.edges[e]["cost"] for e in wm.edges]
+
+
+def test_drawn_weights_equal_routes_costs(synth):
+    G, cm = synth
+    wm = WeightModel(G, cm)
+    for i in range(5):
+        m = wm.draw(run_rng(9, i))
+        got = wm.weights(m)
+        ref = _reference_weights(G, cm, wm, m)
+        for name in got:
+            np.testing.assert_allclose(got[name], ref[name], rtol=1e-12, atol=1e-15)
+
+
+def test_restricted_crossing_keeps_its_factor(synth):
+    G, cm = synth
+    wm = WeightModel(G, cm)
+    k = wm.crossings.index("x_01")
+    assert G.nodes["x_01"]["status"] == "restricted"
+    m = wm.ones()
+    m.p_detect[k] = 1.2
+    p, risk, _, _ = wm.crossing_values(m)
+    p0 = G.nodes["x_01"]["p_detect"]
+    assert p[k] == pytest.approx(p0 * 1.2)
+    assert risk[k] == pytest.approx(-np.log1p(-p0 * 1.2) * cm.restricted_risk_factor)
+
+
+def test_p_detect_is_capped(toy):
+    G, cm = toy
+    wm = WeightModel(G, cm)
+    m = wm.ones()
+    m.p_detect[:] = 100.0
+    p, risk, _, p_up = wm.crossing_values(m)
+    assert (p == unc.P_DETECT_MAX).all() and (p_up == unc.P_DETECT_MAX).all()
+    assert np.isfinite(risk).all()
+
+
+def test_wrong_cost_model_is_refused(synth):
+    G, cm = synth
+    other = cm.with_changes(hours_per_km=cm.hours_per_km * 2)
+    with pytest.raises(RoutesError, match="cost model the network was built with"):
+        WeightModel(G, other)
+
+
+# --------------------------------------------------------------------------- ranks and tau
+def test_rank_crossings_breaks_ties_by_id():
+    assert rank_crossings(np.array([2.0, 5.0, 2.0, 0.0, 0.0]), total=10.0).tolist() == [
+        2, 1, 3, 4, 5]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=2, max_size=30))
+def test_kendall_tau_b_equals_scipy(pairs):
+    x = np.array([a for a, _ in pairs], dtype=float)
+    y = np.array([b for _, b in pairs], dtype=float)
+    ours = kendall_tau_b(x, y)
+    if len(set(x)) < 2 or len(set(y)) < 2:
+        assert np.isnan(ours)
+    else:
+        assert ours == pytest.approx(scipy.stats.kendalltau(x, y).statistic, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- results
+def test_baseline_matches_crossing_table(synth):
+    G, cm = synth
+    u = rank_stability(G, cm, runs=2, seed=0)
+    ct = crossing_table(G, current_flow=False)
+    ct = ct[ct["status"] != "closed"]
+    assert set(u.crossings.index) == set(ct.index)
+    np.testing.assert_allclose(u.crossings["baseline_flow"],
+                               ct.loc[u.crossings.index, "flow_betweenness"], rtol=1e-12)
+    carried = ct[ct["flow_betweenness"] > 0].index
+    assert (u.crossings.loc[carried, "baseline_rank"].rank().values
+            == ct.loc[carried, "rank"].rank().values).all()
+    assert "x_02" not in u.crossings.index  # closed: never ranked
+
+
+def test_toy_worked_by_hand(toy):
+    """x_a (p 0.30) vs x_b (p 0.25, 20 km longer): x_b carries all the flow in the baseline."""
+    G, cm = toy
+    u = rank_stability(G, cm, runs=200, seed=4, top_k=1)
+    c = u.crossings
+    assert c.loc["x_b", "baseline_rank"] == 1 and c.loc["x_b", "baseline_flow"] == 10.0
+    assert c.loc["x_a", "baseline_flow"] == 0.0
+    # Every run sends all flow over one crossing: shares sum to 1 and tau is +1 or -1.
+    assert c["top_k_share"].sum() == pytest.approx(1.0)
+    assert set(u.runs["kendall_tau"].unique()) <= {1.0, -1.0}
+    flips = (u.runs["top_crossing"] == "x_a").mean()
+    assert c.loc["x_a", "top_k_share"] == pytest.approx(flips)
+    assert (u.runs["kendall_tau"] == -1.0).mean() == pytest.approx(flips)
+    # Cross-check every run with networkx on the re-weighted graph.
+    wm = WeightModel(G, cm)
+    for i in range(0, 200, 25):
+        w = dict(zip(wm.edges, wm.weights(wm.draw(run_rng(4, i)))["cost"]))
+        path = nx.shortest_path(G, "o", "m", weight=lambda a, b, _, w=w: w[(a, b)])
+        assert u.runs.loc[i, "top_crossing"] == path[1]
+
+
+def test_fixed_seed_reproduces_whatever_the_chunking(synth):
+    G, cm = synth
+    a = rank_stability(G, cm, runs=40, seed=11)
+    b = rank_stability(G, cm, runs=40, seed=11, chunk_size=7)
+    pd.testing.assert_frame_equal(a.crossings, b.crossings)
+    pd.testing.assert_frame_equal(a.runs, b.runs)
+    pd.testing.assert_frame_equal(a.ranks, b.ranks)
+    c = rank_stability(G, cm, runs=40, seed=12)
+    assert not a.runs["hours_per_risk"].equals(c.runs["hours_per_risk"])
+    # A prefix of the runs is the same whatever the total number of runs.
+    d = rank_stability(G, cm, runs=10, seed=11)
+    pd.testing.assert_frame_equal(d.ranks, a.ranks.iloc[:10])
+
+
+def test_seed_none_is_recorded_and_replays(toy):
+    G, cm = toy
+    a = rank_stability(G, cm, runs=10, seed=None)
+    b = rank_stability(G, cm, runs=10, seed=a.params["seed"])
+    pd.testing.assert_frame_equal(a.runs, b.runs)
+
+
+def test_zero_range_gives_zero_spread(synth):
+    G, cm = synth
+    u = rank_stability(G, cm, runs=20, seed=3, ranges=ZERO)
+    c = u.crossings
+    assert (c["rank_spread"] == 0).all() and (c["rank_std"] == 0).all()
+    assert (c["median_rank"] == c["baseline_rank"]).all()
+    assert (c["flow_p05"] == c["baseline_flow"]).all()
+    assert (c["flow_p95"] == c["baseline_flow"]).all()
+    assert (u.runs["kendall_tau"] == 1.0).all()
+    assert (u.runs[["hours_per_risk", *[f"speed_{m}" for m in CORRIDOR_MODES]]] == 1.0).all(
+        axis=None)
+    assert c["top_k_share"].isin([0.0, 1.0]).all()
+
+
+def test_one_zero_range_parameter_is_constant(synth):
+    G, cm = synth
+    r = Ranges({**ranges_from_cost_model(cm).default, "hours_per_risk": (1.0, 1.0)})
+    u = rank_stability(G, cm, runs=15, seed=3, ranges=r)
+    assert (u.runs["hours_per_risk"] == 1.0).all()
+    assert u.runs["speed_road"].nunique() == 15
+    # Runs draw every parameter even when its range is empty: the others are unchanged.
+    v = rank_stability(G, cm, runs=15, seed=3)
+    assert u.runs["speed_road"].equals(v.runs["speed_road"])
+
+
+def test_per_crossing_range_only_moves_that_crossing(synth):
+    G, cm = synth
+    r = Ranges(ZERO.default, {"x_03": {"p_detect": (0.2, 3.0)}})
+    wm = WeightModel(G, cm, ranges=r)
+    m = wm.draw(run_rng(0, 0))
+    k = wm.crossings.index("x_03")
+    assert m.p_detect[k] != 1.0
+    assert (np.delete(m.p_detect, k) == 1.0).all() and (m.delay_h == 1.0).all()
+
+
+def test_uncertain_runs_spread_and_stay_consistent(synth):
+    G, cm = synth
+    u = rank_stability(G, cm, runs=60, seed=5, top_k=3)
+    c = u.crossings
+    assert c["rank_spread"].max() > 0
+    assert (c["rank_p05"] <= c["median_rank"]).all() and (c["median_rank"] <= c["rank_p95"]).all()
+    assert c["top_k_share"].sum() == pytest.approx(3.0)
+    assert sorted(c["instability_rank"]) == list(range(1, len(c) + 1))
+    assert u.least_stable(5)["instability_rank"].tolist() == [1, 2, 3, 4, 5]
+    assert u.runs["kendall_tau"].between(-1, 1).all()
+    assert (u.ranks.apply(sorted, axis=1, result_type="expand").values
+            == np.arange(1, len(c) + 1)).all()
+    s = u.summary()
+    json.dumps(s)
+    assert s["failed_runs"] == [] and s["least_stable"] == u.least_stable(5).index.tolist()
+
+
+def test_networkx_engine_gives_the_same_ranks(synth):
+    G, cm = synth
+    a = rank_stability(G, cm, runs=4, seed=8)
+    b = rank_stability(G, cm, runs=4, seed=8, engine="networkx")
+    pd.testing.assert_frame_equal(a.ranks, b.ranks)
+    np.testing.assert_allclose(a.crossings["flow_median"], b.crossings["flow_median"],
+                               rtol=1e-9)
+
+
+def test_priorities_option(toy):
+    pytest.importorskip("routes.analysis.interdiction")
+    G, cm = toy
+    u = rank_stability(G, cm, runs=6, seed=2, priorities=1.0, ranges=ZERO)
+    c = u.crossings
+    assert {"priority_baseline", "priority_share"} <= set(c)
+    assert ((c["priority_baseline"] > 0).astype(float) == c["priority_share"]).all()
+    v = rank_stability(G, cm, runs=6, seed=2, priorities=1.0)
+    assert v.crossings["priority_share"].between(0, 1).all()
+
+
+# --------------------------------------------------------------------------- failures
+def test_failed_run_raises_with_the_runs(toy):
+    G, cm = toy
+    with pytest.raises(RunsFailedError, match=r"1 of 10 .* run 3: RuntimeError") as ei:
+        rank_stability(G, cm, runs=10, seed=0, fail_runs=[3])
+    assert ei.value.failures["run"].tolist() == [3]
+    assert 3 not in ei.value.result.ranks.index and len(ei.value.result.ranks) == 9
+
+
+def test_failed_run_reported(toy):
+    G, cm = toy
+    u = rank_stability(G, cm, runs=10, seed=0, fail_runs=[3, 7], on_failure="report")
+    assert u.failures["run"].tolist() == [3, 7]
+    assert u.failures["error"].str.contains("injected failure").all()
+    assert u.runs.loc[[3, 7], "ok"].tolist() == [False, False]
+    assert u.runs.loc[3, "error"].startswith("RuntimeError")
+    ok = rank_stability(G, cm, runs=10, seed=0)
+    pd.testing.assert_frame_equal(u.ranks, ok.ranks.drop(index=[3, 7]))
+
+
+def test_failed_task_fails_all_its_runs(toy, monkeypatch):
+    G, cm = toy
+
+    def broken(job):
+        raise MemoryError("worker out of memory")
+
+    monkeypatch.setattr(unc, "_state", broken)
+    u = rank_stability(G, cm, runs=6, seed=0, chunk_size=4, on_failure="report")
+    assert u.failures["run"].tolist() == list(range(6))
+    assert u.failures["error"].str.startswith("task failed: MemoryError").all()
+    assert u.crossings["median_rank"].isna().all()
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"runs": 0}, "runs must be"), ({"runs": 2, "workers": -1}, "workers"),
+    ({"runs": 2, "weight": "length_km"}, "weight"), ({"runs": 2, "top_k": 0}, "top_k"),
+    ({"runs": 2, "on_failure": "ignore"}, "on_failure"), ({"runs": 2, "seed": -1}, "seed"),
+])
+def test_bad_arguments(toy, kw, match):
+    G, cm = toy
+    with pytest.raises(RoutesError, match=match):
+        rank_stability(G, cm, **kw)
+
+
+# --------------------------------------------------------------------------- ranges
+def test_ranges_validation():
+    with pytest.raises(RoutesError, match="unknown parameter 'speed'"):
+        Ranges({"speed": (0.5, 1.5)})
+    with pytest.raises(RoutesError, match="0 < low <= high"):
+        Ranges({"p_detect": (1.5, 0.5)})
+    with pytest.raises(RoutesError, match="cannot vary per crossing"):
+        Ranges({}, {"x_1": {"hours_per_risk": (0.5, 1.5)}})
+
+
+def test_load_ranges(tmp_path, synth):
+    G, cm = synth
+    p = tmp_path / "ranges.toml"
+    p.write_text("[uncertainty]\nhours_per_risk = [1.0, 1.0]\n"
+                 "[uncertainty.crossings.x_00]\np_detect = [0.9, 1.1]\n")
+    r = load_ranges(p, base=ranges_from_cost_model(cm))
+    assert r.get("hours_per_risk") == (1.0, 1.0) and r.get("speed_kmh") == (0.8, 1.2)
+    assert r.for_crossing("x_00", "p_detect") == (0.9, 1.1)
+    assert r.for_crossing("x_00", "delay_h") == (0.5, 2.0)
+    p.write_text("[uncertainty]\nspeed = [1, 2]\nhours_per_risk = [2, 1]\n"
+                 "[uncertainty.crossings.x_00]\nspeed_kmh = [0.9, 1.1]\n")
+    with pytest.raises(ScenarioError) as ei:
+        load_ranges(p)
+    fields = sorted(pr.field for pr in ei.value.problems)
+    assert fields == ["uncertainty.crossings.x_00.speed_kmh", "uncertainty.hours_per_risk",
+                      "uncertainty.speed"]
+    bad = Ranges({}, {"x_nowhere": {"p_detect": (0.9, 1.1)}})
+    with pytest.raises(RoutesError, match="x_nowhere"):
+        WeightModel(G, cm, ranges=bad)
+
+
+# --------------------------------------------------------------------------- split by source
+def test_split_flow_betweenness_equals_one_call(synth):
+    G, cm = synth
+    from routes.network import od_demand
+
+    E = Engine(G)
+    ref = E.flow_betweenness(weights="cost", flows=od_demand(G))[0]
+    for splits in (1, 2, 3, 10):
+        got = split_flow_betweenness(G, splits=splits)
+        np.testing.assert_allclose(got.to_numpy(), ref, rtol=1e-12, atol=1e-12)
+        assert got.index.tolist() == E.nodes
+
+
+# --------------------------------------------------------------------------- Dask
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                  scheduler_kwargs={"dashboard": False},
+                                  silence_logs=50) as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+def test_dask_equals_serial(synth, dask_client):
+    G, cm = synth
+    a = rank_stability(G, cm, runs=30, seed=21)
+    b = rank_stability(G, cm, runs=30, seed=21, scheduler=dask_client, chunk_size=4)
+    assert dask_client.scheduler.address.startswith("tcp://127.0.0.1:")
+    assert b.params["workers"] == 2
+    pd.testing.assert_frame_equal(a.crossings, b.crossings)
+    pd.testing.assert_frame_equal(a.runs, b.runs)
+    pd.testing.assert_frame_equal(a.ranks, b.ranks)
+
+
+def test_dask_failure_is_reported(toy, dask_client):
+    G, cm = toy
+    with pytest.raises(RunsFailedError, match="run 5: RuntimeError: injected") as ei:
+        rank_stability(G, cm, runs=12, seed=0, scheduler=dask_client, chunk_size=3,
+                       fail_runs=[5])
+    res = ei.value.result
+    assert res.failures["run"].tolist() == [5]
+    assert sorted(res.ranks.index) == [i for i in range(12) if i != 5]
+
+
+def test_dask_split_flow_betweenness(synth, dask_client):
+    G, cm = synth
+    a = split_flow_betweenness(G, splits=3)
+    b = split_flow_betweenness(G, splits=3, scheduler=dask_client)
+    pd.testing.assert_series_equal(a, b)
+
+
+def test_scheduler_address_string(toy, dask_client):
+    G, cm = toy
+    a = rank_stability(G, cm, runs=8, seed=1)
+    b = rank_stability(G, cm, runs=8, seed=1, scheduler=dask_client.scheduler.address)
+    pd.testing.assert_frame_equal(a.runs, b.runs)
+    assert b.params["scheduler"] == dask_client.scheduler.address
+
+
+def test_unreachable_scheduler(toy):
+    G, cm = toy
+    with pytest.raises(RoutesError, match="cannot reach the Dask scheduler"):
+        rank_stability(G, cm, runs=2, scheduler="tcp://127.0.0.1:9")
+
+
+def test_local_cluster_of_worker_processes(toy):
+    """``workers=N`` starts (and shuts down) its own LocalCluster on loopback."""
+    G, cm = toy
+    a = rank_stability(G, cm, runs=6, seed=2)
+    b = rank_stability(G, cm, runs=6, seed=2, workers=1)
+    assert b.params["scheduler"] == "LocalCluster(1 processes, 127.0.0.1)"
+    pd.testing.assert_frame_equal(a.runs, b.runs)
+
+
+# --------------------------------------------------------------------------- CLI
+def _cli(synth_dir: Path, out: Path, *extra: str) -> list[str]:
+    return ["uncertainty", "--data", str(synth_dir), "--out", str(out), "--runs", "25",
+            "--seed", "4", "--top", "3", *extra]
+
+
+def test_cli_serial_and_scheduler_write_the_same_tables(synth_dir, tmp_path, capsys,
+                                                         dask_client):
+    assert main(_cli(synth_dir, tmp_path / "a", "--workers", "0")) == 0
+    out = capsys.readouterr().out
+    assert "Five least stable crossings" in out and "Kendall tau" in out
+    d = tmp_path / "a" / "baseline"
+    names = sorted(p.name for p in d.iterdir())
+    assert names == ["uncertainty_crossings.csv", "uncertainty_failures.csv",
+                     "uncertainty_ranks.csv", "uncertainty_runs.csv",
+                     "uncertainty_summary.json"]
+    t = pd.read_csv(d / "uncertainty_crossings.csv", index_col="id")
+    assert {"baseline_rank", "median_rank", "rank_p05", "rank_p95", "top_k_share"} <= set(t)
+    s = json.loads((d / "uncertainty_summary.json").read_text())
+    assert s["runs"] == 25 and s["seed"] == 4 and s["top_k"] == 3 and s["failed_runs"] == []
+    assert main(_cli(synth_dir, tmp_path / "b", "--scheduler",
+                     dask_client.scheduler.address)) == 0
+    for name in names[:-1]:
+        assert (d / name).read_bytes() == (tmp_path / "b" / "baseline" / name).read_bytes()
+
+
+def test_cli_failure_exit_code(synth_dir, tmp_path, capsys, monkeypatch):
+    real = unc.rank_stability
+    monkeypatch.setattr("routes.cli.uncertainty.rank_stability",
+                        lambda *a, **k: real(*a, **{**k, "fail_runs": [2]}))
+    assert main(_cli(synth_dir, tmp_path, "--workers", "0")) == 1
+    err = capsys.readouterr().err
+    assert "1 of 25 runs failed" in err and "run 2: RuntimeError" in err
+    f = pd.read_csv(tmp_path / "baseline" / "uncertainty_failures.csv")
+    assert f["run"].tolist() == [2]
+    assert main(_cli(synth_dir, tmp_path, "--workers", "0", "--allow-failures")) == 0
+
+
+def test_cli_ranges_file(synth_dir, tmp_path, capsys):
+    r = tmp_path / "zero.toml"
+    r.write_text("[uncertainty]\n" + "".join(f"{k} = [1.0, 1.0]\n" for k in unc.PARAMETERS))
+    assert main(_cli(synth_dir, tmp_path, "--workers", "0", "--ranges", str(r))) == 0
+    t = pd.read_csv(tmp_path / "baseline" / "uncertainty_crossings.csv", index_col="id")
+    assert (t["rank_spread"] == 0).all()
+    assert main(_cli(synth_dir, tmp_path, "--workers", "0", "--runs", "0")) == 2
+
+
+# --------------------------------------------------------------------------- shipped data
+shipped = pytest.mark.skipif(not (DATA_DIR / "crossings.csv").exists(),
+                             reason="shipped data not in place yet")
+
+
+@shipped
+def test_shipped_ones_reproduce_weights(baseline, cost_model):
+    wm = WeightModel(baseline, cost_model)
+    w = wm.weights(wm.ones())
+    for name in ("time_h", "risk", "cost"):
+        have = np.array([baseline.edges[e][name] for e in wm.edges])
+        np.testing.assert_allclose(w[name], have, rtol=1e-12, atol=0)
+
+
+@shipped
+def test_shipped_zero_range_and_reproducible(baseline, cost_model):
+    z = rank_stability(baseline, cost_model, runs=3, seed=0, ranges=ZERO)
+    assert (z.crossings["rank_spread"] == 0).all()
+    a = rank_stability(baseline, cost_model, runs=20, seed=7)
+    b = rank_stability(baseline, cost_model, runs=20, seed=7, chunk_size=3)
+    pd.testing.assert_frame_equal(a.crossings, b.crossings)
