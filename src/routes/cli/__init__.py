@@ -28,6 +28,7 @@ COMMANDS = (
     "priorities",
     "compare",
     "report",
+    "uncertainty",
 )
 
 _DESCRIPTION = """\
