@@ -70,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RoutesError as exc:
         print(f"routes {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # pragma: no cover - output piped into `head`
+        return 0
     except KeyboardInterrupt:  # pragma: no cover
         print("interrupted", file=sys.stderr)
         return 130
