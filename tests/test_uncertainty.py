@@ -237,8 +237,11 @@ def test_wrong_cost_model_is_refused(synth):
 
 # --------------------------------------------------------------------------- ranks and tau
 def test_rank_crossings_breaks_ties_by_id():
-    assert rank_crossings(np.array([2.0, 5.0, 2.0, 0.0, 0.0]), total=10.0).tolist() == [
-        2, 1, 3, 4, 5]
+    assert rank_crossings(np.array([2.0, 5.0, 2.0, 1e-12, 1.0]), total=10.0).tolist() == [
+        2, 1, 3, 5, 4]
+    # Crossings that carry nothing share the last rank (rounding: 1e-12 of 10 is nothing).
+    assert rank_crossings(np.array([0.0, 5.0, 2.0, 0.0, 1e-12]), total=10.0).tolist() == [
+        3, 1, 2, 3, 3]
 
 
 @settings(max_examples=40, deadline=None)
@@ -351,12 +354,14 @@ def test_uncertain_runs_spread_and_stay_consistent(synth):
     c = u.crossings
     assert c["rank_spread"].max() > 0
     assert (c["rank_p05"] <= c["median_rank"]).all() and (c["median_rank"] <= c["rank_p95"]).all()
-    assert c["top_k_share"].sum() == pytest.approx(3.0)
+    assert c["top_k_share"].sum() >= 3.0 - 1e-9  # more when idle crossings tie at rank <= 3
     assert sorted(c["instability_rank"]) == list(range(1, len(c) + 1))
     assert u.least_stable(5)["instability_rank"].tolist() == [1, 2, 3, 4, 5]
     assert u.runs["kendall_tau"].between(-1, 1).all()
-    assert (u.ranks.apply(sorted, axis=1, result_type="expand").values
-            == np.arange(1, len(c) + 1)).all()
+    for _, r in u.ranks.iterrows():  # carrying crossings 1..n, the idle ones tied after
+        carried = np.sort(r[r < r.max()].to_numpy())
+        assert carried.tolist() == list(range(1, len(carried) + 1))
+        assert r.max() == len(carried) + 1 or len(carried) == len(r)
     s = u.summary()
     json.dumps(s)
     assert s["failed_runs"] == [] and s["least_stable"] == u.least_stable(5).index.tolist()
