@@ -68,8 +68,13 @@ def test_route_countries_follow_direction(toy):
     (["AFG", "PAK", "NLD"], ["road", "sea"], ["AFG", "PAK"], "Southern"),
     (["AFG", "IRN", "BEL"], ["road", "sea"], ["AFG", "IRN"], "Southern"),
     (["AFG", "IRN", "TUR", "ITA"], ["road", "sea"], ["AFG", "IRN", "TUR"], "Balkan"),
-    (["AFG", "PAK"], ["road"], None, "Other"),
-    (["AFG", "TJK"], ["road"], None, "Other"),
+    (["AFG", "PAK"], ["road"], None, "Southern"),
+    (["AFG", "TJK"], ["road"], None, "Northern"),
+    (["AFG", "TKM", "IRN"], ["road"], None, "Balkan"),
+    (["AFG", "PAK", "IRN", "TUR"], ["road"], None, "Balkan"),
+    (["AFG", "IRN", "ARM"], ["road"], None, "Caucasus"),
+    (["AFG", "CHN"], ["road"], None, "Other"),
+    (["AFG"], [], None, "Other"),
 ])
 def test_corridor_rules(countries, modes, before, label):
     assert corridor_of_route(countries, modes, before) == label

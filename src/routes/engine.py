@@ -58,7 +58,6 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import igraph as ig
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
@@ -154,6 +153,8 @@ class Engine:
             e: i for i, e in enumerate(self.edges)}
         self._attr_cache: dict[str, np.ndarray] = {}
         if self.engine == "igraph":
+            import igraph as ig  # imported on first use: igraph loads matplotlib (~1.5 s)
+
             self._ig = ig.Graph(n=self.n, edges=list(zip(self.u.tolist(), self.v.tolist())),
                                 directed=True)
             # CSR adjacency for scipy's Dijkstra, built once: edges are sorted by (u, v), which

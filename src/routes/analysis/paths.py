@@ -12,13 +12,20 @@ Each route gets one corridor from the countries it crosses (ISO3; a crossing con
 of its sides, in the order travelled). The first rule that matches wins:
 
 1. **Southern**: the route has a ``sea`` leg and, before its first sea leg, has entered none of
-   Turkey, Russia, Kazakhstan or the South Caucasus: the sea route from the ports of Pakistan
-   (or Iran and the Gulf) rather than a Black Sea or Mediterranean hop of another corridor.
+   Turkey, Russia, Kazakhstan or the South Caucasus (the sea route from the ports of Pakistan,
+   Iran or the Gulf, not a Black Sea or Mediterranean hop of another corridor); or the route
+   enters Pakistan and none of Iran, Central Asia, Russia, Kazakhstan, the South Caucasus or
+   Turkey (flows into Pakistan and its ports).
 2. **Caucasus**: the route enters Armenia, Azerbaijan or Georgia (across the Caspian, or from
    Iran).
-3. **Northern**: the route enters Russia or Kazakhstan (from Central Asia).
-4. **Balkan**: the route enters Turkey, or goes from Iran into a Balkan country.
-5. **Other**: none of the above (for instance a route that ends inside Central Asia or Iran).
+3. **Northern**: the route enters Russia or Kazakhstan, or enters Central Asia (Tajikistan,
+   Uzbekistan, Kyrgyzstan, Turkmenistan) and not Iran.
+4. **Balkan**: the route enters Turkey or Iran (Iran's own markets and the way west to Turkey
+   and the Balkans, also when it reaches Iran through Turkmenistan or Pakistan).
+5. **Other**: none of the above (a route that stays in Afghanistan, or leaves through China).
+
+A route that ends inside a corridor country counts for the corridor that reaches it: the
+markets of Iran, Pakistan and Central Asia are fed by the corridors that cross them.
 """
 
 from __future__ import annotations
@@ -52,8 +59,7 @@ __all__ = [
 #: Corridor labels, in the order the rules are tried (module notes), then "Other".
 CORRIDORS = ("Southern", "Caucasus", "Northern", "Balkan", "Other")
 SOUTH_CAUCASUS = frozenset({"ARM", "AZE", "GEO"})
-BALKANS = frozenset({"ALB", "BGR", "BIH", "GRC", "HRV", "MKD", "MNE", "ROU", "SRB", "SVN",
-                     "XKX"})
+CENTRAL_ASIA = frozenset({"TJK", "UZB", "KGZ", "TKM"})
 _NOT_SOUTHERN_BEFORE_SEA = frozenset({"TUR", "RUS", "KAZ"}) | SOUTH_CAUCASUS
 #: Columns of a route table (besides ``geometry``), see :func:`routes_frame`.
 ROUTE_COLUMNS = ("origin", "market", "rank", "path", "crossings", "countries", "n_crossings",
@@ -122,7 +128,11 @@ def corridor_of_route(countries: Sequence[str], modes: Sequence[str] = (),
     'Caucasus'
     >>> corridor_of_route(["AFG", "PAK", "NLD"], ["road", "sea"], ["AFG", "PAK"])
     'Southern'
-    >>> corridor_of_route(["AFG", "IRN"])
+    >>> corridor_of_route(["AFG", "TKM", "IRN"])
+    'Balkan'
+    >>> corridor_of_route(["AFG", "PAK"])
+    'Southern'
+    >>> corridor_of_route(["AFG", "CHN"])
     'Other'
     """
     cs = set(countries)
@@ -130,16 +140,14 @@ def corridor_of_route(countries: Sequence[str], modes: Sequence[str] = (),
         before = set(countries if countries_before_sea is None else countries_before_sea)
         if not before & _NOT_SOUTHERN_BEFORE_SEA:
             return "Southern"
+    if "PAK" in cs and not cs & (_NOT_SOUTHERN_BEFORE_SEA | CENTRAL_ASIA | {"IRN"}):
+        return "Southern"
     if cs & SOUTH_CAUCASUS:
         return "Caucasus"
-    if cs & {"RUS", "KAZ"}:
+    if cs & {"RUS", "KAZ"} or (cs & CENTRAL_ASIA and "IRN" not in cs):
         return "Northern"
-    if "TUR" in cs:
+    if cs & {"TUR", "IRN"}:
         return "Balkan"
-    if "IRN" in cs and cs & BALKANS:
-        iran = list(countries).index("IRN")
-        if any(c in BALKANS for c in list(countries)[iran:]):
-            return "Balkan"
     return "Other"
 
 
