@@ -35,7 +35,7 @@ test: install browser  ## run the test suite (unit, property, CLI, browser)
 
 demo: install  ## run the main job on the shipped data; writes into reports/
 	$(BIN)/routes validate
-	$(BIN)/routes build --out reports
+	$(BIN)/routes report --out reports
 
 lint: install  ## ruff and mypy
 	$(BIN)/ruff check src tests benchmarks scripts
