@@ -84,8 +84,22 @@ def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text = re.sub(r'^description = ".*"$', f'description = "{XSS}"', text, count=1,
                       flags=re.M)
         (data / "cost_model.toml").write_text(text, encoding="utf-8")
-        _CACHE["hostile"] = build(tmp_path_factory.mktemp("hostile_report"), data=data)
+        _CACHE["hostile"] = build(tmp_path_factory.mktemp("hostile_report"), "--budget", "1",
+                                  "--runs", "0", data=data)
     return _CACHE["hostile"]
+
+
+COMPARE_B = SCENARIO_DIR / "afpak_border_reopened.toml"
+
+
+def compare_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The comparison report of the baseline with :data:`COMPARE_B`, built once."""
+    if "compare" not in _CACHE:
+        out = tmp_path_factory.mktemp("compare")
+        assert main(["report", "--compare", "baseline", str(COMPARE_B), "--out", str(out),
+                     "--no-progress", "--budget", "2", "--runs", "0"]) == 0
+        _CACHE["compare"] = out / f"compare_baseline_{COMPARE_B.stem}"
+    return _CACHE["compare"]
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +181,20 @@ def test_priority_tables_equal_the_interdiction_functions(report: Path, baseline
     assert (report / "priorities.csv").read_text() == expected_csv(table)
     assert (report / "priority_correlations.csv").read_text() == expected_csv(
         compare.rank_correlations(table))
+
+
+def test_rank_stability_equals_the_uncertainty_function(report: Path, baseline_graph,
+                                                        cost_model) -> None:
+    unc = pytest.importorskip("routes.analysis.uncertainty")
+    from routes.report import DEFAULT_SEED
+    from routes.report._optional import TOP_K
+
+    u = unc.rank_stability(baseline_graph, cost_model, runs=200, seed=DEFAULT_SEED,
+                           top_k=TOP_K, weight="cost")
+    assert (report / "rank_stability.csv").read_text() == expected_csv(u.crossings)
+    assert (report / "mc_runs.csv").read_text() == expected_csv(u.runs)
+    html = (report / "index.html").read_text(encoding="utf-8")
+    assert 'id="stability"' in html and 'src="chart_stability.png"' in html
 
 
 def test_csv_figures_read_back(report: Path, baseline_graph) -> None:
@@ -328,11 +356,9 @@ def test_cli_progress_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert 'id="map"' not in html and not (tmp_path / "baseline" / "map.html").exists()
 
 
-def test_compare_report(tmp_path: Path, cost_model, dataset) -> None:
-    b = SCENARIO_DIR / "afpak_border_reopened.toml"
-    assert main(["report", "--compare", "baseline", str(b), "--out", str(tmp_path),
-                 "--no-progress", "--budget", "2"]) == 0
-    out = tmp_path / "compare_baseline_afpak_border_reopened"
+def test_compare_report(tmp_path_factory: pytest.TempPathFactory, cost_model, dataset) -> None:
+    out = compare_report(tmp_path_factory)
+    b = COMPARE_B
     names = {p.name for p in out.iterdir()}
     assert {"index.html", "report.md", "map.html", "corridors.csv", "crossings.csv",
             "countries.csv", "summary.csv", "chart_corridors.png",

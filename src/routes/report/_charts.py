@@ -100,16 +100,20 @@ def line_chart(x: Sequence[float], y: Sequence[float], path: Path, *, title: str
 
 
 def interval_chart(frame: pd.DataFrame, path: Path, *, title: str, xlabel: str,
-                   mid: str, lo: str, hi: str, base: str | None = None) -> Path:
-    """One row per item: a ``lo``-``hi`` interval with ``mid`` marked (and ``base``)."""
+                   mid: str, lo: str, hi: str, base: str | None = None,
+                   labels: tuple[str, str, str] | None = None) -> Path:
+    """Draw one row per item: a ``lo``-``hi`` interval with ``mid`` marked (and ``base``).
+
+    ``labels`` names the interval, the mid point and the base point in the legend.
+    """
+    names = labels or (f"{lo} to {hi}", mid, base or "")
     n = max(len(frame), 1)
     fig, ax = _figure(7.5, 0.32 * n + 1.2)
     y = list(range(len(frame)))[::-1]
-    ax.hlines(y, frame[lo], frame[hi], color=_BLUE, linewidth=3, alpha=0.6,
-              label=f"{lo} to {hi}")
-    ax.plot(frame[mid], y, "o", color=_BLUE, label=mid)
+    ax.hlines(y, frame[lo], frame[hi], color=_BLUE, linewidth=3, alpha=0.6, label=names[0])
+    ax.plot(frame[mid], y, "o", color=_BLUE, label=names[1])
     if base is not None and base in frame:
-        ax.plot(frame[base], y, "x", color=_RED, label=base)
+        ax.plot(frame[base], y, "x", color=_RED, label=names[2])
     ax.set_yticks(y, [label(i) for i in frame.index])
     ax.set_xlabel(xlabel)
     ax.set_title(label(title, 90), loc="left", fontsize=11)

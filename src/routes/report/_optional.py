@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._charts import line_chart
+from ._charts import interval_chart, line_chart
 from ._results import ReportOptions, ReportResults, optional_module
 from ._sections import Section, table_block
 from ._tables import TableSpec
@@ -148,5 +148,73 @@ def _interdiction(options: ReportOptions) -> OptionalAnalysis | None:
     return OptionalAnalysis("priorities", stage, charts, section)
 
 
+# --------------------------------------------------------------------------- uncertainty
+#: Crossings counted in ``top_k_share`` of the rank-stability table.
+TOP_K = 10
+_STABILITY_SPECS = {s.name: s for s in (
+    TableSpec("rank_stability", "Rank stability of the crossings",
+              f"Each crossing's rank by flow betweenness over the Monte-Carlo runs: median and "
+              f"5-95% interval, share of runs in the top {TOP_K}; instability rank 1 = least "
+              f"stable.",
+              (("baseline_rank", "baseline rank", "d"), ("id", "id", ""),
+               ("name", "crossing", ""), ("median_rank", "median rank", ".1f"),
+               ("rank_p05", "rank 5%", ".1f"), ("rank_p95", "rank 95%", ".1f"),
+               ("top_k_share", f"in top {TOP_K}", ".0%"),
+               ("instability_rank", "instability rank", "d"))),
+)}
+
+
+def _uncertainty(options: ReportOptions) -> OptionalAnalysis | None:
+    mod = optional_module("uncertainty")
+    if mod is None or not hasattr(mod, "rank_stability") or options.runs <= 0:
+        return None
+
+    def stage(res: ReportResults) -> None:
+        o = res.options
+        u = mod.rank_stability(res.G, res.cm, runs=o.runs, seed=o.seed, top_k=TOP_K,
+                               weight=o.weight, engine=o.engine, workers=0)
+        res.extra["uncertainty"] = u
+        res.tables["rank_stability"] = u.crossings
+        res.tables["mc_runs"] = u.runs
+
+    def charts(res: ReportResults, out: Path) -> list[Path]:
+        t = res.tables["rank_stability"].head(res.options.top)
+        frame = t.set_index("name")[["rank_p05", "median_rank", "rank_p95", "baseline_rank"]]
+        return [interval_chart(frame, out / "chart_stability.png",
+                               title=f"Rank of the top {len(t)} crossings over "
+                                     f"{res.options.runs} Monte-Carlo runs",
+                               xlabel="rank by flow betweenness (1 = most flow)",
+                               mid="median_rank", lo="rank_p05", hi="rank_p95",
+                               base="baseline_rank",
+                               labels=("5-95% of runs", "median", "baseline"))]
+
+    def section(res: ReportResults) -> Section:
+        u = res.extra["uncertainty"]
+        runs = res.tables["mc_runs"]
+        tau = runs.loc[runs["ok"], "kendall_tau"].dropna()
+        least = u.least_stable(5)
+        text = (f"{int(runs['ok'].sum())} of {len(runs)} runs (seed {res.options.seed}); each "
+                f"draws the uncertain parameters from the ranges of the cost model's "
+                f"[uncertainty] table (p_detect and delay_h per crossing, speed_kmh per mode, "
+                f"hours_per_risk) and re-ranks the crossings by flow betweenness.")
+        if len(tau):
+            text += (f" Kendall tau of each run's ranking to the baseline: median "
+                     f"{tau.median():.3f} (5-95%: {tau.quantile(0.05):.3f} to "
+                     f"{tau.quantile(0.95):.3f}).")
+        if len(least):
+            text += " Least stable: " + "; ".join(
+                f"{n} ({i})" for i, n in zip(least.index, least["name"])) + "."
+        blocks: list[dict] = [
+            {"kind": "text", "text": text},
+            {"kind": "chart", "file": "chart_stability.png", "alt": "Rank stability"},
+            table_block(res, "rank_stability", spec=_STABILITY_SPECS["rank_stability"])]
+        return {"id": "stability", "title": "Rank stability",
+                "intro": "How robust the ranking of the crossings is when the cost model's "
+                         "parameters are uncertain (Monte Carlo).", "blocks": blocks}
+
+    return OptionalAnalysis("uncertainty", stage, charts, section)
+
+
 #: Probes: each returns its analysis when the module and its functions exist, else None.
-_PROBES: tuple[Callable[[ReportOptions], OptionalAnalysis | None], ...] = (_interdiction,)
+_PROBES: tuple[Callable[[ReportOptions], OptionalAnalysis | None], ...] = (_interdiction,
+                                                                           _uncertainty)
