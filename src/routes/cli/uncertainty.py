@@ -7,6 +7,7 @@ import json
 import math
 import os
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "(default: %(default)s)")
     g.add_argument("--ranges", type=Path, default=None, metavar="FILE",
                    help="TOML with an [uncertainty] table (and [uncertainty.crossings.<id>] "
-                        "tables for per-crossing ranges) that replaces the cost model's ranges")
+                        "tables for per-crossing p_detect/delay_h ranges); its ranges replace "
+                        "the cost model's (and the scenario's) for the parameters it names")
     g.add_argument("--weight", choices=WEIGHTS, default="cost",
                    help="edge weight the routes minimise (default: %(default)s)")
     g.add_argument("--priorities", type=float, default=None, metavar="BUDGET",
@@ -75,6 +77,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
+def _has_uncertainty(path: Path) -> bool:
+    try:
+        return "uncertainty" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
 def _jsonable(x: Any) -> Any:
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
@@ -92,6 +101,10 @@ def run(args: argparse.Namespace) -> int:
     ds, cm, sc = load_inputs(args)
     G = network_from_data(ds, cm, sc)
     ranges = ranges_from_cost_model(cm)
+    if args.scenario is not None and _has_uncertainty(Path(args.scenario)):
+        # Scenario files may carry their own [uncertainty] table once routes.scenario accepts
+        # it; it refines the cost model's ranges, and --ranges refines both.
+        ranges = load_ranges(args.scenario, base=ranges)
     if args.ranges is not None:
         ranges = load_ranges(args.ranges, base=ranges)
     workers = (os.cpu_count() or 1) if args.workers is None else args.workers
