@@ -523,8 +523,9 @@ def test_scheduler_address_string(toy, dask_client):
     assert b.params["scheduler"] == dask_client.scheduler.address
 
 
-def test_unreachable_scheduler(toy):
+def test_unreachable_scheduler(toy, monkeypatch):
     G, cm = toy
+    monkeypatch.setattr(unc, "_CONNECT_TIMEOUT", "1s")
     with pytest.raises(RoutesError, match="cannot reach the Dask scheduler"):
         rank_stability(G, cm, runs=2, scheduler="tcp://127.0.0.1:9")
 

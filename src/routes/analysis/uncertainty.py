@@ -119,6 +119,8 @@ P_DETECT_MAX = 0.99
 _CHECK_RTOL = 1e-9
 #: Flow betweenness is rounded to this fraction of the total flow before ranking.
 _RANK_RESOLUTION = 1e-9
+#: How long to try to reach an existing Dask scheduler.
+_CONNECT_TIMEOUT = "15s"
 #: Weights a run may route by.
 WEIGHTS = ("cost", "risk", "time_h")
 #: Columns of :attr:`Uncertainty.crossings`.
@@ -613,7 +615,7 @@ def _dask_client(workers: int, scheduler: Any) -> Iterator[Any]:
         return
     if scheduler is not None:
         try:
-            client = Client(str(scheduler), set_as_default=False, timeout="15s")
+            client = Client(str(scheduler), set_as_default=False, timeout=_CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             raise RoutesError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         with client:
