@@ -341,3 +341,43 @@ def test_cli_bad_scenario_is_one_message(tmp_path, capsys):
     assert main(["map", "--data", str(data), "--scenario", str(tmp_path / "nope.toml"),
                  "-o", str(tmp_path / "m.html")]) == 2
     assert "routes map: error" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- shipped data
+@pytest.fixture(scope="module")
+def shipped_map_page(_baseline, dataset, cost_model):
+    from routes.cli.map import map_analyses
+
+    an = map_analyses(_baseline, cost_model)
+    return map_html(route_map(_baseline, countries=dataset.countries, analyses=an,
+                              offline=True)), an
+
+
+def test_shipped_baseline_map(_baseline, shipped_map_page):
+    page, an = shipped_map_page
+    G = _baseline
+    layers = layers_of(page)
+    n = {k: len(fc["features"]) for k, (_, fc) in layers.items()}
+    corridors = {d["corridor_id"] for _, _, d in G.edges(data=True)}
+    assert n["corridors"] == len(corridors)
+    assert sum(n[k] for k in ("crossings", "origins", "markets", "places")) == len(G)
+    assert n["routes"] == len(an.routes) > 0
+    assert external_references(page) == []
+    # the top priority crossing is the darkest and the largest betweenness the largest circle
+    top = an.crossings["priority_rank"].idxmin()
+    style, values = feature_named(layers["crossings"], G.nodes[top]["name"])
+    assert style["fillColor"] == "#99000d" and values["priority rank"] == 1
+    biggest = an.crossings["flow_betweenness"].idxmax()
+    assert feature_named(layers["crossings"], G.nodes[biggest]["name"])[0]["radius"] == 16.0
+    # every closed crossing is drawn hollow
+    closed = [d["name"] for _, d in G.nodes(data=True) if d.get("status") == "closed"]
+    assert all(feature_named(layers["crossings"], c)[0]["fillOpacity"] == 0.0 for c in closed)
+
+
+def test_cli_map_on_shipped_data_runs_the_analyses(tmp_path, capsys):
+    out = tmp_path / "map.html"
+    assert main(["map", "--offline", "-o", str(out)]) == 0
+    layers = layers_of(out.read_text(encoding="utf-8"))
+    assert {"routes", "crossings", "corridors", "countries"} <= set(layers)
+    assert "flow betweenness" in layers["crossings"][0]["fields"]
+    assert "transit share" in layers["countries"][0]["fields"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
+from branca.element import Element
 
+from .._errors import RoutesError
 from ..costs import CostModel
 from ..maps import MapAnalyses, compare_map, route_map, write_map
 from ..network import network_from_data
@@ -52,27 +54,24 @@ def _scenario(path: Path) -> Scenario:
     return BASELINE if str(path) == "baseline" else load_scenario(path)
 
 
-def _analysis_module(name: str) -> Any | None:
-    try:
-        return importlib.import_module(f"routes.analysis.{name}")
-    except ImportError:
-        return None
-
-
 def map_analyses(G: nx.DiGraph, cm: CostModel) -> MapAnalyses:
-    """Run the analyses a map draws, with those available in this version of routes."""
+    """Run what the map draws: logit flow assignment over the k best routes, chokepoints.
+
+    An analysis that cannot run on this network (say, no origin reaches a market) is left
+    out with a note on stderr; the map then shows the network without it.
+    """
+    from ..analysis import assign_flows, chokepoint_table
+
     parts: dict[str, Any] = {}
-    chk = _analysis_module("chokepoints")
-    if chk is not None and hasattr(chk, "chokepoint_table"):
-        parts["crossings"] = chk.chokepoint_table(G, cm)
-    flows = _analysis_module("flows")
-    if flows is not None and hasattr(flows, "assign_flows"):
-        res = flows.assign_flows(G, cm)
-        parts["edges"] = getattr(res, "edges", None)
-        parts["countries"] = getattr(res, "countries", None)
-    paths = _analysis_module("paths")
-    if paths is not None and hasattr(paths, "k_best_routes_gdf"):
-        parts["routes"] = paths.k_best_routes_gdf(G, cm)
+    try:
+        fa = assign_flows(G, cm)
+        parts.update(edges=fa.edges, countries=fa.countries, routes=fa.routes)
+    except RoutesError as exc:
+        print(f"routes map: note: no flows drawn ({exc})", file=sys.stderr)
+    try:
+        parts["crossings"] = chokepoint_table(G, cm)
+    except RoutesError as exc:
+        print(f"routes map: note: no chokepoints drawn ({exc})", file=sys.stderr)
     return MapAnalyses.coerce(parts)
 
 
@@ -91,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     ds, cm, sc = load_inputs(args)
     out = args.output or _default_output(args)
     tiles = None if args.offline else args.tiles
+    page: Element
     if args.compare:
         graphs = [network_from_data(ds, cm, _scenario(p)) for p in args.compare]
         analyses = [MapAnalyses() if args.no_analyses else map_analyses(G, cm) for G in graphs]

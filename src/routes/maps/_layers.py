@@ -29,10 +29,10 @@ class StyleTable:
 
     def __init__(self) -> None:
         self.styles: list[dict[str, Any]] = []
-        self._index: dict[str, int] = {}
+        self._index: dict[tuple[tuple[str, Any], ...], int] = {}
 
     def __call__(self, style: dict[str, Any]) -> int:
-        key = js_json(style)
+        key = tuple(sorted(style.items()))
         if key not in self._index:
             self._index[key] = len(self.styles)
             self.styles.append(style)
@@ -106,7 +106,7 @@ class DataLayer(Layer):
         self._name = "RoutesDataLayer"
         self.data = data
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> Any:
         figure = self.get_root()
         assert isinstance(figure, Figure)
         d = self.data
@@ -117,7 +117,7 @@ class DataLayer(Layer):
         js = (f"var {self.get_name()} = routes.dataLayer({self._parent.get_name()}, "
               f"{js_json(cfg)}, {js_json(fc)});")
         figure.script.add_child(Raw(js), name=self.get_name())
-        super().render(**kwargs)
+        return super().render(**kwargs)
 
 
 def sqrt_scale(value: float, vmax: float, lo: float, hi: float) -> float:

@@ -17,6 +17,7 @@ from ._translate import (
     MODE_DASH,
     RANK_CLASSES,
     ROLE_COLOURS,
+    ROUTE_COLOURS,
     SHARE_CLASSES,
     STATUS_STYLES,
     MapAnalyses,
@@ -100,6 +101,14 @@ def legend_html(title: str, provenance: str, layers: dict[str, LayerData], an: M
                             "width: assigned flow"))
     if "routes" in layers and len(layers["routes"]):
         out.append(_section(f"k best routes ({len(layers['routes'])})"))
+        routes = an.routes
+        if routes is not None and "rank" in routes.columns:
+            top = int(min(routes["rank"].max(), len(ROUTE_COLOURS)))
+            out += [_row(_line(ROUTE_COLOURS[r - 1], width=4), f"rank {r} of its pair")
+                    for r in range(1, top + 1)]
+        if _pick(routes, _FLOW):
+            out.append(_row(_line("#e41a1c", width=2) + _line("#e41a1c", width=7),
+                            "width: flow"))
     if "countries" in layers and _pick(an.countries, _SHARE):
         out.append(_section("Transit share (countries)"))
         lo = 0.0

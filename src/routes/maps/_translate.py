@@ -68,6 +68,14 @@ _BETWEENNESS = ("flow_betweenness", "betweenness")
 _RANK = ("priority_rank", "rank")
 _SHARE = ("transit_share", "share")
 _FLOW = ("flow", "assigned_flow", "edge_flow", "volume")
+#: Crossing attributes the popup already shows: an analysis table's copies are left out.
+_CROSSING_ATTRS = frozenset({"name", "country_a", "country_b", "lat", "lon", "mode", "status",
+                             "as_of", "crossing_class", "p_detect", "delay_h", "crossing_risk",
+                             "upgrade_cost", "p_detect_upgraded", "source", "kind",
+                             "geometry"})
+#: Route columns worth a popup, when the frame has them (routes.analysis.paths.routes_frame).
+_ROUTE_FIELDS = ("origin", "market", "rank", "corridor", "countries", "n_crossings",
+                 "length_km", "time_h", "risk", "cost", "p_undetected", "choice_prob", "flow")
 
 
 @dataclass(frozen=True)
@@ -154,11 +162,12 @@ def share_colour(share: Any) -> str:
     return next(col for hi, col in SHARE_CLASSES if s <= hi)
 
 
-def _row(table: pd.DataFrame | None, key: Any, cols: Sequence[str]) -> list[Any]:
-    if table is None or key not in table.index:
-        return [None] * len(cols)
-    r = table.loc[key]
-    return [r[c] for c in cols]
+def _rows(table: pd.DataFrame | None, cols: Sequence[str]) -> dict[Any, list[Any]]:
+    """Index -> the row's values in ``cols`` (one pass, instead of a .loc per feature)."""
+    if table is None:
+        return {}
+    return {k: list(v) for k, v in zip(table.index, table[list(cols)].itertuples(
+        index=False, name=None))}
 
 
 # --------------------------------------------------------------------------- node layers
@@ -166,15 +175,16 @@ def crossings_layer(nodes: gpd.GeoDataFrame, table: pd.DataFrame | None = None) 
     """Crossing markers: radius by flow betweenness, fill by priority rank, outline by status."""
     xs = nodes[nodes["kind"] == "crossing"].sort_index()
     bcol, rcol = _pick(table, _BETWEENNESS), _pick(table, _RANK)
-    extra = _extra_columns(table)
-    bmax = float(table[bcol].max()) if bcol and len(table) else 0.0  # type: ignore[index]
+    extra = _extra_columns(table, skip=tuple(_CROSSING_ATTRS))
+    bmax = float(table[bcol].max()) if table is not None and bcol and len(table) else 0.0
     layer = LayerData(
         "crossings", "border crossing", "point",
         ["id", "border", "mode", "status", "as of", "class", "p_detect", "delay_h",
          "crossing_risk", "upgrade_cost", "p_detect_upgraded", *map(_label, extra), "source"],
         searchable=True)
+    rows, missing = _rows(table, extra), [None] * len(extra)
     for cid, r in zip(xs.index, xs.itertuples(index=False)):
-        vals = _row(table, cid, extra)
+        vals = rows.get(cid, missing)
         b = vals[extra.index(bcol)] if bcol else None
         rank = vals[extra.index(rcol)] if rcol else None
         status = getattr(r, "status", "open")
@@ -227,9 +237,17 @@ def places_layers(nodes: gpd.GeoDataFrame) -> dict[str, LayerData]:
 
 
 # --------------------------------------------------------------------------- line layers
+def _corridor_keys(edges: pd.DataFrame) -> list[Any]:
+    """Corridor id of each directed edge, else its unordered node pair."""
+    pairs = zip(edges["u"], edges["v"])
+    if "corridor_id" in edges.columns:
+        return [c if isinstance(c, str) else frozenset(p)
+                for c, p in zip(edges["corridor_id"], pairs)]
+    return [frozenset(p) for p in pairs]
+
+
 def _edge_flows(edges: pd.DataFrame, table: pd.DataFrame | None) -> dict[Any, float] | None:
     """Flow per corridor key (corridor id, else the unordered node pair)."""
-    fcol = _pick(table, _FLOW)
     if table is None:
         return None
     t = table.reset_index() if any(n in ("u", "v", "corridor_id") for n in
@@ -238,7 +256,6 @@ def _edge_flows(edges: pd.DataFrame, table: pd.DataFrame | None) -> dict[Any, fl
     if fcol is None:
         raise RoutesError(f"edge flow table needs a column among {list(_FLOW)}; "
                           f"it has {list(t.columns)}")
-    flows: dict[Any, float] = {}
     if "corridor_id" in t.columns:
         keys: Sequence[Any] = list(t["corridor_id"])
     elif {"u", "v"} <= set(t.columns):
@@ -246,65 +263,79 @@ def _edge_flows(edges: pd.DataFrame, table: pd.DataFrame | None) -> dict[Any, fl
         keys = [by_pair.get((u, v), frozenset((u, v))) for u, v in zip(t["u"], t["v"])]
     else:
         raise RoutesError("edge flow table needs columns u and v, or corridor_id")
+    flows: dict[Any, float] = {}
     for k, f in zip(keys, t[fcol]):
         flows[k] = flows.get(k, 0.0) + _f(f)
     return flows
-
-
-def _corridor_keys(edges: pd.DataFrame) -> list[Any]:
-    if "corridor_id" in edges.columns:
-        return [c if isinstance(c, str) else frozenset((u, v))
-                for c, u, v in zip(edges["corridor_id"], edges["u"], edges["v"])]
-    return [frozenset((u, v)) for u, v in zip(edges["u"], edges["v"])]
 
 
 def _key_text(k: Any) -> str:
     return "|".join(sorted(map(str, k))) if isinstance(k, frozenset) else str(k)
 
 
-def corridors_layer(edges: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame,
+def corridors_layer(edges: pd.DataFrame, nodes: pd.DataFrame,
                     table: pd.DataFrame | None = None) -> LayerData:
-    """One line per corridor (both directed edges), as wide as its assigned flow."""
+    """One line per corridor (both directed edges), as wide as its assigned flow.
+
+    ``edges`` has ``u``, ``v`` and the edge attributes (:func:`routes.network.network_to_gdfs`);
+    a line runs from ``u`` to ``v`` (node ``lon``/``lat``), or along the edge's geometry when
+    ``edges`` is a GeoDataFrame. Corridors are drawn in id order, each once.
+    """
     flows = _edge_flows(edges, table)
     fmax = max(flows.values(), default=0.0) if flows else 0.0
     names = nodes["name"].to_dict() if "name" in nodes else {}
+    lon, lat = nodes["lon"].to_dict(), nodes["lat"].to_dict()
     layer = LayerData("corridors", "corridor", "line",
                       ["corridor", "from", "to", "mode", "length_km", "time_h", "risk",
                        "cost", "assigned flow (both ways)", "source"])
-    seen: set[Any] = set()
-    cols = {c: list(edges[c]) if c in edges else [None] * len(edges)
+    n = len(edges)
+    us, vs = list(edges["u"]), list(edges["v"])
+    cols = {c: list(edges[c]) if c in edges else [None] * n
             for c in ("mode", "length_km", "time_h", "risk", "cost", "source")}
-    keys = _corridor_keys(edges)
-    order = sorted(range(len(edges)), key=lambda i: (_key_text(keys[i]), str(edges["u"].iat[i])))
-    for i in order:
-        k = keys[i]
-        if k in seen:
-            continue
-        seen.add(k)
-        u, v = edges["u"].iat[i], edges["v"].iat[i]
+    geoms = (list(edges.geometry) if isinstance(edges, gpd.GeoDataFrame)
+             and edges.geometry.name in edges else None)
+    first: dict[Any, int] = {}  # corridor -> the edge drawn for it (the one with the lower u)
+    for i, k in enumerate(_corridor_keys(edges)):
+        j = first.get(k)
+        if j is None or str(us[i]) < str(us[j]):
+            first[k] = i
+    for k in sorted(first, key=_key_text):
+        i = first[k]
+        u, v = us[i], vs[i]
         mode = cols["mode"][i]
         flow = flows.get(k, 0.0) if flows is not None else None
-        style = {"color": MODE_COLOURS.get(mode, "#5a5a5a"), "opacity": 0.75,
+        style = {"color": MODE_COLOURS.get(str(mode), "#5a5a5a"), "opacity": 0.75,
                  "weight": sqrt_scale(_f(flow), fmax, 1.5, 12.0) if flows is not None else 2.0}
         if mode in MODE_DASH:
             style["dashArray"] = MODE_DASH[mode]
-        geom = edges.geometry.iat[i]
+        coords = (list(geoms[i].coords) if geoms is not None and geoms[i] is not None
+                  else [(lon[u], lat[u]), (lon[v], lat[v])])
         cid = k if isinstance(k, str) else f"{u}\u2013{v}"
-        layer.add(line_geometry(list(geom.coords)),
-                  f"{names.get(u, u)} \u2013 {names.get(v, v)}", style,
-                  [cid, names.get(u, u), names.get(v, v), mode, cols["length_km"][i],
-                   cols["time_h"][i], cols["risk"][i], cols["cost"][i], flow,
-                   cols["source"][i]])
+        nu, nv = names.get(u, u), names.get(v, v)
+        layer.add(line_geometry(coords), f"{nu} \u2013 {nv}", style,
+                  [cid, nu, nv, mode, cols["length_km"][i], cols["time_h"][i], cols["risk"][i],
+                   cols["cost"][i], flow, cols["source"][i]])
     return layer
 
 
-def routes_layer(routes: pd.DataFrame, nodes: gpd.GeoDataFrame) -> LayerData:
-    """Draw the k best routes, one colour per route (by row order or ``rank``)."""
-    extra = [c for c in _extra_columns(routes) if c != "path"]
+def routes_layer(routes: pd.DataFrame, nodes: pd.DataFrame) -> LayerData:
+    """Draw the k best routes: colour by rank (1 red, 2 orange, ...), width by ``flow``.
+
+    Routes with more flow are drawn last (on top). The popup shows the columns of
+    :func:`routes.analysis.paths.routes_frame` that matter to a reader when present, else
+    every column; lists (path, countries) show as ``a -> b -> c``.
+    """
+    preferred = [c for c in _ROUTE_FIELDS if c in routes.columns]
+    extra = preferred if len(preferred) >= 3 else [
+        c for c in _extra_columns(routes) if c != "path"]
     layer = LayerData("routes", "route", "line", [_label(c) for c in extra])
     names = nodes["name"].to_dict() if "name" in nodes else {}
     has_geom = isinstance(routes, gpd.GeoDataFrame) and routes.geometry.name in routes
-    for i, (_, r) in enumerate(routes.iterrows()):
+    fcol = _pick(routes, _FLOW)
+    fmax = float(routes[fcol].max()) if fcol and len(routes) else 0.0
+    order = (routes.assign(_order=range(len(routes))).sort_values([fcol, "_order"])
+             if fcol else routes)
+    for i, (_, r) in enumerate(order.iterrows()):
         if has_geom and r[routes.geometry.name] is not None:
             coords = _line_coords(r[routes.geometry.name])
         elif "path" in routes.columns:
@@ -312,13 +343,18 @@ def routes_layer(routes: pd.DataFrame, nodes: gpd.GeoDataFrame) -> LayerData:
         else:
             raise RoutesError("routes need LineString geometry or a 'path' column of node ids")
         path = list(r["path"]) if "path" in routes.columns else []
-        label = (f"route {r.get('rank', i + 1)}" +
+        rank = r["rank"] if "rank" in routes.columns else i + 1
+        label = (f"route {rank}" +
                  (f": {names.get(path[0], path[0])} \u2192 {names.get(path[-1], path[-1])}"
                   if path else ""))
-        name = r.get("name", label) if "name" in routes.columns else label
-        style = {"color": ROUTE_COLOURS[i % len(ROUTE_COLOURS)], "weight": 5, "opacity": 0.8}
-        layer.add(line_geometry(coords), name, style, [r[c] if not isinstance(
-            r[c], list | tuple) else " \u2192 ".join(map(str, r[c])) for c in extra])
+        name = r["name"] if "name" in routes.columns else label
+        colour = ROUTE_COLOURS[(int(_f(rank)) - 1) % len(ROUTE_COLOURS)] if "rank" in \
+            routes.columns else ROUTE_COLOURS[i % len(ROUTE_COLOURS)]
+        style = {"color": colour, "opacity": 0.8,
+                 "weight": sqrt_scale(_f(r[fcol]), fmax, 2.0, 8.0) if fcol else 5.0}
+        layer.add(line_geometry(coords), name, style, [
+            " \u2192 ".join(map(str, r[c])) if isinstance(r[c], list | tuple) else r[c]
+            for c in extra])
     return layer
 
 
@@ -336,11 +372,12 @@ def countries_layer(countries: gpd.GeoDataFrame, table: pd.DataFrame | None = No
     extra = _extra_columns(table)
     layer = LayerData("countries", "country", "polygon",
                       ["iso3", *map(_label, extra), "source"])
+    rows, missing = _rows(table, extra), [None] * len(extra)
     for r in countries.sort_values("iso3").itertuples(index=False):
         geom = shape_geometry(r.geometry, tolerance_deg=tolerance_deg)
         if geom is None:
             continue
-        vals = _row(table, r.iso3, extra)
+        vals = rows.get(r.iso3, missing)
         share = vals[extra.index(scol)] if scol else None
         style = {"fillColor": share_colour(share), "fillOpacity": 0.55 if scol else 0.15,
                  "color": "#777777", "weight": 0.8, "opacity": 0.8}

@@ -151,7 +151,7 @@
 
   /* The legend: markup made (and escaped) in Python. */
   var Legend = L.Control.extend({
-    options: {position: "bottomright", html: ""},
+    options: {position: "bottomleft", html: ""},
     onAdd: function () {
       var div = L.DomUtil.create("div", "routes-legend");
       div.innerHTML = this.options.html;
