@@ -83,12 +83,11 @@ def line_chart(x: Sequence[float], y: Sequence[float], path: Path, *, title: str
                y2: Sequence[float] | None = None, y2label: str = "") -> Path:
     """Draw a (step) line with markers, e.g. a budget curve; ``y2`` adds a dashed comparison."""
     fig, ax = _figure(7.5, 4.0)
-    kw = {"where": "post"} if step else {}
-    draw = ax.step if step else ax.plot
-    draw(list(x), list(y), color=_BLUE, label=ylabel, **kw)
+    style = "steps-post" if step else "default"
+    ax.plot(list(x), list(y), color=_BLUE, label=ylabel, drawstyle=style)
     ax.plot(list(x), list(y), "o", color=_BLUE, markersize=4)
     if y2 is not None:
-        draw(list(x), list(y2), color=_GREY, linestyle="--", label=y2label, **kw)
+        ax.plot(list(x), list(y2), color=_GREY, linestyle="--", label=y2label, drawstyle=style)
         ax.legend(frameon=False)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -102,7 +102,7 @@ def _interdiction(options: ReportOptions) -> OptionalAnalysis | None:
         res.extra["interdiction"] = sol
         res.tables["budget_curve"] = curve
         res.tables["priority_posts"] = mod.post_effectiveness(res.G, sol, cm=res.cm)
-        if has_table:
+        if has_table and cmp is not None:
             table = cmp.priority_table(res.G, res.cm, objective=o.objective, solution=sol,
                                        engine=o.engine)
             res.tables["priorities"] = table
