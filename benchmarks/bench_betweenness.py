@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 
+import igraph  # noqa: F401  (imported before timing: igraph loads matplotlib)
 import networkx as nx
 import numpy as np
 from scipy.spatial import Delaunay

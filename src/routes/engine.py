@@ -433,20 +433,22 @@ class Engine:
         cur = tgt[kt]
         keep = np.isfinite(D[ko, cur])
         ko, cur, f = ko[keep], cur[keep], F[ko[keep], kt[keep]]
-        rows, heads, tails, flows = [], [], [], []
-        while len(cur):
-            rows.append(ko)
-            heads.append(cur)
-            p = P[ko, cur]
-            tails.append(p)
-            flows.append(f)
-            more = p != src[ko]
-            ko, cur, f = ko[more], p[more], f[more]
-        if rows:
-            r, h, t, fl = (np.concatenate(x) for x in (rows, heads, tails, flows))
-        else:
-            r = h = t = np.zeros(0, dtype=np.int64)
-            fl = np.zeros(0)
+        # All walkers step back together; a walker that reached its origin stays there (the
+        # origin is made its own predecessor), so one fancy-index per hop does the work.
+        home = src[ko]
+        P = P.astype(np.int64)
+        P[np.arange(len(src)), src] = src
+        steps = [cur]
+        while len(cur) and not (cur == home).all():
+            for _ in range(8):  # check for the end every 8 hops: parked walkers stay put
+                cur = P[ko, cur]
+                steps.append(cur)
+        H = np.stack(steps)                                   # hops x walkers
+        live = H[:-1] != home[None, :]                        # edge H[j+1] -> H[j] exists
+        h = H[:-1][live]
+        t = H[1:][live]
+        r = np.broadcast_to(ko, H[:-1].shape)[live]
+        fl = np.broadcast_to(f, H[:-1].shape)[live]
         tied = self._tied_rows(D, r, h, wq)
         node = np.zeros(n)
         edge = np.zeros(self.m)
