@@ -77,15 +77,15 @@ def bench_sizes() -> None:
         ours = median_time(lambda E=E, w=w, f=flows: E.flow_betweenness(weights=w, flows=f),
                            repeat=5)
         ref = Engine(G, engine="networkx")
-        t_nx_sub = median_time(lambda G=G: nx.betweenness_centrality_subset(
-            G, srcs, tgts, weight="cost", normalized=False), repeat=rep_nx)
+        t_nx_sub = median_time(lambda G=G, s=srcs, t=tgts: nx.betweenness_centrality_subset(
+            G, s, t, weight="cost", normalized=False), repeat=rep_nx)
         t_nx_flow = median_time(lambda r=ref, w=w, f=flows: r.flow_betweenness(weights=w,
                                                                                 flows=f),
                                 repeat=rep_nx)
         wl = E.fixed_point(w).astype(float).tolist()
-        t_ig = median_time(lambda E=E, wl=wl: E._ig.betweenness(
-            sources=[E.index[s] for s in srcs], targets=[E.index[t] for t in tgts],
-            weights=wl), repeat=3)
+        si, ti = [E.index[s] for s in srcs], [E.index[t] for t in tgts]
+        t_ig = median_time(lambda E=E, wl=wl, si=si, ti=ti: E._ig.betweenness(
+            sources=si, targets=ti, weights=wl), repeat=3)
         a = E.flow_betweenness(weights=w, flows=flows)[0]
         b = ref.flow_betweenness(weights=w, flows=flows)[0]
         err = float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
