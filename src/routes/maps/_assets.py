@@ -54,7 +54,7 @@ def js_json(obj: Any) -> str:
     Examples
     --------
     >>> js_json({"n": "</script><b>"})
-    '{"n":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    '{"n":"\\u003c/script\\u003e\\u003cb\\u003e"}'
     """
     text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
