@@ -225,10 +225,11 @@ def test_results_hold_the_analysis_tables(results, baseline_graph, cost_model) -
 
 
 # --------------------------------------------------------------------------- determinism
-def test_two_runs_give_byte_identical_tables_and_charts(report: Path, tmp_path: Path) -> None:
+def test_two_runs_give_byte_identical_tables_charts_and_geopackage(report: Path,
+                                                                   tmp_path: Path) -> None:
     again = build(tmp_path)
     for f in sorted(report.iterdir()):
-        if f.suffix in (".csv", ".png"):
+        if f.suffix in (".csv", ".png", ".gpkg"):
             assert (again / f.name).read_bytes() == f.read_bytes(), f.name
     stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
     for name in ("index.html", "report.md"):

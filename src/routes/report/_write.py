@@ -1,18 +1,25 @@
 """Write a report folder: tables, GeoPackage, charts, map, pages, provenance.
 
-Every file is written atomically (:mod:`routes.io`). The tables and charts are byte-identical
-on every run with the same inputs and options; ``index.html`` and ``report.md`` differ only
-in their timestamp (in the provenance section), ``provenance.json`` holds it too.
+Every file is written atomically (:mod:`routes.io`). The tables, charts and the GeoPackage are
+byte-identical on every run with the same inputs and options (the GeoPackage's layers are
+dated with the scenario's ``as_of`` date, else the latest ``as_of`` of the crossings);
+``index.html`` and ``report.md`` differ only in their timestamp (in the provenance section),
+``provenance.json`` holds it too. The map is drawn by folium, whose element ids are random,
+so ``map.html`` differs between runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import pyogrio
 from shapely.geometry import Point
 
 from ..io import atomic_write_text, write_geopackage
@@ -77,6 +84,22 @@ def report_layers(res: ReportResults) -> dict[str, gpd.GeoDataFrame]:
     return layers
 
 
+@contextlib.contextmanager
+def _gpkg_date(as_of: str) -> Iterator[None]:
+    """Stamp GeoPackage layers with ``as_of`` instead of now, so the file is byte-identical.
+
+    GDAL writes the time of writing into ``gpkg_contents.last_change`` unless the
+    ``OGR_CURRENT_DATE`` option is set; the previous value is restored afterwards.
+    """
+    day = as_of if re.fullmatch(r"\d{4}-\d\d-\d\d", as_of or "") else "1970-01-01"
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": f"{day}T00:00:00.000Z"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+
+
 def _write_map(res: ReportResults, out: Path) -> list[Path]:
     from ..maps import MapAnalyses, route_map, write_map
 
@@ -139,7 +162,9 @@ def write_report(res: ReportResults, out_dir: str | Path, *, progress: Progress 
     for name in names:
         written.append(write_table(res.tables[name], out / f"{name}.csv"))
     done("tables")
-    written.append(write_geopackage(report_layers(res), out / "report.gpkg"))
+    dates = [str(d.get("as_of", "")) for _, d in res.G.nodes(data=True)]
+    with _gpkg_date(res.scenario.as_of or max(dates, default="")):
+        written.append(write_geopackage(report_layers(res), out / "report.gpkg"))
     done("geopackage")
     written.extend(core_charts(res, out))
     for a in extras:
