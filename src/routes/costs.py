@@ -142,6 +142,7 @@ def crossing_terms(
 
     Examples
     --------
+    >>> from routes.settings import DEFAULT_COST_MODEL
     >>> cm = load_cost_model(DEFAULT_COST_MODEL)
     >>> d, r = crossing_terms(cm, "eu_external", "open", p_detect=0.5)
     >>> d, round(r, 6)
@@ -183,6 +184,7 @@ def edge_weights(
 
     Examples
     --------
+    >>> from routes.settings import DEFAULT_COST_MODEL
     >>> cm = load_cost_model(DEFAULT_COST_MODEL)
     >>> w = edge_weights(cm, "road", 100.0)
     >>> w["length_km"], round(w["time_h"], 4)
@@ -235,6 +237,7 @@ def load_cost_model(path: str | Path) -> CostModel:
 
     Examples
     --------
+    >>> from routes.settings import DEFAULT_COST_MODEL
     >>> cm = load_cost_model(DEFAULT_COST_MODEL)
     >>> cm.modes["road"].speed_kmh
     45.0
