@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ class Scenario:
 BASELINE = Scenario(name="baseline", description="The shipped data, unchanged.")
 
 
-def _check_values(file: str, table: str, entries: Any, allowed: dict[str, type],
+def _check_values(file: str, table: str, entries: Any, allowed: Mapping[str, type],
                   problems: list[Problem]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     if not isinstance(entries, dict):

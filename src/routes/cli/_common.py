@@ -26,8 +26,8 @@ def add_data_args(p: argparse.ArgumentParser, *, scenario: bool = True) -> None:
                    help="cost model TOML (default: DIR/cost_model.toml, else the shipped one)")
     if scenario:
         g.add_argument("--scenario", type=Path, default=None, metavar="FILE",
-                       help="scenario TOML overlay, e.g. data/geo/scenarios/eu_east_border_closed.toml "
-                            "(default: the baseline)")
+                       help="scenario TOML overlay, e.g. "
+                            "data/geo/scenarios/eu_east_border_closed.toml (default: the baseline)")
     g.add_argument("--auto-link", action="store_true",
                    help="data without corridors.csv: link the nodes inside each country to "
                         "their nearest neighbours (k=3) instead")
