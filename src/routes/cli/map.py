@@ -42,7 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="one self-contained file for machines without internet")
     p.add_argument("--compare", nargs=2, type=Path, default=None, metavar=("A.toml", "B.toml"),
                    help="two scenarios side by side (either may be the word 'baseline')")
-    p.add_argument("--title", default=None, help="title in the legend and the browser tab")
+    p.add_argument("--title", default=None,
+                   help="title in the legend and the browser tab (with --compare: the prefix "
+                        "of both titles)")
     p.add_argument("--tiles", default="OpenStreetMap", metavar="NAME",
                    help="online tile provider (xyzservices name; default %(default)s)")
     p.add_argument("--no-analyses", action="store_true",
@@ -94,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if args.compare:
         graphs = [network_from_data(ds, cm, _scenario(p)) for p in args.compare]
         analyses = [MapAnalyses() if args.no_analyses else map_analyses(G, cm) for G in graphs]
-        titles = [f"routes: {G.graph['scenario']}" for G in graphs]
+        titles = [f"{args.title or 'routes'}: {G.graph['scenario']}" for G in graphs]
         page = compare_map(graphs[0], graphs[1], countries=ds.countries, analyses=analyses,
                            offline=args.offline, titles=titles, tiles=tiles)
         described = " vs ".join(G.graph["scenario"] for G in graphs)
