@@ -37,8 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "border-post priorities with the budget curve, charts, the embedded offline "
                     "map, a methods section generated from the cost model, provenance), "
                     "report.md, every table as CSV, report.gpkg (layers nodes, edges, crossings, "
-                    "routes), chart_*.png, map.html and provenance.json. Tables and charts are "
-                    "byte-identical between runs; the pages differ only in their timestamp. "
+                    "routes), chart_*.png, map.html and provenance.json. Tables, charts and the "
+                    "GeoPackage are byte-identical between runs; the pages differ only in their "
+                    "timestamp. "
                     "--compare A.toml B.toml writes OUT/compare_<A>_<B>/ instead.")
     add_data_args(p)
     g = p.add_argument_group("report")
