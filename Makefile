@@ -34,7 +34,6 @@ test: install browser  ## run the test suite (unit, property, CLI, browser)
 	$(BIN)/pytest
 
 demo: install  ## run the main job on the shipped data; writes into reports/
-	$(BIN)/routes validate
 	$(BIN)/routes report --out reports
 
 lint: install  ## ruff and mypy
