@@ -70,6 +70,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import time
 import tomllib
 import uuid
@@ -572,7 +573,7 @@ def _greedy_order(job: _Job, st: _State, m: Multipliers, risk: np.ndarray) -> np
 def _run_chunk(job: _Job, start: int, stop: int, fail_runs: frozenset[int] = frozenset()
                ) -> dict[str, Any]:
     """Run ``start .. stop - 1``: each one's results, or its error (the others go on)."""
-    cpu0 = time.process_time()
+    cpu0, t0 = time.process_time(), time.time()
     st = _state(job)
     done, rows, failures = [], [], []
     for i in range(start, stop):
@@ -587,7 +588,7 @@ def _run_chunk(job: _Job, start: int, stop: int, fail_runs: frozenset[int] = fro
         except Exception as exc:  # noqa: BLE001 - every failure is reported, none dropped
             failures.append((i, f"{type(exc).__name__}: {exc}"))
     return {"runs": done, "rows": rows, "failures": failures,
-            "cpu_s": time.process_time() - cpu0}
+            "cpu_s": time.process_time() - cpu0, "span": (os.getpid(), t0, time.time())}
 
 
 # --------------------------------------------------------------------------- execution
