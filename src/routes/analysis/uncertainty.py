@@ -575,7 +575,9 @@ def _run_chunk(job: _Job, start: int, stop: int, fail_runs: frozenset[int] = fro
     """Run ``start .. stop - 1``: each one's results, or its error (the others go on)."""
     cpu0, t0 = time.process_time(), time.time()
     st = _state(job)
-    done, rows, failures = [], [], []
+    done: list[int] = []
+    rows: list[dict[str, Any]] = []
+    failures: list[tuple[int, str]] = []
     for i in range(start, stop):
         try:
             if i in fail_runs:
@@ -587,8 +589,14 @@ def _run_chunk(job: _Job, start: int, stop: int, fail_runs: frozenset[int] = fro
             done.append(i)
         except Exception as exc:  # noqa: BLE001 - every failure is reported, none dropped
             failures.append((i, f"{type(exc).__name__}: {exc}"))
-    return {"runs": done, "rows": rows, "failures": failures,
-            "cpu_s": time.process_time() - cpu0, "span": (os.getpid(), t0, time.time())}
+    # Stacked arrays, not one small array per run: a few large frames travel back from a
+    # worker much faster than hundreds of small ones.
+    out: dict[str, Any] = {"runs": done, "failures": failures,
+                           "cpu_s": time.process_time() - cpu0,
+                           "span": (os.getpid(), t0, time.time())}
+    if rows:
+        out["stacked"] = {k: np.stack([r[k] for r in rows]) for k in rows[0]}
+    return out
 
 
 # --------------------------------------------------------------------------- execution
@@ -674,7 +682,7 @@ def _execute(job: _Job, runs: int, *, workers: int, scheduler: Any, chunk_size: 
                     out.append(fut.result())
                 except Exception as exc:  # noqa: BLE001 - a failed task fails its runs
                     err = f"task failed: {type(exc).__name__}: {exc}"
-                    out.append({"runs": [], "rows": [],
+                    out.append({"runs": [],
                                 "failures": [(i, err) for i in range(a, b)]})
                 fut.release()
                 bar.update(b - a)
@@ -687,7 +695,7 @@ def _guarded(job: _Job, a: int, b: int, fail_runs: frozenset[int]) -> dict[str, 
         return _run_chunk(job, a, b, fail_runs)
     except Exception as exc:  # noqa: BLE001 - a failed chunk fails its runs, reported
         err = f"task failed: {type(exc).__name__}: {exc}"
-        return {"runs": [], "rows": [], "failures": [(i, err) for i in range(a, b)]}
+        return {"runs": [], "failures": [(i, err) for i in range(a, b)]}
 
 
 # --------------------------------------------------------------------------- results
@@ -748,12 +756,14 @@ def _assemble(G: nx.DiGraph, job: _Job, chunks: list[dict[str, Any]], runs: int,
     prio = np.zeros((runs, n_cross), dtype=np.int64)
     errors: dict[int, str] = {}
     for ch in chunks:
-        for i, row in zip(ch["runs"], ch["rows"]):
-            ok[i] = True
-            flow[i], rank[i], tau[i], glob[i] = row["flow"], row["rank"], row["tau"], \
-                row["globals"]
-            if "priority" in row:
-                prio[i] = row["priority"]
+        if ch["runs"]:
+            idx = np.asarray(ch["runs"], dtype=np.int64)
+            stk = ch["stacked"]
+            ok[idx] = True
+            flow[idx], rank[idx], tau[idx], glob[idx] = (stk["flow"], stk["rank"], stk["tau"],
+                                                         stk["globals"])
+            if "priority" in stk:
+                prio[idx] = stk["priority"]
         errors.update(dict(ch["failures"]))
     R, Fl = rank[ok].astype(float), flow[ok]
     good = len(R) > 0
