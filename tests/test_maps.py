@@ -303,6 +303,21 @@ def test_compare_map(hostile):
         compare_map(G, H, analyses=[None])
 
 
+def test_same_map_same_bytes(hostile):
+    ds, _, G = hostile
+    pages = [map_html(route_map(G, countries=ds.countries, analyses=analyses_for(G)))
+             for _ in range(2)]
+    assert pages[0] == pages[1]
+    m = route_map(G, countries=ds.countries, offline=True)
+    first, second = map_html(m), map_html(m)  # rendering again draws nothing twice
+    assert second.count("routes.dataLayer(") == first.count("routes.dataLayer(") == 7
+    assert second.count("routes.search()") == 1 and second.count('t.version="1.9.4"') == 1
+    H = G.copy()
+    H.graph["scenario"] = "other"
+    figs = [map_html(compare_map(G, H, offline=True)) for _ in range(2)]
+    assert figs[0] == figs[1]
+
+
 def test_write_map_is_atomic_and_utf8(hostile, tmp_path):
     ds, _, G = hostile
     out = write_map(route_map(G, countries=ds.countries, offline=True), tmp_path / "m.html")

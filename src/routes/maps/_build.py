@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -313,8 +314,8 @@ def compare_map(
         legend = legend_html(title, _provenance(G), layers, an, offline=offline)
         _populate(m, layers, legend=legend, bounds=bounds, collapsed=True)
         maps.append(m)
-    names = [m.get_name() for m in maps]
-    maps[1].add_child(_Script(lambda _: f"routes.sync([{', '.join(names)}]);"))
+    maps[1].add_child(_Script(
+        lambda _: f"routes.sync([{', '.join(m.get_name() for m in maps)}]);"))
     figure.header.add_child(Raw(
         "<style>html,body{width:100%;height:100%;margin:0;padding:0;}"
         ".folium-map{border-left:2px solid #444;box-sizing:border-box;}</style>"),
@@ -333,6 +334,24 @@ def _offline_maps(root: Element) -> bool:
     return found
 
 
+def _stable_ids(root: Element) -> None:
+    """Give the page's elements ids in tree order, so a map always renders the same bytes.
+
+    branca draws random ids; these depend only on the element's place in the page. Done once
+    per page, before its first render (a render adds elements, which would shift the
+    numbering of a second pass).
+    """
+    if getattr(root, "_routes_stable_ids", False):
+        return
+    root._routes_stable_ids = True  # type: ignore[attr-defined]
+    stack, i = [root], 0
+    while stack:
+        el = stack.pop(0)
+        el._id = hashlib.sha256(f"routes-{i}".encode()).hexdigest()[:32]
+        i += 1
+        stack.extend(el._children.values())
+
+
 def map_html(m: Element) -> str:
     """Render a map (or a side-by-side figure) as one HTML page.
 
@@ -342,6 +361,7 @@ def map_html(m: Element) -> str:
         If an offline map's page would still load something from outside itself.
     """
     root = m.get_root()
+    _stable_ids(root)
     text = root.render()
     if _offline_maps(root):
         refs = external_references(text)
