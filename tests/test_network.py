@@ -164,3 +164,14 @@ def test_scenario_bad_values(tmp_path):
         load_scenario(f)
     msg = str(ei.value)
     assert "crossings.x_a.status" in msg and "crossings.x_a.p_detect" in msg
+
+
+def test_scenario_may_carry_uncertainty_ranges(dataset, cost_model, baseline, tmp_path):
+    f = tmp_path / "u.toml"
+    f.write_text('[scenario]\nname = "u"\n[uncertainty]\np_detect = [0.9, 1.1]\n'
+                 '[wormholes]\nx = 1\n')
+    with pytest.raises(ScenarioError, match="wormholes.*unknown table"):
+        load_scenario(f)
+    f.write_text('[scenario]\nname = "u"\n[uncertainty]\np_detect = [0.9, 1.1]\n')
+    G = network_from_data(dataset, cost_model, load_scenario(f))
+    assert set(G.edges) == set(baseline.edges)  # ranges do not change the network

@@ -17,6 +17,9 @@ is built; it never modifies them. Format::
 
     [places.p_some_id]          # supply (origins) or demand (markets)
     demand = 120.0
+
+    [uncertainty]               # optional Monte-Carlo ranges, read by routes uncertainty
+    p_detect = [0.8, 1.2]       # (see routes.analysis.uncertainty.load_ranges)
 """
 
 from __future__ import annotations
@@ -110,7 +113,9 @@ def load_scenario(path: str | Path) -> Scenario:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(Problem(file, None, None, f"not valid TOML: {exc}")) from None
     problems: list[Problem] = []
-    unknown = set(raw) - {"scenario", "crossings", "classes", "places"}
+    # [uncertainty] holds Monte-Carlo ranges: read and checked by
+    # routes.analysis.uncertainty.load_ranges, not applied to the network.
+    unknown = set(raw) - {"scenario", "crossings", "classes", "places", "uncertainty"}
     for key in sorted(unknown):
         problems.append(Problem(file, None, key, "unknown table"))
     meta = raw.get("scenario", {})

@@ -102,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
     G = network_from_data(ds, cm, sc)
     ranges = ranges_from_cost_model(cm)
     if args.scenario is not None and _has_uncertainty(Path(args.scenario)):
-        # Scenario files may carry their own [uncertainty] table once routes.scenario accepts
-        # it; it refines the cost model's ranges, and --ranges refines both.
+        # A scenario's own [uncertainty] table refines the cost model's ranges, and --ranges
+        # refines both.
         ranges = load_ranges(args.scenario, base=ranges)
     if args.ranges is not None:
         ranges = load_ranges(args.ranges, base=ranges)
