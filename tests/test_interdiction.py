@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import networkx as nx
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from routes._errors import NoRouteError, RoutesError
 from routes.analysis.interdiction import (
+    _Instance,
     budget_curve,
     evaluate_upgrades,
     interdict,
@@ -285,6 +287,34 @@ def test_baseline_budget_curve(baseline, cost_model):
     assert (up["delta_risk"] >= 0).all() and (up["upgrade_cost"] > 0).all()
     c = budget_curve(baseline, 3, cm=cost_model)
     assert c["optimal"].all()
+    assert c.loc[2, "posts"] == "x_baramcha_chagai"   # regression value of the shipped data
     assert (np.diff(c["value"]) >= -1e-9).all()
     assert c.loc[0, "posts"] == ""
     assert (c["greedy_gap"] >= 0).all()
+
+
+@pytest.mark.skipif(not HAS_DATA, reason="shipped data not there yet")
+@pytest.mark.parametrize("objective", ["single", "flow"])
+def test_baseline_exact_equals_enumeration_budget_2(baseline, cost_model, objective):
+    """Every affordable set at budget 2 (costs are >= 1: at most two posts), enumerated."""
+    up = upgrade_table(baseline, cost_model)
+    posts = list(up.index[up["delta_risk"] > 0])
+    cost = up["upgrade_cost"].to_dict()
+    inst = _Instance(baseline, cost_model, None)   # evaluates a set by Dijkstra
+    best = inst.value(objective, inst.x0())[0]
+    for k in (1, 2):
+        for c in itertools.combinations(posts, k):
+            if sum(cost[p] for p in c) <= 2.0:
+                best = max(best, inst.value(objective, inst.x_of(c))[0])
+    ex = interdict_exact(baseline, 2.0, objective=objective, cm=cost_model)
+    assert ex.optimal and ex.value == pytest.approx(best, rel=1e-9)
+
+
+def test_time_limit_falls_back_to_greedy():
+    G = random_instance(3, directed=True, n_posts=8)
+    r = interdict_exact(G, 3.0, objective="flow", max_rounds=1, rel_tol=0.0)
+    g = interdict_greedy(G, 3.0, objective="flow")
+    assert r.value >= g.value - 1e-12 and r.cost <= 3.0
+    tiny = interdict_exact(G, 3.0, time_limit=1e-9)   # may stop before any MILP solution
+    assert tiny.value >= interdict_greedy(G, 3.0).value - 1e-12
+    assert tiny.cost <= 3.0

@@ -469,7 +469,9 @@ class _Milp:
             if math.isfinite(a):
                 self.cuts.append((zc, pc, a))
 
-    def solve(self, time_limit: float, rel_gap: float) -> tuple[np.ndarray, float, bool]:
+    def solve(self, time_limit: float, rel_gap: float
+              ) -> tuple[np.ndarray | None, float, bool]:
+        """Return ``(x or None if no solution in time, upper bound, proven optimal)``."""
         cons = [LinearConstraint(self.A, -np.inf, self.rhs),
                 LinearConstraint(self.budget_row, -np.inf, self.budget)]
         if self.cuts:
@@ -489,9 +491,11 @@ class _Milp:
                    bounds=Bounds(self.lb, self.ub),
                    options={"time_limit": time_limit, "mip_rel_gap": rel_gap, "disp": False})
         if res.x is None:
-            raise RoutesError(f"the MILP solver found no solution: {res.message}")
+            log.warning("the MILP solver found no solution: %s", res.message)
+            return None, math.inf, False
         x = (res.x[self.xcol0:] > 0.5).astype(float)
-        bound = -float(getattr(res, "mip_dual_bound", res.fun) or res.fun)
+        dual = getattr(res, "mip_dual_bound", None)
+        bound = -float(res.fun) if dual is None or not math.isfinite(dual) else -float(dual)
         return x, max(bound, -float(res.fun)), res.status == 0
 
 
@@ -528,8 +532,8 @@ def interdict_exact(G: nx.DiGraph, budget: float, *, objective: str = "single",
         ``{(origin, market): flow}``; default :func:`routes.network.od_demand`. ``"single"``
         uses their origins and markets.
     time_limit : float
-        Seconds per MILP solve; past it the best solution found is returned with
-        ``optimal=False``.
+        Seconds per MILP solve; past it the better of the best solution found and the greedy
+        one (:func:`interdict_greedy`) is returned with ``optimal=False``.
     rel_tol : float
         Relative optimality tolerance (HiGHS's ``mip_rel_gap`` and, for ``"flow"``, the gap
         between the cutting-plane bounds).
@@ -571,10 +575,13 @@ def interdict_exact(G: nx.DiGraph, budget: float, *, objective: str = "single",
     while rounds < max_rounds:
         rounds += 1
         x, ub, solved = model.solve(time_limit, rel_tol)
+        if x is None:
+            break
         val = inst.value(objective, x)[0]
-        if val > best or rounds == 1:
-            best_x, best = x, max(val, best)
-        bound = ub if objective == "flow" else max(ub, best)
+        if val > best:
+            best_x, best = x, val
+        # Each round's MILP relaxes the true problem ("flow": tangents over-estimate).
+        bound = min(bound, ub) if objective == "flow" else max(ub, best)
         tol = rel_tol * max(1.0, abs(best))
         if not solved:
             break
@@ -582,8 +589,10 @@ def interdict_exact(G: nx.DiGraph, budget: float, *, objective: str = "single",
             optimal = True
             break
         model.add_tangents(inst.distances(x))
-    if inst.value(objective, best_x)[0] < best:   # x0 was better (cannot happen if optimal)
-        best_x = x0
+    if not optimal:   # time limit: keep the greedy solution if it is better
+        g = interdict_greedy(G, budget, objective=objective, cm=cm, flows=flows)
+        if g.value > best:
+            best_x, best = inst.x_of(g.posts), g.value
     best_x = _prune(inst, objective, best_x, best, rel_tol * max(1.0, abs(best)))
     log.info("interdiction exact %s: budget %g, %d posts, value %.6g (bound %.6g, %d rounds)",
              objective, budget, int(best_x.sum()), best, bound, rounds)
@@ -656,7 +665,10 @@ def interdict_brute_force(G: nx.DiGraph, budget: float, *, objective: str = "sin
                           f"{BRUTE_FORCE_MAX_POSTS}")
     best_key: tuple[float, int, float] | None = None
     best_x = inst.x0()
+    cheapest = np.concatenate([[0.0], np.cumsum(np.sort(inst.cost))])
     for size in range(P + 1):
+        if cheapest[size] > budget + 1e-12:
+            break
         for combo in itertools.combinations(range(P), size):
             c = float(inst.cost[list(combo)].sum())
             if c > budget + 1e-12:
