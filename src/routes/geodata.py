@@ -197,7 +197,8 @@ def read_countries(path: str | Path, problems: list[Problem] | None = None) -> g
         gdf = gdf.to_crs("EPSG:4326")
     if own and probs:
         raise DataError(probs)
-    return gdf[["iso3", "name", "geometry"]].reset_index(drop=True)
+    keep = ["iso3", "name"] + (["source"] if "source" in gdf.columns else []) + ["geometry"]
+    return gdf[keep].reset_index(drop=True)
 
 
 def _finish(probs: list[Problem], own: bool) -> None:
