@@ -5,6 +5,9 @@
 - :mod:`.paths`: the k best routes of each origin-market pair, labelled by corridor.
 - :mod:`.flows`: all-or-nothing and logit flow assignment; corridor and country shares.
 - :mod:`.chokepoints`: articulation points, bridges, minimum cuts, vital crossings.
+- :mod:`.interdiction`: which border posts to upgrade within a budget (exact MILP, greedy).
+- :mod:`.compare`: priorities side by side, and two scenarios compared.
+- :mod:`.uncertainty`: Monte-Carlo rank stability, in-process or on Dask.
 """
 
 from .centrality import (
@@ -24,6 +27,14 @@ from .chokepoints import (
     om_subgraph,
     vital_crossings,
 )
+from .compare import (
+    CRITERIA,
+    PRIORITY_COLUMNS,
+    ScenarioComparison,
+    compare_scenarios,
+    priority_table,
+    rank_correlations,
+)
 from .flows import (
     FlowAssignment,
     assign_flows,
@@ -31,6 +42,21 @@ from .flows import (
     country_transit,
     crossing_flows,
     logit_shares,
+)
+from .interdiction import (
+    METHODS,
+    OBJECTIVES,
+    UPGRADE_COLUMNS,
+    Interdiction,
+    budget_curve,
+    evaluate_upgrades,
+    interdict,
+    interdict_brute_force,
+    interdict_exact,
+    interdict_greedy,
+    post_effectiveness,
+    post_values,
+    upgrade_table,
 )
 from .paths import (
     CORRIDORS,
@@ -41,15 +67,51 @@ from .paths import (
     routes_frame,
     shortest_routes,
 )
+from .uncertainty import (
+    CROSSING_PARAMETERS,
+    P_DETECT_MAX,
+    PARAMETERS,
+    UNCERTAINTY_COLUMNS,
+    Multipliers,
+    Ranges,
+    RunsFailedError,
+    Uncertainty,
+    WeightModel,
+    kendall_tau_b,
+    load_ranges,
+    ranges_from_cost_model,
+    rank_crossings,
+    rank_stability,
+    run_rng,
+    split_flow_betweenness,
+)
 
 __all__ = [
     "CORRIDORS",
+    "CRITERIA",
+    "CROSSING_PARAMETERS",
     "FlowAssignment",
+    "Interdiction",
+    "METHODS",
+    "Multipliers",
+    "OBJECTIVES",
+    "PARAMETERS",
+    "PRIORITY_COLUMNS",
+    "P_DETECT_MAX",
+    "Ranges",
+    "RunsFailedError",
+    "ScenarioComparison",
+    "UNCERTAINTY_COLUMNS",
+    "UPGRADE_COLUMNS",
+    "Uncertainty",
+    "WeightModel",
     "articulation_points",
     "assign_flows",
     "bridges",
+    "budget_curve",
     "chokepoint_table",
     "closeness_from_distances",
+    "compare_scenarios",
     "corridor_of_route",
     "corridor_shares",
     "country_table",
@@ -58,15 +120,32 @@ __all__ = [
     "crossing_table",
     "current_flow_betweenness",
     "edge_centrality",
+    "evaluate_upgrades",
+    "interdict",
+    "interdict_brute_force",
+    "interdict_exact",
+    "interdict_greedy",
     "k_best_routes",
     "k_best_routes_gdf",
+    "kendall_tau_b",
+    "load_ranges",
     "logit_shares",
     "min_edge_cut",
     "min_node_cut",
     "node_centrality",
     "om_subgraph",
+    "post_effectiveness",
+    "post_values",
+    "priority_table",
+    "ranges_from_cost_model",
+    "rank_correlations",
+    "rank_crossings",
+    "rank_stability",
     "route_countries",
     "routes_frame",
+    "run_rng",
     "shortest_routes",
+    "split_flow_betweenness",
+    "upgrade_table",
     "vital_crossings",
 ]
