@@ -377,7 +377,7 @@ def test_networkx_engine_gives_the_same_ranks(synth):
 
 
 def test_priorities_option(toy):
-    pytest.importorskip("routes.analysis.interdiction")
+    import routes.analysis.interdiction  # noqa: F401  (the priorities option needs it)
     G, cm = toy
     u = rank_stability(G, cm, runs=6, seed=2, priorities=1.0, ranges=ZERO)
     c = u.crossings
@@ -478,7 +478,7 @@ def test_split_flow_betweenness_equals_one_call(synth):
 # --------------------------------------------------------------------------- Dask
 @pytest.fixture(scope="module")
 def dask_client():
-    distributed = pytest.importorskip("distributed")
+    import distributed
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                   scheduler_kwargs={"dashboard": False},

@@ -38,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="interdiction budget for the priorities (default: %(default)s)")
     g.add_argument("--method", choices=METHODS, default="exact",
                    help="interdiction method (default: %(default)s)")
-    g.add_argument("--objective", choices=OBJECTIVES, default="single",
+    g.add_argument("--objective", choices=OBJECTIVES, default="flow",
                    help="interdiction objective (default: %(default)s)")
     g.add_argument("--top", type=int, default=10, metavar="N",
                    help="rows to print (default: %(default)s)")

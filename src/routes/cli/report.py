@@ -50,7 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--budget", type=float, default=10.0, metavar="N",
                    help="largest budget of the interdiction budget curve, in upgrade-cost "
                         "units (default: %(default)g)")
-    g.add_argument("--objective", choices=("single", "flow"), default="single",
+    g.add_argument("--objective", choices=("single", "flow"), default="flow",
                    help="interdiction objective: least route risk, or expected detected share "
                         "of the flow (slower) (default: %(default)s)")
     g.add_argument("--runs", type=int, default=200, metavar="N",

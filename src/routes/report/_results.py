@@ -69,7 +69,7 @@ class ReportOptions:
     seed: int = DEFAULT_SEED
     runs: int = 200
     budget: float = 10.0
-    objective: str = "single"
+    objective: str = "flow"
     top: int = 15
     map: bool = True
 
