@@ -30,3 +30,21 @@ def _baseline(dataset: Dataset, cost_model: CostModel) -> nx.DiGraph:
 def baseline(_baseline: nx.DiGraph) -> nx.DiGraph:
     """The baseline network of the shipped data (a fresh copy per test: mutate freely)."""
     return _baseline.copy()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless chromium driven by Playwright, shared by the browser tests."""
+    from pathlib import Path
+
+    from browser_support import ARGS, CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM}: the browser tests need a real browser. "
+                    "Run `make browser` (apt-get install chromium) or set CHROMIUM=/path.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -7,48 +7,22 @@ the file itself is seen (and answered locally or refused).
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
 
+from browser_support import Visit
 from routes.maps import compare_map, route_map, write_map
 from test_maps import SCRIPT_END, XSS, analyses_for, load_hostile
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LEAFLET_DIR = (Path(__import__("js_lib_leaflet").__file__).parent / "static" / "js_lib_leaflet")
 # a 1x1 transparent PNG, standing in for tiles
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"chromium not found at {CHROMIUM}: the map tests need a real browser. "
-                    "Run `make browser` (apt-get install chromium) or set CHROMIUM=/path.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@dataclass
-class Visit:
-    """What a page did: every request, console errors, page errors, dialogs."""
-
-    page: object
-    requests: list[str] = field(default_factory=list)
-    outside: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
 
 
 def visit(browser, path: Path, *, online: bool = False) -> Visit:

@@ -7,41 +7,12 @@ is seen and refused.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from browser_support import Visit
 from test_report import XSS, compare_report, hostile_report, shipped_report
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"chromium not found at {CHROMIUM}: the report tests need a real browser. "
-                    "Run `make browser` (apt-get install chromium) or set CHROMIUM=/path.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@dataclass
-class Visit:
-    """What a page did: requests, requests outside the folder, console errors, dialogs."""
-
-    page: object
-    requests: list[str] = field(default_factory=list)
-    outside: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
 
 
 def visit(browser, index: Path) -> Visit:
