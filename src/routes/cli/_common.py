@@ -1,19 +1,39 @@
-"""Options and loading steps shared by the subcommands."""
+"""Options, loading steps and output helpers shared by the subcommands."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
+import geopandas as gpd
 import networkx as nx
+import pandas as pd
+from shapely.geometry import Point
 
-from ..costs import CostModel, load_cost_model
+from ..costs import WEIGHTS, CostModel, load_cost_model
+from ..engine import ENGINES
 from ..geodata import Dataset, load_dataset
+from ..io import write_csv, write_geojson
 from ..network import network_from_data
 from ..scenario import BASELINE, Scenario, load_scenario
-from ..settings import DATA_DIR, DEFAULT_COST_MODEL, REPORTS_DIR
+from ..settings import DATA_DIR, DEFAULT_COST_MODEL, ENGINE, REPORTS_DIR
 
-__all__ = ["add_data_args", "add_output_args", "load_inputs", "load_network", "scenario_label"]
+__all__ = [
+    "add_data_args",
+    "add_output_args",
+    "add_engine_arg",
+    "add_analysis_args",
+    "load_inputs",
+    "load_network",
+    "scenario_label",
+    "out_dir",
+    "flat",
+    "points",
+    "write_table",
+    "print_table",
+    "print_written",
+]
 
 
 def add_data_args(p: argparse.ArgumentParser, *, scenario: bool = True) -> None:
@@ -67,3 +87,72 @@ def scenario_label(args: argparse.Namespace) -> str:
     """Return a folder-safe name for the scenario in use."""
     path = getattr(args, "scenario", None)
     return Path(path).stem if path else "baseline"
+
+
+def add_engine_arg(g: argparse._ActionsContainer, *, what: str = "the path kernels") -> None:
+    """Add ``--engine`` (igraph or networkx; both give the same numbers)."""
+    g.add_argument("--engine", choices=ENGINES, default=ENGINE,
+                   help=f"engine for {what}; both give the same numbers (default: %(default)s)")
+
+
+def add_analysis_args(p: argparse.ArgumentParser, *, top: int = 10) -> None:
+    """``--scenario`` (with the data options), ``--weight``, ``--top``, ``--engine``, ``--out``."""
+    add_data_args(p)
+    g = p.add_argument_group("analysis")
+    g.add_argument("--weight", choices=WEIGHTS[::-1], default="cost",
+                   help="edge weight that defines the best routes (default: %(default)s)")
+    g.add_argument("--top", type=int, default=top, metavar="N",
+                   help="rows to print (default: %(default)s; the files hold every row)")
+    add_engine_arg(g)
+    add_output_args(p)
+
+
+def out_dir(args: argparse.Namespace) -> Path:
+    """Return ``OUT/<scenario>``."""
+    return Path(args.out) / scenario_label(args)
+
+
+def flat(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy with list columns joined by ``" > "`` (CSV and GeoJSON hold no lists)."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object and out[c].map(lambda x: isinstance(x, list)).any():
+            out[c] = out[c].map(lambda x: " > ".join(map(str, x)) if isinstance(x, list) else x)
+    return out
+
+
+def points(G: nx.DiGraph, df: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Return ``df`` (indexed by node id) with each node's Point, EPSG:4326."""
+    geom = [Point(G.nodes[n]["lon"], G.nodes[n]["lat"]) for n in df.index]
+    return gpd.GeoDataFrame(df.copy(), geometry=geom, crs="EPSG:4326")
+
+
+def write_table(df: pd.DataFrame, path: Path, written: list[Path]) -> None:
+    """Write ``df`` as CSV, or GeoJSON when ``path`` ends in .geojson (atomically)."""
+    frame = flat(df)
+    if path.suffix == ".geojson":
+        written.append(write_geojson(frame, path))
+    else:
+        written.append(write_csv(frame, path))
+
+
+def print_table(title: str, df: pd.DataFrame, cols: Sequence[str], top: int,
+                formats: dict[str, str] | None = None) -> None:
+    """Print the first ``top`` rows of ``cols`` under ``title``."""
+    formats = formats or {}
+    view = flat(df[list(cols)].head(max(top, 0)))
+    for c, f in formats.items():
+        if c in view:
+            view[c] = view[c].map(lambda x, f=f: "" if pd.isna(x) else format(x, f))
+    print(f"\n{title}")
+    if view.empty:
+        print("  (none)")
+        return
+    text = view.to_string(max_colwidth=48)
+    print("\n".join("  " + line for line in text.splitlines()))
+
+
+def print_written(written: list[Path]) -> None:
+    """List the files written."""
+    for p in written:
+        print(f"  wrote {p}")

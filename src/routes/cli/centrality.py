@@ -1,91 +1,20 @@
-"""``routes centrality``: which crossings and countries carry the modelled flow.
-
-This module also holds the small helpers the analysis subcommands share (options, outputs,
-printing): ``routes paths`` and ``routes chokepoints`` import them from here.
-"""
+"""``routes centrality``: which crossings and countries carry the modelled flow."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from pathlib import Path
 
-import geopandas as gpd
-import networkx as nx
-import pandas as pd
-from shapely.geometry import Point
-
 from ..analysis.centrality import country_table, crossing_table, edge_centrality, node_centrality
-from ..costs import WEIGHTS
-from ..engine import ENGINES
-from ..io import write_csv, write_geojson
-from ..settings import ENGINE
-from ._common import add_data_args, add_output_args, load_network, scenario_label
-
-
-def add_analysis_args(p: argparse.ArgumentParser, *, top: int = 10) -> None:
-    """``--scenario`` (with the data options), ``--weight``, ``--top``, ``--engine``, ``--out``."""
-    add_data_args(p)
-    g = p.add_argument_group("analysis")
-    g.add_argument("--weight", choices=WEIGHTS[::-1], default="cost",
-                   help="edge weight that defines the best routes (default: %(default)s)")
-    g.add_argument("--top", type=int, default=top, metavar="N",
-                   help="rows to print (default: %(default)s; the files hold every row)")
-    g.add_argument("--engine", choices=ENGINES, default=ENGINE,
-                   help="engine for the path kernels; both give the same numbers "
-                        "(default: %(default)s)")
-    add_output_args(p)
-
-
-def out_dir(args: argparse.Namespace) -> Path:
-    """Return ``OUT/<scenario>``."""
-    return Path(args.out) / scenario_label(args)
-
-
-def flat(df: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy with list columns joined by ``" > "`` (CSV and GeoJSON hold no lists)."""
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object and out[c].map(lambda x: isinstance(x, list)).any():
-            out[c] = out[c].map(lambda x: " > ".join(map(str, x)) if isinstance(x, list) else x)
-    return out
-
-
-def points(G: nx.DiGraph, df: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Return ``df`` (indexed by node id) with each node's Point, EPSG:4326."""
-    geom = [Point(G.nodes[n]["lon"], G.nodes[n]["lat"]) for n in df.index]
-    return gpd.GeoDataFrame(df.copy(), geometry=geom, crs="EPSG:4326")
-
-
-def write_table(df: pd.DataFrame, path: Path, written: list[Path]) -> None:
-    """Write ``df`` as CSV, or GeoJSON when ``path`` ends in .geojson (atomically)."""
-    frame = flat(df)
-    if path.suffix == ".geojson":
-        written.append(write_geojson(frame, path))
-    else:
-        written.append(write_csv(frame, path))
-
-
-def print_table(title: str, df: pd.DataFrame, cols: Sequence[str], top: int,
-                formats: dict[str, str] | None = None) -> None:
-    """Print the first ``top`` rows of ``cols`` under ``title``."""
-    formats = formats or {}
-    view = flat(df[list(cols)].head(max(top, 0)))
-    for c, f in formats.items():
-        if c in view:
-            view[c] = view[c].map(lambda x, f=f: "" if pd.isna(x) else format(x, f))
-    print(f"\n{title}")
-    if view.empty:
-        print("  (none)")
-        return
-    text = view.to_string(max_colwidth=48)
-    print("\n".join("  " + line for line in text.splitlines()))
-
-
-def print_written(written: list[Path]) -> None:
-    """List the files written."""
-    for p in written:
-        print(f"  wrote {p}")
+from ._common import (
+    add_analysis_args,
+    load_network,
+    out_dir,
+    points,
+    print_table,
+    print_written,
+    write_table,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -15,9 +15,9 @@ from ..analysis.chokepoints import (
     min_edge_cut,
     min_node_cut,
 )
-from ._common import load_network
-from .centrality import (
+from ._common import (
     add_analysis_args,
+    load_network,
     out_dir,
     points,
     print_table,

@@ -8,12 +8,17 @@ from pathlib import Path
 from ..analysis.compare import compare_scenarios
 from ..analysis.interdiction import METHODS, OBJECTIVES
 from ..costs import WEIGHTS
-from ..engine import ENGINES
 from ..network import network_from_data
 from ..scenario import BASELINE, Scenario, load_scenario
-from ..settings import ENGINE
-from ._common import add_data_args, add_output_args, load_inputs
-from .centrality import print_table, print_written, write_table
+from ._common import (
+    add_data_args,
+    add_engine_arg,
+    add_output_args,
+    load_inputs,
+    print_table,
+    print_written,
+    write_table,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -42,8 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="interdiction objective (default: %(default)s)")
     g.add_argument("--top", type=int, default=10, metavar="N",
                    help="rows to print (default: %(default)s)")
-    g.add_argument("--engine", choices=ENGINES, default=ENGINE,
-                   help="engine for the path kernels (default: %(default)s)")
+    add_engine_arg(g)
     add_output_args(p)
     return p
 

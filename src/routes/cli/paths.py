@@ -7,8 +7,14 @@ from pathlib import Path
 
 from ..analysis.flows import METHODS, assign_flows
 from ..network import network_from_data
-from ._common import load_inputs
-from .centrality import add_analysis_args, out_dir, print_table, print_written, write_table
+from ._common import (
+    add_analysis_args,
+    load_inputs,
+    out_dir,
+    print_table,
+    print_written,
+    write_table,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

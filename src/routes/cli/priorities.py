@@ -16,11 +16,18 @@ from ..analysis.interdiction import (
     upgrade_table,
 )
 from ..costs import WEIGHTS
-from ..engine import ENGINES
 from ..network import network_from_data
-from ..settings import ENGINE
-from ._common import add_data_args, add_output_args, load_inputs
-from .centrality import out_dir, points, print_table, print_written, write_table
+from ._common import (
+    add_data_args,
+    add_engine_arg,
+    add_output_args,
+    load_inputs,
+    out_dir,
+    points,
+    print_table,
+    print_written,
+    write_table,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -57,8 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="solve only at --budget, not at every budget 0..N")
     g.add_argument("--top", type=int, default=10, metavar="N",
                    help="rows to print (default: %(default)s)")
-    g.add_argument("--engine", choices=ENGINES, default=ENGINE,
-                   help="engine for the ranking path kernels (default: %(default)s)")
+    add_engine_arg(g, what="the ranking path kernels")
     add_output_args(p)
     return p
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..costs import WEIGHTS
-from ..engine import ENGINES
 from ..network import network_from_data
 from ..report import (
     DEFAULT_SEED,
@@ -24,8 +23,7 @@ from ..report import (
 from ..report._compare import COMPARE_STAGES, write_compare_report
 from ..report._write import WRITE_STAGES
 from ..scenario import BASELINE, Scenario, load_scenario
-from ..settings import ENGINE
-from ._common import add_data_args, add_output_args, load_inputs, scenario_label
+from ._common import add_data_args, add_engine_arg, add_output_args, load_inputs, scenario_label
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -61,9 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--top", type=int, default=15, metavar="N",
                    help="rows shown per table in the pages (the CSV files hold every row; "
                         "default: %(default)s)")
-    g.add_argument("--engine", choices=ENGINES, default=ENGINE,
-                   help="engine for the path kernels; both give the same numbers "
-                        "(default: %(default)s)")
+    add_engine_arg(g)
     g.add_argument("--no-map", action="store_true", help="leave the map out")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress bar on stderr")

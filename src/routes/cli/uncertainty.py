@@ -12,12 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.uncertainty import WEIGHTS, load_ranges, ranges_from_cost_model, rank_stability
-from ..engine import ENGINES
 from ..io import atomic_write_text
 from ..network import network_from_data
-from ..settings import ENGINE
-from ._common import add_data_args, add_output_args, load_inputs
-from .centrality import out_dir, print_table, print_written, write_table
+from ._common import (
+    add_data_args,
+    add_engine_arg,
+    add_output_args,
+    load_inputs,
+    out_dir,
+    print_table,
+    print_written,
+    write_table,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -57,8 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "(slow; reports how often each crossing is chosen)")
     g.add_argument("--objective", choices=("flow", "single"), default="flow",
                    help="objective of --priorities (default: %(default)s)")
-    g.add_argument("--engine", choices=ENGINES, default=ENGINE,
-                   help="engine for the flow betweenness (default: %(default)s)")
+    add_engine_arg(g, what="the flow betweenness")
     x = p.add_argument_group("execution").add_mutually_exclusive_group()
     x.add_argument("--workers", type=int, default=None, metavar="N",
                    help="Dask LocalCluster of N worker processes on 127.0.0.1; 0 runs "
