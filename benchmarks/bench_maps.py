@@ -19,8 +19,8 @@ from pathlib import Path
 
 import folium
 import networkx as nx
-import numpy as np
 
+from benchmarks._synthetic import synthetic_network
 from benchmarks._timing import row
 from routes.costs import load_cost_model
 from routes.geodata import load_dataset
@@ -35,38 +35,6 @@ HANDWORKED = Path(__file__).resolve().parents[1] / "tests" / "data" / "handworke
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 N_CORRIDORS = 50_000
-
-
-def synthetic_network(n_corridors: int, *, seed: int = 0) -> nx.DiGraph:
-    """A jittered grid from the Balkans to Afghanistan with ``n_corridors`` two-way corridors."""
-    rng = np.random.default_rng(seed)
-    side = int(np.ceil((1 + np.sqrt(1 + 2 * n_corridors)) / 2)) + 1
-    G = nx.DiGraph(scenario=f"synthetic {n_corridors}", crs="EPSG:4326")
-    lon, lat = np.linspace(20.0, 75.0, side), np.linspace(30.0, 55.0, side)
-    jitter = rng.uniform(-0.05, 0.05, size=(side, side, 2))
-    for i in range(side):
-        for j in range(side):
-            nid = f"n{i:04d}_{j:04d}"
-            y, x = float(lat[i] + jitter[i, j, 0]), float(lon[j] + jitter[i, j, 1])
-            if (i + j) % 7 == 0:
-                G.add_node(nid, kind="crossing", name=f"Crossing {i}-{j}", country_a="AAA",
-                           country_b="BBB", lat=y, lon=x, mode="road", status="open",
-                           source="synthetic")
-            else:
-                role = "origin" if j == 0 else "market" if j == side - 1 else "transit"
-                G.add_node(nid, kind="place", name=f"Place {i}-{j}", country="AAA", lat=y,
-                           lon=x, role=role, supply=float(role == "origin"),
-                           demand=float(role == "market"), source="synthetic")
-    pairs = [((i, j), (i, j + 1)) for i in range(side) for j in range(side - 1)]
-    pairs += [((i, j), (i + 1, j)) for i in range(side - 1) for j in range(side)]
-    for k in sorted(rng.choice(len(pairs), size=n_corridors, replace=False)):
-        (a, b), (c, d) = pairs[k]
-        u, v = f"n{a:04d}_{b:04d}", f"n{c:04d}_{d:04d}"
-        for s, t in ((u, v), (v, u)):
-            G.add_edge(s, t, corridor_id=f"c{k}", mode="road", length_km=1.0, time_h=1.0,
-                       risk=0.1, cost=1.0, source="synthetic")
-    G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0])
-    return G
 
 
 def baseline_inputs():
