@@ -92,6 +92,7 @@ __all__ = [
     "interdict_greedy",
     "interdict_brute_force",
     "budget_curve",
+    "budget_curve_solutions",
     "post_values",
     "post_effectiveness",
 ]
@@ -731,13 +732,36 @@ def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str
     >>> c[["budget", "posts", "added"]].values.tolist()
     [[0.0, '', ''], [1.0, 'xa', 'xa'], [2.0, 'xa;xb', 'xb']]
     """
+    return budget_curve_solutions(G, budgets, method=method, objective=objective, cm=cm,
+                                  flows=flows, time_limit=time_limit)[0]
+
+
+def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
+                           method: str = "exact", objective: str = "single",
+                           cm: CostModel | None = None,
+                           flows: Mapping[tuple[Any, Any], float] | None = None,
+                           time_limit: float = 60.0
+                           ) -> tuple[pd.DataFrame, dict[float, Interdiction]]:
+    """Return :func:`budget_curve`'s table and the solution of each budget, keyed by budget.
+
+    For callers that need both the curve and a solution on it (the report), so that no
+    budget is solved twice.
+
+    Examples
+    --------
+    >>> curve, sols = budget_curve_solutions(_toy(), 2)
+    >>> sorted(sols), list(sols[2.0].posts) == curve["posts"].iloc[-1].split(";")
+    ([0.0, 1.0, 2.0], True)
+    """
     if isinstance(budgets, int | float):
         budgets = [float(b) for b in range(int(math.floor(budgets)) + 1)]
     rows = []
+    solutions: dict[float, Interdiction] = {}
     prev: Interdiction | None = None
     for b in budgets:
         r = interdict(G, b, method=method, objective=objective, cm=cm, flows=flows,
                       time_limit=time_limit)
+        solutions[float(b)] = r
         row: dict[str, Any] = {
             "budget": float(b), "value": r.value, "p_undetected": r.p_undetected,
             "gain": r.gain, "marginal_gain": r.value - (prev.value if prev else r.base_value),
@@ -754,7 +778,7 @@ def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str
         rows.append(row)
         prev = r
     cols = list(CURVE_COLUMNS if method == "exact" else CURVE_COLUMNS[:-4])
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=cols), solutions
 
 
 def post_values(G: nx.DiGraph, *, objective: str = "single", cm: CostModel | None = None,

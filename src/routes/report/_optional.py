@@ -87,7 +87,7 @@ _OBJECTIVE_TEXT = {"single": "least route risk from any origin to any market",
 
 def _interdiction(options: ReportOptions) -> OptionalAnalysis | None:
     mod = optional_module("interdiction")
-    need = ("budget_curve", "interdict", "post_effectiveness")
+    need = ("budget_curve_solutions", "interdict", "post_effectiveness")
     if mod is None or not all(hasattr(mod, f) for f in need):
         return None
     cmp = optional_module("compare")
@@ -97,8 +97,10 @@ def _interdiction(options: ReportOptions) -> OptionalAnalysis | None:
     def stage(res: ReportResults) -> None:
         o = res.options
         kw = {"objective": o.objective, "cm": res.cm}
-        curve = mod.budget_curve(res.G, o.budget, method="exact", **kw)
-        sol = mod.interdict(res.G, o.budget, method="exact", **kw)
+        curve, solutions = mod.budget_curve_solutions(res.G, o.budget, method="exact", **kw)
+        # The curve already solved every whole budget up to o.budget; solve only a fraction.
+        sol = solutions.get(float(o.budget)) or mod.interdict(res.G, o.budget, method="exact",
+                                                                **kw)
         res.extra["interdiction"] = sol
         res.tables["budget_curve"] = curve
         res.tables["priority_posts"] = mod.post_effectiveness(res.G, sol, cm=res.cm)
