@@ -22,6 +22,7 @@ import shapely
 import shapely.ops
 from shapely.geometry import Point
 
+from ._csv import check_enum, check_required, check_unique, read_table, to_float
 from ._errors import DataError, Problem
 from .costs import CORRIDOR_MODES
 
@@ -85,84 +86,6 @@ class Dataset:
         return h.hexdigest()
 
 
-# --------------------------------------------------------------------------- table parsing
-def _read_csv(path: Path, fields: tuple[str, ...], problems: list[Problem]) -> pd.DataFrame:
-    file = str(path)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(Problem(file, None, None, "file not found"))
-        return pd.DataFrame(columns=[*fields, "line_no"])
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        problems.append(Problem(file, None, None, f"cannot parse CSV: {exc}"))
-        return pd.DataFrame(columns=[*fields, "line_no"])
-    df.columns = [c.strip() for c in df.columns]
-    missing = [f for f in fields if f not in df.columns and f not in _OPTIONAL]
-    for f in missing:
-        problems.append(Problem(file, 1, f, "required column missing from the header"))
-    for f in fields:
-        if f not in df.columns:
-            df[f] = ""
-    df = df.apply(lambda s: s.str.strip())
-    df["line_no"] = np.arange(len(df)) + 2
-    return df
-
-
-def _check_required(df: pd.DataFrame, file: str, cols: tuple[str, ...],
-                    problems: list[Problem]) -> None:
-    for col in cols:
-        for row in df.loc[df[col] == "", "line_no"]:
-            problems.append(Problem(file, int(row), col, "empty; a value is required"))
-
-
-def _to_float(df: pd.DataFrame, file: str, col: str, problems: list[Problem], *,
-              lo: float | None = None, hi: float | None = None,
-              lo_open: bool = False) -> pd.Series:
-    out = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
-    for i in df.index:
-        raw = df.at[i, col]
-        if raw == "":
-            continue
-        v = out.at[i]
-        row = int(df.at[i, "line_no"])
-        if pd.isna(v) or not math.isfinite(v):
-            problems.append(Problem(file, row, col, f"not a number: {raw!r}"))
-            continue
-        too_low = lo is not None and (v <= lo if lo_open else v < lo)
-        if too_low or (hi is not None and v > hi):
-            left = "(" if lo_open else "["
-            problems.append(Problem(file, row, col, f"{v} out of range {left}{lo}, {hi}]"))
-    return out.astype(float)
-
-
-def _check_enum(df: pd.DataFrame, file: str, col: str, allowed: tuple[str, ...] | set[str],
-                problems: list[Problem]) -> None:
-    for i in df.index:
-        v = df.at[i, col]
-        if v != "" and v not in allowed:
-            problems.append(Problem(file, int(df.at[i, "line_no"]), col,
-                                    f"{v!r} is not one of {', '.join(sorted(allowed))}"))
-
-
-def _check_unique(df: pd.DataFrame, file: str, col: str, problems: list[Problem],
-                  seen: dict[str, str] | None = None) -> None:
-    first: dict[str, int] = {}
-    for i in df.index:
-        v = df.at[i, col]
-        row = int(df.at[i, "line_no"])
-        if v == "":
-            continue
-        if v in first:
-            problems.append(Problem(file, row, col,
-                                    f"duplicate id {v!r} (first at row {first[v]})"))
-        elif seen is not None and v in seen:
-            problems.append(Problem(file, row, col, f"id {v!r} is already used in {seen[v]}"))
-        else:
-            first[v] = row
-    if seen is not None:
-        seen.update({k: file for k in first})
-
-
 def _points(df: pd.DataFrame, lat: pd.Series, lon: pd.Series) -> gpd.GeoDataFrame:
     geom = [Point(x, y) if pd.notna(x) and pd.notna(y) else None for x, y in zip(lon, lat)]
     out = df.drop(columns=["lat", "lon"]).assign(lat=lat, lon=lon)
@@ -215,16 +138,16 @@ def read_crossings(path: str | Path, problems: list[Problem] | None = None, *,
     own = problems is None
     probs: list[Problem] = [] if problems is None else problems
     file = str(path)
-    df = _read_csv(Path(path), CROSSING_FIELDS, probs)
-    _check_required(df, file, ("id", "name", "country_a", "country_b", "lat", "lon", "mode",
+    df = read_table(Path(path), CROSSING_FIELDS, probs, optional=_OPTIONAL)
+    check_required(df, file, ("id", "name", "country_a", "country_b", "lat", "lon", "mode",
                                "status", "as_of", "crossing_class", "source"), probs)
-    _check_unique(df, file, "id", probs)
-    lat = _to_float(df, file, "lat", probs, lo=-90, hi=90)
-    lon = _to_float(df, file, "lon", probs, lo=-180, hi=180)
-    _check_enum(df, file, "mode", CROSSING_MODES, probs)
-    _check_enum(df, file, "status", STATUSES, probs)
+    check_unique(df, file, "id", probs)
+    lat = to_float(df, file, "lat", probs, lo=-90, hi=90)
+    lon = to_float(df, file, "lon", probs, lo=-180, hi=180)
+    check_enum(df, file, "mode", CROSSING_MODES, probs)
+    check_enum(df, file, "status", STATUSES, probs)
     if classes is not None:
-        _check_enum(df, file, "crossing_class", classes, probs)
+        check_enum(df, file, "crossing_class", classes, probs)
     for i in df.index:
         row = int(df.at[i, "line_no"])
         if df.at[i, "as_of"]:
@@ -235,9 +158,9 @@ def read_crossings(path: str | Path, problems: list[Problem] | None = None, *,
                                      f"not an ISO date (YYYY-MM-DD): {df.at[i, 'as_of']!r}"))
         if df.at[i, "country_a"] and df.at[i, "country_a"] == df.at[i, "country_b"]:
             probs.append(Problem(file, row, "country_b", "same as country_a"))
-    df["p_detect"] = _to_float(df, file, "p_detect", probs, lo=0.0, hi=0.99)
-    df["upgrade_cost"] = _to_float(df, file, "upgrade_cost", probs, lo=0.0)
-    df["p_detect_upgraded"] = _to_float(df, file, "p_detect_upgraded", probs, lo=0.0, hi=0.99)
+    df["p_detect"] = to_float(df, file, "p_detect", probs, lo=0.0, hi=0.99)
+    df["upgrade_cost"] = to_float(df, file, "upgrade_cost", probs, lo=0.0)
+    df["p_detect_upgraded"] = to_float(df, file, "p_detect_upgraded", probs, lo=0.0, hi=0.99)
     bad_up = df["p_detect_upgraded"] < df["p_detect"]
     for row in df.loc[bad_up, "line_no"]:
         probs.append(Problem(file, int(row), "p_detect_upgraded", "is below p_detect"))
@@ -254,14 +177,14 @@ def read_places(path: str | Path, problems: list[Problem] | None = None) -> gpd.
     own = problems is None
     probs: list[Problem] = [] if problems is None else problems
     file = str(path)
-    df = _read_csv(Path(path), PLACE_FIELDS, probs)
-    _check_required(df, file, ("id", "name", "country", "lat", "lon", "role", "source"), probs)
-    _check_unique(df, file, "id", probs)
-    lat = _to_float(df, file, "lat", probs, lo=-90, hi=90)
-    lon = _to_float(df, file, "lon", probs, lo=-180, hi=180)
-    _check_enum(df, file, "role", ROLES, probs)
-    df["supply"] = _to_float(df, file, "supply", probs, lo=0.0, lo_open=True)
-    df["demand"] = _to_float(df, file, "demand", probs, lo=0.0, lo_open=True)
+    df = read_table(Path(path), PLACE_FIELDS, probs, optional=_OPTIONAL)
+    check_required(df, file, ("id", "name", "country", "lat", "lon", "role", "source"), probs)
+    check_unique(df, file, "id", probs)
+    lat = to_float(df, file, "lat", probs, lo=-90, hi=90)
+    lon = to_float(df, file, "lon", probs, lo=-180, hi=180)
+    check_enum(df, file, "role", ROLES, probs)
+    df["supply"] = to_float(df, file, "supply", probs, lo=0.0, lo_open=True)
+    df["demand"] = to_float(df, file, "demand", probs, lo=0.0, lo_open=True)
     for i in df.index:
         row, role = int(df.at[i, "line_no"]), df.at[i, "role"]
         for col, need_role in (("supply", "origin"), ("demand", "market")):
@@ -282,10 +205,10 @@ def read_corridors(path: str | Path, problems: list[Problem] | None = None) -> p
     own = problems is None
     probs: list[Problem] = [] if problems is None else problems
     file = str(path)
-    df = _read_csv(Path(path), CORRIDOR_FIELDS, probs)
-    _check_required(df, file, CORRIDOR_FIELDS, probs)
-    _check_unique(df, file, "id", probs)
-    _check_enum(df, file, "mode", CORRIDOR_MODES, probs)
+    df = read_table(Path(path), CORRIDOR_FIELDS, probs, optional=_OPTIONAL)
+    check_required(df, file, CORRIDOR_FIELDS, probs)
+    check_unique(df, file, "id", probs)
+    check_enum(df, file, "mode", CORRIDOR_MODES, probs)
     for i in df.index:
         if df.at[i, "from_id"] and df.at[i, "from_id"] == df.at[i, "to_id"]:
             probs.append(Problem(file, int(df.at[i, "line_no"]), "to_id",
