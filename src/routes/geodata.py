@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,9 @@ import shapely
 import shapely.ops
 from shapely.geometry import Point
 
+from . import history
 from ._csv import check_enum, check_required, check_unique, read_table, to_float
-from ._errors import DataError, Problem
+from ._errors import DataError, Problem, RoutesError
 from .costs import CORRIDOR_MODES
 
 __all__ = [
@@ -34,6 +35,10 @@ __all__ = [
     "read_corridors",
     "load_dataset",
     "validate_dataset",
+    "dataset_as_of",
+    "coverage",
+    "DATED_FILES",
+    "HISTORY_START",
     "link_within_countries",
     "border_distances",
     "CROSSING_MODES",
@@ -55,15 +60,19 @@ BORDER_TOLERANCE_KM = 15.0
 #: A place (and a port of entry) may lie this far outside its country's polygon (coasts).
 COAST_TOLERANCE_KM = 5.0
 PORT_TOLERANCE_KM = 15.0
+#: The dated input files (:mod:`routes.history`), read when present.
+DATED_FILES = ("status_history", "supply", "demand")
+#: The first date the status history must cover.
+HISTORY_START = date(2018, 1, 1)
 
 CROSSING_FIELDS = ("id", "name", "country_a", "country_b", "lat", "lon", "mode", "status",
-                   "as_of", "crossing_class", "p_detect", "upgrade_cost", "p_detect_upgraded",
-                   "source")
+                   "as_of", "crossing_class", "class_into_a", "p_detect", "upgrade_cost",
+                   "p_detect_upgraded", "source", "coord_source")
 PLACE_FIELDS = ("id", "name", "country", "lat", "lon", "role", "supply", "demand",
                 "figure_source", "source")
 CORRIDOR_FIELDS = ("id", "from_id", "to_id", "mode", "source")
 _OPTIONAL = {"p_detect", "upgrade_cost", "p_detect_upgraded", "supply", "demand",
-             "figure_source"}
+             "figure_source", "class_into_a", "coord_source"}
 
 
 @dataclass
@@ -76,6 +85,12 @@ class Dataset:
     corridors: pd.DataFrame
     files: dict[str, str] = field(default_factory=dict)  # name -> path
     hashes: dict[str, str] = field(default_factory=dict)  # name -> sha256
+    #: Dated inputs (:mod:`routes.history`); ``None`` when the file is absent.
+    status_history: pd.DataFrame | None = None
+    supply: pd.DataFrame | None = None
+    demand: pd.DataFrame | None = None
+    #: The date the statuses, supply and demand were resolved for (:func:`dataset_as_of`).
+    as_of: date | None = None
 
     @property
     def data_hash(self) -> str:
@@ -148,6 +163,7 @@ def read_crossings(path: str | Path, problems: list[Problem] | None = None, *,
     check_enum(df, file, "status", STATUSES, probs)
     if classes is not None:
         check_enum(df, file, "crossing_class", classes, probs)
+        check_enum(df, file, "class_into_a", classes, probs)
     for i in df.index:
         row = int(df.at[i, "line_no"])
         if df.at[i, "as_of"]:
@@ -168,11 +184,13 @@ def read_crossings(path: str | Path, problems: list[Problem] | None = None, *,
     return _points(df, lat, lon)
 
 
-def read_places(path: str | Path, problems: list[Problem] | None = None) -> gpd.GeoDataFrame:
+def read_places(path: str | Path, problems: list[Problem] | None = None, *,
+                dated: frozenset[str] | set[str] = frozenset()) -> gpd.GeoDataFrame:
     """Read ``places.csv`` and check each row on its own.
 
     Origins need a positive ``supply`` and markets a positive ``demand``; other roles have
-    neither.
+    neither. ``dated`` names the figures ("supply", "demand") that come from a dated file
+    (``supply.csv``, ``demand.csv``) instead: an origin or market may then leave them empty.
     """
     own = problems is None
     probs: list[Problem] = [] if problems is None else problems
@@ -189,7 +207,7 @@ def read_places(path: str | Path, problems: list[Problem] | None = None) -> gpd.
         row, role = int(df.at[i, "line_no"]), df.at[i, "role"]
         for col, need_role in (("supply", "origin"), ("demand", "market")):
             has = df.at[i, col] != "" if isinstance(df.at[i, col], str) else pd.notna(df.at[i, col])
-            if role == need_role and not has:
+            if role == need_role and not has and col not in dated:
                 probs.append(Problem(file, row, col, f"a {need_role} needs a {col} figure"))
             if role != need_role and has and role in ROLES:
                 probs.append(Problem(file, row, col, f"only a {need_role} has a {col} figure"))
@@ -342,16 +360,52 @@ def _check_references(ds: Dataset, problems: list[Problem]) -> None:
                 "only through a crossing node"))
 
 
+def _check_dated(ds: Dataset, problems: list[Problem]) -> None:
+    """Check the dated files against the others (ids, roles, coverage, crossings.csv)."""
+    cfile = ds.files.get("crossings", "crossings.csv")
+    if ds.status_history is not None:
+        hfile = ds.files.get("status_history", "status_history.csv")
+        hist = ds.status_history
+        history.check_history(hist, hfile, set(ds.crossings["id"]), problems,
+                              start=HISTORY_START)
+        for r in ds.crossings.itertuples():
+            try:
+                when = history.to_date(r.as_of)
+            except ValueError:
+                continue  # reported by read_crossings
+            rows = hist[hist["crossing_id"] == r.id]
+            on = history.status_on(rows, when).get(r.id)
+            if on is not None and on[0] != r.status:
+                problems.append(Problem(cfile, int(r.line_no), "status",
+                                        f"{r.status!r} on {when} but {hfile} says {on[0]!r} "
+                                        "on that date"))
+    roles = dict(zip(ds.places["id"], ds.places["role"]))
+    for name, col, role in (("supply", "origin_id", "origin"), ("demand", "market_id", "market")):
+        frame = getattr(ds, name)
+        if frame is None:
+            continue
+        file = ds.files.get(name, f"{name}.csv")
+        for r in frame.itertuples():
+            v = getattr(r, col)
+            if v and roles.get(v) != role:
+                what = "unknown place id" if v not in roles else f"a {roles[v]}, not an {role}"
+                problems.append(Problem(file, int(r.line_no), col, f"{v!r}: {what}"))
+
+
 def validate_dataset(ds: Dataset, *, raise_on_error: bool = True) -> list[Problem]:
     """Check the files against each other and against geography.
 
     Checks: known ISO3 codes; unique ids across places and crossings; each land crossing
     within 15 km of its two countries' shared border (catches swapped lat/lon and wrong
     countries); each port of entry within 15 km of its country; each place inside its country
-    (5 km tolerance on coasts); corridors whose endpoints exist and share a country.
+    (5 km tolerance on coasts); corridors whose endpoints exist and share a country; the
+    status history (known ids, every crossing covered from 2018-01-01 without gaps or
+    overlaps, agreeing with ``crossings.csv``'s status on its ``as_of`` date); supply and
+    demand rows on origins and markets.
     """
     problems: list[Problem] = []
     _check_references(ds, problems)
+    _check_dated(ds, problems)
     _check_geography(ds, problems)
     if problems and raise_on_error:
         raise DataError(problems)
@@ -381,7 +435,8 @@ def load_dataset(
     ----------
     data_dir : path
         Folder holding ``countries.geojson``, ``crossings.csv``, ``places.csv`` and, unless
-        ``corridors`` says otherwise, ``corridors.csv``.
+        ``corridors`` says otherwise, ``corridors.csv``; and, where present, the dated files
+        ``status_history.csv``, ``supply.csv`` and ``demand.csv`` (:mod:`routes.history`).
     classes : set of str, optional
         Allowed crossing classes (the cost model's); not checked when ``None``.
     corridors : bool or "auto"
@@ -402,17 +457,24 @@ def load_dataset(
              "places": d / "places.csv"}
     if corridors is True:
         paths["corridors"] = d / "corridors.csv"
+    for name in DATED_FILES:
+        if (d / f"{name}.csv").exists():
+            paths[name] = d / f"{name}.csv"
     problems: list[Problem] = []
     countries = read_countries(paths["countries"], problems)
     crossings = read_crossings(paths["crossings"], problems, classes=classes)
-    places = read_places(paths["places"], problems)
+    places = read_places(paths["places"], problems,
+                         dated={k for k in ("supply", "demand") if k in paths})
     if corridors is True:
         corr = read_corridors(paths["corridors"], problems)
     else:
         corr = pd.DataFrame(columns=[*CORRIDOR_FIELDS, "line_no"])
+    readers = {"status_history": history.read_status_history, "supply": history.read_supply,
+               "demand": history.read_demand}
+    dated = {k: readers[k](paths[k], problems) for k in DATED_FILES if k in paths}
     ds = Dataset(countries, crossings, places, corr,
                  files={k: str(v) for k, v in paths.items()},
-                 hashes={k: _sha256(v) for k, v in paths.items()})
+                 hashes={k: _sha256(v) for k, v in paths.items()}, **dated)
     if not problems and validate:
         problems.extend(validate_dataset(ds, raise_on_error=False))
     if problems:
@@ -502,3 +564,96 @@ def _connect_groups(members: list[tuple[str, float, float]], dist: np.ndarray,
             a, b = sorted((ids[i], ids[j]))
             links.setdefault(frozenset((a, b)), (a, b))
 
+
+
+# --------------------------------------------------------------------------- dates
+def coverage(ds: Dataset) -> tuple[date | None, date | None]:
+    """Return the first and last dates the data makes claims for (``None``: no dated files).
+
+    The first is :data:`HISTORY_START` with a status history (else January 1 of the first
+    supply year); the last is the newest date stated anywhere: a crossing's ``as_of``, a
+    period's start or end in the history, or December 31 of the last supply year.
+    """
+    if ds.status_history is None and ds.supply is None:
+        return None, None
+    first: date | None = None
+    dates: list[date] = []
+    if ds.status_history is not None:
+        first = HISTORY_START
+        h = ds.status_history
+        dates += [t.date() for t in pd.concat([h["valid_from"], h["valid_to"]]).dropna()]
+        for v in ds.crossings["as_of"]:
+            try:
+                dates.append(history.to_date(v))
+            except ValueError:
+                continue
+    if ds.supply is not None and len(ds.supply):
+        years = ds.supply["year"].dropna()
+        if len(years):
+            first = first or date(int(years.min()), 1, 1)
+            dates.append(date(int(years.max()), 12, 31))
+    return first, (max(dates) if dates else None)
+
+
+def dataset_as_of(ds: Dataset, as_of: date | str | None = None) -> Dataset:
+    """Return a copy of ``ds`` with the statuses, supply and demand of one date.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Loaded data (:func:`load_dataset`); not modified.
+    as_of : date or "YYYY-MM-DD", optional
+        The date; default the last date the data covers (:func:`coverage`).
+
+    Returns
+    -------
+    Dataset
+        Crossings with the status the history gives on that date (``status_note`` and
+        ``status_source`` say why; ``as_of`` is the date), origins with that year's supply
+        (``supply.csv``; the last year for later dates), markets with the newest demand
+        estimate of that year or before (``demand.csv``; else the oldest). Without the dated
+        files the data is returned unchanged, with the date recorded.
+
+    Raises
+    ------
+    RoutesError
+        When the date is not a date or lies outside the range the data covers.
+    """
+    first, last = coverage(ds)
+    if as_of is None:
+        when = last or date.today()
+    else:
+        try:
+            when = history.to_date(as_of)
+        except ValueError:
+            raise RoutesError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
+    if first is not None and last is not None and not first <= when <= last:
+        raise RoutesError(f"as-of date {when} is outside the range the data covers "
+                          f"({first} to {last})")
+    crossings, places = ds.crossings, ds.places
+    if ds.status_history is not None:
+        on = history.status_on(ds.status_history, when)
+        crossings = crossings.copy()
+        keep = crossings["id"].map(lambda c: c in on)
+        crossings.loc[keep, "status"] = crossings.loc[keep, "id"].map(lambda c: on[c][0])
+        crossings["status_note"] = crossings["id"].map(lambda c: on[c][1] if c in on else "")
+        crossings["status_source"] = crossings["id"].map(
+            lambda c: on[c][2] if c in on else "")
+        crossings["as_of"] = when.isoformat()
+    if ds.supply is not None or ds.demand is not None:
+        places = places.copy()
+    if ds.supply is not None:
+        sup = history.supply_in(ds.supply, when.year)
+        is_origin = places["role"] == "origin"
+        places.loc[is_origin, "supply"] = places.loc[is_origin, "id"].map(
+            lambda o: sup[o][0] if o in sup else np.nan)
+        places.loc[is_origin, "figure_source"] = places.loc[is_origin, "id"].map(
+            lambda o: sup[o][1] if o in sup else "")
+    if ds.demand is not None:
+        dem = history.demand_in(ds.demand, when.year)
+        is_market = places["role"] == "market"
+        places.loc[is_market, "demand"] = places.loc[is_market, "id"].map(
+            lambda m: dem[m][0] if m in dem else np.nan)
+        places.loc[is_market, "figure_source"] = places.loc[is_market, "id"].map(
+            lambda m: f"{dem[m][2]} (estimate for {dem[m][1]})" if m in dem else "")
+    return replace(ds, crossings=crossings, places=places, as_of=when)

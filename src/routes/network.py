@@ -3,13 +3,18 @@
 Nodes are the places and the crossings. Each corridor gives two directed edges, each weighted
 by the cost model (:mod:`routes.costs`): ``length_km``, ``time_h``, ``risk`` and ``cost``. A
 crossing's delay and detection are charged on the edges entering it, so a route through it pays
-them once. Closed crossings stay as nodes (for maps) but have no edges: they carry no traffic.
+them once, and they depend on the direction: the country being entered does the checking (an
+edge from ``country_a``'s side enters ``country_b`` and pays the crossing's class; the reverse
+pays ``class_into_a``; each edge records the country it ``enters``). Closed crossings stay as
+nodes (for maps) but have no edges: they carry no traffic. The network holds one date's
+statuses, supply and demand (``G.graph["as_of"]``).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from datetime import date
 from typing import Any
 
 import geopandas as gpd
@@ -19,7 +24,7 @@ from shapely.geometry import LineString, Point
 
 from ._version import __version__
 from .costs import CostModel, crossing_terms, edge_weights, geodesic_km
-from .geodata import Dataset
+from .geodata import Dataset, dataset_as_of
 from .scenario import BASELINE, Scenario, apply_scenario
 
 __all__ = [
@@ -30,6 +35,7 @@ __all__ = [
     "markets",
     "crossings",
     "od_demand",
+    "entered_country",
 ]
 
 log = logging.getLogger(__name__)
@@ -59,25 +65,68 @@ def _add_places(G: nx.DiGraph, places: gpd.GeoDataFrame) -> None:
                    source=r.source)
 
 
+def _terms(cm: CostModel, cls: str, status: str, p: float | None, delay: float | None
+           ) -> tuple[float, float, float]:
+    """``(p_detect, delay_h, crossing_risk)`` of one direction of a crossing."""
+    p = cm.classes[cls].p_detect if p is None else p
+    d, r = crossing_terms(cm, cls, status, p_detect=p, delay_h=delay)
+    return p, d, r
+
+
 def _add_crossings(G: nx.DiGraph, crossings: gpd.GeoDataFrame, cm: CostModel) -> None:
     has_delay = "delay_h_override" in crossings.columns
+    has_rev = "class_into_a" in crossings.columns
     for r in crossings.itertuples():
         params = cm.classes[r.crossing_class]
-        p = _opt(r.p_detect)
-        p = params.p_detect if p is None else p
         d = _opt(getattr(r, "delay_h_override", None)) if has_delay else None
-        delay, risk = crossing_terms(cm, r.crossing_class, r.status, p_detect=p, delay_h=d)
+        p, delay, risk = _terms(cm, r.crossing_class, r.status, _opt(r.p_detect), d)
+        # Traffic entering country_a is checked by country_a's authority: the class named in
+        # class_into_a where the two sides differ (the row's own p_detect and any scenario
+        # override describe the main direction, into country_b, and the post as a whole).
+        rev = (getattr(r, "class_into_a", "") or "") if has_rev else ""
+        if rev and rev != r.crossing_class:
+            p_a, delay_a, risk_a = _terms(cm, rev, r.status, None, d)
+        else:
+            rev, p_a, delay_a, risk_a = r.crossing_class, p, delay, risk
         up_cost = _opt(r.upgrade_cost)
         p_up = _opt(r.p_detect_upgraded)
+        extra = {k: getattr(r, k) for k in ("status_note", "status_source", "coord_source")
+                 if isinstance(getattr(r, k, None), str)}
         G.add_node(
             r.id, kind="crossing", name=r.name, country_a=r.country_a, country_b=r.country_b,
             lat=float(r.lat), lon=float(r.lon), mode=r.mode, status=r.status, as_of=r.as_of,
             crossing_class=r.crossing_class, p_detect=p,
             delay_h=delay, crossing_risk=risk,
+            class_into_a=rev, p_detect_into_a=p_a, delay_h_into_a=delay_a,
+            crossing_risk_into_a=risk_a,
             upgrade_cost=params.upgrade_cost if up_cost is None else up_cost,
             p_detect_upgraded=max(p, params.p_detect_upgraded if p_up is None else p_up),
-            source=r.source,
+            source=r.source, **extra,
         )
+
+
+def _side(G: nx.DiGraph, u: str, v: str) -> str:
+    """Return the country an edge ``u -> v`` runs in (the side of ``v`` it comes from)."""
+    nu = G.nodes[u]
+    if nu["kind"] == "place":
+        return str(nu["country"])
+    nv = G.nodes[v]
+    if nv["kind"] == "place":
+        return str(nv["country"])
+    shared = sorted({nu["country_a"], nu["country_b"]} & {nv["country_a"], nv["country_b"]})
+    return shared[0] if shared else ""
+
+
+def entered_country(G: nx.DiGraph, u: str, v: str) -> str:
+    """Return the country an edge ``u -> v`` enters at crossing ``v`` ("" if ``v`` is a place).
+
+    A crossing node joins ``country_a`` and ``country_b``; an edge coming from
+    ``country_a``'s side enters ``country_b`` and is checked by its authority, and the reverse.
+    """
+    nv = G.nodes[v]
+    if nv["kind"] != "crossing":
+        return ""
+    return str(nv["country_a"] if _side(G, u, v) == nv["country_b"] else nv["country_b"])
 
 
 def _add_corridors(G: nx.DiGraph, corridors: pd.DataFrame, cm: CostModel) -> None:
@@ -89,15 +138,21 @@ def _add_corridors(G: nx.DiGraph, corridors: pd.DataFrame, cm: CostModel) -> Non
         geo_km = geodesic_km(nu["lon"], nu["lat"], nv["lon"], nv["lat"])
         for a, b in ((u, v), (v, u)):
             nb = G.nodes[b]
-            terms = (nb["delay_h"], nb["crossing_risk"]) if nb["kind"] == "crossing" else None
+            enters = entered_country(G, a, b)
+            if not enters:
+                terms = None
+            elif enters == nb["country_a"]:
+                terms = (nb["delay_h_into_a"], nb["crossing_risk_into_a"])
+            else:
+                terms = (nb["delay_h"], nb["crossing_risk"])
             w = edge_weights(cm, r.mode, geo_km, crossing=terms)
             G.add_edge(a, b, corridor_id=r.id, mode=r.mode, geodesic_km=geo_km,
-                       source=r.source, **w)
+                       enters=enters, source=r.source, **w)
 
 
-def network_from_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None
-                      ) -> nx.DiGraph:
-    """Build the weighted route network.
+def network_from_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
+                      as_of: date | str | None = None) -> nx.DiGraph:
+    """Build the weighted route network as of a date.
 
     Parameters
     ----------
@@ -107,6 +162,10 @@ def network_from_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = No
         The cost model (:func:`routes.costs.load_cost_model`).
     scenario : Scenario, optional
         An overlay applied before the build; the baseline when ``None``.
+    as_of : date or "YYYY-MM-DD", optional
+        The date whose crossing statuses, supply and demand the network holds
+        (:func:`routes.geodata.dataset_as_of`). Default: the date ``ds`` was already resolved
+        for, else the scenario's ``as_of``, else the last date the data covers.
 
     Returns
     -------
@@ -117,6 +176,8 @@ def network_from_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = No
         scenario with their hashes.
     """
     scenario = scenario or BASELINE
+    if as_of is not None or ds.as_of is None:
+        ds = dataset_as_of(ds, as_of if as_of is not None else (scenario.as_of or None))
     ds2, cm2 = apply_scenario(ds, cm, scenario)
     G = nx.DiGraph(
         crs="EPSG:4326",
@@ -127,6 +188,7 @@ def network_from_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = No
         cost_model_hash=cm.source_hash,
         scenario=scenario.name,
         scenario_hash=scenario.source_hash,
+        as_of=ds.as_of.isoformat() if ds.as_of else "",
     )
     _add_places(G, ds2.places)
     _add_crossings(G, ds2.crossings, cm2)

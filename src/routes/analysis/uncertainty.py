@@ -345,6 +345,14 @@ class WeightModel:
             self.p0 = np.array([float(nd[c]["p_detect"]) for c in self.crossings])
             self.risk0 = np.array([float(nd[c]["crossing_risk"]) for c in self.crossings])
             self.delay0 = np.array([float(nd[c]["delay_h"]) for c in self.crossings])
+            # The reverse direction (into country_a), where its class differs (network.py).
+            self.p0_a = np.array([float(nd[c].get("p_detect_into_a", nd[c]["p_detect"]))
+                                  for c in self.crossings])
+            self.risk0_a = np.array([float(nd[c].get("crossing_risk_into_a",
+                                                     nd[c]["crossing_risk"]))
+                                     for c in self.crossings])
+            self.delay0_a = np.array([float(nd[c].get("delay_h_into_a", nd[c]["delay_h"]))
+                                      for c in self.crossings])
             self.p_up0 = np.array([float(nd[c].get("p_detect_upgraded", nd[c]["p_detect"]))
                                    for c in self.crossings])
             modes = [G.edges[e]["mode"] for e in self.edges]
@@ -365,6 +373,11 @@ class WeightModel:
                         for m in CORRIDOR_MODES])
         self.head = np.array([cidx.get(v, -1) for _, v in self.edges], dtype=np.int64)
         self.into = self.head >= 0
+        # Edges entering a crossing from country_b's side pay its into-country_a terms.
+        self.into_a = np.array([bool(G.edges[e].get("enters"))
+                                and G.edges[e].get("enters") == nd[e[1]].get("country_a")
+                                and nd[e[1]].get("country_a") != nd[e[1]].get("country_b")
+                                for e in self.edges], dtype=bool)
         self.travel_h = self.length_km / speed[self.mode]
         self.fixed_h = fixed[self.mode]
         self.travel_risk = self.length_km / 1000.0 * rpk[self.mode]
@@ -372,6 +385,7 @@ class WeightModel:
         self.hours_per_risk = cm.hours_per_risk
         self.hours_per_km = cm.hours_per_km
         self._r0 = -np.log1p(-self.p0)
+        self._r0_a = -np.log1p(-self.p0_a)
         # Range bounds, arranged for one vectorised draw per parameter.
         pr = np.array([ranges.for_crossing(c, "p_detect") for c in self.crossings],
                       dtype=float).reshape(-1, 2)
@@ -415,14 +429,27 @@ class WeightModel:
         p_up = np.minimum(np.maximum(self.p_up0 * m.p_detect, p), P_DETECT_MAX)
         return p, self.risk0 * ratio, self.delay0 * m.delay_h, p_up
 
+    def _into_a_values(self, m: Multipliers) -> tuple[np.ndarray, np.ndarray]:
+        """``(crossing_risk, delay_h)`` per crossing for traffic entering its country_a."""
+        p = np.minimum(self.p0_a * m.p_detect, P_DETECT_MAX)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(self.p0_a > 0, -np.log1p(-p) / self._r0_a, 1.0)
+        return self.risk0_a * ratio, self.delay0_a * m.delay_h
+
     def weights(self, m: Multipliers) -> dict[str, np.ndarray]:
         """``time_h``, ``risk``, ``cost`` per edge (same arithmetic as ``edge_weights``)."""
         _, risk_c, delay_c, _ = self.crossing_values(m)
         h = self.head[self.into]
+        edge_risk_c, edge_delay_c = risk_c[h], delay_c[h]
+        rev = self.into_a[self.into]
+        if rev.any():
+            risk_a, delay_a = self._into_a_values(m)
+            edge_risk_c = np.where(rev, risk_a[h], edge_risk_c)
+            edge_delay_c = np.where(rev, delay_a[h], edge_delay_c)
         time_h = self.travel_h / m.speed_kmh[self.mode] + self.fixed_h
-        time_h[self.into] = time_h[self.into] + delay_c[h]
+        time_h[self.into] = time_h[self.into] + edge_delay_c
         risk = self.travel_risk.copy()
-        risk[self.into] = risk[self.into] + risk_c[h]
+        risk[self.into] = risk[self.into] + edge_risk_c
         cost = (self.hours_per_hour * time_h + (self.hours_per_risk * m.hours_per_risk) * risk
                 + self.hours_per_km * self.length_km)
         return {"time_h": time_h, "risk": risk, "cost": cost}
@@ -901,7 +928,8 @@ def rank_stability(G: nx.DiGraph, cm: CostModel, *, runs: int, seed: int | None 
               "setup_s": t1 - t0, "runs_s": t2 - t1,
               "cpu_s": float(sum(c.get("cpu_s", 0.0) for c in chunks)),
               **{k: G.graph.get(k) for k in ("name", "data_hash", "cost_model",
-                                              "cost_model_hash", "scenario", "scenario_hash")}}
+                                              "cost_model_hash", "scenario", "scenario_hash",
+                                              "as_of")}}
     res = _assemble(G, job, chunks, runs, base, params)
     if len(res.failures):
         log.warning("uncertainty: %d of %d runs failed", len(res.failures), runs)

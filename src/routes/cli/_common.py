@@ -13,7 +13,7 @@ from shapely.geometry import Point
 
 from ..costs import WEIGHTS, CostModel, load_cost_model
 from ..engine import ENGINES
-from ..geodata import Dataset, load_dataset
+from ..geodata import Dataset, dataset_as_of, load_dataset
 from ..io import write_csv, write_geojson
 from ..network import network_from_data
 from ..scenario import BASELINE, Scenario, load_scenario
@@ -37,7 +37,7 @@ __all__ = [
 
 
 def add_data_args(p: argparse.ArgumentParser, *, scenario: bool = True) -> None:
-    """Add the input options ``--data``, ``--cost-model``, ``--scenario``, ``--auto-link``."""
+    """Add the input options (data folder, cost model, scenario, as-of date, auto-link)."""
     g = p.add_argument_group("input")
     g.add_argument("--data", type=Path, default=DATA_DIR, metavar="DIR",
                    help="folder with countries.geojson, crossings.csv, places.csv, "
@@ -48,6 +48,10 @@ def add_data_args(p: argparse.ArgumentParser, *, scenario: bool = True) -> None:
         g.add_argument("--scenario", type=Path, default=None, metavar="FILE",
                        help="scenario TOML overlay, e.g. "
                             "data/geo/scenarios/eu_east_border_closed.toml (default: the baseline)")
+    g.add_argument("--as-of", default=None, metavar="DATE",
+                   help="build the network as it was on DATE (YYYY-MM-DD): crossing statuses "
+                        "from status_history.csv, that year's supply and demand (default: the "
+                        "scenario's as_of, else the last date the data covers)")
     g.add_argument("--auto-link", action="store_true",
                    help="data without corridors.csv: link the nodes inside each country to "
                         "their nearest neighbours (k=3) instead")
@@ -74,6 +78,10 @@ def load_inputs(args: argparse.Namespace) -> tuple[Dataset, CostModel, Scenario]
                       corridors="auto" if getattr(args, "auto_link", False) else True)
     path = getattr(args, "scenario", None)
     sc = load_scenario(path) if path else BASELINE
+    as_of = getattr(args, "as_of", None)
+    if as_of is not None:
+        # An explicit date wins over the scenarios' own as_of (network_from_data keeps it).
+        ds = dataset_as_of(ds, as_of)
     return ds, cm, sc
 
 

@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 
 from ..costs import load_cost_model
-from ..geodata import border_distances, load_dataset
+from ..geodata import border_distances, coverage, load_dataset
 from ..settings import DATA_DIR, DEFAULT_COST_MODEL
+
+_FILES = {"history": "status_history", "supply": "supply", "demand": "demand"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -41,5 +43,12 @@ def run(args: argparse.Namespace) -> int:
           f"{dist.iloc[0] if len(dist) else 0:.1f} km, {worst})")
     print(f"  places     {len(ds.places):5d}")
     print(f"  corridors  {len(ds.corridors):5d}")
+    for name, frame in (("history", ds.status_history), ("supply", ds.supply),
+                        ("demand", ds.demand)):
+        if frame is not None:
+            print(f"  {name:<10s} {len(frame):5d}  ({Path(ds.files[_FILES[name]]).name})")
+    first, last = coverage(ds)
+    if first is not None:
+        print(f"  dates      {first} to {last}")
     print(f"  cost model {cm.name} ({Path(cm_path).name})")
     return 0

@@ -109,7 +109,7 @@ def provenance(res: ReportResults, *, generated: dt.datetime | None = None,
         "command": command or "",
         "network": {k: G.graph.get(k, "") for k in (
             "name", "routes_version", "data_hash", "cost_model", "cost_model_hash", "scenario",
-            "scenario_hash", "crs")},
+            "scenario_hash", "as_of", "crs")},
         "scenario": {"name": sc.name, "description": sc.description, "as_of": sc.as_of,
                      "sources": list(sc.sources), "file": sc.path, "sha256": sc.source_hash},
         "cost_model": {"name": cm.name, "description": cm.description, "file": cm.path,
