@@ -6,7 +6,8 @@ import networkx as nx
 
 
 def _country_subgraph(G: nx.DiGraph, iso3: str) -> nx.DiGraph:
-    keep = [n for n, d in G.nodes(data=True) if d.get("kind") == "place" and d.get("country") == iso3]
+    keep = [n for n, d in G.nodes(data=True)
+            if d.get("kind") == "place" and d.get("country") == iso3]
     return G.subgraph(keep)
 
 
@@ -39,7 +40,8 @@ def test_paths_inside_a_country_stay_inside_and_skip_crossings(baseline: nx.DiGr
     assert not bad, "\n".join(bad[:20])
 
 
-def test_no_corridor_joins_two_places_of_one_country_through_a_crossing(baseline: nx.DiGraph) -> None:
+def test_no_corridor_joins_two_places_of_one_country_through_a_crossing(
+        baseline: nx.DiGraph) -> None:
     """A crossing node's neighbours on one side never need it to reach each other: two places
     of the same country linked only through a crossing node have their own corridor."""
     G = baseline
@@ -47,7 +49,8 @@ def test_no_corridor_joins_two_places_of_one_country_through_a_crossing(baseline
     for n, d in G.nodes(data=True):
         if d.get("kind") != "crossing":
             continue
-        nbrs = [m for m in set(G.predecessors(n)) | set(G.successors(n)) if G.nodes[m].get("kind") == "place"]
+        nbrs = [m for m in set(G.predecessors(n)) | set(G.successors(n))
+                if G.nodes[m].get("kind") == "place"]
         for i, a in enumerate(nbrs):
             for b in nbrs[i + 1:]:
                 ca, cb = G.nodes[a]["country"], G.nodes[b]["country"]
