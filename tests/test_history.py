@@ -169,3 +169,25 @@ def test_detection_by_direction(tmp_path):
     assert east_in["risk"] == pytest.approx(travel - 3 * math.log(0.8), rel=1e-12)  # lax: 0.2
     assert west_in["time_h"] - east_in["time_h"] == pytest.approx(2 * (10.0 - 3.0), rel=1e-12)
     assert G.nodes["x_mid"]["p_detect_into_a"] == 0.2
+
+
+# --------------------------------------------------------------------------- shipped data
+def test_shipped_history_covers_every_crossing(dataset):
+    assert dataset.status_history is not None
+    assert set(dataset.status_history["crossing_id"]) == set(dataset.crossings["id"])
+    first, last = coverage(dataset)
+    assert first == date(2018, 1, 1) and last >= date(2025, 12, 1)
+
+
+@pytest.mark.parametrize(("crossing", "closed_on", "open_on"), [
+    ("x_torkham_torkham", "2025-11-01", "2019-06-30"),  # closed by Pakistan, Oct 2025
+    ("x_kyzyl_art_kyzyl_art", "2023-06-30", "2025-08-01"),  # 2021 clashes; reopened
+])
+def test_shipped_crossing_closed_and_open_by_date(dataset, cost_model, crossing, closed_on,
+                                                  open_on):
+    closed = network_from_data(dataset, cost_model, as_of=closed_on)
+    opened = network_from_data(dataset, cost_model, as_of=open_on)
+    assert closed.nodes[crossing]["status"] == "closed"
+    assert closed.degree(crossing) == 0
+    assert opened.nodes[crossing]["status"] in ("open", "restricted")
+    assert opened.degree(crossing) > 0
