@@ -50,6 +50,7 @@ __all__ = [
     "assign_flows",
     "corridor_shares",
     "country_transit",
+    "exit_shares",
     "crossing_flows",
 ]
 
@@ -161,6 +162,35 @@ def country_transit(G: nx.DiGraph, routes: pd.DataFrame) -> pd.DataFrame:
     df = df.reset_index().sort_values(["transit_flow", "country"], ascending=[False, True])
     df["rank"] = np.arange(1, len(df) + 1)
     return df.set_index("country")[["transit_flow", "transit_share", "n_routes", "rank"]]
+
+
+def exit_shares(G: nx.DiGraph, routes: pd.DataFrame) -> pd.DataFrame:
+    """Where the flow leaves its origin country: flow by (origin country, first country entered).
+
+    For each route, the first country on it that is not the origin's; a route that never
+    leaves the origin's country enters ``""``. Columns ``flow`` and ``share`` (of the flow
+    leaving that origin country, so the shares of one origin country add up to 1); indexed by
+    ``(from_country, into)``, largest first.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph()
+    >>> G.add_node("o", country="AFG")
+    >>> r = pd.DataFrame({"origin": ["o", "o", "o"], "flow": [3.0, 1.0, 0.0],
+    ...                   "countries": [["AFG", "IRN", "TUR"], ["AFG", "TJK"], ["AFG", "UZB"]]})
+    >>> exit_shares(G, r)["share"].round(2).to_dict()
+    {('AFG', 'IRN'): 0.75, ('AFG', 'TJK'): 0.25, ('AFG', 'UZB'): 0.0}
+    """
+    rows: dict[tuple[str, str], float] = defaultdict(float)
+    for o, countries, f in zip(routes["origin"], routes["countries"], routes["flow"]):
+        home = str(G.nodes[o].get("country", ""))
+        into = next((c for c in countries if c != home), "")
+        rows[(home, into)] += float(f)
+    idx = pd.MultiIndex.from_tuples(sorted(rows), names=["from_country", "into"])
+    df = pd.DataFrame({"flow": [rows[k] for k in idx]}, index=idx)
+    total = df.groupby(level="from_country")["flow"].transform("sum")
+    df["share"] = (df["flow"] / total.where(total > 0)).fillna(0.0)
+    return df.sort_values("flow", ascending=False, kind="stable")
 
 
 def crossing_flows(G: nx.DiGraph, through: Mapping[Any, float], total: float

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..analysis.flows import METHODS, assign_flows
+from ..analysis.flows import METHODS, assign_flows, exit_shares
 from ..network import network_from_data
 from ._common import (
     add_analysis_args,
@@ -57,12 +57,17 @@ def run(args: argparse.Namespace) -> int:
     write_table(res.edges, out / "flows_edges.csv", written)
     write_table(res.edges, out / "flows_edges.geojson", written)
     write_table(res.crossings, out / "flows_crossings.csv", written)
+    exits = exit_shares(G, res.routes)
+    write_table(exits.reset_index(), out / "exits.csv", written)
     print(f"paths {G.graph.get('scenario', '')}: {len(res.routes)} routes for "
           f"{res.routes.groupby(['origin', 'market']).ngroups} pairs, weight {args.weight}, "
           f"method {res.method}; routed flow {res.total_flow:.1f}, unserved "
           f"{res.unserved_flow:.1f}")
     print_table("Corridor shares of the modelled flow", res.corridors, ["flow", "share"],
                 len(res.corridors), {"flow": ".1f", "share": ".1%"})
+    print_table("Where the flow leaves its origin country", exits.reset_index(),
+                ["from_country", "into", "flow", "share"], len(exits),
+                {"flow": ".1f", "share": ".1%"})
     print_table(f"Top {args.top} routes by flow", routes,
                 ["flow", "corridor", "n_crossings", "length_km", "time_h", "p_undetected",
                  "countries"], args.top,
