@@ -172,6 +172,10 @@ def largest_remainder(total: int, shares: dict[str, Fraction]) -> dict[str, int]
     return out
 
 
+LABEL = {"south": "Southern/South-western", "west": "Western", "north": "Northern",
+         "northeast": "North-eastern", "east": "Eastern", "central": "Central and Southern"}
+
+
 def supply_rows() -> list[dict[str, str]]:
     rows = []
     for year, (shares, rule) in regional_shares().items():
@@ -181,9 +185,11 @@ def supply_rows() -> list[dict[str, str]]:
             if t <= 0:
                 continue
             pct = float(shares[region] * 100)
+            label = ("North-eastern and Central" if region == "northeast" and year < 2020
+                     else LABEL[region])
             rows.append({
                 "origin_id": ORIGIN[region], "year": str(year), "opium_t": str(t),
-                "source": f"national total {total:,} t: {src}; {region} region share "
+                "source": f"national total {total:,} t: {src}; {label} region share "
                           f"{pct:.1f}%: {rule}",
             })
     return sorted(rows, key=lambda r: (r["origin_id"], r["year"]))
