@@ -265,6 +265,15 @@ DEMAND: list[tuple[str, int, float, str, str, str]] = [
      "Kamkamidze G. et al., Population size estimation of people who inject drugs in "
      "Georgia, INHSU, 2023, https://inhsu.org/resource/population-size-estimation-of-people-"
      "who-inject-drugs-in-georgia/"),
+    ("p_baku", 2020, 60.25 * 0.62,
+     "60,250 people who inject drugs (population size estimation 2020); opiates the main drug "
+     "of 62% of them (Azerbaijan)",
+     "users_x_opiate_share",
+     "Integrated bio-behavioural surveillance among PWID in Azerbaijan (Republican AIDS Center "
+     "survey, 2022), abstract 'Results of Integrated Bio-Behavioral surveillance among PWID in "
+     "Azerbaijan', Lisbon Addictions 2024 (EUDA), 23 Oct 2024, https://www.lisbonaddictions.eu/"
+     "lisbon-addictions-2024/presentations/results-i%CC%87ntegrated-bio-behavioral-"
+     "surveillance-among-pwid-azerbaijan"),
     ("p_berlin", 2016, 166.294,
      "166,294 people with opioid addiction (164,794-167,794) (Germany)", "count",
      "Kraus L. et al., Estimation of the number of people with opioid addiction in Germany, "

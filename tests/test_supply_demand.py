@@ -136,7 +136,7 @@ def test_demand_markets_are_market_places(demand, places):
 
 def test_demand_covers_the_route_countries(demand, places):
     countries = set(places.loc[demand["market_id"].unique(), "country"])
-    for c in ("IRN", "PAK", "KAZ", "KGZ", "TJK", "TKM", "UZB", "RUS", "TUR", "GEO", "DEU",
+    for c in ("IRN", "PAK", "KAZ", "KGZ", "TJK", "TKM", "UZB", "RUS", "TUR", "GEO", "AZE", "DEU",
               "ITA", "FRA", "GBR"):
         assert c in countries, c
 
