@@ -42,6 +42,7 @@ lint: install  ## ruff and mypy
 
 data: install  ## rebuild the derived files in data/geo from their sources
 	$(BIN)/python scripts/make_countries.py data/geo/countries.geojson
+	$(BIN)/python scripts/make_supply_demand.py data/geo
 
 bench: install  ## benchmarks: ratios against networkx measured in the same run
 	$(BIN)/python -m benchmarks
