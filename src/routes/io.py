@@ -1,26 +1,42 @@
 """Exports at the edge of the pipeline, every one written atomically.
 
 Each writer writes to a temporary file in the destination folder and moves it into place with
-``os.replace``, so a failed run never leaves a half-written file behind.
+``os.replace``, so a failed run never leaves a half-written file behind. A folder written as a
+whole (a report) is written into a temporary folder beside it and swapped in one step
+(:func:`replace_dir`), under a lock that keeps two runs from writing it at once
+(:func:`dir_lock`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import fcntl
 import json
 import os
+import re
+import shutil
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
+import pyogrio
 
+from ._errors import RoutesError
 from .network import network_to_gdfs
 
 __all__ = [
+    "safe_name",
+    "check_output_dir",
+    "check_output_file",
+    "dir_lock",
+    "replace_dir",
     "atomic_path",
     "atomic_write_text",
     "write_graphml",
@@ -29,7 +45,210 @@ __all__ = [
     "write_geojson",
     "write_csv",
     "write_network",
+    "data_date",
+    "CSV_FLOAT_FORMAT",
 ]
+
+
+#: Seconds :func:`replace_dir` waits before its swap when this environment variable holds a
+#: number: a test hook that lets a test kill a run inside the write at a known point.
+PAUSE_ENV = "ROUTES_TEST_PAUSE_BEFORE_SWAP"
+
+_UNSAFE = re.compile(r"[^\w.-]+")
+_HELD: dict[str, int] = {}  # folders whose lock this process holds -> depth
+
+
+def safe_name(text: str, *, default: str = "output") -> str:
+    """Return ``text`` as a folder or file name that stays inside its parent folder.
+
+    Runs of characters other than letters, digits, ``.``, ``_`` and ``-`` become ``_``;
+    leading dots and underscores are dropped (no ``..``, no hidden names); at most 100
+    characters; ``default`` when nothing is left.
+
+    Examples
+    --------
+    >>> safe_name("eu_east_reopened_2022"), safe_name("a b/c")
+    ('eu_east_reopened_2022', 'a_b_c')
+    >>> safe_name(".."), safe_name("../../etc"), safe_name("...")
+    ('output', 'etc', 'output')
+    """
+    name = _UNSAFE.sub("_", str(text)).lstrip("._")[:100].rstrip(".")
+    return name or default
+
+
+def check_output_dir(path: str | Path, *, what: str = "output folder") -> Path:
+    """Create folder ``path`` if missing and check that a run can write into it.
+
+    Raises
+    ------
+    RoutesError
+        When ``path`` is a file, cannot be created or is not writable (one line naming it).
+    """
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise RoutesError(f"{what} {p} is a file, not a folder")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RoutesError(f"cannot create {what} {p}: {exc.strerror}") from None
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise RoutesError(f"{what} {p} is not writable")
+    return p
+
+
+def check_output_file(path: str | Path, *, what: str = "output file") -> Path:
+    """Check that file ``path`` can be written (its folder is created).
+
+    Raises
+    ------
+    RoutesError
+        When ``path`` is a folder or not writable, or its folder cannot be created.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise RoutesError(f"{what} {p} is a folder; give a file name")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise RoutesError(f"{what} {p} is not writable")
+    check_output_dir(p.parent, what=f"folder of the {what}")
+    return p
+
+
+@contextlib.contextmanager
+def dir_lock(path: str | Path) -> Iterator[Path]:
+    """Hold the exclusive lock of folder ``path``: the file ``.<name>.lock`` beside it.
+
+    Re-entrant within a process. Leftovers of a run that was killed while writing ``path``
+    (see :func:`replace_dir`) are cleaned up once the lock is held.
+
+    Raises
+    ------
+    RoutesError
+        At once, when another process holds the lock.
+    """
+    p = Path(path).absolute()
+    key = str(p)
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield p.parent / f".{p.name}.lock"
+        finally:
+            _HELD[key] -= 1
+        return
+    check_output_dir(p.parent)
+    lock = p.parent / f".{p.name}.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise RoutesError(f"{p} is being written by another routes run (lock {lock}); "
+                          "wait for it to finish or choose another output folder") from None
+    _HELD[key] = 1
+    try:
+        _recover(p)
+        yield lock
+    finally:
+        del _HELD[key]
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _recover(p: Path) -> None:
+    """Under the lock: restore a folder moved aside by a killed swap; drop temporary folders."""
+    olds = sorted(p.parent.glob(f".{_glob_escape(p.name)}.*.old"))
+    if olds and not p.exists():
+        os.rename(olds.pop(), p)
+    for leftover in [*olds, *p.parent.glob(f".{_glob_escape(p.name)}.*.tmp")]:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _glob_escape(name: str) -> str:
+    """Escape the glob characters of ``name``."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+@contextlib.contextmanager
+def replace_dir(path: str | Path, *, keep: Callable[[Path], bool] | None = None
+                ) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``; on success it replaces ``path`` whole.
+
+    The swap is one step (Linux ``renameat2(RENAME_EXCHANGE)``; elsewhere the old folder is
+    moved aside, the new one moved in, and a killed run's folder is restored by the next
+    run). Holds :func:`dir_lock` throughout, so a second run into ``path`` fails clearly.
+    Entries of the old folder for which ``keep(entry)`` is true (outputs of other commands
+    that share the folder) are carried over (hard links, else copies) unless the new folder
+    has the same name. On an exception or a kill ``path`` is left as it was.
+    """
+    p = Path(path)
+    with dir_lock(p):
+        if p.exists() and not p.is_dir():
+            raise RoutesError(f"output folder {p} is a file, not a folder")
+        tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent))
+        try:
+            yield tmp
+            if p.is_dir() and keep is not None:
+                _carry_over(p, tmp, keep)
+            os.chmod(tmp, 0o777 & ~_umask())
+            if os.environ.get(PAUSE_ENV):
+                time.sleep(float(os.environ[PAUSE_ENV]))
+            _swap(tmp, p)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _link_or_copy(src: str | Path, dst: str | Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _carry_over(old: Path, new: Path, keep: Callable[[Path], bool]) -> None:
+    for entry in sorted(old.iterdir()):
+        dst = new / entry.name
+        if dst.exists() or dst.is_symlink() or not keep(entry):
+            continue
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry), dst)
+        elif entry.is_dir():
+            shutil.copytree(entry, dst, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(entry, dst)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap folders ``a`` and ``b`` atomically (Linux); False where the system cannot."""
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _swap(new: Path, target: Path) -> None:
+    """Put folder ``new`` at ``target``; what was at ``target`` ends up at ``new``."""
+    if not target.exists():
+        os.rename(new, target)
+    elif not _exchange(new, target):
+        aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old",
+                                      dir=target.parent))
+        os.rmdir(aside)
+        os.rename(target, aside)
+        os.rename(new, target)
+        os.rename(aside, new)
 
 
 @contextlib.contextmanager
@@ -88,10 +307,36 @@ def read_graphml(path: str | Path) -> nx.DiGraph:
     return nx.DiGraph(G)
 
 
+@contextlib.contextmanager
+def _gpkg_date(as_of: str | None) -> Iterator[None]:
+    """Stamp GeoPackage layers with ``as_of`` instead of now, so the file is byte-identical.
+
+    GDAL writes the time of writing into ``gpkg_contents.last_change`` unless the
+    ``OGR_CURRENT_DATE`` option is set; the previous value is restored afterwards.
+    """
+    day = as_of if re.fullmatch(r"\d{4}-\d\d-\d\d", as_of or "") else "1970-01-01"
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": f"{day}T00:00:00.000Z"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+
+
+def data_date(G: nx.DiGraph) -> str:
+    """Return the date a network's data describe: its ``as_of``, else its latest node's."""
+    dates = [str(d.get("as_of") or "") for _, d in G.nodes(data=True)]
+    return str(G.graph.get("as_of") or "") or max(dates, default="")
+
+
 def write_geopackage(layers: dict[str, gpd.GeoDataFrame | pd.DataFrame],
-                     path: str | Path) -> Path:
-    """Write several layers into one GeoPackage (opens in QGIS), atomically."""
-    with atomic_path(path) as tmp:
+                     path: str | Path, *, as_of: str | None = None) -> Path:
+    """Write several layers into one GeoPackage (opens in QGIS), atomically.
+
+    The layers are dated ``as_of`` (``YYYY-MM-DD``; default 1970-01-01), not with the time of
+    writing, so the same layers give the same bytes.
+    """
+    with atomic_path(path) as tmp, _gpkg_date(as_of):
         for name, gdf in layers.items():
             frame = gdf.reset_index() if gdf.index.name else gdf
             if isinstance(frame, gpd.GeoDataFrame):
@@ -105,12 +350,22 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
     """Write one GeoJSON FeatureCollection (EPSG:4326), atomically."""
     frame = gdf.reset_index() if gdf.index.name else gdf
     with atomic_path(path) as tmp:
-        frame.to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON")
+        # The layer name is the target's, not the temporary file's (GeoJSON stores it).
+        frame.to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON", layer=Path(path).stem)
     return Path(path)
 
 
+#: How :func:`write_csv` writes floats: 10 significant digits, so values that differ only
+#: in floating-point rounding (e.g. from the two engines) are written the same.
+CSV_FLOAT_FORMAT = "%.10g"
+
+
 def write_csv(df: pd.DataFrame, path: str | Path, **kwargs: Any) -> Path:
-    """Write a CSV (UTF-8, unix line ends, no index unless named), atomically."""
+    """Write a CSV (UTF-8, unix line ends, no index unless named), atomically.
+
+    Floats are written with :data:`CSV_FLOAT_FORMAT` unless ``float_format`` is given.
+    """
+    kwargs.setdefault("float_format", CSV_FLOAT_FORMAT)
     frame = df.drop(columns=[df.geometry.name]) if isinstance(df, gpd.GeoDataFrame) else df
     index = frame.index.name is not None
     with atomic_path(path) as tmp:
@@ -128,7 +383,8 @@ def write_network(G: nx.DiGraph, out_dir: str | Path, *, stem: str = "network") 
     nodes, edges = network_to_gdfs(G)
     return [
         write_graphml(G, out / f"{stem}.graphml"),
-        write_geopackage({"nodes": nodes, "edges": edges}, out / f"{stem}.gpkg"),
+        write_geopackage({"nodes": nodes, "edges": edges}, out / f"{stem}.gpkg",
+                         as_of=data_date(G)),
         write_geojson(nodes, out / f"{stem}_nodes.geojson"),
         write_geojson(edges, out / f"{stem}_edges.geojson"),
     ]

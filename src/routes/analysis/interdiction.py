@@ -65,7 +65,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +93,8 @@ __all__ = [
     "interdict_brute_force",
     "budget_curve",
     "budget_curve_solutions",
+    "whole_budgets",
+    "total_upgrade_cost",
     "post_values",
     "post_effectiveness",
 ]
@@ -697,6 +699,34 @@ def interdict(G: nx.DiGraph, budget: float, *, method: str = "exact",
 
 
 # --------------------------------------------------------------------------- tables
+def whole_budgets(G: nx.DiGraph, budget: float, *, cm: CostModel | None = None
+                  ) -> list[float]:
+    """Return the budgets ``0, 1, ..., floor(B)`` of a budget curve up to ``budget``.
+
+    ``B`` is ``budget`` or, if smaller, the cost of upgrading every post (a larger budget
+    buys nothing more), so the list is bounded by the data, not by the number asked for.
+
+    Examples
+    --------
+    >>> whole_budgets(_toy(), 1e18)
+    [0.0, 1.0, 2.0]
+    """
+    _check(OBJECTIVES[0], budget)
+    top = min(float(budget), total_upgrade_cost(G, cm=cm))
+    return [float(b) for b in range(int(math.floor(top)) + 1)]
+
+
+def total_upgrade_cost(G: nx.DiGraph, *, cm: CostModel | None = None) -> float:
+    """Return the cost of upgrading every post (the largest budget that can buy anything).
+
+    Examples
+    --------
+    >>> total_upgrade_cost(_toy())
+    2.0
+    """
+    return float(upgrade_table(G, cm)["upgrade_cost"].sum())
+
+
 #: Columns of :func:`budget_curve`.
 CURVE_COLUMNS = ("budget", "value", "p_undetected", "gain", "marginal_gain", "cost_used",
                  "gain_per_cost", "n_posts", "posts", "added", "removed", "optimal", "bound",
@@ -712,7 +742,8 @@ def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str
     Parameters
     ----------
     budgets : float or iterable of float
-        A number ``B`` means ``0, 1, ..., floor(B)``.
+        A number ``B`` means ``0, 1, ..., floor(B)``, ``B`` at most the cost of upgrading
+        every post (:func:`whole_budgets`).
 
     Returns
     -------
@@ -740,12 +771,14 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
                            method: str = "exact", objective: str = "single",
                            cm: CostModel | None = None,
                            flows: Mapping[tuple[Any, Any], float] | None = None,
-                           time_limit: float = 60.0
+                           time_limit: float = 60.0,
+                           progress: Callable[[float], None] | None = None
                            ) -> tuple[pd.DataFrame, dict[float, Interdiction]]:
     """Return :func:`budget_curve`'s table and the solution of each budget, keyed by budget.
 
     For callers that need both the curve and a solution on it (the report), so that no
-    budget is solved twice.
+    budget is solved twice. ``progress``, if given, is called with each budget before it is
+    solved.
 
     Examples
     --------
@@ -754,11 +787,13 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
     ([0.0, 1.0, 2.0], True)
     """
     if isinstance(budgets, int | float):
-        budgets = [float(b) for b in range(int(math.floor(budgets)) + 1)]
+        budgets = whole_budgets(G, budgets, cm=cm)
     rows = []
     solutions: dict[float, Interdiction] = {}
     prev: Interdiction | None = None
     for b in budgets:
+        if progress is not None:
+            progress(float(b))
         r = interdict(G, b, method=method, objective=objective, cm=cm, flows=flows,
                       time_limit=time_limit)
         solutions[float(b)] = r

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import math
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 import geopandas as gpd
 import networkx as nx
@@ -14,12 +17,19 @@ from shapely.geometry import Point
 from ..costs import WEIGHTS, CostModel, load_cost_model
 from ..engine import ENGINES
 from ..geodata import Dataset, dataset_as_of, load_dataset
-from ..io import write_csv, write_geojson
+from ..io import check_output_dir, safe_name, write_csv, write_geojson
 from ..network import network_from_data
 from ..scenario import BASELINE, Scenario, load_scenario
 from ..settings import DATA_DIR, DEFAULT_COST_MODEL, ENGINE, REPORTS_DIR
 
 __all__ = [
+    "int_range",
+    "float_range",
+    "MAX_RUNS",
+    "MAX_TOP",
+    "MAX_SEED",
+    "clamp_budget",
+    "Stages",
     "add_data_args",
     "add_output_args",
     "add_engine_arg",
@@ -34,6 +44,137 @@ __all__ = [
     "print_table",
     "print_written",
 ]
+
+#: Upper bounds of the numeric options (nothing is allocated in proportion to a larger number).
+MAX_RUNS = 100_000
+MAX_TOP = 100_000
+MAX_SEED = 2**32 - 1
+
+
+def int_range(lo: int, hi: int) -> Callable[[str], int]:
+    """Return an argparse ``type`` accepting whole numbers in ``lo..hi``.
+
+    Examples
+    --------
+    >>> int_range(0, 5)("3")
+    3
+    >>> int_range(0, 5)("-1")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: -1 is out of range: give a whole number from 0 to 5
+    """
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(
+                f"{v} is out of range: give a whole number from {lo} to {hi}")
+        return v
+
+    parse.__name__ = "int"
+    return parse
+
+
+def float_range(lo: float, hi: float = math.inf, *, lo_open: bool = False
+                ) -> Callable[[str], float]:
+    """Return an argparse ``type`` accepting finite numbers from ``lo`` to ``hi``.
+
+    ``lo_open`` excludes ``lo`` itself.
+
+    Examples
+    --------
+    >>> float_range(0)("2.5")
+    2.5
+    >>> float_range(0)("nan")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: not a finite number: 'nan'
+    """
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+        if v < lo or (lo_open and v == lo) or v > hi:
+            low = f"above {lo:g}" if lo_open else f">= {lo:g}"
+            high = "" if math.isinf(hi) else f" and <= {hi:g}"
+            raise argparse.ArgumentTypeError(f"{v:g} is out of range: give a number {low}{high}")
+        return v
+
+    parse.__name__ = "float"
+    return parse
+
+
+def clamp_budget(G: nx.DiGraph, cm: CostModel, budget: float, *, command: str) -> float:
+    """Return ``budget``, or the cost of upgrading every post if that is less (said on stderr)."""
+    from ..analysis.interdiction import total_upgrade_cost
+
+    total = total_upgrade_cost(G, cm=cm)
+    if budget > total:
+        print(f"routes {command}: budget {budget:g} is more than the cost of upgrading every "
+              f"post ({total:g}); using {total:g}", file=sys.stderr)
+        return total
+    return budget
+
+
+class Stages:
+    """Progress of a command on stderr, naming the stage that is running.
+
+    In a terminal a bar (tqdm) whose label is the running stage; elsewhere (a log, a pipe)
+    one plain line per stage, no carriage-return frames. ``done(stage)`` marks a stage finished and
+    names the next one of ``plan`` as running.
+    """
+
+    def __init__(self, command: str, plan: Sequence[str], *, enabled: bool = True,
+                 stream: TextIO | None = None) -> None:
+        from tqdm import tqdm
+
+        self.command, self.plan, self.i = command, list(plan), 0
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.tty = enabled and self.stream.isatty()
+        self.bar = tqdm(total=len(self.plan), file=self.stream, disable=not self.tty,
+                        unit="stage", bar_format="{desc:<36}{bar:30} {n_fmt}/{total_fmt} "
+                                                 "[{elapsed}]")
+        self._announce()
+
+    def _announce(self) -> None:
+        if self.i >= len(self.plan):
+            return
+        stage = self.plan[self.i]
+        if self.tty:
+            self.bar.set_description_str(f"{self.command}: {stage} ...")
+        elif self.enabled:
+            print(f"{self.command} [{self.i + 1}/{len(self.plan)}]: {stage} ...",
+                  file=self.stream, flush=True)
+
+    def note(self, text: str) -> None:
+        """Say what the running stage is doing (e.g. which budget it solves)."""
+        if self.tty:
+            self.bar.set_description_str(f"{self.command}: {text}")
+        elif self.enabled:
+            print(f"{self.command}: {text}", file=self.stream, flush=True)
+
+    def done(self, stage: str) -> None:
+        """Mark ``stage`` finished (the next stage of the plan runs now)."""
+        if stage in self.plan[self.i:]:
+            self.i = self.plan.index(stage, self.i) + 1
+        else:
+            self.i += 1
+        self.bar.update(self.i - self.bar.n)
+        self._announce()
+
+    def close(self) -> None:
+        """Close the bar."""
+        self.bar.close()
+
+    def __enter__(self) -> Stages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def add_data_args(p: argparse.ArgumentParser, *, scenario: bool = True) -> None:
@@ -92,9 +233,9 @@ def load_network(args: argparse.Namespace) -> nx.DiGraph:
 
 
 def scenario_label(args: argparse.Namespace) -> str:
-    """Return a folder-safe name for the scenario in use."""
+    """Return a folder-safe name for the scenario in use (never leaves ``--out``)."""
     path = getattr(args, "scenario", None)
-    return Path(path).stem if path else "baseline"
+    return safe_name(Path(path).stem, default="scenario") if path else "baseline"
 
 
 def add_engine_arg(g: argparse._ActionsContainer, *, what: str = "the path kernels") -> None:
@@ -109,15 +250,15 @@ def add_analysis_args(p: argparse.ArgumentParser, *, top: int = 10) -> None:
     g = p.add_argument_group("analysis")
     g.add_argument("--weight", choices=WEIGHTS[::-1], default="cost",
                    help="edge weight that defines the best routes (default: %(default)s)")
-    g.add_argument("--top", type=int, default=top, metavar="N",
+    g.add_argument("--top", type=int_range(0, MAX_TOP), default=top, metavar="N",
                    help="rows to print (default: %(default)s; the files hold every row)")
     add_engine_arg(g)
     add_output_args(p)
 
 
 def out_dir(args: argparse.Namespace) -> Path:
-    """Return ``OUT/<scenario>``."""
-    return Path(args.out) / scenario_label(args)
+    """Return ``OUT/<scenario>``, created, after checking that it can be written."""
+    return check_output_dir(Path(args.out) / scenario_label(args))
 
 
 def flat(df: pd.DataFrame) -> pd.DataFrame:

@@ -6,12 +6,12 @@ import argparse
 import shlex
 import sys
 import time
-from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
-from tqdm import tqdm
-
+from .._errors import RoutesError
 from ..costs import WEIGHTS
+from ..io import check_output_dir, dir_lock, safe_name
 from ..network import network_from_data
 from ..report import (
     DEFAULT_SEED,
@@ -23,7 +23,20 @@ from ..report import (
 from ..report._compare import COMPARE_STAGES, write_compare_report
 from ..report._write import WRITE_STAGES
 from ..scenario import BASELINE, Scenario, load_scenario
-from ._common import add_data_args, add_engine_arg, add_output_args, load_inputs, scenario_label
+from ._common import (
+    MAX_RUNS,
+    MAX_SEED,
+    MAX_TOP,
+    Stages,
+    add_data_args,
+    add_engine_arg,
+    add_output_args,
+    clamp_budget,
+    float_range,
+    int_range,
+    load_inputs,
+    scenario_label,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -45,18 +58,19 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="compare two scenarios (either may be the word 'baseline')")
     g.add_argument("--weight", choices=WEIGHTS[::-1], default="cost",
                    help="edge weight that defines the best routes (default: %(default)s)")
-    g.add_argument("--budget", type=float, default=10.0, metavar="N",
+    g.add_argument("--budget", type=float_range(0), default=10.0, metavar="N",
                    help="largest budget of the interdiction budget curve, in upgrade-cost "
-                        "units (default: %(default)g)")
+                        "units; at most the cost of upgrading every post (default: "
+                        "%(default)g)")
     g.add_argument("--objective", choices=("single", "flow"), default="flow",
                    help="interdiction objective: least route risk, or expected detected share "
                         "of the flow (slower) (default: %(default)s)")
-    g.add_argument("--runs", type=int, default=200, metavar="N",
+    g.add_argument("--runs", type=int_range(0, MAX_RUNS), default=200, metavar="N",
                    help="Monte-Carlo runs of the rank-stability analysis, when available "
                         "(default: %(default)s; 0 leaves it out)")
-    g.add_argument("--seed", type=int, default=DEFAULT_SEED,
+    g.add_argument("--seed", type=int_range(0, MAX_SEED), default=DEFAULT_SEED,
                    help="seed of every random draw (default: %(default)s)")
-    g.add_argument("--top", type=int, default=15, metavar="N",
+    g.add_argument("--top", type=int_range(0, MAX_TOP), default=15, metavar="N",
                    help="rows shown per table in the pages (the CSV files hold every row; "
                         "default: %(default)s)")
     add_engine_arg(g)
@@ -77,16 +91,19 @@ def _scenario(path: Path) -> Scenario:
     return BASELINE if str(path) == "baseline" else load_scenario(path)
 
 
-def _bar(total: int, disable: bool) -> tqdm:
-    return tqdm(total=total, file=sys.stderr, disable=disable, unit="stage",
-                bar_format="{desc:<28}{bar:30} {n_fmt}/{total_fmt} [{elapsed}]")
+def _out(args: argparse.Namespace) -> Path:
+    if args.compare:
+        a, b = (safe_name(Path(p).stem, default="scenario") for p in args.compare)
+        return Path(args.out) / f"compare_{a}_{b}"
+    return Path(args.out) / scenario_label(args)
 
 
-def _step(bar: tqdm) -> Callable[[str], None]:
-    def done(stage: str) -> None:
-        bar.set_description_str(f"report: {stage} done")
-        bar.update(1)
-    return done
+def _plan(args: argparse.Namespace, opts: ReportOptions) -> list[str]:
+    """Return the stages of the run, in order (the progress names the one running)."""
+    sides = 2 if args.compare else 1
+    per_side = ["network", *(name for name, _ in analysis_stages(opts))]
+    return ["load data", "scenarios", *per_side * sides,
+            *(COMPARE_STAGES if args.compare else WRITE_STAGES)]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,31 +112,32 @@ def run(args: argparse.Namespace) -> int:
     opts = _options(args)
     command = "routes " + " ".join(shlex.quote(a) for a in sys.argv[1:]) \
         if Path(sys.argv[0]).name == "routes" else None
-    n_sides = 2 if args.compare else 1
-    total = 2 + n_sides * (1 + len(analysis_stages(opts))) + (
-        len(COMPARE_STAGES) if args.compare else len(WRITE_STAGES))
-    with _bar(total, args.no_progress) as bar:
-        step = _step(bar)
+    out = _out(args)
+    # Check the output folder and take its lock before spending time on the analyses.
+    if out.exists() and not out.is_dir():
+        raise RoutesError(f"output folder {out} is a file, not a folder")
+    check_output_dir(out.parent)
+    with dir_lock(out), Stages("report", _plan(args, opts),
+                               enabled=not args.no_progress) as progress:
         if args.compare:
             args.scenario = None
         ds, cm, sc = load_inputs(args)
-        step("load data")
+        progress.done("load data")
         scenarios = [_scenario(p) for p in args.compare] if args.compare else [sc]
-        step("scenarios")
+        progress.done("scenarios")
         results = []
         for s in scenarios:
             G = network_from_data(ds, cm, s)
-            step("network")
+            progress.done("network")
+            if args.budget > 0:
+                opts = replace(opts, budget=clamp_budget(G, cm, opts.budget, command="report"))
             results.append(collect_results(G, cm, scenario=s, dataset=ds, options=opts,
-                                           progress=step))
+                                           progress=progress.done))
         if args.compare:
-            a, b = (Path(p).stem for p in args.compare)
-            out = Path(args.out) / f"compare_{a}_{b}"
-            files = write_compare_report(results[0], results[1], out, progress=step,
-                                         command=command)
+            files = write_compare_report(results[0], results[1], out,
+                                         progress=progress.done, command=command)
         else:
-            out = Path(args.out) / scenario_label(args)
-            files = write_report(results[0], out, progress=step, command=command)
+            files = write_report(results[0], out, progress=progress.done, command=command)
     what = " vs ".join(r.scenario.name for r in results)
     print(f"report {what}: {len(files)} files in {out} ({time.perf_counter() - t0:.1f} s)")
     for f in files:

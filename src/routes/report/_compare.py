@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..io import atomic_write_text
+from ..io import atomic_write_text, replace_dir
 from ._charts import bar_chart, grouped_bar_chart
-from ._provenance import provenance
+from ._provenance import previous_files, provenance
 from ._render import render_html, render_markdown
 from ._results import Progress, ReportResults, optional_module
 from ._sections import Section, _methods
@@ -249,7 +249,16 @@ def write_compare_report(a: ReportResults, b: ReportResults, out_dir: str | Path
     side, offline) and ``provenance.json``. Returns the files written, sorted.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    old = previous_files(out)
+    with replace_dir(out, keep=lambda entry: entry.name not in old) as tmp:
+        written = _write_compare_files(a, b, tmp, progress=progress, generated=generated,
+                                       command=command)
+    return sorted({out / p.name for p in written})
+
+
+def _write_compare_files(a: ReportResults, b: ReportResults, out: Path, *,
+                         progress: Progress | None, generated: dt.datetime | None,
+                         command: str | None) -> list[Path]:
 
     def done(stage: str) -> None:
         log.info("comparison %s done", stage)
@@ -275,10 +284,11 @@ def write_compare_report(a: ReportResults, b: ReportResults, out_dir: str | Path
     sub = [f"A: {names[0]}. {a.scenario.description}", f"B: {names[1]}. {b.scenario.description}",
            f"Cost model: {a.cm.name}. Routes weighted by {a.options.weight}."]
     written.append(atomic_write_text(out / "provenance.json",
-                                     json.dumps(prov, indent=2, sort_keys=True) + "\n"))
+                                     json.dumps(dict(prov, files=files), indent=2,
+                                                sort_keys=True) + "\n"))
     written.append(atomic_write_text(out / "report.md",
                                      render_markdown(title, sub, sections, prov, files)))
     written.append(atomic_write_text(out / "index.html",
                                      render_html(title, sub, sections, prov, files)))
     done("pages")
-    return sorted(set(written))
+    return written

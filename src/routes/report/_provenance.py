@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -18,7 +19,8 @@ import pandas as pd
 from .._version import __version__
 from ._results import ReportResults
 
-__all__ = ["provenance", "inputs_table", "scenario_changes", "package_versions", "PACKAGES"]
+__all__ = ["provenance", "previous_files", "inputs_table", "scenario_changes", "package_versions",
+           "PACKAGES"]
 
 #: Packages whose versions a report records (those that shape its numbers or files).
 PACKAGES = ("networkx", "igraph", "numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj",
@@ -118,3 +120,16 @@ def provenance(res: ReportResults, *, generated: dt.datetime | None = None,
         "inputs": _input_rows(res),
         "versions": package_versions(),
     }
+
+
+def previous_files(out: Path) -> set[str]:
+    """Return the files of the report in folder ``out``, as its ``provenance.json`` lists them.
+
+    Empty when there is none (or it predates the list): then every file is kept.
+    """
+    try:
+        text = (Path(out) / "provenance.json").read_text(encoding="utf-8")
+        files = json.loads(text)["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    return {str(f) for f in files} if isinstance(files, list) else set()

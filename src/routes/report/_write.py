@@ -1,6 +1,8 @@
 """Write a report folder: tables, GeoPackage, charts, map, pages, provenance.
 
-Every file is written atomically (:mod:`routes.io`). The tables, charts and the GeoPackage are
+The folder is written whole beside its target and swapped in at once, under a lock
+(:func:`routes.io.replace_dir`): a killed run leaves the previous report intact, and a
+second run into the same folder fails clearly. The tables, charts and the GeoPackage are
 byte-identical on every run with the same inputs and options (the GeoPackage's layers are
 dated with the scenario's ``as_of`` date, else the latest ``as_of`` of the crossings);
 ``index.html`` and ``report.md`` differ only in their timestamp (in the provenance section),
@@ -10,21 +12,17 @@ so ``map.html`` differs between runs.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
-import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
-import pyogrio
 from shapely.geometry import Point
 
-from ..io import atomic_write_text, write_geopackage
+from ..io import atomic_write_text, data_date, replace_dir, write_geopackage
 from ..network import network_to_gdfs
-from ._provenance import provenance
+from ._provenance import previous_files, provenance
 from ._render import render_html, render_markdown
 from ._results import Progress, ReportResults
 from ._sections import Section, core_charts, core_sections
@@ -84,22 +82,6 @@ def report_layers(res: ReportResults) -> dict[str, gpd.GeoDataFrame]:
     return layers
 
 
-@contextlib.contextmanager
-def _gpkg_date(as_of: str) -> Iterator[None]:
-    """Stamp GeoPackage layers with ``as_of`` instead of now, so the file is byte-identical.
-
-    GDAL writes the time of writing into ``gpkg_contents.last_change`` unless the
-    ``OGR_CURRENT_DATE`` option is set; the previous value is restored afterwards.
-    """
-    day = as_of if re.fullmatch(r"\d{4}-\d\d-\d\d", as_of or "") else "1970-01-01"
-    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": f"{day}T00:00:00.000Z"})
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
-
-
 def _write_map(res: ReportResults, out: Path) -> list[Path]:
     from ..maps import MapAnalyses, route_map, write_map
 
@@ -137,7 +119,8 @@ def write_report(res: ReportResults, out_dir: str | Path, *, progress: Progress 
     res : ReportResults
         From :func:`routes.report.collect_results`.
     out_dir : path
-        Created if missing.
+        Created if missing; replaced as a whole (the files of other commands in it are
+        kept).
     progress : callable, optional
         Called with each writing stage's name (:data:`WRITE_STAGES`) when done.
     generated : datetime, optional
@@ -145,10 +128,20 @@ def write_report(res: ReportResults, out_dir: str | Path, *, progress: Progress 
     command : str, optional
         The command line, recorded in the provenance.
     """
+    out = Path(out_dir)
+    old = previous_files(out)
+    # The whole folder is written beside ``out`` and swapped in at once; the outputs of other
+    # commands in ``out`` (not listed by the previous report) are carried over.
+    with replace_dir(out, keep=lambda entry: entry.name not in old) as tmp:
+        written = _write_files(res, tmp, progress=progress, generated=generated,
+                               command=command)
+    return sorted({out / p.name for p in written})
+
+
+def _write_files(res: ReportResults, out: Path, *, progress: Progress | None,
+                 generated: dt.datetime | None, command: str | None) -> list[Path]:
     from ._optional import available
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     extras = available(res.options)
     written: list[Path] = []
 
@@ -162,9 +155,8 @@ def write_report(res: ReportResults, out_dir: str | Path, *, progress: Progress 
     for name in names:
         written.append(write_table(res.tables[name], out / f"{name}.csv"))
     done("tables")
-    dates = [str(d.get("as_of", "")) for _, d in res.G.nodes(data=True)]
-    with _gpkg_date(res.scenario.as_of or max(dates, default="")):
-        written.append(write_geopackage(report_layers(res), out / "report.gpkg"))
+    written.append(write_geopackage(report_layers(res), out / "report.gpkg",
+                                    as_of=res.scenario.as_of or data_date(res.G)))
     done("geopackage")
     written.extend(core_charts(res, out))
     for a in extras:
@@ -178,11 +170,11 @@ def write_report(res: ReportResults, out_dir: str | Path, *, progress: Progress 
     prov = provenance(res, generated=generated, command=command)
     files = sorted({p.name for p in written} | {"index.html", "report.md", "provenance.json"})
     title = f"routes report: {res.scenario.name}"
-    written.append(atomic_write_text(out / "provenance.json",
-                                     json.dumps(prov, indent=2, sort_keys=True) + "\n"))
+    written.append(atomic_write_text(out / "provenance.json", json.dumps(
+        dict(prov, files=files), indent=2, sort_keys=True) + "\n"))
     written.append(atomic_write_text(out / "report.md", render_markdown(
         title, _subtitle(res), sections, prov, files)))
     written.append(atomic_write_text(out / "index.html", render_html(
         title, _subtitle(res), sections, prov, files)))
     done("pages")
-    return sorted(set(written))
+    return written
