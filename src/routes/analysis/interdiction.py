@@ -736,7 +736,8 @@ CURVE_COLUMNS = ("budget", "value", "p_undetected", "gain", "marginal_gain", "co
 def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str = "exact",
                  objective: str = "single", cm: CostModel | None = None,
                  flows: Mapping[tuple[Any, Any], float] | None = None,
-                 time_limit: float = 60.0) -> pd.DataFrame:
+                 time_limit: float = 60.0,
+                 progress: Callable[[float], None] | None = None) -> pd.DataFrame:
     """Solve for every budget and tabulate value, posts, marginal gain and cost-effectiveness.
 
     Parameters
@@ -744,6 +745,8 @@ def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str
     budgets : float or iterable of float
         A number ``B`` means ``0, 1, ..., floor(B)``, ``B`` at most the cost of upgrading
         every post (:func:`whole_budgets`).
+    progress : callable, optional
+        Called with each budget before it is solved.
 
     Returns
     -------
@@ -764,7 +767,7 @@ def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str
     [[0.0, '', ''], [1.0, 'xa', 'xa'], [2.0, 'xa;xb', 'xb']]
     """
     return budget_curve_solutions(G, budgets, method=method, objective=objective, cm=cm,
-                                  flows=flows, time_limit=time_limit)[0]
+                                  flows=flows, time_limit=time_limit, progress=progress)[0]
 
 
 def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,

@@ -655,7 +655,7 @@ def _dask_client(workers: int, scheduler: Any) -> Iterator[Any]:
     if scheduler is not None:
         try:
             client = Client(str(scheduler), set_as_default=False, timeout=_CONNECT_TIMEOUT)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: a bad address
             raise RoutesError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         with client:
             yield client
@@ -938,6 +938,11 @@ def rank_stability(G: nx.DiGraph, cm: CostModel, *, runs: int, seed: int | None 
     return res
 
 
+def _reachable(G: nx.DiGraph, sources: set[Any]) -> dict[Any, set[Any]]:
+    """Return the nodes each source reaches (a closed crossing has no edges)."""
+    return {o: nx.descendants(G, o) for o in sources}
+
+
 def _scheduler_label(scheduler: Any, workers: int) -> str:
     if scheduler is None:
         return "in-process" if workers == 0 else f"LocalCluster({workers} processes, 127.0.0.1)"
@@ -969,6 +974,9 @@ def _prepare(G: nx.DiGraph, cm: CostModel, *, runs: int, seed: int | None, top_k
     if not flows:
         raise NoRouteError("no origin-market pair with flow: the network needs at least one "
                            "origin (supply > 0) and one market (demand > 0)")
+    reach = _reachable(G, {o for o, _ in flows})
+    if not any(m in reach[o] for o, m in flows):
+        raise NoRouteError("no route from any origin to any market: nothing to rank")
     model = WeightModel(G, cm, ranges=ranges)
     ranked = np.array([k for k, s in enumerate(model.status) if s != "closed"], dtype=np.int64)
     total = float(sum(flows.values()))

@@ -70,8 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RoutesError as exc:
         print(f"routes {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # pragma: no cover - output piped into `head`
-        return 0
+    except OSError as exc:
+        # A file the command could not read or write: one line naming it, never a traceback.
+        if isinstance(exc, BrokenPipeError):  # pragma: no cover - output piped into `head`
+            return 0
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"routes {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # pragma: no cover
         print("interrupted", file=sys.stderr)
         return 130

@@ -107,11 +107,16 @@ def float_range(lo: float, hi: float = math.inf, *, lo_open: bool = False
     return parse
 
 
-def clamp_budget(G: nx.DiGraph, cm: CostModel, budget: float, *, command: str) -> float:
-    """Return ``budget``, or the cost of upgrading every post if that is less (said on stderr)."""
+def clamp_budget(graphs: nx.DiGraph | Sequence[nx.DiGraph], cm: CostModel, budget: float, *,
+                 command: str) -> float:
+    """Return ``budget``, or the cost of upgrading every post if that is less (said on stderr).
+
+    With several networks (a comparison), the largest of their costs.
+    """
     from ..analysis.interdiction import total_upgrade_cost
 
-    total = total_upgrade_cost(G, cm=cm)
+    many = [graphs] if isinstance(graphs, nx.DiGraph) else list(graphs)
+    total = max(total_upgrade_cost(G, cm=cm) for G in many)
     if budget > total:
         print(f"routes {command}: budget {budget:g} is more than the cost of upgrading every "
               f"post ({total:g}); using {total:g}", file=sys.stderr)

@@ -7,7 +7,7 @@ from collections import Counter
 
 from ..io import write_network
 from ..network import markets, origins
-from ._common import add_data_args, add_output_args, load_network, scenario_label
+from ._common import add_data_args, add_output_args, load_network, out_dir
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -25,8 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; return the exit code."""
+    out = out_dir(args)
     G = load_network(args)
-    out = args.out / scenario_label(args)
     paths = write_network(G, out)
     kinds = Counter(d["kind"] for _, d in G.nodes(data=True))
     closed = sum(1 for _, d in G.nodes(data=True) if d.get("status") == "closed")

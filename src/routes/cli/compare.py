@@ -8,12 +8,17 @@ from pathlib import Path
 from ..analysis.compare import compare_scenarios
 from ..analysis.interdiction import METHODS, OBJECTIVES
 from ..costs import WEIGHTS
+from ..io import check_output_dir, safe_name
 from ..network import network_from_data
 from ..scenario import BASELINE, Scenario, load_scenario
 from ._common import (
+    MAX_TOP,
     add_data_args,
     add_engine_arg,
     add_output_args,
+    clamp_budget,
+    float_range,
+    int_range,
     load_inputs,
     print_table,
     print_written,
@@ -39,13 +44,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--weight", choices=WEIGHTS[::-1], default="cost",
                    help="route weight of routes, flows and closure impact "
                         "(default: %(default)s; priorities always use risk)")
-    g.add_argument("--budget", type=float, default=3.0, metavar="N",
+    g.add_argument("--budget", type=float_range(0), default=3.0, metavar="N",
                    help="interdiction budget for the priorities (default: %(default)s)")
     g.add_argument("--method", choices=METHODS, default="exact",
                    help="interdiction method (default: %(default)s)")
     g.add_argument("--objective", choices=OBJECTIVES, default="flow",
                    help="interdiction objective (default: %(default)s)")
-    g.add_argument("--top", type=int, default=10, metavar="N",
+    g.add_argument("--top", type=int_range(0, MAX_TOP), default=10, metavar="N",
                    help="rows to print (default: %(default)s)")
     add_engine_arg(g)
     add_output_args(p)
@@ -55,17 +60,18 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def _scenario(arg: str) -> tuple[Scenario, str]:
     if arg == "baseline":
         return BASELINE, "baseline"
-    return load_scenario(arg), Path(arg).stem
+    return load_scenario(arg), safe_name(Path(arg).stem, default="scenario")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; return the exit code."""
     ds, cm, _ = load_inputs(args)
     (sa, la), (sb, lb) = _scenario(args.scenario_a), _scenario(args.scenario_b)
+    out = check_output_dir(Path(args.out) / f"compare_{la}_vs_{lb}")
     GA, GB = network_from_data(ds, cm, sa), network_from_data(ds, cm, sb)
+    args.budget = clamp_budget([GA, GB], cm, args.budget, command="compare")
     res = compare_scenarios(GA, GB, cm, budget=args.budget, weight=args.weight,
                             objective=args.objective, method=args.method, engine=args.engine)
-    out = Path(args.out) / f"compare_{la}_vs_{lb}"
     written: list[Path] = []
     write_table(res.summary, out / "compare_summary.csv", written)
     write_table(res.routes, out / "compare_routes.csv", written)

@@ -13,6 +13,7 @@ from branca.element import Element
 
 from .._errors import RoutesError
 from ..costs import CostModel
+from ..io import check_output_file, safe_name
 from ..maps import MapAnalyses, compare_map, route_map, write_map
 from ..network import network_from_data
 from ..scenario import BASELINE, Scenario, load_scenario
@@ -79,7 +80,7 @@ def map_analyses(G: nx.DiGraph, cm: CostModel) -> MapAnalyses:
 
 def _default_output(args: argparse.Namespace) -> Path:
     if args.compare:
-        a, b = (Path(p).stem for p in args.compare)
+        a, b = (safe_name(Path(p).stem, default="scenario") for p in args.compare)
         return REPORTS_DIR / f"compare_{a}_{b}.html"
     name = "map_offline.html" if args.offline else "map.html"
     return REPORTS_DIR / scenario_label(args) / name
@@ -89,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
     """Build the network(s), run the analyses, write the map."""
     if args.compare:
         args.scenario = None
+    out = check_output_file(args.output or _default_output(args), what="map file")
     ds, cm, sc = load_inputs(args)
-    out = args.output or _default_output(args)
     tiles = None if args.offline else args.tiles
     page: Element
     if args.compare:

@@ -9,12 +9,17 @@ from ..analysis.flows import METHODS, assign_flows, exit_shares
 from ..network import network_from_data
 from ._common import (
     add_analysis_args,
+    float_range,
+    int_range,
     load_inputs,
     out_dir,
     print_table,
     print_written,
     write_table,
 )
+
+#: Most routes per origin-market pair (each is a k-shortest-paths search).
+MAX_K = 100
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -30,12 +35,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "flows_edges.csv/.geojson, flows_crossings.csv.")
     add_analysis_args(p)
     g = p.add_argument_group("routes")
-    g.add_argument("--k", type=int, default=None, metavar="K",
+    g.add_argument("--k", type=int_range(1, MAX_K), default=None, metavar="K",
                    help="routes per pair (default: k_routes of the cost model)")
     g.add_argument("--method", choices=METHODS, default="logit",
                    help="flow split: logit over the k routes, or all-or-nothing "
                         "(default: %(default)s)")
-    g.add_argument("--theta", type=float, default=None,
+    g.add_argument("--theta", type=float_range(0, lo_open=True), default=None,
                    help="logit scale (default: logit_theta of the cost model)")
     return p
 

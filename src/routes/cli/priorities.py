@@ -14,13 +14,19 @@ from ..analysis.interdiction import (
     interdict,
     post_effectiveness,
     upgrade_table,
+    whole_budgets,
 )
 from ..costs import WEIGHTS
 from ..network import network_from_data
 from ._common import (
+    MAX_TOP,
+    Stages,
     add_data_args,
     add_engine_arg,
     add_output_args,
+    clamp_budget,
+    float_range,
+    int_range,
     load_inputs,
     out_dir,
     points,
@@ -28,6 +34,9 @@ from ._common import (
     print_written,
     write_table,
 )
+
+#: Longest MILP time limit, in seconds (a day).
+MAX_TIME_LIMIT = 86_400.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -48,8 +57,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "priorities_correlations.csv, priorities_upgrades.csv.")
     add_data_args(p)
     g = p.add_argument_group("interdiction")
-    g.add_argument("--budget", type=float, required=True, metavar="N",
-                   help="budget in upgrade-cost units; the curve covers 0, 1, ..., N")
+    g.add_argument("--budget", type=float_range(0), required=True, metavar="N",
+                   help="budget in upgrade-cost units; the curve covers 0, 1, ..., N (a budget "
+                        "above the cost of upgrading every post is that cost)")
     g.add_argument("--method", choices=METHODS, default="exact",
                    help="exact MILP or greedy heuristic (default: %(default)s)")
     g.add_argument("--objective", choices=OBJECTIVES, default="single",
@@ -58,11 +68,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--weight", choices=WEIGHTS[::-1], default="risk",
                    help="route weight of the flow-betweenness and closure rankings "
                         "(default: %(default)s, the interdiction evader's)")
-    g.add_argument("--time-limit", type=float, default=60.0, metavar="S",
+    g.add_argument("--time-limit", type=float_range(0, MAX_TIME_LIMIT, lo_open=True),
+                   default=60.0, metavar="S",
                    help="seconds per MILP solve (default: %(default)s)")
     g.add_argument("--no-curve", action="store_true",
                    help="solve only at --budget, not at every budget 0..N")
-    g.add_argument("--top", type=int, default=10, metavar="N",
+    g.add_argument("--no-progress", action="store_true",
+                   help="no progress on stderr (a bar in a terminal, one line per stage "
+                        "elsewhere)")
+    g.add_argument("--top", type=int_range(0, MAX_TOP), default=10, metavar="N",
                    help="rows to print (default: %(default)s)")
     add_engine_arg(g, what="the ranking path kernels")
     add_output_args(p)
@@ -71,25 +85,36 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; return the exit code."""
-    ds, cm, sc = load_inputs(args)
-    G = network_from_data(ds, cm, sc)
-    kw = {"objective": args.objective, "cm": cm}
-    sol = interdict(G, args.budget, method=args.method, time_limit=args.time_limit, **kw)
-    budgets = [args.budget] if args.no_curve else [
-        *(float(b) for b in range(int(args.budget) + 1) if b < args.budget), args.budget]
-    curve = budget_curve(G, budgets, method=args.method, time_limit=args.time_limit, **kw)
-    posts = post_effectiveness(G, sol, cm=cm)
-    table = priority_table(G, cm, weight=args.weight, objective=args.objective, solution=sol,
-                           engine=args.engine)
-    corr = rank_correlations(table, CRITERIA)
-    out = out_dir(args)
-    written: list[Path] = []
-    write_table(curve, out / "priorities_curve.csv", written)
-    write_table(posts, out / "priorities_posts.csv", written)
-    write_table(table, out / "priorities_table.csv", written)
-    write_table(points(G, table), out / "priorities_table.geojson", written)
-    write_table(corr, out / "priorities_correlations.csv", written)
-    write_table(upgrade_table(G, cm), out / "priorities_upgrades.csv", written)
+    out = out_dir(args)  # checked before the solves
+    plan = ["load data", "network", "interdiction", "budget curve", "priority table", "write"]
+    with Stages("priorities", plan, enabled=not args.no_progress) as progress:
+        ds, cm, sc = load_inputs(args)
+        progress.done("load data")
+        G = network_from_data(ds, cm, sc)
+        args.budget = clamp_budget(G, cm, args.budget, command="priorities")
+        progress.done("network")
+        kw = {"objective": args.objective, "cm": cm}
+        sol = interdict(G, args.budget, method=args.method, time_limit=args.time_limit, **kw)
+        progress.done("interdiction")
+        budgets = [args.budget] if args.no_curve else [
+            *(b for b in whole_budgets(G, args.budget, cm=cm) if b < args.budget), args.budget]
+        curve = budget_curve(G, budgets, method=args.method, time_limit=args.time_limit,
+                             progress=lambda b: progress.note(
+                                 f"budget curve, budget {b:g} of {args.budget:g}"), **kw)
+        progress.done("budget curve")
+        posts = post_effectiveness(G, sol, cm=cm)
+        table = priority_table(G, cm, weight=args.weight, objective=args.objective,
+                               solution=sol, engine=args.engine)
+        corr = rank_correlations(table, CRITERIA)
+        progress.done("priority table")
+        written: list[Path] = []
+        write_table(curve, out / "priorities_curve.csv", written)
+        write_table(posts, out / "priorities_posts.csv", written)
+        write_table(table, out / "priorities_table.csv", written)
+        write_table(points(G, table), out / "priorities_table.geojson", written)
+        write_table(corr, out / "priorities_correlations.csv", written)
+        write_table(upgrade_table(G, cm), out / "priorities_upgrades.csv", written)
+        progress.done("write")
     what = ("least route risk" if args.objective == "single"
             else "expected detected share of the flow")
     status = "optimal" if sol.optimal else ("heuristic" if args.method == "greedy"

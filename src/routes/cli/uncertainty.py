@@ -15,9 +15,15 @@ from ..analysis.uncertainty import WEIGHTS, load_ranges, ranges_from_cost_model,
 from ..io import atomic_write_text
 from ..network import network_from_data
 from ._common import (
+    MAX_RUNS,
+    MAX_SEED,
+    MAX_TOP,
     add_data_args,
     add_engine_arg,
     add_output_args,
+    clamp_budget,
+    float_range,
+    int_range,
     load_inputs,
     out_dir,
     print_table,
@@ -44,12 +50,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "run failed (unless --allow-failures).")
     add_data_args(p)
     g = p.add_argument_group("Monte Carlo")
-    g.add_argument("--runs", type=int, default=1000, metavar="N",
+    g.add_argument("--runs", type=int_range(1, MAX_RUNS), default=1000, metavar="N",
                    help="number of runs (default: %(default)s)")
-    g.add_argument("--seed", type=int, default=0, metavar="S",
+    g.add_argument("--seed", type=int_range(0, MAX_SEED), default=0, metavar="S",
                    help="master seed; run i uses SeedSequence(S).spawn(N)[i] "
                         "(default: %(default)s)")
-    g.add_argument("--top", type=int, default=10, metavar="K",
+    g.add_argument("--top", type=int_range(1, MAX_TOP), default=10, metavar="K",
                    help="report the share of runs in which each crossing is in the top K "
                         "(default: %(default)s)")
     g.add_argument("--ranges", type=Path, default=None, metavar="FILE",
@@ -58,21 +64,21 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "the cost model's (and the scenario's) for the parameters it names")
     g.add_argument("--weight", choices=WEIGHTS, default="cost",
                    help="edge weight the routes minimise (default: %(default)s)")
-    g.add_argument("--priorities", type=float, default=None, metavar="BUDGET",
+    g.add_argument("--priorities", type=float_range(0), default=None, metavar="BUDGET",
                    help="also run greedy border-post priorities with this budget in every run "
                         "(slow; reports how often each crossing is chosen)")
     g.add_argument("--objective", choices=("flow", "single"), default="flow",
                    help="objective of --priorities (default: %(default)s)")
     add_engine_arg(g, what="the flow betweenness")
     x = p.add_argument_group("execution").add_mutually_exclusive_group()
-    x.add_argument("--workers", type=int, default=None, metavar="N",
+    x.add_argument("--workers", type=int_range(0, MAX_WORKERS), default=None, metavar="N",
                    help="Dask LocalCluster of N worker processes on 127.0.0.1; 0 runs "
                         "in-process (default: the number of CPUs)")
-    x.add_argument("--scheduler", default=None, metavar="ADDR",
+    x.add_argument("--scheduler", type=scheduler_address, default=None, metavar="ADDR",
                    help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 "
                         "(its workers need routes installed)")
     e = p.add_argument_group("execution")
-    e.add_argument("--chunk-size", type=int, default=None, metavar="N",
+    e.add_argument("--chunk-size", type=int_range(1, MAX_RUNS), default=None, metavar="N",
                    help="runs per Dask task (default: about ten tasks per worker); results do "
                         "not depend on it")
     e.add_argument("--allow-failures", action="store_true",
@@ -80,6 +86,27 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_output_args(p)
     return p
+
+
+#: Most local Dask worker processes.
+MAX_WORKERS = 256
+
+
+def scheduler_address(text: str) -> str:
+    """Return ``text`` if it is a Dask scheduler address (an argparse type).
+
+    ``tcp://host:port``, ``host:port``, ``tls://...``; anything else is refused at once.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, loc = parse_address(text)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(loc)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"not a Dask scheduler address ({exc}); e.g. tcp://10.0.0.5:8786") from None
+    return text
 
 
 def _has_uncertainty(path: Path) -> bool:
@@ -113,13 +140,15 @@ def run(args: argparse.Namespace) -> int:
     if args.ranges is not None:
         ranges = load_ranges(args.ranges, base=ranges)
     workers = (os.cpu_count() or 1) if args.workers is None else args.workers
+    if args.priorities is not None:
+        args.priorities = clamp_budget(G, cm, args.priorities, command="uncertainty")
+    out = out_dir(args)  # checked before the runs
     res = rank_stability(G, cm, runs=args.runs, seed=args.seed, top_k=args.top,
                          weight=args.weight, ranges=ranges, workers=workers,
                          scheduler=args.scheduler, chunk_size=args.chunk_size,
                          priorities=args.priorities, objective=args.objective,
                          engine=args.engine, progress=not args.no_progress,
                          on_failure="report")
-    out = out_dir(args)
     written: list[Path] = []
     write_table(res.crossings, out / "uncertainty_crossings.csv", written)
     write_table(res.runs, out / "uncertainty_runs.csv", written)
