@@ -7,7 +7,10 @@ the line numbers an editor shows (the header is line 1).
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+import re
 from datetime import date
 from pathlib import Path
 
@@ -16,36 +19,129 @@ import pandas as pd
 
 from ._errors import Problem
 
-__all__ = ["read_table", "check_required", "to_float", "check_enum", "check_unique",
-           "check_date"]
+__all__ = ["CONTROL_CHARS", "read_table", "check_required", "to_float", "check_enum",
+           "check_unique", "check_date"]
+
+
+#: Control characters refused in any text value (XML, hence GraphML, cannot hold them);
+#: tab, line feed and carriage return are allowed (quoted multi-line values).
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def read_table(path: Path, fields: tuple[str, ...], problems: list[Problem], *,
                optional: frozenset[str] | set[str] = frozenset()) -> pd.DataFrame:
-    """Read a CSV file as strings; append a :class:`Problem` per missing required column.
+    """Read a CSV file as strings; append a :class:`Problem` per problem found.
 
-    Every value is stripped; ``line_no`` holds each row's line in the file (header = 1).
-    Columns of ``fields`` that are absent are added empty.
+    Every value is stripped; ``line_no`` holds the line of the file where each row starts,
+    as an editor shows it (header = 1; blank lines and multi-line quoted values counted).
+    Columns of ``fields`` that are absent are added empty. Problems: an unreadable file,
+    bytes that are not UTF-8 (by line), a header not separated by commas, a missing required
+    column, a row whose number of values differs from the header's, a control character in
+    a value.
     """
     file = str(path)
+    empty = pd.DataFrame(columns=[*fields, "line_no"])
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         problems.append(Problem(file, None, None, "file not found"))
-        return pd.DataFrame(columns=[*fields, "line_no"])
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        problems.append(Problem(file, None, None, f"cannot parse CSV: {exc}"))
-        return pd.DataFrame(columns=[*fields, "line_no"])
-    df.columns = [c.strip() for c in df.columns]
-    missing = [f for f in fields if f not in df.columns and f not in optional]
-    for f in missing:
-        problems.append(Problem(file, 1, f, "required column missing from the header"))
+        return empty
+    except IsADirectoryError:
+        problems.append(Problem(file, None, None, "is a folder, not a file"))
+        return empty
+    except OSError as exc:
+        problems.append(Problem(file, None, None, f"cannot read: {exc.strerror or exc}"))
+        return empty
+    records = _records(_decode(raw, file, problems), file, problems)
+    if not records:
+        problems.append(Problem(file, None, None, "empty file: no header"))
+        return empty
+    _, header = records[0]
+    header = [c.strip() for c in header]
+    sep = _other_separator(header, fields)
+    if sep:
+        problems.append(Problem(file, 1, None, f"expected comma-separated columns "
+                                               f"{','.join(fields)}; the header is separated "
+                                               f"by {sep!r} (save the file as CSV with commas)"))
+        return empty
+    for f in fields:
+        if f not in header and f not in optional:
+            problems.append(Problem(file, 1, f, "required column missing from the header"))
+    rows, lines = [], []
+    for line, values in records[1:]:
+        if len(values) != len(header):
+            problems.append(Problem(file, line, None,
+                                    f"{len(values)} values but the header has {len(header)} "
+                                    "columns (a comma inside a value needs double quotes)"))
+            continue
+        rows.append(values)
+        lines.append(line)
+    df = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(
+        columns=header, dtype=str)
+    df = df.loc[:, ~df.columns.duplicated()]
     for f in fields:
         if f not in df.columns:
             df[f] = ""
-    df = df.apply(lambda s: s.str.strip())
-    df["line_no"] = np.arange(len(df)) + 2
+    df = df.apply(lambda s: s.str.strip()).astype(object)
+    df["line_no"] = np.array(lines, dtype=np.int64)
+    _check_control(df, file, problems)
     return df
+
+
+def _decode(raw: bytes, file: str, problems: list[Problem]) -> str:
+    """Decode UTF-8 (a byte-order mark is dropped); name each line holding other bytes."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    for i, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if i == 1 and line.startswith(b"\xef\xbb\xbf"):
+                continue
+            problems.append(Problem(file, i, None,
+                                    f"not UTF-8: byte 0x{line[exc.start]:02x} at column "
+                                    f"{exc.start + 1}; save the file as UTF-8"))
+    return raw.decode("utf-8-sig", errors="replace")
+
+
+def _records(text: str, file: str, problems: list[Problem]) -> list[tuple[int, list[str]]]:
+    """Return ``(first line, values)`` of each non-blank record."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    out: list[tuple[int, list[str]]] = []
+    last = 0
+    try:
+        for values in reader:
+            start, last = last + 1, reader.line_num
+            if values:
+                out.append((start, values))
+    except csv.Error as exc:
+        problems.append(Problem(file, last + 1, None, f"cannot parse CSV: {exc}"))
+    return out
+
+
+def _other_separator(header: list[str], fields: tuple[str, ...]) -> str:
+    """Return ``;``, tab or ``|`` when the header is one column separated by it, else ``""``."""
+    if len(header) != 1 or header[0] in fields:
+        return ""
+    for sep in (";", "\t", "|"):
+        if sep in header[0]:
+            return sep
+    return ""
+
+
+def _check_control(df: pd.DataFrame, file: str, problems: list[Problem]) -> None:
+    for col in df.columns:
+        if col == "line_no":
+            continue
+        bad = df[col].str.contains(CONTROL_CHARS, na=False)
+        for i in df.index[bad.to_numpy()]:
+            ch = CONTROL_CHARS.search(df.at[i, col])
+            assert ch is not None
+            problems.append(Problem(file, int(df.at[i, "line_no"]), col,
+                                    f"control character U+{ord(ch.group()):04X} in the text; "
+                                    "remove it"))
 
 
 def check_required(df: pd.DataFrame, file: str, cols: tuple[str, ...],

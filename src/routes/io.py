@@ -77,27 +77,29 @@ def safe_name(text: str, *, default: str = "output") -> str:
 
 
 def check_output_dir(path: str | Path, *, what: str = "output folder") -> Path:
-    """Create folder ``path`` if missing and check that a run can write into it.
+    """Check that folder ``path`` can be written (it is created only when written to).
 
     Raises
     ------
     RoutesError
-        When ``path`` is a file, cannot be created or is not writable (one line naming it).
+        When ``path`` or one of its parents is a file, or the nearest existing folder is not
+        writable (one line naming it).
     """
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise RoutesError(f"{what} {p} is a file, not a folder")
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RoutesError(f"cannot create {what} {p}: {exc.strerror}") from None
-    if not os.access(p, os.W_OK | os.X_OK):
-        raise RoutesError(f"{what} {p} is not writable")
+    near = p
+    while not near.exists() and near != near.parent:
+        near = near.parent
+    if not near.is_dir():
+        raise RoutesError(f"cannot create {what} {p}: {near} is a file, not a folder")
+    if not os.access(near, os.W_OK | os.X_OK):
+        raise RoutesError(f"{what} {p} is not writable ({near} is read-only)")
     return p
 
 
 def check_output_file(path: str | Path, *, what: str = "output file") -> Path:
-    """Check that file ``path`` can be written (its folder is created).
+    """Check that file ``path`` can be written.
 
     Raises
     ------
@@ -135,6 +137,7 @@ def dir_lock(path: str | Path) -> Iterator[Path]:
             _HELD[key] -= 1
         return
     check_output_dir(p.parent)
+    p.parent.mkdir(parents=True, exist_ok=True)
     lock = p.parent / f".{p.name}.lock"
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
