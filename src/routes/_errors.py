@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["RoutesError", "DataError", "Problem", "NoRouteError", "ScenarioError"]
+__all__ = ["RoutesError", "DataError", "Problem", "NoRouteError", "ScenarioError",
+           "MAX_LISTED"]
 
 
 class RoutesError(Exception):
@@ -36,20 +37,33 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class DataError(RoutesError, ValueError):
-    """Invalid input data: carries every problem found, each with file, row and field."""
+#: Most problems a :class:`DataError`'s message lists (all are in ``problems``).
+MAX_LISTED = 50
 
-    def __init__(self, problems: list[Problem] | Problem):
+
+class DataError(RoutesError, ValueError):
+    """Invalid input data: carries every problem found, each with file, row and field.
+
+    The message lists the first :data:`MAX_LISTED` problems and the count of the others,
+    then the checks that could not run (``skipped``) and why.
+    """
+
+    def __init__(self, problems: list[Problem] | Problem, *, skipped: list[str] | None = None):
         if isinstance(problems, Problem):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
+        self.skipped: list[str] = list(skipped or [])
         first = self.problems[0] if self.problems else None
         self.file = first.file if first else None
         self.row = first.row if first else None
         self.field = first.field if first else None
         n = len(self.problems)
+        lines = [f"  - {p}" for p in self.problems[:MAX_LISTED]]
+        if n > MAX_LISTED:
+            lines.append(f"  ... and {n - MAX_LISTED} more")
+        lines += [f"  not checked: {s}" for s in self.skipped]
         head = f"{n} problem{'s' if n != 1 else ''} in the input data"
-        super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
+        super().__init__(head + ":\n" + "\n".join(lines))
 
 
 class ScenarioError(DataError):

@@ -23,7 +23,14 @@ import shapely.ops
 from shapely.geometry import Point
 
 from . import history
-from ._csv import check_enum, check_required, check_unique, read_table, to_float
+from ._csv import (
+    CONTROL_CHARS,
+    check_enum,
+    check_required,
+    check_unique,
+    read_table,
+    to_float,
+)
 from ._errors import DataError, Problem, RoutesError
 from .costs import CORRIDOR_MODES
 
@@ -133,10 +140,41 @@ def read_countries(path: str | Path, problems: list[Problem] | None = None) -> g
         if gdf.crs is None:
             gdf = gdf.set_crs("EPSG:4326")
         gdf = gdf.to_crs("EPSG:4326")
+        _check_features(gdf, file, probs)
     if own and probs:
         raise DataError(probs)
     keep = ["iso3", "name"] + (["source"] if "source" in gdf.columns else []) + ["geometry"]
     return gdf[keep].reset_index(drop=True)
+
+
+def _feature(gdf: gpd.GeoDataFrame, i: int) -> str:
+    return f"feature {i + 1} (iso3 {gdf['iso3'].iat[i]!r}, {gdf['name'].iat[i]})"
+
+
+def _check_features(gdf: gpd.GeoDataFrame, file: str, probs: list[Problem]) -> None:
+    """Each country feature needs a valid (multi)polygon and names without control characters."""
+    for i, geom in enumerate(gdf.geometry):
+        if geom is None or geom.is_empty:
+            probs.append(Problem(file, None, "geometry", f"{_feature(gdf, i)}: no geometry"))
+        elif geom.geom_type not in ("Polygon", "MultiPolygon"):
+            probs.append(Problem(file, None, "geometry",
+                                 f"{_feature(gdf, i)}: a {geom.geom_type}, not a polygon"))
+        elif not geom.is_valid:
+            probs.append(Problem(file, None, "geometry", f"{_feature(gdf, i)}: invalid polygon "
+                                 f"({shapely.is_valid_reason(geom)}); repair it, e.g. with "
+                                 "shapely.make_valid or QGIS 'Fix geometries'"))
+        for col in ("iso3", "name"):
+            v = gdf[col].iat[i]
+            if isinstance(v, str) and CONTROL_CHARS.search(v):
+                probs.append(Problem(file, None, col, f"{_feature(gdf, i)}: control character "
+                                     "in the text; remove it"))
+
+
+def _usable_countries(countries: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Country polygons the geography checks can use (valid polygons only)."""
+    return {r.iso3: r.geometry for r in countries.itertuples()
+            if r.geometry is not None and not r.geometry.is_empty
+            and r.geometry.geom_type in ("Polygon", "MultiPolygon") and r.geometry.is_valid}
 
 
 def _finish(probs: list[Problem], own: bool) -> None:
@@ -279,9 +317,18 @@ def _shared_border(countries: dict[str, Any], a: str, b: str, cache: dict[tuple[
     return cache[key]
 
 
-def _check_geography(ds: Dataset, problems: list[Problem]) -> dict[str, float]:
-    """Border and inside-country checks; returns each crossing's distance to its border."""
-    countries = {r.iso3: r.geometry for r in ds.countries.itertuples()}
+def _check_geography(ds: Dataset, problems: list[Problem],
+                     skipped: list[str] | None = None) -> dict[str, float]:
+    """Border and inside-country checks; returns each crossing's distance to its border.
+
+    Crossings and places in a country whose polygon is missing or invalid are not checked
+    (said in ``skipped``): the fault is the polygon's, named by :func:`read_countries`.
+    """
+    countries = _usable_countries(ds.countries)
+    unusable = sorted(set(ds.countries["iso3"]) - set(countries))
+    if unusable and skipped is not None:
+        skipped.append(f"border and inside-country checks of the crossings and places of "
+                       f"{', '.join(map(str, unusable))} (no valid polygon in countries.geojson)")
     cfile, pfile = ds.files.get("crossings", "crossings.csv"), ds.files.get("places", "places.csv")
     cache: dict[tuple[str, str], Any] = {}
     dists: dict[str, float] = {}
@@ -329,10 +376,10 @@ def _check_references(ds: Dataset, problems: list[Problem]) -> None:
     for r in ds.crossings.itertuples():
         for col in ("country_a", "country_b"):
             v = getattr(r, col)
-            if v and v not in iso:
+            if v and iso and v not in iso:
                 problems.append(Problem(cfile, int(r.line_no), col, f"unknown ISO3 code {v!r}"))
     for r in ds.places.itertuples():
-        if r.country and r.country not in iso:
+        if r.country and iso and r.country not in iso:
             problems.append(Problem(pfile, int(r.line_no), "country",
                                     f"unknown ISO3 code {r.country!r}"))
     both = set(ds.crossings["id"]) & set(ds.places["id"])
@@ -345,6 +392,8 @@ def _check_references(ds: Dataset, problems: list[Problem]) -> None:
         node_countries[r.id] = {r.country}
     for r in ds.crossings.itertuples():
         node_countries[r.id] = {r.country_a, r.country_b}
+    if ds.crossings.empty or ds.places.empty:  # ids unknown: the reader said why
+        return
     for r in ds.corridors.itertuples():
         ok = True
         for col in ("from_id", "to_id"):
@@ -363,7 +412,7 @@ def _check_references(ds: Dataset, problems: list[Problem]) -> None:
 def _check_dated(ds: Dataset, problems: list[Problem]) -> None:
     """Check the dated files against the others (ids, roles, coverage, crossings.csv)."""
     cfile = ds.files.get("crossings", "crossings.csv")
-    if ds.status_history is not None:
+    if ds.status_history is not None and not ds.crossings.empty:
         hfile = ds.files.get("status_history", "status_history.csv")
         hist = ds.status_history
         history.check_history(hist, hfile, set(ds.crossings["id"]), problems,
@@ -382,7 +431,7 @@ def _check_dated(ds: Dataset, problems: list[Problem]) -> None:
     roles = dict(zip(ds.places["id"], ds.places["role"]))
     for name, col, role in (("supply", "origin_id", "origin"), ("demand", "market_id", "market")):
         frame = getattr(ds, name)
-        if frame is None:
+        if frame is None or ds.places.empty:
             continue
         file = ds.files.get(name, f"{name}.csv")
         for r in frame.itertuples():
@@ -392,7 +441,8 @@ def _check_dated(ds: Dataset, problems: list[Problem]) -> None:
                 problems.append(Problem(file, int(r.line_no), col, f"{v!r}: {what}"))
 
 
-def validate_dataset(ds: Dataset, *, raise_on_error: bool = True) -> list[Problem]:
+def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
+                     skipped: list[str] | None = None) -> list[Problem]:
     """Check the files against each other and against geography.
 
     Checks: known ISO3 codes; unique ids across places and crossings; each land crossing
@@ -402,13 +452,17 @@ def validate_dataset(ds: Dataset, *, raise_on_error: bool = True) -> list[Proble
     status history (known ids, every crossing covered from 2018-01-01 without gaps or
     overlaps, agreeing with ``crossings.csv``'s status on its ``as_of`` date); supply and
     demand rows on origins and markets.
+
+    Rows that could not be read are left out; ``skipped`` (a list) receives a line per check
+    that could not run, and why.
     """
     problems: list[Problem] = []
+    notes: list[str] = [] if skipped is None else skipped
     _check_references(ds, problems)
     _check_dated(ds, problems)
-    _check_geography(ds, problems)
+    _check_geography(ds, problems, notes)
     if problems and raise_on_error:
-        raise DataError(problems)
+        raise DataError(problems, skipped=notes)
     return problems
 
 
@@ -475,10 +529,20 @@ def load_dataset(
     ds = Dataset(countries, crossings, places, corr,
                  files={k: str(v) for k, v in paths.items()},
                  hashes={k: _sha256(v) for k, v in paths.items()}, **dated)
-    if not problems and validate:
-        problems.extend(validate_dataset(ds, raise_on_error=False))
+    skipped: list[str] = []
+    if validate:
+        # One pass: the cross-file checks run on the rows that could be read, whatever the
+        # problems of the others; a check that cannot run says so.
+        frames = {"countries": countries, "crossings": crossings, "places": places,
+                  "corridors": corr, **dated}
+        for name, frame in frames.items():
+            broken = any(p.file == str(paths.get(name)) for p in problems)
+            if name in paths and frame is not None and frame.empty and broken:
+                skipped.append(f"the checks of the other files against {paths[name].name} "
+                               f"({paths[name].name} could not be read)")
+        problems.extend(validate_dataset(ds, raise_on_error=False, skipped=skipped))
     if problems:
-        raise DataError(problems)
+        raise DataError(problems, skipped=skipped)
     if corridors == "auto":
         ds.corridors = link_within_countries(crossings, places, k=link_k)
     log.info("loaded %d countries, %d crossings, %d places, %d corridors from %s",

@@ -25,17 +25,19 @@ is built; it never modifies them. Format::
 from __future__ import annotations
 
 import hashlib
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ._csv import CONTROL_CHARS
 from ._errors import Problem, ScenarioError
 from .costs import ClassParams, CostModel
 from .geodata import STATUSES, Dataset
 
-__all__ = ["Scenario", "load_scenario", "apply_scenario", "BASELINE"]
+__all__ = ["Scenario", "load_scenario", "scenario_problems", "apply_scenario", "BASELINE"]
 
 _CROSSING_KEYS = {"status": str, "p_detect": float, "delay_h": float}
 _CLASS_KEYS = {"p_detect": float, "delay_h": float}
@@ -78,9 +80,10 @@ def _check_values(file: str, table: str, entries: Any, allowed: Mapping[str, typ
                 problems.append(Problem(file, None, f"{where}.{k}",
                                         f"unknown key; allowed: {', '.join(sorted(allowed))}"))
             elif allowed[k] is float:
-                if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+                if (isinstance(v, bool) or not isinstance(v, int | float)
+                        or not math.isfinite(v) or v < 0):
                     problems.append(Problem(file, None, f"{where}.{k}",
-                                            f"must be a number >= 0, got {v!r}"))
+                                            f"must be a finite number >= 0, got {v!r}"))
                 elif k == "p_detect" and v > 0.99:
                     problems.append(Problem(file, None, f"{where}.{k}",
                                             f"must be <= 0.99, got {v!r}"))
@@ -95,6 +98,25 @@ def _check_values(file: str, table: str, entries: Any, allowed: Mapping[str, typ
     return out
 
 
+def _check_meta(file: str, meta: dict[str, Any], problems: list[Problem]) -> None:
+    """``[scenario]``: texts are strings without control characters, sources a list of them."""
+    for key in ("name", "description", "as_of"):
+        v = meta.get(key)
+        if v is not None and not isinstance(v, str):
+            problems.append(Problem(file, None, f"scenario.{key}", f"must be a string, got {v!r}"))
+        elif isinstance(v, str) and CONTROL_CHARS.search(v):
+            problems.append(Problem(file, None, f"scenario.{key}",
+                                    "control character in the text; remove it"))
+    sources = meta.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(x, str) for x in sources):
+        problems.append(Problem(file, None, "scenario.sources",
+                                f"must be a list of strings, got {sources!r}"))
+        meta["sources"] = []
+    elif any(CONTROL_CHARS.search(x) for x in sources):
+        problems.append(Problem(file, None, "scenario.sources",
+                                "control character in the text; remove it"))
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario TOML file.
 
@@ -103,15 +125,37 @@ def load_scenario(path: str | Path) -> Scenario:
     ScenarioError
         With every problem found (file and dotted key as the field).
     """
-    path = Path(path)
+    sc, problems = _read_scenario(Path(path))
+    if problems or sc is None:
+        raise ScenarioError(problems)
+    return sc
+
+
+def scenario_problems(path: str | Path, ds: Dataset | None, cm: CostModel | None
+                      ) -> list[Problem]:
+    """Return every problem of scenario file ``path`` in one pass: its format and its ids.
+
+    The ids and values that could be read are checked against the data and the cost model
+    (:func:`apply_scenario`) even when others could not; without data, the format only.
+    """
+    sc, problems = _read_scenario(Path(path))
+    if sc is not None and ds is not None and cm is not None:
+        try:
+            apply_scenario(ds, cm, sc)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    return problems
+
+
+def _read_scenario(path: Path) -> tuple[Scenario | None, list[Problem]]:
     file = str(path)
     try:
         data = path.read_bytes()
         raw = tomllib.loads(data.decode("utf-8"))
     except OSError as exc:
-        raise ScenarioError(Problem(file, None, None, f"cannot read: {exc.strerror}")) from None
+        return None, [Problem(file, None, None, f"cannot read: {exc.strerror}")]
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(Problem(file, None, None, f"not valid TOML: {exc}")) from None
+        return None, [Problem(file, None, None, f"not valid TOML: {exc}")]
     problems: list[Problem] = []
     # [uncertainty] holds Monte-Carlo ranges: read and checked by
     # routes.analysis.uncertainty.load_ranges, not applied to the network.
@@ -122,6 +166,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(meta, dict) or not meta.get("name"):
         problems.append(Problem(file, None, "scenario.name", "required"))
         meta = meta if isinstance(meta, dict) else {}
+    _check_meta(file, meta, problems)
     sc = Scenario(
         name=str(meta.get("name", path.stem)),
         description=str(meta.get("description", "")),
@@ -134,9 +179,7 @@ def load_scenario(path: str | Path) -> Scenario:
         source_hash=hashlib.sha256(data).hexdigest(),
         path=file,
     )
-    if problems:
-        raise ScenarioError(problems)
-    return sc
+    return sc, problems
 
 
 def apply_scenario(ds: Dataset, cm: CostModel, scenario: Scenario | None
