@@ -472,7 +472,11 @@ def border_distances(ds: Dataset) -> pd.Series:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+    """Hash of a file; "" when it cannot be read (its reader reports why)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def load_dataset(

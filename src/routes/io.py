@@ -111,7 +111,10 @@ def check_output_file(path: str | Path, *, what: str = "output file") -> Path:
         raise RoutesError(f"{what} {p} is a folder; give a file name")
     if p.exists() and not os.access(p, os.W_OK):
         raise RoutesError(f"{what} {p} is not writable")
-    check_output_dir(p.parent, what=f"folder of the {what}")
+    try:
+        check_output_dir(p.parent, what="folder")
+    except RoutesError as exc:
+        raise RoutesError(f"cannot write {what} {p}: {exc}") from None
     return p
 
 

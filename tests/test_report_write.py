@@ -1,0 +1,152 @@
+"""The report folder is replaced as a whole: kills and concurrent runs never mix two reports.
+
+A run writes the whole report into a temporary folder beside ``--out/<scenario>`` and swaps it
+in at once, under a lock. The runs here use the hand-worked data (seconds each); a run in a
+subprocess is paused just before its swap by ``ROUTES_TEST_PAUSE_BEFORE_SWAP`` so that the
+test can kill it at a known point inside the write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from routes.cli import main
+from routes.io import PAUSE_ENV, dir_lock, replace_dir
+
+HAND = Path(__file__).parent / "data" / "handworked"
+FAST = ("--no-progress", "--no-map", "--runs", "0")
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    d = tmp_path / "data"
+    shutil.copytree(HAND, d)
+    return d
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (hidden ones too) -> sha256 of its bytes."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def report(data: Path, out: Path) -> int:
+    return main(["report", "--data", str(data), "--out", str(out), *FAST])
+
+
+def start(data: Path, out: Path, pause: float) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, **{PAUSE_ENV: str(pause)})
+    return subprocess.Popen([sys.executable, "-m", "routes", "report", "--data", str(data),
+                             "--out", str(out), *FAST], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def wait_for_temporary(out: Path, name: str, proc: subprocess.Popen[bytes]) -> Path:
+    """Wait until the run's temporary folder holds ``name``; return the folder."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        for tmp in out.glob(".baseline.*.tmp"):
+            if (tmp / name).exists():
+                return tmp
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    raise AssertionError("the run never reached its write")
+
+
+def change_supply(data: Path) -> None:
+    """Make a second run's tables differ from the first's."""
+    p = data / "places.csv"
+    p.write_text(p.read_text().replace("origin,10,", "origin,7,"))
+
+
+@pytest.mark.parametrize("at", ["summary.csv", "index.html"])
+def test_kill_during_the_write_keeps_the_earlier_report(data, tmp_path, at):
+    out = tmp_path / "out"
+    assert report(data, out) == 0
+    (out / "baseline" / "notes.txt").write_text("a file of the user's")
+    before = tree(out / "baseline")
+    change_supply(data)
+    proc = start(data, out, pause=600)
+    # "summary.csv": among the first files written; "index.html": the last one, just
+    # before the swap.
+    wait_for_temporary(out, at, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert tree(out / "baseline") == before  # intact, byte for byte
+    # The next run cleans up the killed run's temporary folder and writes the new report.
+    assert report(data, out) == 0
+    assert not list(out.glob(".baseline.*.tmp"))
+    after = tree(out / "baseline")
+    assert after["summary.csv"] != before["summary.csv"]
+    assert after["notes.txt"] == before["notes.txt"]  # another's file is kept
+    files = json.loads((out / "baseline" / "provenance.json").read_text())["files"]
+    assert set(after) == {*files, "notes.txt"}
+
+
+def test_two_concurrent_reports_into_the_same_folder(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert report(data, out) == 0
+    before = tree(out / "baseline")
+    change_supply(data)
+    first = start(data, out, pause=600)
+    wait_for_temporary(out, "index.html", first)  # the first run holds the lock
+    capsys.readouterr()
+    t0 = time.perf_counter()
+    assert report(data, out) == 2
+    err = capsys.readouterr().err
+    assert f"{out / 'baseline'} is being written by another routes run" in err
+    assert "wait for it to finish or choose another output folder" in err
+    assert time.perf_counter() - t0 < 20  # fails at once, before any analysis
+    # Interrupted (Ctrl-C), the first run removes its temporary folder; the report is intact.
+    first.send_signal(signal.SIGINT)
+    first.wait(timeout=60)
+    assert first.returncode == 130
+    assert not list(out.glob(".baseline.*.tmp"))
+    assert tree(out / "baseline") == before
+
+
+def test_two_real_concurrent_reports_never_mix(data, tmp_path):
+    out = tmp_path / "out"
+    procs = [start(data, out, pause=0) for _ in range(2)]
+    results = [(p.wait(timeout=600), p.communicate()[1].decode()) for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes in ([0, 0], [0, 2])  # one waits its turn (finished first) or fails clearly
+    for code, err in results:
+        assert "Traceback" not in err
+        if code == 2:
+            assert "is being written by another routes run" in err
+    prov = json.loads((out / "baseline" / "provenance.json").read_text())
+    assert set(tree(out / "baseline")) == set(prov["files"])
+
+
+def test_replace_dir_swaps_whole_and_keeps_foreign_files(tmp_path):
+    target = tmp_path / "r"
+    target.mkdir()
+    (target / "old.csv").write_text("old")
+    (target / "theirs.csv").write_text("theirs")
+    with replace_dir(target, keep=lambda e: e.name != "old.csv") as tmp:
+        assert tmp.parent == tmp_path and tmp.name.startswith(".r.")
+        (tmp / "new.csv").write_text("new")
+        assert (target / "old.csv").exists()  # nothing changes before the swap
+    assert sorted(p.name for p in target.iterdir()) == ["new.csv", "theirs.csv"]
+    with pytest.raises(RuntimeError), replace_dir(target) as tmp:
+        (tmp / "half.csv").write_text("half")
+        raise RuntimeError("failed mid-write")
+    assert sorted(p.name for p in target.iterdir()) == ["new.csv", "theirs.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".r.lock", "r"]
+
+
+def test_dir_lock_is_reentrant_in_a_process(tmp_path):
+    with dir_lock(tmp_path / "r"), dir_lock(tmp_path / "r"):
+        pass
