@@ -81,7 +81,7 @@ def test_kill_during_the_write_keeps_the_earlier_report(data, tmp_path, at):
     # before the swap.
     wait_for_temporary(out, at, proc)
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
+    proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     assert tree(out / "baseline") == before  # intact, byte for byte
     # The next run cleans up the killed run's temporary folder and writes the new report.
@@ -110,7 +110,7 @@ def test_two_concurrent_reports_into_the_same_folder(data, tmp_path, capsys):
     assert time.perf_counter() - t0 < 20  # fails at once, before any analysis
     # Interrupted (Ctrl-C), the first run removes its temporary folder; the report is intact.
     first.send_signal(signal.SIGINT)
-    first.wait(timeout=60)
+    first.communicate(timeout=60)
     assert first.returncode == 130
     assert not list(out.glob(".baseline.*.tmp"))
     assert tree(out / "baseline") == before
@@ -119,7 +119,8 @@ def test_two_concurrent_reports_into_the_same_folder(data, tmp_path, capsys):
 def test_two_real_concurrent_reports_never_mix(data, tmp_path):
     out = tmp_path / "out"
     procs = [start(data, out, pause=0) for _ in range(2)]
-    results = [(p.wait(timeout=600), p.communicate()[1].decode()) for p in procs]
+    results = [(p.returncode, err.decode()) for p in procs
+               for _, err in [p.communicate(timeout=600)]]
     codes = sorted(code for code, _ in results)
     assert codes in ([0, 0], [0, 2])  # one waits its turn (finished first) or fails clearly
     for code, err in results:
