@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import geopandas as gpd
 import networkx as nx
+import pyogrio
 import pytest
 
 from routes.io import atomic_path, read_graphml, write_csv, write_network
@@ -56,3 +60,39 @@ def test_write_csv(tmp_path):
 
     p = write_csv(pd.DataFrame({"a": [1, 2]}), tmp_path / "x" / "t.csv")
     assert p.read_text() == "a\n1\n2\n"
+
+
+def test_geojson_layer_name_is_the_file_name(baseline, tmp_path):
+    # Before: the temporary file's name (".network_nodes.ls35um9s") was the layer name.
+    write_network(baseline, tmp_path)
+    for stem in ("network_nodes", "network_edges"):
+        gj = json.loads((tmp_path / f"{stem}.geojson").read_text(encoding="utf-8"))
+        assert gj["name"] == stem
+        assert pyogrio.list_layers(tmp_path / f"{stem}.geojson")[0][0] == stem
+
+
+def test_network_exports_are_byte_identical_between_runs(baseline, tmp_path):
+    # Before: network.gpkg carried the time of writing in gpkg_contents.last_change.
+    write_network(baseline, tmp_path / "a")
+    time.sleep(1.1)
+    write_network(baseline, tmp_path / "b")
+    for name in ("network.gpkg", "network.graphml", "network_nodes.geojson",
+                 "network_edges.geojson"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_engines_write_the_same_csv(baseline, tmp_path):
+    # The engines agree to ~1e-15 (not bit for bit); the CSV writes 10 significant digits.
+    from routes.analysis.centrality import node_centrality
+
+    for engine in ("networkx", "igraph"):
+        write_csv(node_centrality(baseline, weight="cost", engine=engine),
+                  tmp_path / f"{engine}.csv")
+    assert (tmp_path / "networkx.csv").read_bytes() == (tmp_path / "igraph.csv").read_bytes()
+
+
+def test_csv_floats_rounded_to_ten_digits(tmp_path):
+    import pandas as pd
+
+    write_csv(pd.DataFrame({"x": [0.1 + 0.2, 1 / 3, 2.0]}), tmp_path / "a.csv")
+    assert (tmp_path / "a.csv").read_text() == "x\n0.3\n0.3333333333\n2\n"
