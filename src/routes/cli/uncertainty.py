@@ -143,11 +143,15 @@ def run(args: argparse.Namespace) -> int:
     if args.priorities is not None:
         args.priorities = clamp_budget(G, cm, args.priorities, command="uncertainty")
     out = out_dir(args)  # checked before the runs
+    # A bar in a terminal; in a log, one plain line (no carriage-return frames).
+    bar = not args.no_progress and sys.stderr.isatty()
+    if not args.no_progress and not bar:
+        print(f"uncertainty: {args.runs} runs ...", file=sys.stderr, flush=True)
     res = rank_stability(G, cm, runs=args.runs, seed=args.seed, top_k=args.top,
                          weight=args.weight, ranges=ranges, workers=workers,
                          scheduler=args.scheduler, chunk_size=args.chunk_size,
                          priorities=args.priorities, objective=args.objective,
-                         engine=args.engine, progress=not args.no_progress,
+                         engine=args.engine, progress=bar,
                          on_failure="report")
     written: list[Path] = []
     write_table(res.crossings, out / "uncertainty_crossings.csv", written)
