@@ -371,3 +371,11 @@ def test_priorities_reports_its_stages(capsys, hand, tmp_path):
     assert lines[0] == "priorities [1/6]: load data ..."
     assert "priorities: budget curve, budget 1 of 1" in lines
     assert "\r" not in err
+
+
+def test_uncertainty_progress_outside_a_terminal(capsys, hand, tmp_path):
+    code, _, err = run(capsys, "uncertainty", "--data", hand, "--runs", "3", "--workers", "0",
+                       "--out", tmp_path)
+    assert code == 0
+    assert "uncertainty: 3 runs ..." in err
+    assert "\r" not in err
