@@ -354,7 +354,8 @@ def test_cli_progress_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["report", "--data", str(data), "--out", str(tmp_path), "--no-map",
                  "--budget", "1"]) == 0
     cap = capsys.readouterr()
-    assert "report: pages done" in cap.err
+    # The stage running is named (before it runs); plain lines outside a terminal.
+    assert "report [15/15]: pages ...\n" in cap.err and "\r" not in cap.err
     assert "report baseline:" in cap.out and "index.html" in cap.out
     html = (tmp_path / "baseline" / "index.html").read_text(encoding="utf-8")
     assert 'id="map"' not in html and not (tmp_path / "baseline" / "map.html").exists()
