@@ -583,7 +583,10 @@ def test_cli_ranges_file(synth_dir, tmp_path, capsys):
     assert main(_cli(synth_dir, tmp_path, "--workers", "0", "--ranges", str(r))) == 0
     t = pd.read_csv(tmp_path / "baseline" / "uncertainty_crossings.csv", index_col="id")
     assert (t["rank_spread"] == 0).all()
-    assert main(_cli(synth_dir, tmp_path, "--workers", "0", "--runs", "0")) == 2
+    with pytest.raises(SystemExit) as exc:  # refused by the option's range, before any work
+        main(_cli(synth_dir, tmp_path, "--workers", "0", "--runs", "0"))
+    assert exc.value.code == 2
+    assert "argument --runs: 0 is out of range" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- shipped data
