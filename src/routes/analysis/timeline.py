@@ -38,7 +38,7 @@ market's demand that differs between the two dates' years, with the source of th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -198,7 +198,7 @@ def timeline_dates(ds: Dataset, *, start: date | str | int | None = None,
 
 # --------------------------------------------------------------------------- snapshots
 def _inputs_key(ds: Dataset) -> tuple:
-    """What the network of a dated dataset depends on beyond the static files."""
+    """Return what the network of a dated dataset depends on beyond the static files."""
     c, p = ds.crossings, ds.places
     return (tuple(zip(c["id"], c["status"])),
             tuple(zip(p["id"], p["supply"].fillna(-1.0), p["demand"].fillna(-1.0))))
@@ -219,11 +219,14 @@ def timeline_snapshots(ds: Dataset, cm: CostModel, scenario: Scenario | None = N
                        dates: Sequence[date | str] | None = None,
                        start: date | str | int | None = None, end: date | str | int | None = None,
                        step: str = "year", weight: str = "cost", engine: str | None = None,
-                       progress: Callable[[date], None] | None = None) -> list[Snapshot]:
+                       progress: Callable[[date], None] | None = None,
+                       known: Mapping[date, Snapshot] | None = None) -> list[Snapshot]:
     """Build and analyse the network on each date (see :func:`timeline`).
 
     Dates whose statuses, supply and demand are the same as an earlier date's share its
-    network and results (the snapshot's ``date`` is its own).
+    network and results (the snapshot's ``date`` is its own). ``known`` gives snapshots
+    already built by the caller (e.g. a report's own network), used as they are: they must
+    come from the same data, cost model, scenario, weight and engine.
     """
     when = ([history.to_date(d) for d in dates] if dates is not None
             else timeline_dates(ds, start=start, end=end, step=step))
@@ -237,10 +240,14 @@ def timeline_snapshots(ds: Dataset, cm: CostModel, scenario: Scenario | None = N
                           f"({first} to {last})")
     out: list[Snapshot] = []
     seen: dict[tuple, Snapshot] = {}
+    known = known or {}
     for d in when:
         dsd = dataset_as_of(ds, d)
         key = _inputs_key(dsd)
-        if key in seen:
+        if d in known:
+            seen.setdefault(key, known[d])
+            out.append(known[d])
+        elif key in seen:
             snap = seen[key]
             out.append(Snapshot(d, snap.G, snap.flows, snap.crossings, snap.countries,
                                 snap.detected_share))
@@ -293,7 +300,7 @@ MEASURES: list[Callable[[Snapshot], Iterable[Row]]] = [_totals, _corridors, _cou
 
 
 def timeline_frame(snapshots: Sequence[Snapshot]) -> pd.DataFrame:
-    """The tidy frame of :func:`timeline` from already built snapshots."""
+    """Return the tidy frame of :func:`timeline` from already built snapshots."""
     rows = [(s.date.isoformat(), m, k, v) for s in snapshots for f in MEASURES
             for m, k, v in f(s)]
     df = pd.DataFrame(rows, columns=list(TIMELINE_COLUMNS))
@@ -306,7 +313,7 @@ def timeline(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
              end: date | str | int | None = None, step: str = "year", weight: str = "cost",
              engine: str | None = None,
              progress: Callable[[date], None] | None = None) -> pd.DataFrame:
-    """The network's measures on a series of dates, as a tidy frame (module notes).
+    """Return the network's measures on a series of dates, as a tidy frame (module notes).
 
     Parameters
     ----------
@@ -388,7 +395,7 @@ def _figure_events(kind: str, a: dict[str, tuple], b: dict[str, tuple], since: d
 
 
 def timeline_events(ds: Dataset, dates: Sequence[date | str]) -> pd.DataFrame:
-    """What changed between each two consecutive dates (module notes).
+    """Return what changed between each two consecutive dates (module notes).
 
     Parameters
     ----------

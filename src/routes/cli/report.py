@@ -61,6 +61,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "default: %(default)s)")
     add_engine_arg(g)
     g.add_argument("--no-map", action="store_true", help="leave the map out")
+    g.add_argument("--no-timeline", action="store_true",
+                   help="leave out \"How the routes changed\" (the network on each year's "
+                        "mid-year date; needs the dated data files)")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress bar on stderr")
     add_output_args(p)
@@ -70,7 +73,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace) -> ReportOptions:
     return ReportOptions(weight=args.weight, engine=args.engine, seed=args.seed,
                          runs=args.runs, budget=args.budget, objective=args.objective,
-                         top=args.top, map=not args.no_map)
+                         top=args.top, map=not args.no_map,
+                         timeline=not args.no_timeline)
 
 
 def _scenario(path: Path) -> Scenario:

@@ -76,7 +76,7 @@ def _event_rows(events: pd.DataFrame | None, when: str) -> list[list[str]]:
 
 def timeline_data(snapshots: Sequence[Snapshot], events: pd.DataFrame | None = None, *,
                   title: str = "") -> dict[str, Any]:
-    """The page's data: shared geometry once, then per date only values (module notes)."""
+    """Return the page's data: shared geometry once, then per date only values."""
     segs: set[tuple[str, str]] = set()
     for s in snapshots:
         segs |= {(u, v) if u < v else (v, u) for u, v in s.G.edges()}
@@ -124,7 +124,7 @@ def _key_html() -> str:
 def timeline_map(snapshots: Sequence[Snapshot], events: pd.DataFrame | None = None, *,
                  countries: gpd.GeoDataFrame | None = None, offline: bool = False,
                  title: str | None = None, tiles: str | None = "OpenStreetMap") -> RouteMap:
-    """A map with a date slider and a play button over a timeline's snapshots.
+    """Draw a map with a date slider and a play button over a timeline's snapshots.
 
     Parameters
     ----------
