@@ -359,24 +359,27 @@ def _event(when: date, since: date, kind: str, key: str, name: str, a: Any, b: A
                                     change, effective, note, source)))
 
 
-def _status_events(ds: Dataset, since: date, when: date, names: dict[str, str]
-                   ) -> list[dict[str, Any]]:
+def _status_changes(ds: Dataset) -> pd.DataFrame:
+    """Rows of the history whose status differs from the crossing's previous period."""
     h = ds.status_history
-    if h is None:
-        return []
-    out = []
-    for cid, g in h.sort_values(["crossing_id", "valid_from"]).groupby("crossing_id",
-                                                                     sort=True):
-        prev = None
-        for r in g.itertuples(index=False):
-            start = r.valid_from.date()
-            if prev is not None and prev != r.status and since < start <= when:
-                note = r.note if isinstance(r.note, str) else ""
-                out.append(_event(when, since, "status", str(cid), names.get(cid, str(cid)),
-                                  prev, r.status, np.nan, start.isoformat(), note,
-                                  str(r.source)))
-            prev = r.status
-    return out
+    if h is None or not len(h):
+        return pd.DataFrame(columns=["crossing_id", "prev", "status", "valid_from", "note",
+                                     "source"])
+    h = h.sort_values(["crossing_id", "valid_from"], kind="stable")
+    prev = h.groupby("crossing_id", sort=False)["status"].shift()
+    out = h.assign(prev=prev)[prev.notna() & (prev != h["status"])]
+    note = out["note"] if "note" in out else pd.Series("", index=out.index)
+    return out.assign(note=note.where(note.map(lambda x: isinstance(x, str)), ""))
+
+
+def _status_events(changes: pd.DataFrame, since: date, when: date, names: dict[str, str]
+                   ) -> list[dict[str, Any]]:
+    start = changes["valid_from"].dt.date
+    rows = changes[(start > since) & (start <= when)]
+    return [_event(when, since, "status", str(c), names.get(c, str(c)), a, b, np.nan,
+                   f.date().isoformat(), str(n), str(src))
+            for c, a, b, f, n, src in zip(rows["crossing_id"], rows["prev"], rows["status"],
+                                          rows["valid_from"], rows["note"], rows["source"])]
 
 
 def _figure_events(kind: str, a: dict[str, tuple], b: dict[str, tuple], since: date,
@@ -417,9 +420,10 @@ def timeline_events(ds: Dataset, dates: Sequence[date | str]) -> pd.DataFrame:
     when = [history.to_date(d) for d in dates]
     names = {**dict(zip(ds.crossings["id"], ds.crossings["name"])),
              **dict(zip(ds.places["id"], ds.places["name"]))}
+    changes = _status_changes(ds)
     rows: list[dict[str, Any]] = []
     for since, d in zip(when, when[1:]):
-        rows += _status_events(ds, since, d, names)
+        rows += _status_events(changes, since, d, names)
         if d.year == since.year:
             continue
         if ds.supply is not None:
