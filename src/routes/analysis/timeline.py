@@ -383,17 +383,18 @@ def _status_events(changes: pd.DataFrame, since: date, when: date, names: dict[s
 
 
 def _figure_events(kind: str, a: dict[str, tuple], b: dict[str, tuple], since: date,
-                   when: date, names: dict[str, str], year: int, src_at: int
+                   when: date, names: dict[str, str], year: Callable[[tuple], int]
                    ) -> list[dict[str, Any]]:
+    """Figures (first item of each tuple, source last) that differ between ``a`` and ``b``."""
     out = []
     for key in sorted(set(a) | set(b)):
         va = a[key][0] if key in a else 0.0
         vb = b[key][0] if key in b else 0.0
         if np.isclose(va, vb):
             continue
-        src = str(b[key][src_at]) if key in b else str(a[key][src_at])
+        new = b[key] if key in b else a[key]
         out.append(_event(when, since, kind, key, names.get(key, key), va, vb, vb - va,
-                          str(year), "", src))
+                          str(year(new)), "", str(new[-1])))
     return out
 
 
@@ -414,8 +415,9 @@ def timeline_events(ds: Dataset, dates: Sequence[date | str]) -> pd.DataFrame:
         earlier one); ``kind`` ``"status"``, ``"supply"`` (opium t by origin) or ``"demand"``
         (by market); ``key`` and ``name`` (crossing, origin or market); ``from`` and ``to``
         (status or figure); ``change`` (``to - from`` for figures); ``effective`` (the day a
-        status took effect, the year of a figure); ``note`` and ``source`` (the history's, or
-        the new figure's source). Sorted by date, kind, effective day, key.
+        status took effect; for a figure the year it refers to: the supply year, the demand
+        estimate's year); ``note`` and ``source`` (the history's, or the new figure's
+        source). Sorted by date, kind, effective day, key.
     """
     when = [history.to_date(d) for d in dates]
     names = {**dict(zip(ds.crossings["id"], ds.crossings["name"])),
@@ -426,14 +428,15 @@ def timeline_events(ds: Dataset, dates: Sequence[date | str]) -> pd.DataFrame:
         rows += _status_events(changes, since, d, names)
         if d.year == since.year:
             continue
-        if ds.supply is not None:
+        if ds.supply is not None and len(ds.supply):
+            y = min(d.year, int(ds.supply["year"].max()))  # the year supply_in uses
             sa = history.supply_in(ds.supply, since.year)
             sb = history.supply_in(ds.supply, d.year)
-            rows += _figure_events("supply", sa, sb, since, d, names, d.year, 1)
+            rows += _figure_events("supply", sa, sb, since, d, names, lambda _, y=y: y)
         if ds.demand is not None:
             da = history.demand_in(ds.demand, since.year)
             db = history.demand_in(ds.demand, d.year)
-            rows += _figure_events("demand", da, db, since, d, names, d.year, 2)
+            rows += _figure_events("demand", da, db, since, d, names, lambda t: int(t[1]))
     df = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
     if len(df):
         df = df.sort_values(["date", "kind", "effective", "key"], kind="stable")

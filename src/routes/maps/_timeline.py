@@ -32,6 +32,8 @@ STATUS_CODES = {"open": 0, "restricted": 1, "closed": 2}
 #: Digits kept of coordinates (about 1 m) and of flows.
 _COORD_DIGITS = 5
 _FLOW_DIGITS = 3
+#: Characters of an event's source shown on the page (its tooltip).
+_SOURCE_CHARS = 300
 
 
 @functools.cache
@@ -62,6 +64,11 @@ def _fmt(v: Any) -> str:
     return "" if v is None or (isinstance(v, float) and v != v) else str(v)
 
 
+def _short(text: str, width: int = _SOURCE_CHARS) -> str:
+    """Cut a long source for the page (events.csv keeps it whole)."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "\u2026"
+
+
 def _event_rows(events: pd.DataFrame | None, when: str) -> list[list[str]]:
     if events is None or not len(events):
         return []
@@ -70,7 +77,7 @@ def _event_rows(events: pd.DataFrame | None, when: str) -> list[list[str]]:
         change = "" if r["kind"] == "status" else f"{r['change']:+,.1f}"
         note = r["note"] if isinstance(r["note"], str) and r["note"] else change
         rows.append([str(r["kind"]), str(r["name"]), _fmt(r["from"]), _fmt(r["to"]),
-                     str(r["effective"]), str(note), str(r["source"])])
+                     str(r["effective"]), str(note), _short(str(r["source"]))])
     return rows
 
 
