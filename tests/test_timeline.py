@@ -248,3 +248,38 @@ def test_timeline_is_exported():
 
     assert routes.timeline is routes.analysis.timeline
     assert routes.timeline.__module__ == "routes.analysis.timeline"
+
+
+# --------------------------------------------------------------------------- report
+def test_report_section_reuses_the_report_network(dataset, cost_model, frame, last, tmp_path):
+    from routes.report import ReportOptions, ReportResults
+    from routes.report._optional import _timeline
+
+    G = network_from_data(dataset, cost_model)
+    assert G.graph["as_of"] == last
+    res = ReportResults(G=G, cm=cost_model, scenario=__import__("routes").BASELINE,
+                        options=ReportOptions(runs=0), dataset=dataset)
+    res.flows = assign_flows(G, cost_model)
+    res.tables["crossings"] = crossing_table(G)
+    res.tables["countries"] = country_table(G)
+    a = _timeline(res.options)
+    assert a is not None
+    a.stage(res)
+    snaps = res.extra["timeline"]
+    assert snaps[-1].G is G and snaps[-1].flows is res.flows  # the last date is not rebuilt
+    assert [s.date.isoformat() for s in snaps] == [f"{y}-06-30" for y in range(2018, 2026)] \
+        + [last]
+    tl = res.tables["timeline"]
+    for when in (D19, D23, last):
+        assert values(tl, when, "corridor_share").to_dict() == \
+            values(frame, when, "corridor_share").to_dict()
+    files = sorted(p.name for p in a.charts(res, tmp_path))
+    assert files == ["chart_timeline_corridors.png", "chart_timeline_crossings.png",
+                     "timeline.html"]
+    sec = a.section(res)
+    assert sec["title"] == "How the routes changed"
+    kinds = [b["kind"] for b in sec["blocks"]]
+    assert kinds == ["text", "chart", "table", "chart", "map", "table"]
+    events = sec["blocks"][-1]
+    assert events["csv"] == "events.csv" and events["total"] == len(res.tables["events"])
+    assert any("Kyzyl-Art" in " ".join(r) for r in events["rows"])

@@ -74,7 +74,8 @@ def _options(args: argparse.Namespace) -> ReportOptions:
     return ReportOptions(weight=args.weight, engine=args.engine, seed=args.seed,
                          runs=args.runs, budget=args.budget, objective=args.objective,
                          top=args.top, map=not args.no_map,
-                         timeline=not args.no_timeline)
+                         # a comparison shows no timeline: do not compute one per side
+                         timeline=not args.no_timeline and not args.compare)
 
 
 def _scenario(path: Path) -> Scenario:
