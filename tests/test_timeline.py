@@ -283,3 +283,36 @@ def test_report_section_reuses_the_report_network(dataset, cost_model, frame, la
     events = sec["blocks"][-1]
     assert events["csv"] == "events.csv" and events["total"] == len(res.tables["events"])
     assert any("Kyzyl-Art" in " ".join(r) for r in events["rows"])
+
+
+# --------------------------------------------------------------------------- seizures
+def test_observed_and_modelled_seizures_by_country(snaps, cost_model, monkeypatch):
+    """Observed rows for each date's year (none when nothing was reported); modelled rows from
+    the observation model on the same logit routes, when routes has one."""
+    import sys
+    import types
+
+    observed = pd.DataFrame({"iso3": ["TJK", "IRN", "TJK"], "year": [2019, 2019, 2023],
+                             "heroin_eq_kg": [1200.5, float("nan"), 310.0]})
+    df = timeline_frame(snaps, observed)
+    obs = df[df["measure"] == "seizures_observed_kg"]
+    assert obs[["date", "key", "value"]].values.tolist() == [[D19, "TJK", 1200.5],
+                                                             [D23, "TJK", 310.0]]
+    fake = types.ModuleType("routes.analysis.observe")
+    seen = []
+
+    def modelled_seizures(G, cm, *, routes):
+        seen.append(len(routes))
+        return pd.DataFrame({"modelled_kg": [2.5, 7.0]},
+                            index=pd.Index(["IRN", "TJK"], name="iso3"))
+
+    fake.modelled_seizures = modelled_seizures
+    monkeypatch.setitem(sys.modules, "routes.analysis.observe", fake)
+    from routes.analysis.timeline import _modelled_seizures
+
+    s = snaps[0]
+    got = _modelled_seizures(s.G, cost_model, s.flows)
+    assert seen == [len(s.flows.routes)]
+    rows = timeline_frame([dataclasses.replace(s, seizures=got)])
+    rows = rows[rows["measure"] == "seizures_modelled_kg"]
+    assert rows[["key", "value"]].values.tolist() == [["IRN", 2.5], ["TJK", 7.0]]

@@ -16,7 +16,11 @@ and ``routes priorities --budget 0 --objective flow`` run with ``--as-of`` that 
   upgraded (:func:`routes.analysis.interdiction.evaluate_upgrades` with no posts, objective
   ``"flow"``: the budget-0 value of ``routes priorities --objective flow``);
 - ``routed_flow``, ``unserved_flow``, ``supply`` (key ""), ``crossings`` (key: status, the
-  number of crossings with that status).
+  number of crossings with that status);
+- ``seizures_modelled_kg`` (key: ISO3), when this version of routes has the observation model
+  (``routes.analysis.observe.modelled_seizures`` on the same logit routes), and
+  ``seizures_observed_kg`` (key: ISO3, heroin-equivalent kg reported for the date's year; a
+  country that reported nothing has no row) when observed seizures are given.
 
 More measures are added by appending a function to :data:`MEASURES`.
 
@@ -29,22 +33,21 @@ always shows the network as it stands now.
 
 Events
 ------
-:func:`timeline_events` lists what changed between consecutive dates: every status change in
-the history that takes effect after one date and on or before the next (crossing, from, to,
-the day it took effect, the history's note and source), and every origin's supply and every
-market's demand that differs between the two dates' years, with the source of the new figure.
+:func:`timeline_events` (:mod:`routes.analysis.events`) lists what changed between
+consecutive dates: status changes from the history and supply or demand shifts, with sources.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from pathlib import Path
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 
 from .. import history
@@ -54,6 +57,7 @@ from ..geodata import Dataset, coverage, dataset_as_of
 from ..network import network_from_data, origins
 from ..scenario import Scenario
 from .centrality import country_table, crossing_table
+from .events import EVENT_COLUMNS, timeline_events
 from .flows import FlowAssignment, assign_flows
 from .interdiction import evaluate_upgrades
 
@@ -69,6 +73,7 @@ __all__ = [
     "timeline_frame",
     "timeline",
     "timeline_events",
+    "observed_seizures",
 ]
 
 log = logging.getLogger(__name__)
@@ -77,9 +82,6 @@ log = logging.getLogger(__name__)
 STEPS = ("year", "quarter")
 #: Columns of :func:`timeline` (tidy: one row per date, measure and key).
 TIMELINE_COLUMNS = ("date", "measure", "key", "value")
-#: Columns of :func:`timeline_events`.
-EVENT_COLUMNS = ("date", "since", "kind", "key", "name", "from", "to", "change", "effective",
-                 "note", "source")
 _MID_YEAR = (6, 30)
 _QUARTER_ENDS = ((3, 31), (6, 30), (9, 30), (12, 31))
 
@@ -101,6 +103,9 @@ class Snapshot:
         :func:`routes.analysis.centrality.country_table` (transit shares), by ISO3.
     detected_share : float
         Expected share of the routed flow detected with no upgrade (objective ``"flow"``).
+    seizures : DataFrame or None
+        Modelled seizures by country (``routes.analysis.observe.modelled_seizures``), when
+        this version of routes has the observation model.
     """
 
     date: date
@@ -109,6 +114,7 @@ class Snapshot:
     crossings: pd.DataFrame
     countries: pd.DataFrame
     detected_share: float
+    seizures: pd.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------- dates
@@ -204,6 +210,18 @@ def _inputs_key(ds: Dataset) -> tuple:
             tuple(zip(p["id"], p["supply"].fillna(-1.0), p["demand"].fillna(-1.0))))
 
 
+def _modelled_seizures(G: nx.DiGraph, cm: CostModel, fa: FlowAssignment
+                       ) -> pd.DataFrame | None:
+    """Modelled seizures on the logit routes, if routes has the observation model."""
+    try:
+        observe = importlib.import_module("routes.analysis.observe")
+    except ImportError:
+        return None
+    if not hasattr(observe, "modelled_seizures"):
+        return None
+    return observe.modelled_seizures(G, cm, routes=fa.routes)
+
+
 def _snapshot(ds: Dataset, cm: CostModel, scenario: Scenario | None, when: date, *,
               weight: str, engine: str | None) -> Snapshot:
     G = network_from_data(ds, cm, scenario)
@@ -212,7 +230,8 @@ def _snapshot(ds: Dataset, cm: CostModel, scenario: Scenario | None, when: date,
     countries = country_table(G, weight=weight, engine=engine)
     detected = evaluate_upgrades(G, (), objective="flow", cm=cm).base_value
     return Snapshot(date=when, G=G, flows=fa, crossings=crossings, countries=countries,
-                    detected_share=float(detected))
+                    detected_share=float(detected),
+                    seizures=_modelled_seizures(G, cm, fa))
 
 
 def timeline_snapshots(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
@@ -245,12 +264,15 @@ def timeline_snapshots(ds: Dataset, cm: CostModel, scenario: Scenario | None = N
         dsd = dataset_as_of(ds, d)
         key = _inputs_key(dsd)
         if d in known:
-            seen.setdefault(key, known[d])
-            out.append(known[d])
+            snap = known[d]
+            if snap.seizures is None:
+                snap = dataclasses.replace(snap, seizures=_modelled_seizures(snap.G, cm,
+                                                                             snap.flows))
+            seen.setdefault(key, snap)
+            out.append(snap)
         elif key in seen:
             snap = seen[key]
-            out.append(Snapshot(d, snap.G, snap.flows, snap.crossings, snap.countries,
-                                snap.detected_share))
+            out.append(dataclasses.replace(snap, date=d))
         else:
             snap = _snapshot(dsd, cm, scenario, d, weight=weight, engine=engine)
             seen[key] = snap
@@ -294,15 +316,50 @@ def _crossings(s: Snapshot) -> Iterator[Row]:
         yield "crossing_rank", str(cid), float(rk)
 
 
+def observed_seizures(path: str | Path) -> pd.DataFrame | None:
+    """Read reported seizures (``seizures.csv``) if the file and its reader exist, else None.
+
+    The reader is ``routes.observed.read_seizures`` (the calibration's), which checks the file.
+    """
+    try:
+        observed = importlib.import_module("routes.observed")
+    except ImportError:
+        return None
+    if not Path(path).is_file() or not hasattr(observed, "read_seizures"):
+        return None
+    return observed.read_seizures(path)
+
+
+def _seizures(s: Snapshot) -> Iterator[Row]:
+    if s.seizures is not None:
+        for c, v in s.seizures["modelled_kg"].items():
+            yield "seizures_modelled_kg", str(c), float(v)
+
+
 #: Measure functions: each turns a snapshot into ``(measure, key, value)`` rows.
 MEASURES: list[Callable[[Snapshot], Iterable[Row]]] = [_totals, _corridors, _countries,
-                                                        _crossings]
+                                                        _crossings, _seizures]
 
 
-def timeline_frame(snapshots: Sequence[Snapshot]) -> pd.DataFrame:
-    """Return the tidy frame of :func:`timeline` from already built snapshots."""
+def _observed(observed: pd.DataFrame | None, when: date) -> Iterator[Row]:
+    if observed is None:
+        return
+    rows = observed[(observed["year"] == when.year) & observed["heroin_eq_kg"].notna()]
+    for c, v in sorted(zip(rows["iso3"], rows["heroin_eq_kg"])):
+        yield "seizures_observed_kg", str(c), float(v)
+
+
+def timeline_frame(snapshots: Sequence[Snapshot], observed: pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
+    """Return the tidy frame of :func:`timeline` from already built snapshots.
+
+    ``observed``: reported seizures (``iso3``, ``year``, ``heroin_eq_kg``), shown for each
+    date's year as ``seizures_observed_kg``.
+    """
     rows = [(s.date.isoformat(), m, k, v) for s in snapshots for f in MEASURES
             for m, k, v in f(s)]
+    rows += [(s.date.isoformat(), m, k, v) for s in snapshots
+             for m, k, v in _observed(observed, s.date)]
     df = pd.DataFrame(rows, columns=list(TIMELINE_COLUMNS))
     df["value"] = df["value"].astype(float)
     return df
@@ -311,7 +368,7 @@ def timeline_frame(snapshots: Sequence[Snapshot]) -> pd.DataFrame:
 def timeline(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
              dates: Sequence[date | str] | None = None, start: date | str | int | None = None,
              end: date | str | int | None = None, step: str = "year", weight: str = "cost",
-             engine: str | None = None,
+             engine: str | None = None, observed: pd.DataFrame | None = None,
              progress: Callable[[date], None] | None = None) -> pd.DataFrame:
     """Return the network's measures on a series of dates, as a tidy frame (module notes).
 
@@ -331,6 +388,9 @@ def timeline(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         Route weight of the flows and centralities (default ``"cost"``, as the commands).
     engine : {"igraph", "networkx"}, optional
         Path engine.
+    observed : DataFrame, optional
+        Reported seizures (``iso3``, ``year``, ``heroin_eq_kg``; e.g. ``seizures.csv``),
+        set beside the modelled ones by country and year.
     progress : callable, optional
         Called with each date when it is done (the CLI moves a progress bar).
 
@@ -349,95 +409,4 @@ def timeline(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
     """
     snaps = timeline_snapshots(ds, cm, scenario, dates=dates, start=start, end=end, step=step,
                                weight=weight, engine=engine, progress=progress)
-    return timeline_frame(snaps)
-
-
-# --------------------------------------------------------------------------- events
-def _event(when: date, since: date, kind: str, key: str, name: str, a: Any, b: Any,
-           change: float, effective: str, note: str, source: str) -> dict[str, Any]:
-    return dict(zip(EVENT_COLUMNS, (when.isoformat(), since.isoformat(), kind, key, name, a, b,
-                                    change, effective, note, source)))
-
-
-def _status_changes(ds: Dataset) -> pd.DataFrame:
-    """Rows of the history whose status differs from the crossing's previous period."""
-    h = ds.status_history
-    if h is None or not len(h):
-        return pd.DataFrame(columns=["crossing_id", "prev", "status", "valid_from", "note",
-                                     "source"])
-    h = h.sort_values(["crossing_id", "valid_from"], kind="stable")
-    prev = h.groupby("crossing_id", sort=False)["status"].shift()
-    out = h.assign(prev=prev)[prev.notna() & (prev != h["status"])]
-    note = out["note"] if "note" in out else pd.Series("", index=out.index)
-    return out.assign(note=note.where(note.map(lambda x: isinstance(x, str)), ""))
-
-
-def _status_events(changes: pd.DataFrame, since: date, when: date, names: dict[str, str]
-                   ) -> list[dict[str, Any]]:
-    start = changes["valid_from"].dt.date
-    rows = changes[(start > since) & (start <= when)]
-    return [_event(when, since, "status", str(c), names.get(c, str(c)), a, b, np.nan,
-                   f.date().isoformat(), str(n), str(src))
-            for c, a, b, f, n, src in zip(rows["crossing_id"], rows["prev"], rows["status"],
-                                          rows["valid_from"], rows["note"], rows["source"])]
-
-
-def _figure_events(kind: str, a: dict[str, tuple], b: dict[str, tuple], since: date,
-                   when: date, names: dict[str, str], year: Callable[[tuple], int]
-                   ) -> list[dict[str, Any]]:
-    """Figures (first item of each tuple, source last) that differ between ``a`` and ``b``."""
-    out = []
-    for key in sorted(set(a) | set(b)):
-        va = a[key][0] if key in a else 0.0
-        vb = b[key][0] if key in b else 0.0
-        if np.isclose(va, vb):
-            continue
-        new = b[key] if key in b else a[key]
-        out.append(_event(when, since, kind, key, names.get(key, key), va, vb, vb - va,
-                          str(year(new)), "", str(new[-1])))
-    return out
-
-
-def timeline_events(ds: Dataset, dates: Sequence[date | str]) -> pd.DataFrame:
-    """Return what changed between each two consecutive dates (module notes).
-
-    Parameters
-    ----------
-    ds : Dataset
-        The loaded data with its dated files.
-    dates : sequence of dates
-        The timeline's dates, in order.
-
-    Returns
-    -------
-    DataFrame
-        Columns :data:`EVENT_COLUMNS`: ``date`` (the later timeline date) and ``since`` (the
-        earlier one); ``kind`` ``"status"``, ``"supply"`` (opium t by origin) or ``"demand"``
-        (by market); ``key`` and ``name`` (crossing, origin or market); ``from`` and ``to``
-        (status or figure); ``change`` (``to - from`` for figures); ``effective`` (the day a
-        status took effect; for a figure the year it refers to: the supply year, the demand
-        estimate's year); ``note`` and ``source`` (the history's, or the new figure's
-        source). Sorted by date, kind, effective day, key.
-    """
-    when = [history.to_date(d) for d in dates]
-    names = {**dict(zip(ds.crossings["id"], ds.crossings["name"])),
-             **dict(zip(ds.places["id"], ds.places["name"]))}
-    changes = _status_changes(ds)
-    rows: list[dict[str, Any]] = []
-    for since, d in zip(when, when[1:]):
-        rows += _status_events(changes, since, d, names)
-        if d.year == since.year:
-            continue
-        if ds.supply is not None and len(ds.supply):
-            y = min(d.year, int(ds.supply["year"].max()))  # the year supply_in uses
-            sa = history.supply_in(ds.supply, since.year)
-            sb = history.supply_in(ds.supply, d.year)
-            rows += _figure_events("supply", sa, sb, since, d, names, lambda _, y=y: y)
-        if ds.demand is not None:
-            da = history.demand_in(ds.demand, since.year)
-            db = history.demand_in(ds.demand, d.year)
-            rows += _figure_events("demand", da, db, since, d, names, lambda t: int(t[1]))
-    df = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
-    if len(df):
-        df = df.sort_values(["date", "kind", "effective", "key"], kind="stable")
-    return df.reset_index(drop=True)
+    return timeline_frame(snaps, observed)

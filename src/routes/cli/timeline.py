@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from ..analysis.timeline import (
     STEPS,
+    observed_seizures,
     timeline_dates,
     timeline_events,
     timeline_frame,
@@ -48,6 +49,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="cost model TOML (default: DIR/cost_model.toml, else the shipped one)")
     g.add_argument("--scenario", type=Path, default=None, metavar="FILE",
                    help="scenario TOML overlay applied on every date (default: the baseline)")
+    g.add_argument("--seizures", type=Path, default=None, metavar="FILE",
+                   help="reported seizures by country and year, set beside the modelled ones "
+                        "(default: DIR/seizures.csv when present)")
     g = p.add_argument_group("timeline")
     g.add_argument("--from", dest="start", default=None, metavar="YEAR|DATE",
                    help="first year or date (default: the first date the data covers, 2018)")
@@ -80,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
             bar.update(1)
         snaps = timeline_snapshots(ds, cm, sc, dates=dates, weight=args.weight,
                                    engine=args.engine, progress=done)
-    frame = timeline_frame(snaps)
+    observed = observed_seizures(args.seizures or Path(args.data) / "seizures.csv")
+    frame = timeline_frame(snaps, observed)
     events = timeline_events(ds, dates)
     out = out_dir(args)
     written = [write_csv(frame, out / "timeline.csv"), write_csv(events, out / "events.csv")]

@@ -234,7 +234,9 @@ def _timeline(options: ReportOptions) -> OptionalAnalysis | None:
         known = {d: s for d in dates if (s := tl.report_snapshot(res, d)) is not None}
         snaps = mod.timeline_snapshots(ds, res.cm, res.scenario, dates=dates, weight=o.weight,
                                        engine=o.engine, known=known)
-        frame = mod.timeline_frame(snaps)
+        observed = mod.observed_seizures(Path(ds.files.get("crossings", ".")).parent
+                                         / "seizures.csv") if ds.files else None
+        frame = mod.timeline_frame(snaps, observed)
         res.extra["timeline"] = snaps
         res.tables["timeline"] = frame
         res.tables["timeline_corridors"] = tl.corridor_table(frame)
