@@ -70,6 +70,10 @@ def _figure_events(kind: str, a: dict[str, tuple], b: dict[str, tuple], since: d
     return out
 
 
+def _constant(year: int) -> Callable[[tuple], int]:
+    return lambda _: year
+
+
 def timeline_events(ds: Dataset, dates: Sequence[date | str]) -> pd.DataFrame:
     """Return what changed between each two consecutive dates (module notes).
 
@@ -104,7 +108,7 @@ def timeline_events(ds: Dataset, dates: Sequence[date | str]) -> pd.DataFrame:
             y = min(d.year, int(ds.supply["year"].max()))  # the year supply_in uses
             sa = history.supply_in(ds.supply, since.year)
             sb = history.supply_in(ds.supply, d.year)
-            rows += _figure_events("supply", sa, sb, since, d, names, lambda _, y=y: y)
+            rows += _figure_events("supply", sa, sb, since, d, names, _constant(y))
         if ds.demand is not None:
             da = history.demand_in(ds.demand, since.year)
             db = history.demand_in(ds.demand, d.year)
