@@ -9,6 +9,7 @@ The data flows one way: geodata -> network -> analyses -> maps / reports.
 
 from ._errors import DataError, NoRouteError, Problem, RoutesError, ScenarioError
 from ._version import __version__
+from .analysis.timeline import timeline, timeline_events
 from .costs import CostModel, load_cost_model
 from .geodata import Dataset, load_dataset, validate_dataset
 from .network import network_from_data, network_from_gdfs, network_to_gdfs, od_demand
@@ -34,4 +35,6 @@ __all__ = [
     "network_to_gdfs",
     "network_from_gdfs",
     "od_demand",
+    "timeline",
+    "timeline_events",
 ]

@@ -8,6 +8,7 @@
 - :mod:`.interdiction`: which border posts to upgrade within a budget (exact MILP, greedy).
 - :mod:`.compare`: priorities side by side, and two scenarios compared.
 - :mod:`.uncertainty`: Monte-Carlo rank stability, in-process or on Dask.
+- :mod:`.timeline`: the network on a series of dates, its measures and the events between.
 """
 
 from .centrality import (
@@ -67,6 +68,14 @@ from .paths import (
     routes_frame,
     shortest_routes,
 )
+from .timeline import (
+    Snapshot,
+    timeline,
+    timeline_dates,
+    timeline_events,
+    timeline_frame,
+    timeline_snapshots,
+)
 from .uncertainty import (
     CROSSING_PARAMETERS,
     P_DETECT_MAX,
@@ -99,6 +108,7 @@ __all__ = [
     "PRIORITY_COLUMNS",
     "P_DETECT_MAX",
     "Ranges",
+    "Snapshot",
     "RunsFailedError",
     "ScenarioComparison",
     "UNCERTAINTY_COLUMNS",
@@ -146,6 +156,11 @@ __all__ = [
     "run_rng",
     "shortest_routes",
     "split_flow_betweenness",
+    "timeline",
+    "timeline_dates",
+    "timeline_events",
+    "timeline_frame",
+    "timeline_snapshots",
     "upgrade_table",
     "vital_crossings",
 ]

@@ -29,6 +29,7 @@ COMMANDS = (
     "compare",
     "report",
     "uncertainty",
+    "timeline",
 )
 
 _DESCRIPTION = """\

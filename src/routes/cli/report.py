@@ -75,6 +75,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "default: %(default)s)")
     add_engine_arg(g)
     g.add_argument("--no-map", action="store_true", help="leave the map out")
+    g.add_argument("--no-timeline", action="store_true",
+                   help="leave out \"How the routes changed\" (the network on each year's "
+                        "mid-year date; needs the dated data files)")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress bar on stderr")
     add_output_args(p)
@@ -84,7 +87,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace) -> ReportOptions:
     return ReportOptions(weight=args.weight, engine=args.engine, seed=args.seed,
                          runs=args.runs, budget=args.budget, objective=args.objective,
-                         top=args.top, map=not args.no_map)
+                         top=args.top, map=not args.no_map,
+                         # a comparison shows no timeline: do not compute one per side
+                         timeline=not args.no_timeline and not args.compare)
 
 
 def _scenario(path: Path) -> Scenario:

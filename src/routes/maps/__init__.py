@@ -9,11 +9,14 @@ works online and, with Leaflet inlined from ``django-js-lib-leaflet``, offline.
 
 from ._assets import external_references
 from ._build import LAYER_NAMES, RouteMap, compare_map, map_html, route_map, write_map
+from ._timeline import timeline_data, timeline_map
 from ._translate import MapAnalyses
 
 __all__ = [
     "route_map",
     "compare_map",
+    "timeline_map",
+    "timeline_data",
     "write_map",
     "map_html",
     "external_references",

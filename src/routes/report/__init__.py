@@ -21,6 +21,7 @@ from ._results import (
     collect_results,
 )
 from ._tables import FLOAT_FORMAT, TABLE_SPECS, csv_frame
+from ._timeline import timeline_charts
 from ._write import CSV_TABLES, WRITE_STAGES, report_layers, write_report
 
 __all__ = [
@@ -41,5 +42,6 @@ __all__ = [
     "read_toml_notes",
     "report_layers",
     "scenario_changes",
+    "timeline_charts",
     "write_report",
 ]

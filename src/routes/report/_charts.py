@@ -21,8 +21,8 @@ from matplotlib.figure import Figure
 
 from ..io import atomic_path
 
-__all__ = ["bar_chart", "grouped_bar_chart", "line_chart", "interval_chart", "save_png",
-           "label"]
+__all__ = ["bar_chart", "grouped_bar_chart", "line_chart", "interval_chart", "series_chart",
+           "save_png", "label"]
 
 _DPI = 110
 _BLUE, _RED, _GREY = "#2b6c9e", "#b5432f", "#888888"
@@ -140,6 +140,32 @@ def grouped_bar_chart(frame: pd.DataFrame, path: Path, *, title: str, xlabel: st
     ax.set_title(label(title, 90), loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8, loc="best")
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return save_png(fig, path)
+
+
+#: Colours of the series of :func:`series_chart`, in order (colour-blind safe, Okabe-Ito).
+_SERIES = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000",
+           "#999999", "#f0e442", "#7f3c8d")
+
+
+def series_chart(frame: pd.DataFrame, path: Path, *, title: str, ylabel: str,
+                 percent: bool = False) -> Path:
+    """One line per column over the index (e.g. dates), markers at each row; legend outside."""
+    fig, ax = _figure(8.5, 4.2)
+    x = list(range(len(frame)))
+    for j, col in enumerate(frame.columns):
+        vals = frame[col].to_numpy(dtype=float) * (100.0 if percent else 1.0)
+        ax.plot(x, vals, marker="o", linestyle=("-", "--", "-.", ":")[j % 4],
+                color=_SERIES[j % len(_SERIES)], markersize=3.5,
+                linewidth=1.6, label=label(col, 34))
+    ax.set_xticks(x, [label(i, 12) for i in frame.index], rotation=35, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(label(title, 90), loc="left", fontsize=11)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

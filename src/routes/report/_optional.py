@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..geodata import coverage
 from ._charts import interval_chart, line_chart
 from ._results import ReportOptions, ReportResults, optional_module
 from ._sections import Section, table_block
@@ -217,6 +218,80 @@ def _uncertainty(options: ReportOptions) -> OptionalAnalysis | None:
     return OptionalAnalysis("uncertainty", stage, charts, section)
 
 
+# --------------------------------------------------------------------------- timeline
+def _timeline(options: ReportOptions) -> OptionalAnalysis | None:
+    mod = optional_module("timeline")
+    if mod is None or not options.timeline:
+        return None
+    from . import _timeline as tl
+
+    def stage(res: ReportResults) -> None:
+        ds = res.dataset
+        if ds is None or coverage(ds)[1] is None:
+            return
+        o = res.options
+        dates = mod.timeline_dates(ds, step="year")
+        known = {d: s for d in dates if (s := tl.report_snapshot(res, d)) is not None}
+        snaps = mod.timeline_snapshots(ds, res.cm, res.scenario, dates=dates, weight=o.weight,
+                                       engine=o.engine, known=known)
+        observed = mod.observed_seizures(Path(ds.files.get("crossings", ".")).parent
+                                         / "seizures.csv") if ds.files else None
+        frame = mod.timeline_frame(snaps, observed)
+        res.extra["timeline"] = snaps
+        res.tables["timeline"] = frame
+        res.tables["timeline_corridors"] = tl.corridor_table(frame)
+        res.tables["events"] = mod.timeline_events(ds, dates)
+
+    def charts(res: ReportResults, out: Path) -> list[Path]:
+        if "timeline" not in res.tables:
+            return []
+        snaps = res.extra["timeline"]
+        names = {n: str(d.get("name", n)) for n, d in res.G.nodes(data=True)}
+        files = tl.timeline_charts(res.tables["timeline"], out, names=names)
+        if res.options.map:
+            from ..maps import timeline_map, write_map
+
+            ds = res.dataset
+            m = timeline_map(snaps, res.tables["events"], offline=True,
+                             countries=ds.countries if ds is not None else None,
+                             title=f"routes through time: {res.scenario.name}")
+            files.append(write_map(m, out / tl.MAP_FILE))
+        return files
+
+    def section(res: ReportResults) -> Section:
+        if "timeline" not in res.tables:
+            return {"id": "timeline", "title": "How the routes changed",
+                    "intro": "The data has no dated files: no timeline.", "blocks": []}
+        snaps = res.extra["timeline"]
+        ev = res.tables["events"]
+        kinds = ev["kind"].value_counts()
+        text = (f"The network rebuilt as of {len(snaps)} dates, mid-year from "
+                f"{snaps[0].date.year} and the last date the data covers "
+                f"({snaps[-1].date}), each with that date's crossing statuses and that "
+                f"year's supply and demand, and analysed exactly as on a single date. "
+                f"Between consecutive dates: {int(kinds.get('status', 0))} status change(s), "
+                f"{int(kinds.get('supply', 0))} supply shift(s), "
+                f"{int(kinds.get('demand', 0))} demand shift(s). All measures by date: "
+                f"timeline.csv (tidy: date, measure, key, value).")
+        blocks: list[dict] = [
+            {"kind": "text", "text": text},
+            {"kind": "chart", "file": tl.CHART_CORRIDORS, "alt": "Corridor shares by date"},
+            table_block(res, "timeline_corridors", spec=tl.TIMELINE_SPECS["timeline_corridors"],
+                        top=None),
+            {"kind": "chart", "file": tl.CHART_CROSSINGS, "alt": "Top crossings by date"}]
+        if res.options.map:
+            blocks.append({"kind": "map", "file": tl.MAP_FILE})
+        blocks.append(table_block(res, "events", spec=tl.TIMELINE_SPECS["events"], top=None))
+        return {"id": "timeline", "title": "How the routes changed",
+                "intro": "The routes year by year: what each date's closures, openings and "
+                         "supply did to the corridors and crossings. The map beside this page "
+                         "(timeline.html, self-contained) steps through the dates with a "
+                         "slider.", "blocks": blocks}
+
+    return OptionalAnalysis("timeline", stage, charts, section)
+
+
 #: Probes: each returns its analysis when the module and its functions exist, else None.
 _PROBES: tuple[Callable[[ReportOptions], OptionalAnalysis | None], ...] = (_interdiction,
-                                                                           _uncertainty)
+                                                                           _uncertainty,
+                                                                           _timeline)

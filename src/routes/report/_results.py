@@ -62,6 +62,9 @@ class ReportOptions:
         Rows of each table shown in the HTML and Markdown (the CSV files hold every row).
     map : bool
         Write the offline map and embed it.
+    timeline : bool
+        Add "How the routes changed" (the network on each year's mid-year date) when the
+        data has dated files.
     """
 
     weight: str = "cost"
@@ -72,12 +75,13 @@ class ReportOptions:
     objective: str = "flow"
     top: int = 15
     map: bool = True
+    timeline: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         """Return the options as a plain dict (for provenance)."""
         return {"weight": self.weight, "engine": self.engine, "seed": self.seed,
                 "runs": self.runs, "budget": self.budget, "objective": self.objective,
-                "top": self.top, "map": self.map}
+                "top": self.top, "map": self.map, "timeline": self.timeline}
 
 
 @dataclass
