@@ -30,6 +30,7 @@ COMMANDS = (
     "report",
     "uncertainty",
     "timeline",
+    "calibrate",
 )
 
 _DESCRIPTION = """\
