@@ -1,0 +1,142 @@
+"""The observation model on hand-worked graphs, and the seizures file checks."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from routes._errors import DataError
+from routes.analysis._fastobs import Theta, YearModel
+from routes.analysis.observe import (
+    ObservationParams,
+    edge_checks,
+    modelled_seizures,
+    observation_params,
+)
+from routes.costs import load_cost_model
+from routes.observed import read_seizures
+from routes.settings import DEFAULT_COST_MODEL
+
+
+@pytest.fixture(scope="module")
+def cm():
+    return load_cost_model(DEFAULT_COST_MODEL)
+
+
+def _chain(cm):
+    """o (AFG) -> x (AFG|TJK) -> p (TJK) -> y (TJK|KGZ, entered from KGZ's side) -> m (KGZ)."""
+    G = nx.DiGraph()
+    G.add_node("o", kind="place", country="AFG")
+    G.add_node("x", kind="crossing", country_a="AFG", country_b="TJK",
+               crossing_class="central_asia")
+    G.add_node("p", kind="place", country="TJK")
+    # Written the other way round: country_a is KGZ, so the route enters country_a here and the
+    # class_into_a applies.
+    G.add_node("y", kind="crossing", country_a="KGZ", country_b="TJK",
+               crossing_class="eaeu_internal", class_into_a="central_asia")
+    G.add_node("m", kind="place", country="KGZ")
+    km = 1000 / cm.modes["road"].risk_per_1000km          # km per unit of travel risk
+    for u, v, t, b in [("o", "x", 0.1, 0.7), ("x", "p", 0.05, 0.0), ("p", "y", 0.2, 0.3),
+                       ("y", "m", 0.0, 0.0)]:
+        G.add_edge(u, v, mode="road", length_km=t * km, time_h=1.0, risk=t + b)
+    return G
+
+
+def test_edge_checks_split_and_direction(cm):
+    ck = edge_checks(_chain(cm), cm).set_index(["u", "v"])
+    assert ck.loc[("o", "x"), "travel_country"] == "AFG"
+    assert ck.loc[("o", "x"), "border_country"] == "TJK"
+    assert ck.loc[("o", "x"), "border_risk"] == pytest.approx(0.7)
+    assert ck.loc[("o", "x"), "travel_risk"] == pytest.approx(0.1)
+    assert ck.loc[("x", "p"), "travel_country"] == "TJK"
+    assert ck.loc[("p", "y"), "border_country"] == "KGZ"
+    assert ck.loc[("p", "y"), "border_class"] == "central_asia"     # class_into_a
+    assert ck.loc[("x", "p"), "border_risk"] == 0.0
+
+
+def test_modelled_seizures_hand_worked(cm):
+    """Flow 10 with share 0.3 and 100 kg per unit, worked by hand leg by leg."""
+    G = _chain(cm)
+    routes = pd.DataFrame({"path": [["o", "x", "p", "y", "m"]], "flow": [10.0]})
+    s = modelled_seizures(G, cm, routes=routes, params=ObservationParams(0.3, 100.0))
+    alive = 10.0
+    afg = alive * (1 - math.exp(-0.1))
+    alive -= afg
+    tjk_post = alive * (1 - math.exp(-0.7))
+    alive -= tjk_post
+    tjk_in = alive * (1 - math.exp(-0.05))
+    alive -= tjk_in
+    tjk_in2 = alive * (1 - math.exp(-0.2))
+    alive -= tjk_in2
+    kgz = alive * (1 - math.exp(-0.3))
+    assert s.loc["AFG", "seized"] == pytest.approx(afg)          # 0.951626
+    assert s.loc["TJK", "seized_border"] == pytest.approx(tjk_post)
+    assert s.loc["TJK", "seized_inland"] == pytest.approx(tjk_in + tjk_in2)
+    assert s.loc["KGZ", "seized"] == pytest.approx(kgz)
+    assert s.loc["AFG", "seized"] == pytest.approx(0.9516258, abs=1e-7)
+    assert s.loc["TJK", "seized"] == pytest.approx(5.5489967, abs=1e-6)
+    assert s.loc["KGZ", "seized"] == pytest.approx(0.906976, abs=1e-5)
+    assert s["modelled_kg"].to_dict() == pytest.approx((s["seized"] * 30.0).to_dict())
+    # Nothing appears or disappears: seized plus what arrives is the flow.
+    assert s["seized"].sum() + alive - kgz == pytest.approx(10.0)
+
+
+def test_fast_model_equals_exact_on_shipped_network(cm):
+    from routes.geodata import load_dataset
+    from routes.network import network_from_data
+    from routes.settings import DATA_DIR
+
+    G = network_from_data(load_dataset(DATA_DIR, classes=set(cm.classes)), cm)
+    exact = modelled_seizures(G, cm, params=ObservationParams(1.0, 1.0))
+    ym = YearModel(G, cm, groups=[("iran_east",), ("central_asia",)],
+                   countries=list(exact.index))
+    th = Theta(np.ones(2), 1.0, cm.hours_per_risk, cm.logit_theta)
+    ym.extend(th, 2 * cm.k_routes)
+    np.testing.assert_allclose(ym.seized(th), exact["seized"].to_numpy(), rtol=1e-9,
+                               atol=1e-12)
+    assert exact["seized"].sum() > 0
+
+
+def test_observation_params_checked(cm):
+    assert observation_params(cm) == ObservationParams(1.0, 100.0)
+    bad = cm.with_changes(raw={"observation": {"trafficked_share": 1.5}})
+    with pytest.raises(DataError, match="observation.trafficked_share"):
+        observation_params(bad)
+
+
+# --------------------------------------------------------------------------- seizures file
+_GOOD = ("iso3,year,heroin_eq_kg,heroin_kg\n"
+         "AFG,2018,100,80\n"
+         "IRN,2018,,\n"
+         "AFG,2019,50,50\n")
+
+
+def test_read_seizures_keeps_missing_as_nan(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_text(_GOOD)
+    df = read_seizures(p, countries={"AFG", "IRN"}, years=(2018, 2025))
+    assert math.isnan(df.loc[1, "heroin_eq_kg"])
+    assert df["year"].tolist() == [2018, 2018, 2019]
+    assert len(df.attrs["sha256"]) == 64
+
+
+@pytest.mark.parametrize("text, row, field, msg", [
+    ("iso3,year,heroin_eq_kg\nAFG,2018,1\nXXX,2018,2\n", 3, "iso3", "unknown country"),
+    ("iso3,year,heroin_eq_kg,opium_kg\nAFG,2018,1,-5\n", 2, "opium_kg", ">= 0"),
+    ("iso3,year,heroin_eq_kg\nAFG,2018,1\nAFG,2031,2\n", 3, "year", "outside the network"),
+    ("iso3,year,heroin_eq_kg\nAFG,2018,1\nAFG,2019,\nIRN,2019,\n", 3, "heroin_eq_kg",
+     "year 2019 is empty"),
+    ("iso3,year,heroin_eq_kg\nAFG,2018,1\nAFG,2018,2\n", 3, "year", "given twice"),
+    ("iso3,year,heroin_eq_kg\nAFG,2018,lots\n", 2, "heroin_eq_kg", "must be a number"),
+])
+def test_read_seizures_bad_rows(tmp_path, text, row, field, msg):
+    p = tmp_path / "s.csv"
+    p.write_text(text)
+    with pytest.raises(DataError, match=msg) as exc:
+        read_seizures(p, countries={"AFG", "IRN"}, years=(2018, 2025))
+    prob = next(q for q in exc.value.problems if msg.split()[0] in q.message)
+    assert (prob.file, prob.row, prob.field) == (str(p), row, field)
