@@ -84,17 +84,17 @@ def read_seizures(path: str | Path, *, countries: Iterable[str] | None = None,
     kg = {}
     for col in _kg_columns(df):
         vals = pd.to_numeric(df[col], errors="coerce")
-        for i in np.flatnonzero((vals.isna() & df[col].notna()).to_numpy()):
-            problems.append(Problem(file, int(line[i]), col,
-                                    f"must be a number of kilograms, got {df[col].iloc[i]!r}"))
-        for i in np.flatnonzero((vals < 0).to_numpy()):
-            problems.append(Problem(file, int(line[i]), col,
-                                    f"must be >= 0 kg, got {vals.iloc[i]:g}"))
+        for j in np.flatnonzero((vals.isna() & df[col].notna()).to_numpy()).tolist():
+            problems.append(Problem(file, int(line[j]), col,
+                                    f"must be a number of kilograms, got {df[col].iloc[j]!r}"))
+        for j in np.flatnonzero((vals < 0).to_numpy()).tolist():
+            problems.append(Problem(file, int(line[j]), col,
+                                    f"must be >= 0 kg, got {vals.iloc[j]:g}"))
         kg[col] = vals.astype(float)
     dup = df.assign(year=year).duplicated(["iso3", "year"], keep="first").to_numpy()
-    for i in np.flatnonzero(dup):
-        problems.append(Problem(file, int(line[i]), "year",
-                                f"{df['iso3'].iloc[i]} {df['year'].iloc[i]} is given twice"))
+    for j in np.flatnonzero(dup).tolist():
+        problems.append(Problem(file, int(line[j]), "year",
+                                f"{df['iso3'].iloc[j]} {df['year'].iloc[j]} is given twice"))
     heq = kg.get("heroin_eq_kg", pd.Series(np.nan, index=df.index))
     for y in sorted({int(v) for v in year.dropna() if v == int(v)}):
         rows = np.flatnonzero((year == y).to_numpy())

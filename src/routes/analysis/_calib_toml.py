@@ -32,6 +32,8 @@ def _fmt(v: Any) -> str:
         return repr(float(f"{v:.6g}"))
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_fmt(x)}" for k, x in v.items()) + " }"
     s = str(v).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{s}"'
 
@@ -118,7 +120,8 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
     while out and not out[-1].strip():
         out.pop()
     out += ["", "# " + "-" * 93,
-            "# Calibration: how the values marked 'calibrated' above were fitted (routes calibrate).",
+            "# Calibration: how the values marked 'calibrated' above were fitted "
+            "(routes calibrate).",
             "# Weighted least squares on ln(observed + offset) - ln(modelled + offset) over the",
             "# country-years of the fitted years; intervals: 90% bootstrap over country-years.",
             "# " + "-" * 93, "[calibration]"]

@@ -104,8 +104,10 @@ class YearModel:
                 + self.hours_per_km * self.length_km)
 
     def extend(self, th: Theta, k: int) -> int:
-        """Add each pair's ``k`` best routes under ``th`` to the choice set; return how many
-        routes were new."""
+        """Add each pair's ``k`` best routes under ``th`` to the choice set.
+
+        Returns how many routes were new.
+        """
         w = self.edge_costs(th)
         new = 0
         for i, (o, m) in enumerate(self.pairs):
@@ -167,7 +169,7 @@ class YearModel:
         return flows
 
     def seized(self, th: Theta) -> np.ndarray:
-        """Detected flow by country (:attr:`countries` order), inland plus posts."""
+        """Return the detected flow by country (:attr:`countries` order), inland plus posts."""
         f = self.route_flows(th)
         gm = np.append(th.groups, 1.0)
         t = th.inland * self.leg_travel

@@ -53,12 +53,13 @@ from scipy.optimize import minimize, minimize_scalar
 
 from .._errors import RoutesError
 from ..costs import CostModel
-from ._fastobs import Theta, YearModel
 from ..network import od_demand
+from ._fastobs import Theta, YearModel
 from .observe import ObservationParams, _countries, modelled_seizures, observation_params
 
 __all__ = ["FreeParameter", "PARAMETERS", "Calibration", "calibrate", "apply_parameters",
-           "fit_statistics", "DEFAULT_OFFSET_KG"]
+           "fit_statistics", "observed_vs_modelled", "year_builder", "DEFAULT_OFFSET_KG",
+           "DEFAULT_EXCLUDE"]
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +347,7 @@ def _observations(seizures: pd.DataFrame, years: Sequence[int], countries: list[
 
 def _exact(build: Build, cm: CostModel, years: Sequence[int], engine: str | None
            ) -> dict[int, pd.Series]:
-    """The exact observation model per year, in detected flow units."""
+    """Return the exact observation model per year, in detected flow units."""
     out: dict[int, pd.Series] = {}
     done: dict[tuple[Any, ...], pd.Series] = {}
     for y in years:
@@ -547,3 +548,50 @@ def _parameter_table(pb: _Problem, z_hat: np.ndarray, Z: np.ndarray, names: list
                      "pinned": not (at_bound or wide or outside),
                      "note": note, "about": p.about})
     return pd.DataFrame(rows).set_index("parameter")
+
+
+def year_builder(ds: Any, scenario: Any = None) -> Build:
+    """Return ``build(year, cm)``: the network of ``ds`` as of 1 July of the year.
+
+    When the data is not dated (``network_from_data`` without ``as_of``), every year gets the
+    network as it is.
+    """
+    import datetime as dt
+    import inspect
+
+    from ..network import network_from_data
+
+    if "as_of" in inspect.signature(network_from_data).parameters:
+        def build(year: int, cm: CostModel) -> nx.DiGraph:
+            return network_from_data(ds, cm, scenario,  # type: ignore[call-arg]
+                                     as_of=dt.date(year, 7, 1))
+        return build
+    return lambda year, cm: network_from_data(ds, cm, scenario)
+
+
+def observed_vs_modelled(build: Build, cm: CostModel, seizures: pd.DataFrame, *,
+                         years: Sequence[int], holdout: Sequence[int] = (),
+                         exclude: Sequence[str] = tuple(DEFAULT_EXCLUDE),
+                         offset: float = DEFAULT_OFFSET_KG,
+                         engine: str | None = None) -> pd.DataFrame:
+    """Observed and modelled seizures (the cost model as given) per country and year.
+
+    Columns ``iso3, year, split, observed_kg, modelled_kg, log_residual``
+    (``ln(observed + offset) - ln(modelled + offset)``: positive = the model under-predicts).
+    """
+    kg = observation_params(cm).kg_per_unit
+    all_years = [int(y) for y in years] + [int(y) for y in holdout if y not in years]
+    exact = _exact(build, cm, all_years, engine)
+    obs = seizures.set_index(["iso3", "year"])["heroin_eq_kg"]
+    rows = []
+    for y in all_years:
+        for c, v in exact[y].items():
+            if c in exclude:
+                continue
+            o = float(obs.get((c, y), float("nan")))
+            m = float(v) * kg
+            rows.append({"iso3": c, "year": y, "split": "fit" if y in years else "holdout",
+                         "observed_kg": o, "modelled_kg": m,
+                         "log_residual": float(np.log(o + offset) - np.log(m + offset))})
+    return pd.DataFrame(rows, columns=["iso3", "year", "split", "observed_kg", "modelled_kg",
+                                       "log_residual"])

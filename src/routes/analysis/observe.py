@@ -117,7 +117,7 @@ def _sides(d: Mapping[str, Any]) -> tuple[Any, Any]:
 
 
 def _where(G: nx.DiGraph, u: Any, v: Any) -> Any:
-    """The country a leg ``u -> v`` runs in."""
+    """Return the country a leg ``u -> v`` runs in."""
     du, dv = G.nodes[u], G.nodes[v]
     if du.get("kind") != "crossing":
         return du.get("country")
@@ -195,7 +195,7 @@ def _countries(G: nx.DiGraph) -> list[str]:
 def modelled_seizures(G: nx.DiGraph, cm: CostModel, *, routes: pd.DataFrame | None = None,
                       params: ObservationParams | None = None,
                       engine: str | None = None) -> pd.DataFrame:
-    """Expected seizures by country (module notes).
+    """Return the expected seizures by country (module notes).
 
     Parameters
     ----------

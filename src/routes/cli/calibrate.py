@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import inspect
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import networkx as nx
 
 from .._errors import RoutesError
 from .._version import __version__
 from ..analysis._calib_toml import calibrated_text
-from ..analysis.calibrate import DEFAULT_EXCLUDE, DEFAULT_OFFSET_KG, PARAMETERS, calibrate
-from ..costs import CostModel
+from ..analysis.calibrate import (
+    DEFAULT_EXCLUDE,
+    DEFAULT_OFFSET_KG,
+    PARAMETERS,
+    calibrate,
+    year_builder,
+)
 from ..geodata import Dataset
 from ..io import atomic_write_text
-from ..network import network_from_data
 from ..observed import read_seizures
-from ..scenario import Scenario
 from ._common import (
     _cost_model_path,
     add_data_args,
@@ -108,15 +107,6 @@ def _coverage(ds: Dataset) -> tuple[int, int]:
     return FIRST_YEAR, int(year)
 
 
-def builder(ds: Dataset, sc: Scenario) -> Callable[[int, CostModel], nx.DiGraph]:
-    """``build(year, cm)``: the network as of 1 July of the year (when the data is dated)."""
-    if "as_of" in inspect.signature(network_from_data).parameters:
-        def build(year: int, cm: CostModel) -> nx.DiGraph:
-            return network_from_data(ds, cm, sc, as_of=dt.date(year, 7, 1))  # type: ignore[call-arg]
-        return build
-    return lambda year, cm: network_from_data(ds, cm, sc)
-
-
 def _jsonable(x: Any) -> Any:
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
@@ -141,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
             raise RoutesError(f"year {y} is outside the network's dates ({first}-{last})")
     free = [s.strip() for s in args.free.split(",")] if args.free else None
     exclude = [s.strip() for s in args.exclude.split(",") if s.strip()]
-    res = calibrate(builder(ds, sc), cm, seizures, years=years, holdout=holdout, free=free,
+    res = calibrate(year_builder(ds, sc), cm, seizures, years=years, holdout=holdout, free=free,
                     starts=args.starts, bootstrap=args.bootstrap, seed=args.seed,
                     offset=args.offset_kg, exclude=exclude, workers=args.workers,
                     scheduler=args.scheduler, engine=args.engine)
@@ -168,6 +158,9 @@ def run(args: argparse.Namespace) -> int:
             "bootstrap": args.bootstrap, "seed": args.seed,
             "check_max_rel_diff": info["check_max_rel_diff"],
         }
+        for r in res.statistics.itertuples():
+            prov[f"{r.split}_{r.model}"] = {"n": int(r.n), "spearman": float(r.spearman),
+                                            "male": float(r.male)}
         base_text = Path(_cost_model_path(args)).read_text(encoding="utf-8")
         written.append(atomic_write_text(target, calibrated_text(base_text, cm,
                                                                  res.cost_model,

@@ -291,7 +291,15 @@ def _timeline(options: ReportOptions) -> OptionalAnalysis | None:
     return OptionalAnalysis("timeline", stage, charts, section)
 
 
+# --------------------------------------------------------------------------- observations
+def _observations(options: ReportOptions) -> OptionalAnalysis | None:
+    from ._observations import observations_analysis
+
+    return observations_analysis(options)
+
+
 #: Probes: each returns its analysis when the module and its functions exist, else None.
 _PROBES: tuple[Callable[[ReportOptions], OptionalAnalysis | None], ...] = (_interdiction,
                                                                            _uncertainty,
-                                                                           _timeline)
+                                                                           _timeline,
+                                                                           _observations)
