@@ -33,8 +33,9 @@ browser:  ## install Debian's chromium for the browser tests (apt) if missing
 test: install browser  ## run the test suite (unit, property, CLI, browser)
 	$(BIN)/pytest
 
+# The demo runs on the cost model calibrated to reported seizures (`routes calibrate`).
 demo: install  ## run the main job on the shipped data; writes into reports/
-	$(BIN)/routes report --out reports
+	$(BIN)/routes report --cost-model data/geo/cost_model_calibrated.toml --out reports
 
 lint: install  ## ruff and mypy
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -32,8 +32,9 @@ _SPECS = {s.name: s for s in (
               (("split", "years", ""), ("model", "cost model", ""), ("n", "country-years", "d"),
                ("spearman", "Spearman", ".3f"), ("male", "MALE", ".3f"))),
     TableSpec("observations_by_country", "Reported and modelled seizures by country",
-              "Mean over the years shown, heroin-equivalent kg; residual = ln(reported + 10) - "
-              "ln(modelled + 10), positive where the model under-predicts.",
+              "Means over the years shown, heroin-equivalent kg; residual: the mean over the "
+              "years of ln(reported + 10) - ln(modelled + 10), positive where the model "
+              "under-predicts.",
               (("iso3", "country", ""), ("observed_kg", "reported kg", ",.0f"),
                ("modelled_kg", "modelled kg", ",.0f"), ("log_residual", "residual", "+.2f"),
                ("years", "years reported", "d"))),
@@ -67,16 +68,18 @@ def scatter_chart(df: pd.DataFrame, path: Path, *, title: str, offset: float = 1
     hi = float(max((d["observed_kg"].max(), d["modelled_kg"].max()), default=1.0)) + offset
     ax.plot([lo, hi], [lo, hi], "-", color="#888888", linewidth=0.8, label="modelled = reported")
     mean = d.groupby("iso3")[["observed_kg", "modelled_kg"]].mean()
-    for iso, r in mean.iterrows():
+    for i, (iso, r) in enumerate(mean.sort_values("observed_kg").iterrows()):
+        # Labels of neighbouring points are staggered so that a cluster stays readable.
         ax.annotate(label(iso, 6), (r["observed_kg"] + offset, r["modelled_kg"] + offset),
-                    fontsize=7, xytext=(3, 2), textcoords="offset points")
+                    fontsize=7, xytext=(3, 2 + 8 * (i % 3)), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    fmt = FuncFormatter(lambda v, _: f"{v - offset:,.0f}" if v >= 100 else "")
-    ax.xaxis.set_major_formatter(fmt)
-    ax.yaxis.set_major_formatter(fmt)
-    ax.set_xlabel(f"reported seizures, heroin-equivalent kg (log scale of kg + {offset:g})")
-    ax.set_ylabel(f"modelled seizures (log scale of kg + {offset:g})")
+    ticks = [k for k in (0, 10, 100, 1_000, 10_000, 100_000, 1_000_000) if k + offset <= hi * 2]
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_ticks([k + offset for k in ticks], [f"{k:,}" for k in ticks])
+        axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    ax.set_xlabel(f"reported seizures, heroin-equivalent kg (axes: log of kg + {offset:g})")
+    ax.set_ylabel("modelled seizures, heroin-equivalent kg")
     ax.set_title(label(title, 90), loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     ax.grid(color="#eeeeee", linewidth=0.6)
@@ -173,11 +176,9 @@ def observations_analysis(options: ReportOptions) -> Any:
         return [scatter_chart(res.tables["observations"], out / "chart_observations.png",
                               title="Reported against modelled seizures, by country and year")]
 
-    def section(res: ReportResults) -> Section:
+    def section(res: ReportResults) -> Section | None:
         if "observations" not in res.tables:
-            return {"id": "observations", "title": "The model against observations",
-                    "intro": "No seizures file (seizures.csv) in the data folder.",
-                    "blocks": []}
+            return None   # no seizures file in the data folder
         years, holdout, exclude = res.extra["observation_years"]
         cal = res.cm.raw.get("calibration", {}) if isinstance(res.cm.raw, dict) else {}
         what = (f"This report uses the calibrated cost model {res.cm.name} (fitted on "

@@ -29,7 +29,7 @@ class OptionalAnalysis:
     name: str
     stage: Callable[[ReportResults], None]
     charts: Callable[[ReportResults, Path], list[Path]]
-    section: Callable[[ReportResults], Section]
+    section: Callable[[ReportResults], Section | None]
 
 
 def available(options: ReportOptions) -> list[OptionalAnalysis]:

@@ -165,7 +165,8 @@ def _write_files(res: ReportResults, out: Path, *, progress: Progress | None,
     if res.options.map:
         written.extend(_write_map(res, out))
     done("map")
-    optional: list[Section] = [a.section(res) for a in extras]
+    # An optional analysis without its inputs (e.g. no seizures file) has no section.
+    optional: list[Section] = [s for a in extras if (s := a.section(res)) is not None]
     sections = core_sections(res, optional)
     prov = provenance(res, generated=generated, command=command)
     files = sorted({p.name for p in written} | {"index.html", "report.md", "provenance.json"})
