@@ -34,7 +34,7 @@ from ..engine import Engine
 from ..network import od_demand
 from .observe import edge_checks
 
-__all__ = ["Theta", "YearModel"]
+__all__ = ["Theta", "YearModel", "stack"]
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,10 @@ class YearModel:
         start = np.concatenate([[0], np.cumsum(counts)[:-1]])
         for i, (s, c) in enumerate(zip(start.tolist(), counts.tolist())):
             self.slot[i, :c] = np.arange(s, s + c)
-        # Per-leg copies of the edge arrays, so that an evaluation only multiplies.
+        self._legs()
+
+    def _legs(self) -> None:
+        """Per-leg copies of the edge arrays, so that an evaluation only multiplies."""
         e = self.leg_edge
         self.leg_travel = self.travel[e]
         self.leg_border = self.border[e]
@@ -188,3 +191,36 @@ class YearModel:
     def summary(self) -> dict[str, Any]:
         """Sizes: pairs, routes in the choice set, legs."""
         return {"pairs": len(self.pairs), "routes": self.n_routes, "legs": len(self.leg_edge)}
+
+
+def stack(models: Sequence[YearModel]) -> YearModel:
+    """Return one model that evaluates all ``models`` in a single pass.
+
+    Its countries are ``models x countries`` (model-major): ``seized(th).reshape(len(models),
+    -1)`` gives each model's row. The models must share their countries and detection groups.
+    """
+    s = object.__new__(YearModel)
+    first = models[0]
+    n = len(first.countries)
+    s.k, s.hours_per_hour, s.hours_per_km = first.k, first.hours_per_hour, first.hours_per_km
+    s.groups = first.groups
+    s.countries = [f"{i}:{c}" for i in range(len(models)) for c in first.countries]
+    e_off = np.cumsum([0] + [len(m.time_h) for m in models])
+    r_off = np.cumsum([0] + [m.n_routes for m in models])
+    l_off = np.cumsum([0] + [len(m.leg_edge) for m in models])
+    for name in ("time_h", "length_km", "travel", "border", "group", "pair_flow"):
+        setattr(s, name, np.concatenate([getattr(m, name) for m in models]))
+    s.tc = np.concatenate([np.where(m.tc >= 0, m.tc + i * n, -1) for i, m in enumerate(models)])
+    s.bc = np.concatenate([np.where(m.bc >= 0, m.bc + i * n, -1) for i, m in enumerate(models)])
+    s.n_routes = int(r_off[-1])
+    s.leg_edge = np.concatenate([m.leg_edge + e_off[i] for i, m in enumerate(models)])
+    s.leg_route = np.concatenate([m.leg_route + r_off[i] for i, m in enumerate(models)])
+    s.route_first = np.concatenate([m.route_first + l_off[i] for i, m in enumerate(models)])
+    width = max(m.slot.shape[1] for m in models)
+    s.slot = np.vstack([np.pad(np.where(m.slot >= 0, m.slot + r_off[i], -1),
+                               ((0, 0), (0, width - m.slot.shape[1])), constant_values=-1)
+                        for i, m in enumerate(models)])
+    s.pairs = [p for m in models for p in m.pairs]
+    s.paths = []
+    s._legs()
+    return s

@@ -54,7 +54,7 @@ from scipy.optimize import minimize, minimize_scalar
 from .._errors import RoutesError
 from ..costs import CostModel
 from ..network import od_demand
-from ._fastobs import Theta, YearModel
+from ._fastobs import Theta, YearModel, stack
 from .observe import ObservationParams, _countries, modelled_seizures, observation_params
 
 __all__ = ["FreeParameter", "PARAMETERS", "Calibration", "calibrate", "apply_parameters",
@@ -141,6 +141,9 @@ class _Problem:
     offset: float
     group_names: list[str]
     evaluations: int = 0
+    _stacked: YearModel | None = None
+    _unique: list[YearModel] = field(default_factory=list)
+    _which: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def values(self, z: np.ndarray) -> dict[str, float]:
         """Parameter values at unit-cube point ``z`` (log scale between the bounds)."""
@@ -162,11 +165,18 @@ class _Problem:
         self.evaluations += 1
         th = self.theta(v)
         scale = v["trafficked_share"] * self.kg_per_unit
-        done: dict[int, np.ndarray] = {}
-        for m in self.models:   # years with the same network share one model
-            if id(m) not in done:
-                done[id(m)] = m.seized(th)
-        return np.stack([done[id(m)] for m in self.models]) * scale
+        if self._stacked is None:
+            self.restack()
+        assert self._stacked is not None
+        rows = self._stacked.seized(th).reshape(len(self._unique), -1)
+        return rows[self._which] * scale
+
+    def restack(self) -> None:
+        """Stack the distinct year models into one (after their choice sets change)."""
+        self._unique = list({id(m): m for m in self.models}.values())
+        pos = {id(m): i for i, m in enumerate(self._unique)}
+        self._which = np.array([pos[id(m)] for m in self.models], dtype=np.int64)
+        self._stacked = stack(self._unique)
 
     def sse(self, v: dict[str, float], w: np.ndarray) -> float:
         mod = self.modelled(v)[self.obs_year, self.obs_country]
@@ -452,6 +462,7 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
     th0 = pb.theta(base)
     for m in seen.values():
         m.extend(th0, 2 * m.k)
+    pb.restack()
     w = np.ones(len(ok))
     z_hat, f_hat = _multistart(pb, w, max(1, starts), seed, maxfev)
     added = 0
@@ -462,11 +473,13 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
         added += new
         if not new:
             break
+        pb.restack()
         z_hat, f_hat = _fit(pb, z_hat, w, maxfev)
     # The choice set now holds each pair's k best routes at the estimate: the fast model there
     # is the exact one (checked below).
     th1 = pb.theta(pb.values(z_hat))
     added += sum(m.extend(th1, m.k) for m in seen.values())
+    pb.restack()
     f_hat = pb.sse(pb.values(z_hat), w)
     n_fit_evals = pb.evaluations
     t_fit = time.perf_counter()

@@ -19,7 +19,7 @@ from ..analysis.calibrate import (
     calibrate,
     year_builder,
 )
-from ..geodata import Dataset
+from ..geodata import Dataset, coverage
 from ..io import atomic_write_text
 from ..observed import read_seizures
 from ._common import (
@@ -101,10 +101,10 @@ def _years(text: str, what: str) -> list[int]:
 
 
 def _coverage(ds: Dataset) -> tuple[int, int]:
-    """Years the dated network covers (from the data when it says so)."""
-    last = getattr(ds, "last_date", None) or getattr(ds, "as_of_max", None)
-    year = last.year if isinstance(last, dt.date) else dt.date.today().year
-    return FIRST_YEAR, int(year)
+    """Years the dated network covers (:func:`routes.geodata.coverage`)."""
+    first, last = coverage(ds)
+    return (first.year if first else FIRST_YEAR,
+            last.year if last else dt.date.today().year)
 
 
 def _jsonable(x: Any) -> Any:
