@@ -22,8 +22,9 @@ Route choice
 ------------
 Detection, the weight of risk and theta change the routes' costs and so the route choice. Each
 year's choice set (:class:`routes.analysis._fastobs.YearModel`) holds each pair's
-``2 * k_routes`` best routes under the cost model's own values; after the first fit it is
-extended with the k best routes at the fitted values and the fit is repeated from there.
+``k_routes`` best routes under the cost model's own values; after each fit it is extended with
+the k best routes at the fitted values and the fit is repeated from there, until no route is
+added (at most four rounds; the set is extended a last time at the estimate).
 An evaluation re-prices the set, takes each pair's k cheapest routes and their logit shares,
 and sums the detected flow by country: a few milliseconds. The final fit is recomputed
 exactly (network rebuilt with the calibrated cost model, :func:`assign_flows`,
@@ -388,8 +389,8 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
               holdout: Sequence[int] = (), free: Sequence[str] | None = None, starts: int = 4,
               bootstrap: int = 100, seed: int = 0, offset: float = DEFAULT_OFFSET_KG,
               exclude: Sequence[str] = tuple(DEFAULT_EXCLUDE), workers: int = 0,
-              scheduler: Any = None, engine: str | None = None, maxfev: int = 1500,
-              boot_maxfev: int = 300) -> Calibration:
+              scheduler: Any = None, engine: str | None = None, maxfev: int = 1000,
+              boot_maxfev: int = 150) -> Calibration:
     """Fit the free parameters to the seizures of ``years``; score on ``holdout`` too.
 
     Parameters
@@ -461,7 +462,7 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
                   [g.name for g in groups])
     th0 = pb.theta(base)
     for m in seen.values():
-        m.extend(th0, 2 * m.k)
+        m.extend(th0, m.k)
     pb.restack()
     w = np.ones(len(ok))
     z_hat, f_hat = _multistart(pb, w, max(1, starts), seed, maxfev)

@@ -65,10 +65,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--exclude", default=",".join(DEFAULT_EXCLUDE), metavar="ISO3,...",
                    help="countries left out of fit and scores (default: %(default)s: its "
                         "heroin comes mostly from Myanmar)")
-    g.add_argument("--starts", type=int, default=3, metavar="N",
+    g.add_argument("--starts", type=int, default=2, metavar="N",
                    help="optimiser starts: the cost model's values and N-1 seeded random "
                         "points (default: %(default)s)")
-    g.add_argument("--bootstrap", type=int, default=40, metavar="N",
+    g.add_argument("--bootstrap", type=int, default=20, metavar="N",
                    help="bootstrap replicates for the 90%% intervals (default: %(default)s)")
     g.add_argument("--seed", type=int, default=0, help="master seed (default: %(default)s)")
     g.add_argument("--offset-kg", type=float, default=DEFAULT_OFFSET_KG, metavar="KG",
