@@ -140,3 +140,23 @@ def test_read_seizures_bad_rows(tmp_path, text, row, field, msg):
         read_seizures(p, countries={"AFG", "IRN"}, years=(2018, 2025))
     prob = next(q for q in exc.value.problems if msg.split()[0] in q.message)
     assert (prob.file, prob.row, prob.field) == (str(p), row, field)
+
+
+def test_observation_chart_and_residual_text(tmp_path):
+    from routes.report._observations import _residual_text, scatter_chart
+
+    df = pd.DataFrame({"iso3": ["IRN", "IRN", "AZE", "KAZ"], "year": [2018, 2022, 2018, 2018],
+                       "split": ["fit", "holdout", "fit", "fit"],
+                       "observed_kg": [100000.0, 90000.0, 2000.0, 300.0],
+                       "modelled_kg": [3000.0, 2500.0, 0.0, 1900.0]})
+    a = scatter_chart(df, tmp_path / "a.png", title="t")
+    b = scatter_chart(df, tmp_path / "b.png", title="t")
+    assert a.read_bytes() == b.read_bytes()          # byte-identical runs
+    df["log_residual"] = np.log(df["observed_kg"] + 10) - np.log(df["modelled_kg"] + 10)
+    by = df.groupby("iso3").agg(observed_kg=("observed_kg", "mean"),
+                                modelled_kg=("modelled_kg", "mean"),
+                                log_residual=("log_residual", "mean"))
+    text = _residual_text(by)
+    assert text.index("AZE") < text.index("IRN")     # largest under-prediction first
+    assert "AZE: no modelled route passes" in text
+    assert "over-predicts most in KAZ" in text
