@@ -201,3 +201,33 @@ def test_link_within_countries_connects_each_country(dataset):
         members |= set(dataset.crossings.loc[(dataset.crossings.country_a == iso)
                                              | (dataset.crossings.country_b == iso), "id"])
         assert nx.is_connected(H.subgraph(members))
+
+
+# The hand-worked countries share the meridian lon = 1 between lat -1 and 1; on the equator
+# one degree of longitude is DEG_KM on the WGS84 ellipsoid.
+HAND = Path(__file__).parent / "data" / "handworked"
+DEG_KM = 111.31949079327357
+
+
+def _hand_with_post_at(tmp_path: Path, km_west: float) -> Path:
+    d = tmp_path / "hand"
+    shutil.copytree(HAND, d)
+    _edit(d / "crossings.csv", 2, "lon", repr(1.0 - km_west / DEG_KM))
+    return d
+
+
+@pytest.mark.parametrize("km", [10.0, 14.0])
+def test_crossing_inside_border_tolerance_is_accepted(tmp_path, km):
+    d = _hand_with_post_at(tmp_path, km)
+    ds = load_dataset(d, classes={"post"})
+    assert border_distances(ds)["x_mid"] == pytest.approx(km, rel=1e-6)
+
+
+@pytest.mark.parametrize("km", [16.0, 25.0])
+def test_crossing_outside_border_tolerance_is_an_error(tmp_path, km):
+    d = _hand_with_post_at(tmp_path, km)
+    with pytest.raises(DataError) as ei:
+        load_dataset(d, classes={"post"})
+    problems = [str(p) for p in ei.value.problems]
+    assert any("row 2, field 'lat'" in p and f"x_mid lies {km:.1f} km from the AAA-BBB border"
+               in p and "limit 15 km" in p for p in problems), problems

@@ -318,3 +318,43 @@ def test_time_limit_falls_back_to_greedy():
     tiny = interdict_exact(G, 3.0, time_limit=1e-9)   # may stop before any MILP solution
     assert tiny.value >= interdict_greedy(G, 3.0).value - 1e-12
     assert tiny.cost <= 3.0
+
+
+# --------------------------------------------------------------------------- greedy rules
+def _series(posts):
+    """o -> posts in series -> m, the only route; each post's upgrade adds its delta."""
+    G = nx.DiGraph()
+    _ends(G, {"o": 1.0}, {"m": 1.0})
+    prev = "o"
+    for x, cost, r0, delta in posts:
+        _post(G, x, -math.expm1(-r0), -math.expm1(-(r0 + delta)), cost)
+        G.add_edge(prev, x, risk=0.1 + r0)
+        prev = x
+    G.add_edge(prev, "m", risk=0.1)
+    return G
+
+
+def test_greedy_ranks_by_gain_per_unit_cost():
+    # A: cost 1, +0.5 (0.5 per unit); B: cost 3, +1.0 (0.33 per unit); budget 3. Gain per
+    # unit cost buys A, then B no longer fits; absolute gain would buy B alone (+1.0).
+    G = _series([("a", 1.0, 0.2, 0.5), ("b", 3.0, 0.3, 1.0)])
+    base = 0.1 + 0.2 + 0.1 + 0.3 + 0.1
+    for r in (interdict_greedy(G, 3.0), interdict(G, 3.0, method="greedy")):
+        assert r.order == ("a",) and r.posts == ("a",)
+        assert r.value == pytest.approx(base + 0.5) and r.cost == pytest.approx(1.0)
+    # The exact solver buys B: here greedy's rule costs 0.5 of risk.
+    assert interdict_exact(G, 3.0).posts == ("b",)
+
+
+def test_greedy_buys_a_post_whose_cost_equals_the_remaining_budget():
+    # A first (0.5 per unit against B's 0.3), leaving 2 = B's cost: B is bought too. Alone,
+    # B costs exactly the budget 2 and is bought; a hair less and it is not.
+    G = _series([("a", 1.0, 0.2, 0.5), ("b", 2.0, 0.3, 0.6)])
+    base = 0.1 + 0.2 + 0.1 + 0.3 + 0.1
+    r = interdict_greedy(G, 3.0)
+    assert r.order == ("a", "b") and r.cost == pytest.approx(3.0)
+    assert r.value == pytest.approx(base + 1.1)
+    one = _series([("b", 2.0, 0.3, 0.6)])
+    r = interdict(one, 2.0, method="greedy")
+    assert r.posts == ("b",) and r.value == pytest.approx(0.1 + 0.3 + 0.1 + 0.6)
+    assert interdict_greedy(one, 1.999).posts == ()

@@ -68,6 +68,21 @@ def test_handworked_restricted_post(tmp_path):
     assert e["risk"] == pytest.approx(0.1 * length / 1000 + 3 * math.log(2))
 
 
+def test_handworked_post_at_asymmetric_p():
+    # p = 0.2 tells -ln(1 - p) = 0.2231 from -ln(p) = 1.609 (at p = 0.5 both are ln 2);
+    # the undetected share of the post is 1 - p = 0.8.
+    cm = load_cost_model(HAND / "cost_model.toml")
+    ds = load_dataset(HAND, classes=set(cm.classes))
+    G = network_from_data(ds, cm, Scenario(name="p02", crossings={"x_mid": {"p_detect": 0.2}}))
+    length = 1.5 * DEG_KM
+    assert G.nodes["x_mid"]["crossing_risk"] == pytest.approx(0.22314355, rel=1e-8)
+    into = G.edges["p_west", "x_mid"]
+    assert into["risk"] == pytest.approx(0.1 * length / 1000 + 0.22314355, rel=1e-8)
+    assert into["cost"] == pytest.approx(length / 50 + 11 + 100 * into["risk"] + 0.01 * length)
+    risk = nx.shortest_path_length(G, "p_west", "p_east", weight="risk")
+    assert math.exp(-risk) == pytest.approx(0.8 * math.exp(-2 * 0.1 * length / 1000))
+
+
 def test_graph_provenance(hand_graph):
     g = hand_graph.graph
     assert g["crs"] == "EPSG:4326"
