@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install browser test demo lint data bench clean help
+.PHONY: install browser test demo lint data bench mutate clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -50,5 +50,13 @@ data: install  ## rebuild the derived files in data/geo from their sources
 bench: install  ## benchmarks: ratios against networkx measured in the same run
 	$(BIN)/python -m benchmarks
 
+# Mutation testing, one module at a time at the lowest priority (the machine may be shared);
+# MODULES= picks some (costs network scenario engine analysis/flows ...), MUTATE_TIMEOUT bounds
+# each module in seconds. Results are kept in .mutate/ and re-used.
+MODULES ?=
+MUTATE_TIMEOUT ?= 3600
+mutate: install  ## mutation testing of the core modules: score and surviving mutants (slow)
+	nice -n 19 $(BIN)/python scripts/mutate.py $(MODULES) --timeout $(MUTATE_TIMEOUT)
+
 clean:  ## remove the virtual environment and generated reports
-	rm -rf $(VENV) reports/*
+	rm -rf $(VENV) .mutate reports/*

@@ -1,0 +1,220 @@
+"""Mutation testing of the modules where a silent error changes a result (``make mutate``).
+
+Runs mutmut (3.x) one module at a time, each in its own work directory under ``.mutate/``
+with its own test selection (the test files that exercise the module, plus the module's
+doctests), so a module's run never waits on the whole suite. Within a module, mutmut runs
+for each mutant only the tests that call the mutated function (it records that in a first,
+clean run). Results are cached per module: a re-run only tests mutants whose function changed.
+
+Prints, per module, the score (killed / mutants tested) and each surviving mutant as
+``file:line: old -> new``. Usage::
+
+    python scripts/mutate.py [MODULE ...] [--timeout S] [--children N] [--fresh] [--recheck]
+
+MODULE is a key of :data:`MODULES` (``costs``, ``analysis/flows``...); all when omitted.
+The machine may be shared: run it under ``nice`` (``make mutate`` does) with one worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / ".mutate"
+MUTMUT = Path(sys.executable).parent / "mutmut"
+
+#: Module (path under src/routes, without .py) -> the test files that exercise it.
+MODULES: dict[str, list[str]] = {
+    "costs": ["tests/test_network.py", "tests/test_costs.py"],
+    "network": ["tests/test_network.py", "tests/test_io.py"],
+    "scenario": ["tests/test_network.py", "tests/test_scenario.py"],
+    "engine": ["tests/test_engine.py", "tests/test_paths.py", "tests/test_flows.py",
+               "tests/test_centrality.py", "tests/test_chokepoints.py"],
+    "analysis/flows": ["tests/test_flows.py", "tests/test_random.py"],
+    "analysis/paths": ["tests/test_paths.py"],
+    "analysis/centrality": ["tests/test_centrality.py", "tests/test_random.py"],
+    "analysis/chokepoints": ["tests/test_chokepoints.py", "tests/test_random.py"],
+    "analysis/interdiction": ["tests/test_interdiction.py"],
+    "analysis/compare": ["tests/test_compare.py"],
+    "analysis/uncertainty": ["tests/test_uncertainty.py", "-k", "not dask and not workers"],
+    "analysis/__init__": ["tests/test_random.py", "tests/test_flows.py"],
+}
+
+_STATUS = re.compile(r"^\s*(\S+): (survived|killed|timeout|no tests|suspicious|skipped|"
+                     r"segfault|caught by type check|not checked|check was interrupted by user)$")
+
+
+# mutmut keeps each mutant as a copy of its function, docstring included: without this the
+# doctests would be collected once per mutant.
+_CONFTEST = '''"""Written by scripts/mutate.py: collect each doctest once, not once per mutant."""
+
+
+def pytest_collection_modifyitems(config, items):
+    items[:] = [i for i in items if "__mutmut_" not in i.nodeid]
+'''
+
+
+def _config(module: str, tests: list[str]) -> str:
+    # Test files that exist, and pytest options (a Dask cluster per mutant would be too slow).
+    sel = [t for t in tests if not t.startswith("tests/") or (REPO / t).exists()]
+    sel.append(f"src/routes/{module}.py")
+    conf = {
+        "source_paths": ["src/"],
+        "only_mutate": [f"src/routes/{module}.py"],
+        "also_copy": ["benchmarks/", "conftest.py"],
+        # Log lines only report; they change no result.
+        "do_not_mutate_patterns": [r"^\s*log\.(debug|info|warning)\("],
+        "pytest_add_cli_args_test_selection": sel,
+        "pytest_add_cli_args": ["-p", "no:cacheprovider"],
+    }
+    # JSON strings and lists are valid TOML.
+    return "\n[tool.mutmut]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in conf.items())
+
+
+def _prepare(module: str, fresh: bool, tests: Path) -> Path:
+    """A work directory with the sources linked and pyproject.toml carrying this module's
+    mutmut configuration."""
+    d = WORK / module.replace("/", "_")
+    if fresh and d.exists():
+        shutil.rmtree(d)
+    d.mkdir(parents=True, exist_ok=True)
+    for name, target in (("src", REPO / "src"), ("tests", tests),
+                         ("benchmarks", REPO / "benchmarks")):
+        link = d / name
+        if link.is_symlink() and link.resolve() != target.resolve():
+            link.unlink()
+        if not link.is_symlink():
+            link.symlink_to(target)
+    conftest = d / "conftest.py"
+    if not conftest.exists() or conftest.read_text() != _CONFTEST:
+        conftest.write_text(_CONFTEST)
+    text = (REPO / "pyproject.toml").read_text() + _config(module, MODULES[module])
+    p = d / "pyproject.toml"
+    if not p.exists() or p.read_text() != text:
+        p.write_text(text)
+    # Copies of the tests are refreshed (mutmut copies them once); mutants are re-made from
+    # the source when it changed.
+    shutil.rmtree(d / "mutants" / "tests", ignore_errors=True)
+    return d
+
+
+def _locate(module: str, name: str, diff: str) -> tuple[int, str]:
+    """``(line, change)`` of a mutant from mutmut's diff of its function."""
+    src = (REPO / "src" / "routes" / f"{module}.py").read_text()
+    func = name.rsplit("__mutmut_", 1)[0].split(".")[-1]
+    parts = func[2:].split("ǁ") if func.startswith("xǁ") else [func[2:]]  # x_f or xǁCǁm
+    parts = [p for p in parts if p]
+    start, end = 1, len(src.splitlines())
+    body: list[ast.stmt] = ast.parse(src).body
+    for part in parts:
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) \
+                    and node.name == part:
+                start, end = node.lineno, node.end_lineno or end
+                body = node.body
+                break
+    old = [ln[1:] for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
+    new = [ln[1:] for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    lines = src.splitlines()
+    line = start
+    if old:
+        for i in range(start - 1, end):
+            if lines[i].strip() == old[0].strip():
+                line = i + 1
+                break
+    change = f"{' / '.join(s.strip() for s in old)}  ->  {' / '.join(s.strip() for s in new)}"
+    return line, change
+
+
+def _results(d: Path, env: dict[str, str], prefix: str) -> list[tuple[str, str]]:
+    out = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=d, env=env,
+                         capture_output=True, text=True, check=False).stdout
+    return [(m.group(1), m.group(2)) for m in map(_STATUS.match, out.splitlines())
+            if m and m.group(1).startswith(prefix)]
+
+
+def _run(module: str, a: argparse.Namespace) -> tuple[int, int, list[str], float]:
+    d = _prepare(module, a.fresh, Path(a.tests).resolve())
+    env = dict(os.environ, ROUTES_DATA=str(REPO / "data" / "geo"))
+    prefix = "routes." + module.replace("/", ".") + "."
+    # mutmut keeps its verdicts; named mutants are tested again (with the tests of now).
+    names = [n for n, st in _results(d, env, prefix) if st == "survived"] if a.recheck else []
+    t0 = time.monotonic()
+    log = d / "run.log"
+    with log.open("w") as fh:
+        try:
+            if not a.recheck or names:
+                subprocess.run([str(MUTMUT), "run", "--max-children", str(a.children), *names],
+                               cwd=d, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                               timeout=a.timeout, check=False)
+        except subprocess.TimeoutExpired:
+            print(f"  {module}: stopped after {a.timeout:.0f} s (the verdicts so far are kept;"
+                  " run again to go on)")
+    secs = time.monotonic() - t0
+    counts: dict[str, int] = {}
+    survivors = []
+    for name, status in _results(d, env, prefix):
+        counts[status] = counts.get(status, 0) + 1
+        if status in ("survived", "no tests"):
+            diff = subprocess.run([str(MUTMUT), "show", name], cwd=d, env=env,
+                                  capture_output=True, text=True, check=False).stdout
+            line, change = _locate(module, name, diff)
+            survivors.append(f"src/routes/{module}.py:{line}: {change}   [{name}"
+                             f"{', no test calls it' if status == 'no tests' else ''}]")
+    killed = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("segfault", 0) \
+        + counts.get("caught by type check", 0)
+    tested = killed + counts.get("survived", 0) + counts.get("no tests", 0) \
+        + counts.get("suspicious", 0)
+    if counts.get("not checked"):
+        print(f"  {module}: {counts['not checked']} mutants not tested yet")
+    return killed, tested, sorted(survivors, key=_line_key), secs
+
+
+def _line_key(s: str) -> int:
+    return int(s.split(":")[1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("modules", nargs="*", metavar="MODULE",
+                    help=f"any of: {', '.join(MODULES)} (default: all)")
+    ap.add_argument("--timeout", type=float, default=3600.0,
+                    help="seconds per module before it is stopped (default 3600)")
+    ap.add_argument("--fresh", action="store_true", help="forget cached results first")
+    ap.add_argument("--recheck", action="store_true",
+                    help="test the surviving mutants again (after adding tests)")
+    ap.add_argument("--children", type=int, default=1, help="mutants tested at once (1)")
+    ap.add_argument("--tests", default=str(REPO / "tests"),
+                    help="the tests folder to use (default tests/; another one measures the "
+                         "score of older tests)")
+    a = ap.parse_args(argv)
+    unknown = [m for m in a.modules if m not in MODULES]
+    if unknown:
+        ap.error(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join(MODULES)}")
+    rows = []
+    for module in a.modules or list(MODULES):
+        print(f"== {module}", flush=True)
+        killed, tested, survivors, secs = _run(module, a)
+        score = 100.0 * killed / tested if tested else float("nan")
+        print(f"  {killed}/{tested} killed ({score:.1f}%) in {secs:.0f} s; "
+              f"{len(survivors)} survived", flush=True)
+        for s in survivors:
+            print("  survived " + s, flush=True)
+        rows.append((module, killed, tested, score, secs))
+    print("\nmodule                      killed/tested  score   time")
+    for module, killed, tested, score, secs in rows:
+        print(f"{module:<28}{killed:>6}/{tested:<6}  {score:5.1f}%  {secs:5.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
