@@ -190,3 +190,101 @@ def test_scenario_may_carry_uncertainty_ranges(dataset, cost_model, baseline, tm
     f.write_text('[scenario]\nname = "u"\n[uncertainty]\np_detect = [0.9, 1.1]\n')
     G = network_from_data(dataset, cost_model, load_scenario(f))
     assert set(G.edges) == set(baseline.edges)  # ranges do not change the network
+
+
+# ------------------------------------------------------------------ rules, one by one
+def test_crossing_node_attributes_and_defaults(hand_graph):
+    d = hand_graph.nodes["x_mid"]
+    # Empty cells take the class defaults: p 0.5, cost 1, upgraded 0.75 (handworked model).
+    assert (d["p_detect"], d["upgrade_cost"], d["p_detect_upgraded"]) == (0.5, 1.0, 0.75)
+    assert (d["delay_h"], d["crossing_risk"]) == (10.0, pytest.approx(math.log(2)))
+    assert (d["kind"], d["country_a"], d["country_b"], d["mode"], d["status"]) == (
+        "crossing", "AAA", "BBB", "road", "open")
+    assert (d["lat"], d["lon"], d["as_of"], d["crossing_class"]) == (0.0, 1.0, "2025-01-01",
+                                                                     "post")
+    assert d["name"] == "Middle post" and d["source"] == "hand-worked test case"
+    p = hand_graph.nodes["p_west"]
+    assert (p["kind"], p["role"], p["supply"], p["demand"], p["country"]) == (
+        "place", "origin", 10.0, 0.0, "AAA")
+    assert (p["name"], p["lat"], p["lon"]) == ("West town", 0.0, 0.0)
+
+
+def test_crossing_row_values_override_the_class(tmp_path):
+    import shutil
+
+    d = tmp_path / "hand"
+    shutil.copytree(HAND, d)
+    f = d / "crossings.csv"
+    f.write_text(f.read_text().replace("post,,,,", "post,0.2,3.5,0.6,"))
+    cm = load_cost_model(HAND / "cost_model.toml")
+    G = network_from_data(load_dataset(d, classes=set(cm.classes)), cm)
+    n = G.nodes["x_mid"]
+    assert (n["p_detect"], n["upgrade_cost"], n["p_detect_upgraded"]) == (0.2, 3.5, 0.6)
+    assert n["crossing_risk"] == pytest.approx(0.22314355, rel=1e-8)
+    # A scenario p above the upgraded one lifts the upgraded one to it (no negative upgrade).
+    G = network_from_data(load_dataset(d, classes=set(cm.classes)), cm,
+                          Scenario(name="s", crossings={"x_mid": {"p_detect": 0.7,
+                                                                  "delay_h": 2.0}}))
+    n = G.nodes["x_mid"]
+    assert (n["p_detect"], n["p_detect_upgraded"], n["delay_h"]) == (0.7, 0.7, 2.0)
+    assert G.edges["p_west", "x_mid"]["time_h"] == pytest.approx(1.5 * DEG_KM / 50 + 1 + 2)
+
+
+def test_edges_carry_corridor_attributes(hand_graph):
+    for u, v, cid in (("p_west", "x_mid", "c_west__mid"), ("x_mid", "p_west", "c_west__mid"),
+                      ("x_mid", "p_east", "c_mid__east"), ("p_east", "x_mid", "c_mid__east")):
+        e = hand_graph.edges[u, v]
+        assert (e["corridor_id"], e["mode"], e["source"]) == (cid, "road",
+                                                              "hand-worked test case")
+        assert e["geodesic_km"] == pytest.approx(DEG_KM, rel=1e-9)
+    # Into the post from either side: the post's terms; out of it: none.
+    assert hand_graph.edges["p_east", "x_mid"]["risk"] == pytest.approx(
+        hand_graph.edges["p_west", "x_mid"]["risk"])
+    assert hand_graph.edges["x_mid", "p_west"]["time_h"] == pytest.approx(1.5 * DEG_KM / 50 + 1)
+
+
+def test_closed_crossing_keeps_its_node_and_loses_its_edges():
+    cm = load_cost_model(HAND / "cost_model.toml")
+    ds = load_dataset(HAND, classes=set(cm.classes))
+    G = network_from_data(ds, cm, Scenario(name="c", crossings={"x_mid": {"status": "closed"}}))
+    assert set(G.nodes) == {"p_west", "x_mid", "p_east"} and G.number_of_edges() == 0
+    assert G.graph["scenario"] == "c" and G.graph["name"] == "routes:c"
+    assert crossings(G) == ["x_mid"] and crossings(G, include_closed=False) == []
+
+
+def test_views_filter_roles_and_zero_values():
+    G = nx.DiGraph()
+    G.add_node("o1", role="origin", supply=2.0)
+    G.add_node("o0", role="origin", supply=0.0)
+    G.add_node("m1", role="market", demand=1.0)
+    G.add_node("m2", role="market", demand=3.0)
+    G.add_node("m0", role="market", demand=0.0)
+    G.add_node("t", role="transit", supply=5.0, demand=5.0)
+    G.add_node("xb", kind="crossing", status="restricted")
+    G.add_node("xa", kind="crossing", status="open")
+    G.add_node("xc", kind="crossing", status="closed")
+    assert origins(G) == {"o1": 2.0} and markets(G) == {"m1": 1.0, "m2": 3.0}
+    assert crossings(G) == ["xa", "xb", "xc"]
+    assert crossings(G, include_closed=False) == ["xa", "xb"]
+    G.add_node("o2", role="origin", supply=6.0)
+    assert od_demand(G) == {("o1", "m1"): 0.5, ("o1", "m2"): 1.5, ("o2", "m1"): 1.5,
+                            ("o2", "m2"): 4.5}
+    H = nx.DiGraph()
+    H.add_node("o", role="origin", supply=1.0)
+    assert od_demand(H) == {}
+
+
+def test_gdfs_of_an_empty_graph_and_given_graph_attributes(hand_graph):
+    nodes, edges = network_to_gdfs(nx.DiGraph(crs="EPSG:4326"))
+    assert len(nodes) == 0 and len(edges) == 0 and nodes.crs == "EPSG:4326"
+    nodes, edges = network_to_gdfs(hand_graph)
+    assert nodes.attrs["graph"] == hand_graph.graph == edges.attrs["graph"]
+    assert nodes.loc["x_mid"].geometry.coords[0] == (1.0, 0.0)
+    assert list(edges.iloc[0].geometry.coords) == [
+        (hand_graph.nodes[edges.iloc[0]["u"]]["lon"], hand_graph.nodes[edges.iloc[0]["u"]]["lat"]),
+        (hand_graph.nodes[edges.iloc[0]["v"]]["lon"], hand_graph.nodes[edges.iloc[0]["v"]]["lat"])]
+    H = network_from_gdfs(nodes, edges, {"name": "other"})
+    assert H.graph == {"name": "other"}
+    assert nx.utils.graphs_equal(H, hand_graph) is False  # graph attributes differ
+    assert dict(H.nodes(data=True)) == dict(hand_graph.nodes(data=True))
+    assert all(type(v) is float for v in H.nodes["x_mid"].values() if isinstance(v, float))
