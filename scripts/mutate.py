@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -55,11 +57,20 @@ _STATUS = re.compile(r"^\s*(\S+): (survived|killed|timeout|no tests|suspicious|s
 
 # mutmut keeps each mutant as a copy of its function, docstring included: without this the
 # doctests would be collected once per mutant.
-_CONFTEST = '''"""Written by scripts/mutate.py: collect each doctest once, not once per mutant."""
+# Fastest tests first (durations from mutmut's clean run), so that a mutant a quick test kills
+# never waits for the slow fixtures of the shipped network.
+_CONFTEST = '''"""Written by scripts/mutate.py: doctests once, fast tests first."""
+
+import json
+from pathlib import Path
 
 
 def pytest_collection_modifyitems(config, items):
     items[:] = [i for i in items if "__mutmut_" not in i.nodeid]
+    stats = Path(__file__).parent / "mutmut-stats.json"
+    if stats.exists():
+        dur = json.loads(stats.read_text()).get("duration_by_test", {})
+        items.sort(key=lambda i: dur.get(i.nodeid, 0.0))
 '''
 
 
@@ -107,6 +118,27 @@ def _prepare(module: str, fresh: bool, tests: Path) -> Path:
     return d
 
 
+def _diff(d: Path, module: str, name: str) -> str:
+    """The change a mutant makes, as ``-old`` / ``+new`` lines (from mutmut's mutants file)."""
+    path = d / "mutants" / "src" / "routes" / f"{module}.py"
+    if path not in _FUNCS:
+        src = path.read_text()
+        lines = src.splitlines()
+        _FUNCS[path] = {f.name: "\n".join(lines[f.lineno - 1:f.end_lineno])
+                        for f in ast.walk(ast.parse(src))
+                        if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)}
+    funcs = _FUNCS[path]
+    short = name.rsplit(".", 1)[-1]
+    orig = funcs.get(short.rsplit("__mutmut_", 1)[0] + "__mutmut_orig", "")
+    mutant = funcs.get(short, "")
+    return "\n".join(ln[0] + ln[2:] for ln in difflib.ndiff(orig.splitlines()[1:],
+                                                             mutant.splitlines()[1:])
+                     if ln[:2] in ("- ", "+ "))
+
+
+_FUNCS: dict[Path, dict[str, str]] = {}
+
+
 def _locate(module: str, name: str, diff: str) -> tuple[int, str]:
     """``(line, change)`` of a mutant from mutmut's diff of its function."""
     src = (REPO / "src" / "routes" / f"{module}.py").read_text()
@@ -142,17 +174,41 @@ def _results(d: Path, env: dict[str, str], prefix: str) -> list[tuple[str, str]]
             if m and m.group(1).startswith(prefix)]
 
 
+def _sample(d: Path, env: dict[str, str], module: str, n: int) -> set[str]:
+    """A fixed random sample of ``n`` of the module's mutants (kept in sample.txt)."""
+    keep = d / "sample.txt"
+    if keep.exists():
+        names = keep.read_text().split()
+        if len(names) == n:
+            return set(names)
+    meta = d / "mutants" / "src" / "routes" / f"{module}.py.meta"
+    if not meta.exists():  # let mutmut make the mutants (and its test map), testing none
+        subprocess.run([str(MUTMUT), "run", "--max-children", "1", "routes.no_such_mutant*"],
+                       cwd=d, env=env, capture_output=True, check=False)
+    names = sorted(json.loads(meta.read_text())["exit_code_by_key"])
+    pick = sorted(random.Random(0).sample(names, min(n, len(names))))
+    keep.write_text("\n".join(pick) + "\n")
+    return set(pick)
+
+
 def _run(module: str, a: argparse.Namespace) -> tuple[int, int, list[str], float]:
     d = _prepare(module, a.fresh, Path(a.tests).resolve())
     env = dict(os.environ, ROUTES_DATA=str(REPO / "data" / "geo"))
     prefix = "routes." + module.replace("/", ".") + "."
-    # mutmut keeps its verdicts; named mutants are tested again (with the tests of now).
-    names = [n for n, st in _results(d, env, prefix) if st == "survived"] if a.recheck else []
     t0 = time.monotonic()
+    sample = _sample(d, env, module, a.sample) if a.sample else None
+    # mutmut keeps its verdicts; named mutants are tested again (with the tests of now).
+    if a.recheck:
+        names = [n for n, st in _results(d, env, prefix) if st == "survived"
+                 and (sample is None or n in sample)]
+    elif sample:
+        names = [n for n, st in _results(d, env, prefix) if n in sample and st == "not checked"]
+    else:
+        names = []
     log = d / "run.log"
     with log.open("w") as fh:
         try:
-            if not a.recheck or names:
+            if names or not (a.recheck or sample):
                 subprocess.run([str(MUTMUT), "run", "--max-children", str(a.children), *names],
                                cwd=d, env=env, stdout=fh, stderr=subprocess.STDOUT,
                                timeout=a.timeout, check=False)
@@ -163,10 +219,11 @@ def _run(module: str, a: argparse.Namespace) -> tuple[int, int, list[str], float
     counts: dict[str, int] = {}
     survivors = []
     for name, status in _results(d, env, prefix):
+        if sample is not None and name not in sample:
+            continue
         counts[status] = counts.get(status, 0) + 1
         if status in ("survived", "no tests"):
-            diff = subprocess.run([str(MUTMUT), "show", name], cwd=d, env=env,
-                                  capture_output=True, text=True, check=False).stdout
+            diff = _diff(d, module, name)
             line, change = _locate(module, name, diff)
             survivors.append(f"src/routes/{module}.py:{line}: {change}   [{name}"
                              f"{', no test calls it' if status == 'no tests' else ''}]")
@@ -192,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fresh", action="store_true", help="forget cached results first")
     ap.add_argument("--recheck", action="store_true",
                     help="test the surviving mutants again (after adding tests)")
+    ap.add_argument("--sample", type=int, default=0,
+                    help="test only a fixed random sample of N mutants per module (0: all)")
     ap.add_argument("--children", type=int, default=1, help="mutants tested at once (1)")
     ap.add_argument("--tests", default=str(REPO / "tests"),
                     help="the tests folder to use (default tests/; another one measures the "
