@@ -200,6 +200,12 @@ def test_not_a_number(tmp_path, value):
                for p in probs), probs
 
 
+def test_a_probability_that_is_not_a_number(tmp_path):
+    probs = _problems(_write(tmp_path, _set("classes.post.p_detect", "high")))
+    assert probs == [f"{tmp_path / 'cm.toml'}, field 'classes.post.p_detect': must be a number, "
+                     "got 'high'"]
+
+
 def test_integers_are_numbers(tmp_path):
     cm = load_cost_model(_write(tmp_path, _set("modes.road.speed_kmh", 40)))
     assert cm.modes["road"].speed_kmh == 40.0 and isinstance(cm.modes["road"].speed_kmh, float)

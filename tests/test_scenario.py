@@ -156,18 +156,22 @@ def test_place_overrides(hand):
 def test_apply_errors_name_file_and_key(hand):
     ds, cm = hand
     sc = Scenario(name="s", path="where.toml",
-                  crossings={"x_none": {"status": "closed"}},
+                  crossings={"x_none": {"status": "closed"}, "x_mid": {"status": "closed"},
+                             "x_gone": {"status": "open"}},
                   places={"p_none": {"demand": 1.0}, "p_west": {"demand": 1.0},
                           "p_east": {"supply": 1.0}},
-                  classes={"vip": {"p_detect": 0.1}})
+                  classes={"vip": {"p_detect": 0.1}, "post": {"delay_h": 1.0},
+                           "vvip": {"delay_h": 1.0}})
     with pytest.raises(ScenarioError) as ei:
         apply_scenario(ds, cm, sc)
     assert [str(p) for p in ei.value.problems] == [
         "where.toml, field 'crossings.x_none': unknown crossing id",
+        "where.toml, field 'crossings.x_gone': unknown crossing id",
         "where.toml, field 'places.p_none': unknown place id",
         "where.toml, field 'places.p_west.demand': only a market has demand; p_west is a origin",
         "where.toml, field 'places.p_east.supply': only a origin has supply; p_east is a market",
         "where.toml, field 'classes.vip': unknown crossing class",
+        "where.toml, field 'classes.vvip': unknown crossing class",
     ]
     with pytest.raises(ScenarioError, match=r"  - s, field 'classes.vip': unknown"):
         apply_scenario(ds, cm, Scenario(name="s", classes={"vip": {"p_detect": 0.1}}))

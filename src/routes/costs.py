@@ -249,7 +249,7 @@ def load_cost_model(path: str | Path) -> CostModel:
     except OSError as exc:
         raise DataError(Problem(file, None, None, f"cannot read: {exc.strerror}")) from None
     try:
-        raw = tomllib.loads(data.decode("utf-8"))
+        raw = tomllib.loads(data.decode("utf-8"))  # "UTF-8" names the same codec (equivalent)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DataError(Problem(file, None, None, f"not valid TOML: {exc}")) from None
     problems: list[Problem] = []
@@ -301,7 +301,7 @@ def load_cost_model(path: str | Path) -> CostModel:
     k = flow.get("k_routes", 5)
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         problems.append(Problem(file, None, "flow.k_routes", f"must be an integer >= 1, got {k!r}"))
-        k = 1
+        k = 1  # never seen (the problem raises below): any value here is equivalent
     cm = CostModel(
         name=str(raw.get("name", path.stem)),
         description=str(raw.get("description", "")),

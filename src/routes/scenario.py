@@ -151,7 +151,7 @@ def _read_scenario(path: Path) -> tuple[Scenario | None, list[Problem]]:
     file = str(path)
     try:
         data = path.read_bytes()
-        raw = tomllib.loads(data.decode("utf-8"))
+        raw = tomllib.loads(data.decode("utf-8"))  # "UTF-8": the same codec (equivalent)
     except OSError as exc:
         return None, [Problem(file, None, None, f"cannot read: {exc.strerror}")]
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -168,6 +168,8 @@ def _read_scenario(path: Path) -> tuple[Scenario | None, list[Problem]]:
         meta = meta if isinstance(meta, dict) else {}
     _check_meta(file, meta, problems)
     sc = Scenario(
+        # The default is never seen (a missing name raises below): a mutated default is
+        # equivalent.
         name=str(meta.get("name", path.stem)),
         description=str(meta.get("description", "")),
         as_of=str(meta.get("as_of", "")),
@@ -204,6 +206,7 @@ def apply_scenario(ds: Dataset, cm: CostModel, scenario: Scenario | None
         for k, v in vals.items():
             col = "delay_h_override" if k == "delay_h" else k
             if col not in crossings.columns:
+                # float("NAN") is the same NaN: that mutant is equivalent.
                 crossings[col] = float("nan")
             crossings.loc[cidx[cid], col] = v
     for pid, vals in scenario.places.items():
@@ -224,6 +227,7 @@ def apply_scenario(ds: Dataset, cm: CostModel, scenario: Scenario | None
             problems.append(Problem(file, None, f"classes.{cls}", "unknown crossing class"))
             continue
         new: ClassParams = replace(classes[cls], **vals)
+        # ``<=`` would be equivalent: when equal, the replacement changes nothing.
         if new.p_detect_upgraded < new.p_detect:
             new = replace(new, p_detect_upgraded=new.p_detect)
         classes[cls] = new
