@@ -101,6 +101,7 @@ def test_handworked_values():
     assert (cm.logit_theta, cm.k_routes) == (1.0, 2)
     assert cm.uncertainty == {}
     assert len(cm.source_hash) == 64 and cm.path == str(HAND)
+    assert cm.raw == RAW  # the parsed file, as read
 
 
 def test_name_defaults_to_the_file_stem_and_description_is_read(tmp_path):
