@@ -52,11 +52,13 @@ bench: install  ## benchmarks: ratios against networkx measured in the same run
 
 # Mutation testing, one module at a time at the lowest priority (the machine may be shared);
 # MODULES= picks some (costs network scenario engine analysis/flows ...), MUTATE_TIMEOUT bounds
-# each module in seconds. Results are kept in .mutate/ and re-used.
+# each module in seconds, MUTATE_ARGS passes more options (--sample N, --recheck, --children N).
+# Results are kept in .mutate/ and re-used.
 MODULES ?=
 MUTATE_TIMEOUT ?= 3600
+MUTATE_ARGS ?=
 mutate: install  ## mutation testing of the core modules: score and surviving mutants (slow)
-	nice -n 19 $(BIN)/python scripts/mutate.py $(MODULES) --timeout $(MUTATE_TIMEOUT)
+	nice -n 19 $(BIN)/python scripts/mutate.py $(MODULES) --timeout $(MUTATE_TIMEOUT) $(MUTATE_ARGS)
 
 clean:  ## remove the virtual environment and generated reports
 	rm -rf $(VENV) .mutate reports/*
