@@ -8,6 +8,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
+import routes
 from routes import ScenarioError
 from routes.costs import load_cost_model
 from routes.geodata import load_dataset
@@ -88,7 +89,8 @@ def test_graph_provenance(hand_graph):
     assert g["crs"] == "EPSG:4326"
     assert g["cost_model"] == "handworked"
     assert len(g["cost_model_hash"]) == 64 and len(g["data_hash"]) == 64
-    assert g["scenario"] == "baseline"
+    assert g["scenario"] == "baseline" and g["name"] == "routes:baseline"
+    assert g["routes_version"] == routes.__version__
 
 
 def test_views(hand_graph):
@@ -255,6 +257,7 @@ def test_closed_crossing_keeps_its_node_and_loses_its_edges():
 def test_views_filter_roles_and_zero_values():
     G = nx.DiGraph()
     G.add_node("o1", role="origin", supply=2.0)
+    G.add_node("oh", role="origin", supply=0.5)
     G.add_node("o0", role="origin", supply=0.0)
     G.add_node("m1", role="market", demand=1.0)
     G.add_node("m2", role="market", demand=3.0)
@@ -263,12 +266,12 @@ def test_views_filter_roles_and_zero_values():
     G.add_node("xb", kind="crossing", status="restricted")
     G.add_node("xa", kind="crossing", status="open")
     G.add_node("xc", kind="crossing", status="closed")
-    assert origins(G) == {"o1": 2.0} and markets(G) == {"m1": 1.0, "m2": 3.0}
+    assert origins(G) == {"o1": 2.0, "oh": 0.5} and markets(G) == {"m1": 1.0, "m2": 3.0}
     assert crossings(G) == ["xa", "xb", "xc"]
     assert crossings(G, include_closed=False) == ["xa", "xb"]
     G.add_node("o2", role="origin", supply=6.0)
     assert od_demand(G) == {("o1", "m1"): 0.5, ("o1", "m2"): 1.5, ("o2", "m1"): 1.5,
-                            ("o2", "m2"): 4.5}
+                            ("o2", "m2"): 4.5, ("oh", "m1"): 0.125, ("oh", "m2"): 0.375}
     H = nx.DiGraph()
     H.add_node("o", role="origin", supply=1.0)
     assert od_demand(H) == {}
