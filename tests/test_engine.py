@@ -235,3 +235,18 @@ def test_errors(diamond):
         E.flow_betweenness(weights="w", flows={("o", "zz"): 1.0})
     node, edge = E.flow_betweenness(weights="w", flows={})
     assert node.sum() == 0 and edge.sum() == 0
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_distances_without_nodes_by_hand(name):
+    # s -> g -> t (1 + 1) and s -> t (5); g removed. A removed neighbour of the source is
+    # unreachable even when no target list is given (its blocked edge alone is "big" long).
+    G = nx.DiGraph()
+    G.add_weighted_edges_from([("s", "g", 1.0), ("g", "t", 1.0), ("s", "t", 5.0)], weight="w")
+    E = Engine(G, engine=name)
+    assert E.distances(["s"], ["t"], weights="w").tolist() == [[2 * SCALE]]
+    D = E.distances(["s", "g"], weights="w", without=["g"]) / SCALE
+    assert E.nodes == ["g", "s", "t"]
+    assert D.tolist() == [[np.inf, 0.0, 5.0], [np.inf, np.inf, np.inf]]
+    D = E.distances(["s"], ["g", "t"], weights="w", without=["g"]) / SCALE
+    assert D.tolist() == [[np.inf, 5.0]]

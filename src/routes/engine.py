@@ -159,11 +159,14 @@ class Engine:
                                 directed=True)
             # CSR adjacency for scipy's Dijkstra, built once: edges are sorted by (u, v), which
             # is CSR order, so a new weight vector only replaces ``data``.
+            # (scipy casts indptr to its own index type: without the astype it is the same)
             indptr = np.searchsorted(self.u, np.arange(self.n + 1)).astype(np.int32)
             self._csr = sp.csr_array((np.ones(self.m), self.v.astype(np.int32), indptr),
                                      shape=(self.n, self.n))
             self._keys = self.u * self.n + self.v          # sorted: edge id lookup
-            by_v = np.argsort(self.v, kind="stable")         # in-edges of each node
+            # In-edges of each node; their order within a node is never used, so any sort
+            # kind gives the same results (a mutated kind is equivalent).
+            by_v = np.argsort(self.v, kind="stable")
             self._in_eid = by_v
             self._in_ptr = np.searchsorted(self.v[by_v], np.arange(self.n + 1))
         else:
@@ -507,6 +510,7 @@ class Engine:
                          shape=(N, N))
         e = np.zeros(N)
         e[gid[np.arange(k), src]] = 1.0
+        # L stores its unit diagonal, so unit_diagonal=False would give the same solution.
         sigma = spsolve_triangular(L, e, lower=True, unit_diagonal=True)
         rhs = np.zeros(N)
         tg = gid[:, tgt]                                                # k x len(tgt)
