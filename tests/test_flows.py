@@ -108,3 +108,37 @@ def test_shipped_data_flow_is_conserved(request):
     res = assign_flows(G)
     assert res.routes["flow"].sum() == pytest.approx(res.total_flow)
     assert res.corridors["share"].sum() == pytest.approx(1.0)
+
+
+def test_tables_carry_their_columns(toy):
+    res = assign_flows(toy, k=3, theta=10.0)
+    c = res.crossings
+    assert list(c.columns) == ["name", "country_a", "country_b", "status", "mode", "flow",
+                               "share", "rank"]
+    assert c.loc["xa", ["name", "country_a", "country_b", "status", "mode"]].tolist() == [
+        "Post xa", "AFG", "UZB", "open", "road"]
+    n = res.nodes
+    assert list(n.columns) == ["kind", "name", "country", "through", "throughput", "share"]
+    assert n.loc["xa", ["kind", "name", "country"]].tolist() == ["crossing", "Post xa", "AFG"]
+    assert n.loc["o", ["kind", "country"]].tolist() == ["place", "AFG"]
+    assert res.routes["choice_prob"].sum() == pytest.approx(2.0)  # per pair, shares sum to 1
+    assert res.routes.loc["o>m2#2", "choice_prob"] == pytest.approx(P2)
+
+
+def test_k_and_theta_come_from_the_cost_model(toy):
+    from routes.costs import load_cost_model
+    from test_network import HAND
+
+    cm = load_cost_model(HAND / "cost_model.toml").with_changes(k_routes=1, logit_theta=0.0)
+    res = assign_flows(toy, cm)      # one route per pair: the second Balkan crossing idles
+    assert res.nodes.loc["xi2", "through"] == 0.0 and res.nodes.loc["xi", "through"] == 7.5
+    res = assign_flows(toy, cm.with_changes(k_routes=3))    # theta 0: an even split
+    assert res.nodes.loc["xi2", "through"] == pytest.approx(3.75)
+
+
+def test_routes_split_by_the_weight_asked_for(toy):
+    # Every leg takes 2 h: by time both Balkan routes tie (even split); by cost they do not.
+    res = assign_flows(toy, weight="time_h", k=3, theta=10.0)
+    assert res.weight == "time_h"
+    assert res.nodes.loc["xi", "through"] == pytest.approx(3.75)
+    assert res.nodes.loc["xi2", "through"] == pytest.approx(3.75)

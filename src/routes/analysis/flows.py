@@ -224,6 +224,7 @@ def _edges_frame(G: nx.DiGraph, E: Engine, flow: np.ndarray, total: float
                      if "lon" in nu and "lon" in nv else None)
     df = pd.DataFrame(rows, columns=["u", "v", "corridor_id", "mode", "flow"])
     df["share"] = df["flow"] / total if total > 0 else 0.0
+    # (CRS names are case-insensitive: "epsg:4326" would be the same CRS, an equivalent mutant)
     return gpd.GeoDataFrame(df, geometry=geoms, crs=G.graph.get("crs", "EPSG:4326"))
 
 
