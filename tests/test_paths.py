@@ -149,3 +149,32 @@ def baseline_or_skip(request):
     if not (DATA_DIR / "crossings.csv").exists():
         pytest.skip("shipped data not there yet")
     return request.getfixturevalue("baseline")
+
+
+def test_route_countries_at_a_crossing_end():
+    G = nx.DiGraph()
+    G.add_node("a", kind="place", country="AFG")
+    G.add_node("x", kind="crossing", country_a="AFG", country_b="TJK")
+    assert route_countries(G, ["a", "x"]) == ["AFG", "TJK"]
+    assert route_countries(G, ["x"]) == ["AFG", "TJK"]
+
+
+def test_kazakhstan_alone_makes_a_route_northern():
+    # Through Iran and Turkmenistan into Kazakhstan: KAZ, not Central Asia, decides.
+    assert corridor_of_route(["AFG", "IRN", "TKM", "KAZ"]) == "Northern"
+    assert corridor_of_route(["AFG", "IRN", "TKM"]) == "Balkan"
+
+
+def test_routes_carry_the_flows_given(toy):
+    r = k_best_routes(toy, k=1, flows={("o", "m2"): 2.0})
+    assert r.index.tolist() == ["o>m2#1"] and r["pair_flow"].tolist() == [2.0]
+    r = shortest_routes(toy, flows={("o", "m1"): 0.5})
+    assert r["pair_flow"].tolist() == [0.5]
+
+
+def test_k_best_routes_gdf_is_k_best_by_cost(toy):
+    from routes.analysis.paths import k_best_routes_gdf
+
+    r = k_best_routes_gdf(toy)
+    assert r.equals(k_best_routes(toy, k=5)) and r.crs == "EPSG:4326"
+    assert r.index.tolist() == ["o>m1#1", "o>m2#1", "o>m2#2"]

@@ -154,6 +154,7 @@ def corridor_of_route(countries: Sequence[str], modes: Sequence[str] = (),
 def _route_row(G: nx.DiGraph, path: list[Any]) -> dict[str, Any]:
     edges = [G.edges[a, b] for a, b in itertools.pairwise(path)]
     sums = {w: math.fsum(e.get(w, 0.0) for e in edges) for w in WEIGHTS}
+    # Only "sea" is looked for in modes: a missing mode as None instead of "" is equivalent.
     modes = [e.get("mode", "") for e in edges]
     countries = route_countries(G, path)
     before = None
@@ -257,6 +258,7 @@ def k_best_routes(G: nx.DiGraph, cm: CostModel | None = None, *, k: int | None =
     check_weight(G, weight)
     k = k if k is not None else (cm.k_routes if cm is not None else 5)
     flows = od_demand(G) if flows is None else flows
+    # Both engines give the same routes (tests/test_engine.py): engine=None is equivalent.
     E = Engine(G, engine=engine)
     out = []
     for (o, m), _f in sorted(flows.items()):
@@ -282,7 +284,7 @@ def shortest_routes(G: nx.DiGraph, *, weight: str = "cost",
     """
     check_weight(G, weight)
     flows = od_demand(G) if flows is None else flows
-    E = Engine(G, engine=engine)
+    E = Engine(G, engine=engine)  # either engine: the same routes (equivalent mutant)
     paths = E.shortest_paths(sorted(flows), weights=weight)
     if not paths:
         raise NoRouteError("no origin reaches any market")
