@@ -115,3 +115,29 @@ def test_shipped_crossing_table(request):
     np.testing.assert_allclose(a["flow_betweenness"], b["flow_betweenness"], atol=1e-9)
     assert a.index.tolist() == b.index.tolist()
     assert (a["share"] <= 1 + 1e-12).all()
+
+
+def test_current_flow_ignores_pairs_across_components():
+    # o - a - m in one component, island b - n in another; the pair (o, n) has no route.
+    G = nx.DiGraph()
+    for u, v in (("o", "a"), ("a", "m"), ("b", "n")):
+        G.add_edge(u, v, cost=1.0)
+        G.add_edge(v, u, cost=1.0)
+    cf = current_flow_betweenness(G, flows={("o", "m"): 2.0, ("o", "n"): 5.0})
+    assert cf.to_dict() == pytest.approx({"a": 2.0, "b": 0.0, "m": 0.0, "n": 0.0, "o": 0.0})
+
+
+def test_node_table_columns_and_country_of_a_crossing(toy):
+    nc = node_centrality(toy, current_flow=False)
+    assert list(nc.columns[:3]) == ["kind", "name", "country"]
+    assert nc.loc["xa", ["kind", "name", "country"]].tolist() == ["crossing", "Post xa", "AFG"]
+    assert nc.loc["u", "country"] == "UZB"
+
+
+def test_crossing_table_without_crossings():
+    G = nx.DiGraph()
+    G.add_node("o", role="origin", supply=1.0)
+    G.add_node("m", role="market", demand=1.0)
+    G.add_edge("o", "m", cost=1.0)
+    ct = crossing_table(G, current_flow=False)
+    assert len(ct) == 0 and tuple(ct.columns) == CROSSING_COLUMNS
