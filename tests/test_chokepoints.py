@@ -124,3 +124,46 @@ def test_no_origin():
         om_subgraph(G)
     with pytest.raises(NoRouteError):
         vital_crossings(G)
+
+
+def test_tables_carry_their_columns(toy):
+    ap = articulation_points(toy)
+    assert list(ap.columns) == ["kind", "name", "country", "country_b"]
+    assert ap.loc["xa"].tolist() == ["crossing", "Post xa", "AFG", "UZB"]
+    cut = min_edge_cut(toy)
+    assert list(cut.columns) == ["u", "v", "corridor_id", "mode"]
+    assert cut["mode"].tolist() == ["road", "road"]
+    v = vital_crossings(toy)
+    assert v.loc["xt", "status"] == "open" and v.loc["xt", "name"] == "Post xt"
+    assert v.loc["xi", "cost_after"] == 60.0     # 2.5 * 6 + 7.5 * 6 once xi is closed
+
+
+def test_min_edge_cut_when_no_route_is_left():
+    G = toy_network()
+    G.remove_edges_from([("o", "xa"), ("o", "xi"), ("o", "xi2")])
+    cut = min_edge_cut(G)
+    assert len(cut) == 0 and list(cut.columns) == ["u", "v", "corridor_id", "mode"]
+
+
+def test_node_cut_error_names_the_reason():
+    G = toy_network()
+    G.add_edge("o", "m2", cost=1.0)
+    with pytest.raises(RoutesError, match="through uncuttable nodes only"):
+        min_node_cut(G)
+
+
+def test_priority_falls_back_on_flow_betweenness():
+    # Every post has an equally cheap twin: closing one strands nothing and costs nothing,
+    # so flow betweenness orders them (xa 2.0, xc 1.5, xb 0.5).
+    G = nx.DiGraph()
+    G.add_node("o", kind="place", role="origin", supply=4.0, demand=0.0)
+    G.add_node("m1", kind="place", role="market", supply=0.0, demand=1.0)
+    G.add_node("m2", kind="place", role="market", supply=0.0, demand=3.0)
+    for x in ("xa", "xb", "xc"):
+        G.add_node(x, kind="crossing", name=x, status="open")
+        G.add_edge("o", x, cost=1.0)
+    for u, v in (("xa", "m1"), ("xb", "m1"), ("xa", "m2"), ("xc", "m2")):
+        G.add_edge(u, v, cost=1.0)
+    t = chokepoint_table(G)
+    assert t["flow_betweenness"].to_dict() == {"xa": 2.0, "xc": 1.5, "xb": 0.5}
+    assert t.index.tolist() == ["xa", "xc", "xb"] and t["priority_rank"].tolist() == [1, 2, 3]
