@@ -199,7 +199,8 @@ def _run(module: str, a: argparse.Namespace) -> tuple[int, int, list[str], float
     sample = _sample(d, env, module, a.sample) if a.sample else None
     # mutmut keeps its verdicts; named mutants are tested again (with the tests of now).
     if a.recheck:
-        names = [n for n, st in _results(d, env, prefix) if st in ("survived", "not checked")
+        again = ("survived", "not checked", "no tests")
+        names = [n for n, st in _results(d, env, prefix) if st in again
                  and (sample is None or n in sample)]
     elif sample:
         names = [n for n, st in _results(d, env, prefix) if n in sample and st == "not checked"]

@@ -125,7 +125,8 @@ def current_flow_betweenness(G: nx.DiGraph, *, weight: str = "cost",
         m = np.array([idx[p[1]] for p in pairs])
         f = np.array([p[2] for p in pairs])
         pot = Lp[:, o] - Lp[:, m]                                # n_c x pairs
-        # (a list of ints is int64 without the dtype too: dtype=None is an equivalent mutant)
+        # (lists of ints are int64 without the dtype too: dtype=None on either of the next two
+        # lines is an equivalent mutant)
         eu = np.array([idx[a] for a, b in U.subgraph(cn).edges()], dtype=np.int64)
         ev = np.array([idx[b] for a, b in U.subgraph(cn).edges()], dtype=np.int64)
         c = np.array([U.edges[a, b]["c"] for a, b in U.subgraph(cn).edges()])
