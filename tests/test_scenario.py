@@ -36,12 +36,12 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
 
 def test_load_every_field(tmp_path):
     sc = _load(tmp_path, '[scenario]\nname = "s"\ndescription = "d"\nas_of = "2025-01-01"\n'
-                         'sources = ["A, B, 2024", 3]\n'
+                         'sources = ["A, B, 2024", "C"]\n'
                          '[crossings.x_mid]\nstatus = "restricted"\np_detect = 0.2\n'
                          'delay_h = 4\n[classes.post]\np_detect = 0\ndelay_h = 2.5\n'
                          '[places.p_west]\nsupply = 7\n')
     assert (sc.name, sc.description, sc.as_of, sc.sources) == ("s", "d", "2025-01-01",
-                                                               ("A, B, 2024", "3"))
+                                                               ("A, B, 2024", "C"))
     assert sc.crossings == {"x_mid": {"status": "restricted", "p_detect": 0.2, "delay_h": 4.0}}
     assert isinstance(sc.crossings["x_mid"]["delay_h"], float)
     assert sc.classes == {"post": {"p_detect": 0.0, "delay_h": 2.5}}
@@ -56,14 +56,14 @@ def test_defaults(tmp_path):
 
 
 @pytest.mark.parametrize(("body", "expect"), [
-    ('[crossings.x]\np_detect = -0.1\n', "field 'crossings.x.p_detect': must be a number >= 0, "
-                                          "got -0.1"),
+    ('[crossings.x]\np_detect = -0.1\n',
+     "field 'crossings.x.p_detect': must be a finite number >= 0, got -0.1"),
     ('[crossings.x]\np_detect = 0.995\n', "field 'crossings.x.p_detect': must be <= 0.99, "
                                            "got 0.995"),
-    ('[crossings.x]\ndelay_h = true\n', "field 'crossings.x.delay_h': must be a number >= 0, "
-                                         "got True"),
-    ('[crossings.x]\ndelay_h = "1"\n', "field 'crossings.x.delay_h': must be a number >= 0, "
-                                        "got '1'"),
+    ('[crossings.x]\ndelay_h = true\n',
+     "field 'crossings.x.delay_h': must be a finite number >= 0, got True"),
+    ('[crossings.x]\ndelay_h = "1"\n',
+     "field 'crossings.x.delay_h': must be a finite number >= 0, got '1'"),
     ('[crossings.x]\nstatus = "ajar"\n', "field 'crossings.x.status': 'ajar' is not one of "
                                           "open, restricted, closed"),
     ('[crossings.x]\nspeed = 3\n', "field 'crossings.x.speed': unknown key; allowed: "
