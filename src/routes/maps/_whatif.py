@@ -1,0 +1,229 @@
+"""The planner's what-if page: close, reopen or upgrade crossings in the browser.
+
+One self-contained HTML file: Leaflet inlined, the basemap drawn from the country polygons,
+the network and its parameters embedded as JSON data, and the computation in one small
+script, ``routes/static/whatif.js``, that follows the Python engine's definitions:
+
+- the k best loopless routes of each origin-market pair by ``cost`` on the engine's
+  fixed-point weights (Yen; every route as short as the k-th is found, then the routes are
+  sorted by ``(length, node ids)`` and the first k kept,
+  :meth:`routes.engine.Engine.k_shortest_paths`);
+- the logit split over them (:func:`routes.analysis.flows.logit_shares`), route weights summed
+  exactly (``math.fsum``) as in :func:`routes.analysis.paths.routes_frame`;
+- the corridor labels (:func:`routes.analysis.paths.corridor_of_route`);
+- the detected share: the flow objective of :mod:`routes.analysis.interdiction`,
+  ``sum flow(o, m) * (1 - exp(-d_om)) / routed flow`` with ``d_om`` the least risk from
+  ``o`` to ``m`` (what ``routes priorities --objective flow`` reports at budget 0).
+
+The page does not re-derive the cost model: every edge's weights are computed here, by
+building the network itself (:func:`routes.network.network_from_data`), once with every
+closed crossing reopened and once more with every upgradable post upgraded, so that an edge
+entering a crossing carries its weights in each state the planner can give the crossing. A
+crossing's state changes only the edges entering it (its delay and detection are charged
+there), and a closed crossing has no edges, so these two builds hold every network the page
+can reach. The planner's changes download as a scenario TOML (the starting scenario's overlay
+plus the changes) that the CLI reads back: a closure is ``status = "closed"``, a reopening the
+crossing's status in the data (``"open"`` if the data has it closed), an upgrade
+``p_detect = p_detect_upgraded`` of the post.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+
+from .._version import __version__
+from ..costs import CostModel
+from ..engine import SCALE, quantize
+from ..geodata import Dataset
+from ..io import atomic_write_text
+from ..network import network_from_data, od_demand
+from ..scenario import BASELINE, Scenario
+from ._assets import _script, _style, external_references, js_json, leaflet_css, leaflet_js
+from ._layers import shape_geometry
+
+__all__ = ["whatif_data", "whatif_html", "write_whatif", "STATES"]
+
+#: The states a crossing can have on the page.
+STATES = ("open", "upgraded", "closed")
+#: Simplification of the country outlines drawn as the basemap (degrees).
+BASEMAP_TOLERANCE_DEG = 0.02
+
+
+def _variant(ds: Dataset, cm: CostModel, sc: Scenario,
+             changes: dict[str, dict[str, Any]]) -> nx.DiGraph:
+    """The network of scenario ``sc`` with ``changes`` laid over its crossings."""
+    crossings = {k: dict(v) for k, v in sc.crossings.items()}
+    for cid, vals in changes.items():
+        crossings.setdefault(cid, {}).update(vals)
+    return network_from_data(ds, cm, replace(sc, crossings=crossings))
+
+
+def _reopen_status(ds: Dataset) -> dict[str, str]:
+    """Status a reopened crossing gets: its status in the data, ``"open"`` if that is closed."""
+    return {str(i): ("open" if s == "closed" else str(s))
+            for i, s in zip(ds.crossings["id"], ds.crossings["status"])}
+
+
+def _node_rows(G: nx.DiGraph, start: nx.DiGraph, reopen: dict[str, str]
+               ) -> list[dict[str, Any]]:
+    rows = []
+    for n in sorted(G.nodes):
+        d = G.nodes[n]
+        row: dict[str, Any] = {"id": n, "name": str(d.get("name", n)), "kind": d.get("kind"),
+                               "lat": float(d["lat"]), "lon": float(d["lon"])}
+        if d.get("kind") == "crossing":
+            p, pu = float(d["p_detect"]), float(d["p_detect_upgraded"])
+            row.update(country_a=d.get("country_a"), country_b=d.get("country_b"),
+                       mode=d.get("mode"),
+                       start="closed" if start.nodes[n].get("status") == "closed" else "open",
+                       start_status=start.nodes[n].get("status"),
+                       reopen=reopen.get(n, "open"), p_detect=p, p_detect_upgraded=pu,
+                       upgrade_cost=float(d["upgrade_cost"]), upgradable=pu > p)
+        else:
+            row.update(country=d.get("country"), role=d.get("role"))
+        rows.append(row)
+    return rows
+
+
+def _edge_rows(G_open: nx.DiGraph, G_up: nx.DiGraph, index: dict[Any, int]
+               ) -> list[list[Any]]:
+    """``[u, v, corridor id, mode, [cost, cost units, risk], upgraded weights or None]``."""
+    edges = sorted(G_open.edges)
+    cost = np.array([G_open.edges[e]["cost"] for e in edges], dtype=float)
+    cost_up = np.array([G_up.edges[e]["cost"] for e in edges], dtype=float)
+    q, q_up = quantize(cost).tolist(), quantize(cost_up).tolist()
+    rows = []
+    for i, (u, v) in enumerate(edges):
+        d, du = G_open.edges[u, v], G_up.edges[u, v]
+        w = [float(d["cost"]), int(q[i]), float(d["risk"])]
+        w_up = [float(du["cost"]), int(q_up[i]), float(du["risk"])]
+        rows.append([index[u], index[v], str(d.get("corridor_id")), str(d.get("mode")), w,
+                     w_up if w_up != w else None])
+    return rows
+
+
+def _basemap(countries: gpd.GeoDataFrame | None, seen: set[str]) -> dict[str, Any]:
+    feats = []
+    if countries is not None:
+        shown = countries[countries["iso3"].isin(seen)].sort_values("iso3")
+        for r in shown.itertuples(index=False):
+            geom = shape_geometry(r.geometry, tolerance_deg=BASEMAP_TOLERANCE_DEG)
+            if geom is not None:
+                feats.append({"type": "Feature", "properties": {"n": str(r.iso3)},
+                              "geometry": geom})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _overlay(sc: Scenario) -> dict[str, Any]:
+    return {"name": sc.name, "description": sc.description, "as_of": sc.as_of,
+            "sources": list(sc.sources),
+            "crossings": {k: dict(v) for k, v in sorted(sc.crossings.items())},
+            "classes": {k: dict(v) for k, v in sorted(sc.classes.items())},
+            "places": {k: dict(v) for k, v in sorted(sc.places.items())}}
+
+
+def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
+                title: str | None = None) -> dict[str, Any]:
+    """The network and parameters the what-if page computes on, as JSON-ready data.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Validated data (:func:`routes.geodata.load_dataset`).
+    cm : CostModel
+        Gives ``k`` (``k_routes``), the logit ``theta`` and every edge weight.
+    scenario : Scenario, optional
+        The starting scenario (default: the baseline).
+    title : str, optional
+        The page's title (default from the scenario).
+
+    Returns
+    -------
+    dict
+        ``meta`` (title, provenance), ``params`` (``k``, ``theta``, ``scale``), ``nodes``
+        (sorted by id, the order the engine numbers them; crossings with their starting
+        state, reopening status, ``p_detect``, ``p_detect_upgraded``, ``upgrade_cost``),
+        ``edges`` (sorted by ``(u, v)``: node indices, corridor id, mode, the weights
+        ``[cost, cost in fixed-point units, risk]`` and, for an edge entering an upgradable
+        post, its weights with the post upgraded), ``pairs`` (``[origin, market, flow]``
+        sorted by id), ``scenario`` (the starting overlay, written back into the download) and
+        ``basemap`` (country outlines, GeoJSON).
+    """
+    sc = scenario or BASELINE
+    start = network_from_data(ds, cm, sc)
+    reopen = _reopen_status(ds)
+    closed = {n: {"status": reopen.get(n, "open")} for n, d in start.nodes(data=True)
+              if d.get("kind") == "crossing" and d.get("status") == "closed"}
+    G_open = _variant(ds, cm, sc, closed)
+    ups = {n: {**closed.get(n, {}), "p_detect": float(d["p_detect_upgraded"])}
+           for n, d in G_open.nodes(data=True)
+           if d.get("kind") == "crossing" and d["p_detect_upgraded"] > d["p_detect"]}
+    G_up = _variant(ds, cm, sc, {**closed, **ups})
+    nodes = _node_rows(G_open, start, reopen)
+    index = {r["id"]: i for i, r in enumerate(nodes)}
+    pairs = [[index[o], index[m], float(f)] for (o, m), f in sorted(od_demand(start).items())]
+    seen = {c for r in nodes for c in (r.get("country"), r.get("country_a"), r.get("country_b"))
+            if c}
+    g = start.graph
+    return {
+        "meta": {"title": title or f"routes what-if: {sc.name}", "scenario": sc.name,
+                 "data_hash": str(g.get("data_hash", ""))[:12],
+                 "cost_model": str(g.get("cost_model", "")), "routes_version": __version__},
+        "params": {"k": int(cm.k_routes), "theta": float(cm.logit_theta), "scale": SCALE,
+                   "weight": "cost"},
+        "nodes": nodes,
+        "edges": _edge_rows(G_open, G_up, index),
+        "pairs": pairs,
+        "scenario": _overlay(sc),
+        "basemap": _basemap(ds.countries, seen),
+    }
+
+
+def _static(name: str) -> str:
+    return (resources.files("routes") / "static" / name).read_text(encoding="utf-8")
+
+
+def whatif_html(data: dict[str, Any]) -> str:
+    """The self-contained page of :func:`whatif_data`'s ``data``.
+
+    Nothing in it loads from outside the file; every text from the data travels as JSON
+    (with ``<``, ``>``, ``&`` escaped) and is put on the page as text, never as markup.
+
+    Examples
+    --------
+    >>> data = {"meta": {"title": "<b>t</b>"}, "nodes": [], "edges": [], "pairs": []}
+    >>> page = whatif_html(data)
+    >>> "<b>t</b>" in page, external_references(page)
+    (False, [])
+    """
+    title = html.escape(str(data.get("meta", {}).get("title", "routes what-if")))
+    page = "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{title}</title>",
+        _style(leaflet_css()), _style(_static("whatif.css")), _script(leaflet_js()),
+        "</head><body>",
+        '<div id="whatif-map"></div><aside id="whatif-panel" aria-label="What-if results">'
+        "</aside>",
+        f'<script type="application/json" id="whatif-data">{js_json(data)}</script>',
+        _script(_static("whatif.js")),
+        "</body></html>", ""])
+    refs = external_references(page)
+    if refs:  # pragma: no cover - guarded by the tests
+        raise AssertionError(f"the what-if page would load {refs}")
+    return page
+
+
+def write_whatif(ds: Dataset, cm: CostModel, path: str | Path,
+                 scenario: Scenario | None = None, *, title: str | None = None) -> Path:
+    """Write the what-if page of the network to ``path`` atomically; return the path."""
+    return atomic_write_text(path, whatif_html(whatif_data(ds, cm, scenario, title=title)))

@@ -1,0 +1,610 @@
+/* routes what-if: close, reopen or upgrade border crossings and watch the flow re-route.
+ *
+ * Written for the `routes` package (src/routes/maps/_whatif.py embeds the network as JSON in
+ * the page). The computation follows the Python engine's definitions:
+ *   - routes: the k best loopless routes of each origin-market pair by cost, on the engine's
+ *     fixed-point weights (Yen); every route as short as the k-th is found, the routes are
+ *     sorted by (length, node ids) and the first k kept (routes.engine.Engine.k_shortest_paths);
+ *   - flows: the logit split P(r) = exp(-theta * (c_r / c_min - 1)) / sum, c = the route's
+ *     cost (routes.analysis.flows.logit_shares), each pair's flow split over its routes;
+ *   - corridors: the labelling rules of routes.analysis.paths.corridor_of_route;
+ *   - detected share: sum flow(o, m) * (1 - exp(-d_om)) / routed flow, d_om the least risk
+ *     from o to m (the flow objective of routes.analysis.interdiction).
+ * A crossing's state changes only the weights of the edges entering it (closed: no edges at
+ * all); the weights of each state come with the data, computed by the Python network build.
+ * Every text from the data is put on the page as text (textContent), never as markup.
+ */
+(function () {
+  "use strict";
+
+  var DATA = JSON.parse(document.getElementById("whatif-data").textContent);
+  var NODES = DATA.nodes, EDGES = DATA.edges, PARAMS = DATA.params;
+  var CORRIDORS = ["Southern", "Caucasus", "Northern", "Balkan", "Other"];
+  var SOUTH_CAUCASUS = ["ARM", "AZE", "GEO"], CENTRAL_ASIA = ["TJK", "UZB", "KGZ", "TKM"];
+  var NOT_SOUTHERN_BEFORE_SEA = ["TUR", "RUS", "KAZ"].concat(SOUTH_CAUCASUS);
+
+  /* ------------------------------------------------------------------ the network */
+
+  /* The network in a state ({node index: "open" | "upgraded" | "closed"}): out- and in-edges
+   * of each node (in (u, v) order) with their cost in fixed-point units, cost and risk. */
+  function network(state) {
+    var n = NODES.length, out = [], inn = [], wq = [], cost = [], risk = [], on = [], idx = {};
+    for (var i = 0; i < n; i++) { out.push([]); inn.push([]); }
+    EDGES.forEach(function (e, j) {
+      var su = state[e[0]], sv = state[e[1]];
+      var w = sv === "upgraded" && e[5] ? e[5] : e[4];
+      cost.push(w[0]); wq.push(w[1]); risk.push(w[2]);
+      on.push(su !== "closed" && sv !== "closed");
+      if (on[j]) { out[e[0]].push(j); inn[e[1]].push(j); idx[e[0] * n + e[1]] = j; }
+    });
+    return {n: n, out: out, inn: inn, wq: wq, cost: cost, risk: risk, on: on,
+            edge: function (u, v) { return idx[u * n + v]; }};
+  }
+
+  /* A binary heap of nodes by key (smallest first). */
+  function Heap() { this.k = []; this.v = []; }
+  Heap.prototype.push = function (key, node) {
+    var k = this.k, v = this.v, i = k.length;
+    k.push(key); v.push(node);
+    while (i > 0) {
+      var p = (i - 1) >> 1;
+      if (k[p] <= key) { break; }
+      k[i] = k[p]; v[i] = v[p]; i = p;
+    }
+    k[i] = key; v[i] = node;
+  };
+  Heap.prototype.pop = function () {
+    var k = this.k, v = this.v, top = v[0], lk = k.pop(), lv = v.pop(), n = k.length, i = 0;
+    if (!n) { return top; }
+    for (;;) {
+      var l = 2 * i + 1, r = l + 1, m = l;
+      if (l >= n) { break; }
+      if (r < n && k[r] < k[l]) { m = r; }
+      if (k[m] >= lk) { break; }
+      k[i] = k[m]; v[i] = v[m]; i = m;
+    }
+    k[i] = lk; v[i] = lv;
+    return top;
+  };
+
+  /* Dijkstra from s on edge weights w, over `edges` (net.out; net.inn walks backwards).
+   * Returns the distances, or with a target t the shortest {len, path} (null if none):
+   * then `h` (a lower bound of the distance to t, e.g. the distance in the whole network)
+   * guides the search (A*), and banned nodes and edges are skipped (Yen's spur paths). */
+  function dijkstra(net, w, s, t, opts) {
+    opts = opts || {};
+    var back = opts.back, edges = back ? net.inn : net.out, h = opts.h;
+    var bannedNode = opts.bannedNode, bannedEdge = opts.bannedEdge;
+    var dist = new Float64Array(net.n).fill(Infinity), pred = new Int32Array(net.n).fill(-1);
+    var done = new Uint8Array(net.n), heap = new Heap();
+    dist[s] = 0;
+    heap.push(h ? h[s] : 0, s);
+    while (heap.k.length) {
+      var u = heap.pop();
+      if (done[u]) { continue; }
+      done[u] = 1;
+      if (u === t) { break; }
+      var es = edges[u];
+      for (var i = 0; i < es.length; i++) {
+        var e = es[i], v = EDGES[e][back ? 0 : 1];
+        if (done[v] || (bannedEdge && bannedEdge[e]) || (bannedNode && bannedNode[v]) ||
+            (h && h[v] === Infinity)) { continue; }
+        var d = dist[u] + w[e];
+        if (d < dist[v]) { dist[v] = d; pred[v] = u; heap.push(h ? d + h[v] : d, v); }
+      }
+    }
+    if (t === undefined) { return dist; }
+    if (dist[t] === Infinity) { return null; }
+    var path = [t];
+    while (path[path.length - 1] !== s) { path.push(pred[path[path.length - 1]]); }
+    return {len: dist[t], path: path.reverse()};
+  }
+
+  /* Routes compare by (length, node ids); node indices follow the ids' order. */
+  function compareRoutes(a, b) {
+    if (a.len !== b.len) { return a.len - b.len; }
+    for (var i = 0; i < Math.min(a.path.length, b.path.length); i++) {
+      if (a.path[i] !== b.path[i]) { return a.path[i] - b.path[i]; }
+    }
+    return a.path.length - b.path.length;
+  }
+
+  /* The k shortest loopless paths from s to t on the fixed-point weights (Yen 1971), ties
+   * broken by node ids exactly as routes.engine.Engine.k_shortest_paths does. `toT`: the
+   * distances to t (dijkstra backwards from t), which guide every spur search. */
+  function kShortest(net, s, t, k, toT) {
+    if (s === t) { return []; }
+    var h = toT || dijkstra(net, net.wq, t, undefined, {back: true});
+    if (h[s] === Infinity) { return []; }
+    var first = dijkstra(net, net.wq, s, t, {h: h});
+    first.dev = 0;
+    var A = [first], B = [], seen = {};
+    seen[first.path.join(",")] = true;
+    var bannedNode = new Uint8Array(net.n), bannedEdge = new Uint8Array(EDGES.length);
+    for (;;) {
+      var last = A[A.length - 1].path, rootLen = 0, same = A.slice();
+      for (var i = 0; i < last.length - 1; i++) {
+        // `same`: the routes found so far that share last[0..i]; their next legs are banned.
+        same = same.filter(function (p) { return p.path[i] === last[i]; });
+        if (i < A[A.length - 1].dev) {
+          // Lawler (1972): before the node where this route left its parent, the spur search
+          // is the parent's own (same root, same banned legs) and finds nothing new.
+          rootLen += net.wq[net.edge(last[i], last[i + 1])];
+          continue;
+        }
+        var banned = [];
+        same.forEach(function (p) {
+          if (p.path.length > i + 1) {
+            var e = net.edge(p.path[i], p.path[i + 1]);
+            bannedEdge[e] = 1; banned.push(e);
+          }
+        });
+        for (var j = 0; j < i; j++) { bannedNode[last[j]] = 1; }
+        var spur = dijkstra(net, net.wq, last[i], t, {h: h, bannedNode: bannedNode,
+                                                      bannedEdge: bannedEdge});
+        for (j = 0; j < i; j++) { bannedNode[last[j]] = 0; }
+        banned.forEach(function (e) { bannedEdge[e] = 0; });
+        if (spur) {
+          var path = last.slice(0, i).concat(spur.path), key = path.join(",");
+          if (!seen[key]) {
+            seen[key] = true;
+            B.push({len: rootLen + spur.len, path: path, dev: i});
+          }
+        }
+        rootLen += net.wq[net.edge(last[i], last[i + 1])];
+      }
+      if (!B.length) { break; }
+      B.sort(compareRoutes);
+      // Stop once k routes are found and the next is longer than the k-th: every route as
+      // short as the k-th is then known (Yen finds routes in order of length).
+      if (A.length >= k && B[0].len > A[k - 1].len) { break; }
+      A.push(B.shift());
+    }
+    A.sort(compareRoutes);
+    if (A.length > k) {
+      var kth = A[k - 1].len;
+      A = A.filter(function (r) { return r.len <= kth; }).slice(0, k);
+    }
+    return A;
+  }
+
+  /* ------------------------------------------------------------------ routes and corridors */
+
+  function has(list, x) { return list.indexOf(x) >= 0; }
+  function meets(set, list) { return list.some(function (c) { return set[c]; }); }
+
+  /* Countries a route crosses, in order (routes.analysis.paths.route_countries). */
+  function routeCountries(path) {
+    var out = [];
+    path.forEach(function (i) {
+      var d = NODES[i], pair;
+      if (d.kind === "crossing") {
+        pair = out.length && out[out.length - 1] === d.country_b
+          ? [d.country_b, d.country_a] : [d.country_a, d.country_b];
+      } else { pair = [d.country]; }
+      pair.forEach(function (c) {
+        if (c && (!out.length || out[out.length - 1] !== c)) { out.push(String(c)); }
+      });
+    });
+    return out;
+  }
+
+  /* Corridor label (routes.analysis.paths.corridor_of_route). */
+  function corridorOf(countries, modes, before) {
+    var cs = {};
+    countries.forEach(function (c) { cs[c] = true; });
+    if (has(modes, "sea")) {
+      var bs = {};
+      (before || countries).forEach(function (c) { bs[c] = true; });
+      if (!meets(bs, NOT_SOUTHERN_BEFORE_SEA)) { return "Southern"; }
+    }
+    if (cs.PAK && !meets(cs, NOT_SOUTHERN_BEFORE_SEA.concat(CENTRAL_ASIA, ["IRN"]))) {
+      return "Southern";
+    }
+    if (meets(cs, SOUTH_CAUCASUS)) { return "Caucasus"; }
+    if (meets(cs, ["RUS", "KAZ"]) || (meets(cs, CENTRAL_ASIA) && !cs.IRN)) { return "Northern"; }
+    if (meets(cs, ["TUR", "IRN"])) { return "Balkan"; }
+    return "Other";
+  }
+
+  function routeRow(net, o, m, rank, r) {
+    var edges = [], modes = [], cost = 0, risk = 0;
+    for (var i = 0; i + 1 < r.path.length; i++) {
+      var e = net.edge(r.path[i], r.path[i + 1]);
+      edges.push(e); modes.push(EDGES[e][3]);
+      cost += net.cost[e]; risk += net.risk[e];
+    }
+    var countries = routeCountries(r.path), sea = modes.indexOf("sea");
+    var before = sea >= 0 ? routeCountries(r.path.slice(0, sea + 1)) : null;
+    return {origin: o, market: m, rank: rank, path: r.path, edges: edges, cost: cost,
+            risk: risk, countries: countries, corridor: corridorOf(countries, modes, before)};
+  }
+
+  /* Logit shares of routes with these costs (routes.analysis.flows.logit_shares). */
+  function logitShares(costs, theta) {
+    var cmin = Math.min.apply(null, costs), u, total = 0;
+    if (cmin <= 0) {
+      u = costs.map(function (c) { return c === cmin ? 1 : 0; });
+    } else {
+      u = costs.map(function (c) { return Math.exp(-theta * (c / cmin - 1)); });
+    }
+    u.forEach(function (x) { total += x; });
+    return u.map(function (x) { return x / total; });
+  }
+
+  /* Least risk from each origin to each market -> the expected detected share of the flow. */
+  function detectedShare(net) {
+    var D = {}, F = [], routed = 0, detected = 0;
+    DATA.pairs.forEach(function (p) {
+      var o = p[0], m = p[1];
+      if (o === m || !p[2]) { return; }
+      if (!D[o]) { D[o] = dijkstra(net, net.risk, o); }
+      if (D[o][m] < Infinity) { F.push([p[2], D[o][m]]); }
+    });
+    F.forEach(function (x) { routed += x[0]; });
+    F.forEach(function (x) { detected += x[0] * -Math.expm1(-x[1]); });
+    return routed > 0 ? detected / routed : 0;
+  }
+
+  /* Everything the page shows, for crossings in `state`. */
+  function compute(state) {
+    var net = network(state), routes = [], toMarket = {};
+    var total = 0, unserved = 0;
+    DATA.pairs.forEach(function (p) {
+      var o = p[0], m = p[1], f = p[2];
+      if (o === m) { return; }
+      if (!toMarket[m]) { toMarket[m] = dijkstra(net, net.wq, m, undefined, {back: true}); }
+      var found = kShortest(net, o, m, PARAMS.k, toMarket[m]);
+      if (!found.length) { unserved += f; return; }
+      total += f;
+      var rows = found.map(function (r, i) { return routeRow(net, o, m, i + 1, r); });
+      var probs = logitShares(rows.map(function (r) { return r.cost; }), PARAMS.theta);
+      rows.forEach(function (r, i) { r.prob = probs[i]; r.flow = f * probs[i]; routes.push(r); });
+    });
+    var node = new Float64Array(NODES.length), edge = new Float64Array(EDGES.length);
+    var corridor = {};
+    CORRIDORS.forEach(function (c) { corridor[c] = {flow: 0, share: 0}; });
+    routes.forEach(function (r) {
+      for (var i = 1; i + 1 < r.path.length; i++) { node[r.path[i]] += r.flow; }
+      r.edges.forEach(function (e) { edge[e] += r.flow; });
+      corridor[r.corridor].flow += r.flow;
+    });
+    var ctotal = 0;
+    CORRIDORS.forEach(function (c) { ctotal += corridor[c].flow; });
+    CORRIDORS.forEach(function (c) {
+      corridor[c].share = ctotal > 0 ? corridor[c].flow / ctotal : 0;
+    });
+    var budget = 0, changes = [];
+    NODES.forEach(function (d, i) {
+      if (d.kind !== "crossing") { return; }
+      if (state[i] === "upgraded") { budget += d.upgrade_cost; }
+      if (state[i] !== d.start) { changes.push(i); }
+    });
+    return {routes: routes, node: node, edge: edge, on: net.on, corridors: corridor,
+            total: total, unserved: unserved, detected: detectedShare(net), budget: budget,
+            changes: changes};
+  }
+
+  /* ------------------------------------------------------------------ scenario TOML */
+
+  function tomlString(s) {
+    return '"' + String(s).replace(/[\\"\u0000-\u001f\u007f]/g, function (c) {
+      return c === "\\" || c === '"' ? "\\" + c
+        : "\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4);
+    }) + '"';
+  }
+  function tomlValue(v) {
+    if (typeof v === "number") {
+      var s = String(v);
+      return /^-?\d+$/.test(s) ? s + ".0" : s;
+    }
+    if (Array.isArray(v)) { return "[" + v.map(tomlValue).join(", ") + "]"; }
+    return tomlString(v);
+  }
+  function oneLine(s) { return String(s).replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " "); }
+
+  /* The scenario of `state`: the starting scenario's overlay plus the page's changes. */
+  function scenarioToml(state) {
+    var sc = DATA.scenario, lines = [], crossings = {}, words = [];
+    Object.keys(sc.crossings).forEach(function (k) {
+      crossings[k] = Object.assign({}, sc.crossings[k]);
+    });
+    NODES.forEach(function (d, i) {
+      if (d.kind !== "crossing" || state[i] === d.start) { return; }
+      var c = crossings[d.id] || (crossings[d.id] = {});
+      if (state[i] === "closed") {
+        c.status = "closed";
+      } else {
+        if (d.start === "closed") { c.status = d.reopen; }
+        if (state[i] === "upgraded") { c.p_detect = d.p_detect_upgraded; }
+      }
+      words.push((state[i] === "open" ? "reopened " : state[i] + " ") + d.id);
+    });
+    lines.push("# Written by the routes what-if page over scenario " + oneLine(sc.name) + ".");
+    lines.push("# An upgrade sets p_detect to the post's p_detect_upgraded.");
+    NODES.forEach(function (d, i) {
+      if (d.kind === "crossing" && state[i] !== d.start) {
+        lines.push("#   " + d.id + ": " + state[i] + " (" + oneLine(d.name) + ")");
+      }
+    });
+    lines.push("[scenario]");
+    lines.push("name = " + tomlString(sc.name + "-whatif"));
+    lines.push("description = " + tomlString(
+      (sc.description ? sc.description + " " : "") + "What-if changes: " +
+      (words.length ? words.join("; ") : "none") + "."));
+    if (sc.as_of) { lines.push("as_of = " + tomlString(sc.as_of)); }
+    if (sc.sources.length) { lines.push("sources = " + tomlValue(sc.sources)); }
+    [["crossings", crossings], ["classes", sc.classes], ["places", sc.places]].forEach(
+      function (t) {
+        Object.keys(t[1]).sort().forEach(function (id) {
+          lines.push("", "[" + t[0] + "." + tomlString(id) + "]");
+          Object.keys(t[1][id]).sort().forEach(function (key) {
+            lines.push(key + " = " + tomlValue(t[1][id][key]));
+          });
+        });
+      });
+    return lines.join("\n") + "\n";
+  }
+
+  /* ------------------------------------------------------------------ the page */
+
+  var STATE_STYLE = {
+    open: {color: "#1f4e79", fillColor: "#4a90d9"},
+    upgraded: {color: "#14532d", fillColor: "#2e9d4f"},
+    closed: {color: "#6b6b6b", fillColor: "#ffffff"}
+  };
+  var CORRIDOR_COLOUR = {Southern: "#d95f02", Caucasus: "#7570b3", Northern: "#1b9e77",
+                         Balkan: "#e7298a", Other: "#666666"};
+
+  function el(tag, attrs, text) {
+    var x = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { x.setAttribute(k, attrs[k]); });
+    if (text !== undefined) { x.textContent = text; }
+    return x;
+  }
+  function pct(x) { return (100 * x).toFixed(2) + "%"; }
+  function pp(x) { return (x >= 0 ? "+" : "\u2212") + Math.abs(100 * x).toFixed(2) + " pp"; }
+  function num(x) { return x.toFixed(1); }
+  function signed(x) { return (x >= 0 ? "+" : "\u2212") + Math.abs(x).toFixed(1); }
+
+  var map = L.map("whatif-map", {preferCanvas: true, zoomSnap: 0.25});
+  var renderer = L.canvas({padding: 0.5});
+  map.attributionControl.setPrefix(false);
+  L.geoJSON(DATA.basemap, {interactive: false, style: {
+    fillColor: "#f4f1ea", fillOpacity: 1, color: "#9a9a9a", weight: 0.7}}).addTo(map);
+  map.getContainer().style.background = "#cfe0ee";
+
+  var ll = function (i) { return [NODES[i].lat, NODES[i].lon]; };
+  var corridorLines = {}, corridorEdges = {};
+  EDGES.forEach(function (e, j) {
+    var id = e[2];
+    if (!corridorEdges[id]) {
+      corridorEdges[id] = [];
+      corridorLines[id] = L.polyline([ll(e[0]), ll(e[1])], {renderer: renderer,
+        interactive: false});
+    }
+    corridorEdges[id].push(j);
+  });
+  var corridorLayer = L.layerGroup(Object.keys(corridorLines).map(function (k) {
+    return corridorLines[k];
+  })).addTo(map);
+  var routeLayer = L.layerGroup().addTo(map);
+  var crossingLayer = L.layerGroup().addTo(map), placeLayer = L.layerGroup().addTo(map);
+  var markers = {};
+  NODES.forEach(function (d, i) {
+    if (d.kind === "crossing") {
+      var mk = L.circleMarker(ll(i), {renderer: renderer, weight: 1.5, fillOpacity: 0.9});
+      mk.bindTooltip(function () { return document.createTextNode(d.name); });
+      mk.bindPopup(function () { return popup(i); }, {maxWidth: 320});
+      mk.whatifId = d.id;
+      markers[i] = mk.addTo(crossingLayer);
+    } else if (d.role === "origin" || d.role === "market") {
+      L.circleMarker(ll(i), {renderer: renderer, radius: 5, weight: 1, color: "#222",
+        fillColor: d.role === "origin" ? "#b30000" : "#ffd700", fillOpacity: 1})
+        .bindTooltip(function () { return document.createTextNode(d.name + " (" + d.role + ")"); })
+        .addTo(placeLayer);
+    }
+  });
+  L.control.layers(null, {"Corridors (flow)": corridorLayer, "Best route of each pair":
+    routeLayer, "Border crossings": crossingLayer, "Origins and markets": placeLayer},
+    {collapsed: true}).addTo(map);
+  L.control.scale().addTo(map);
+  map.fitBounds(NODES.map(function (d) { return [d.lat, d.lon]; }), {padding: [10, 10]});
+
+  var START = {}, state = {};
+  NODES.forEach(function (d, i) { if (d.kind === "crossing") { START[i] = d.start; } });
+  var base = compute(START), current = base, lastMs = 0, openPopup = null;
+
+  /* The popup of crossing i: its figures and the buttons that change its state. */
+  function popup(i) {
+    var d = NODES[i], box = el("div", {"class": "whatif-popup"}), s = state[i];
+    box.appendChild(el("div", {"class": "whatif-popup-title"}, d.name));
+    var t = el("table");
+    [["state", s + (s !== d.start ? " (start: " + d.start + ")" : "")],
+     ["countries", d.country_a + " \u2192 " + d.country_b],
+     ["detection", (100 * d.p_detect).toFixed(1) + "%" + (d.upgradable ? ", upgraded " +
+       (100 * d.p_detect_upgraded).toFixed(1) + "%" : "")],
+     ["upgrade cost", String(d.upgrade_cost)],
+     ["flow", num(current.node[i]) + " (start " + num(base.node[i]) + ")"]
+    ].forEach(function (r) {
+      var tr = el("tr");
+      tr.appendChild(el("th", {}, r[0])); tr.appendChild(el("td", {}, r[1]));
+      t.appendChild(tr);
+    });
+    box.appendChild(t);
+    var actions = s === "closed" ? [["open", "Reopen"]]
+      : [[s === "upgraded" ? "open" : "upgraded", s === "upgraded" ? "Remove upgrade"
+        : "Upgrade"], ["closed", "Close"]];
+    actions.forEach(function (a) {
+      if (a[0] === "upgraded" && !d.upgradable) { return; }
+      var b = el("button", {type: "button", "class": "whatif-action", "data-state": a[0]}, a[1]);
+      b.addEventListener("click", function () { set(d.id, a[0]); });
+      box.appendChild(b);
+    });
+    openPopup = i;
+    return box;
+  }
+
+  var BY_ID = {};
+  NODES.forEach(function (d, i) { BY_ID[d.id] = i; });
+
+  /* Put crossing `id` in `s` ("open", "upgraded", "closed"), recompute, redraw. */
+  function set(id, s) {
+    var i = BY_ID[id];
+    if (i === undefined || NODES[i].kind !== "crossing") { throw new Error("no crossing " + id); }
+    if (s === "upgraded" && !NODES[i].upgradable) { throw new Error(id + " cannot be upgraded"); }
+    if (["open", "upgraded", "closed"].indexOf(s) < 0) { throw new Error("bad state " + s); }
+    state[i] = s;
+    return update();
+  }
+
+  function reset() {
+    Object.keys(START).forEach(function (i) { state[i] = START[i]; });
+    return update();
+  }
+
+  function update() {
+    var t0 = performance.now();
+    current = compute(state);
+    draw(current);
+    panel(current);
+    lastMs = performance.now() - t0;
+    document.getElementById("whatif-ms").textContent = "updated in " + lastMs.toFixed(1) +
+      " ms";
+    if (openPopup !== null && markers[openPopup].isPopupOpen()) {
+      markers[openPopup].setPopupContent(popup(openPopup));
+    }
+    return summary();
+  }
+
+  function draw(res) {
+    var max = 0;
+    Object.keys(corridorEdges).forEach(function (id) {
+      var f = 0, on = false;
+      corridorEdges[id].forEach(function (j) { f += res.edge[j]; on = on || res.on[j]; });
+      corridorLines[id].whatifFlow = f;
+      corridorLines[id].whatifOn = on;
+      max = Math.max(max, f);
+    });
+    Object.keys(corridorLines).forEach(function (id) {
+      var line = corridorLines[id], f = line.whatifFlow;
+      line.setStyle(line.whatifOn ? {color: f > 0 ? "#3b3b3b" : "#8c8c8c", opacity: f > 0 ? 0.75
+        : 0.45, weight: 1 + (max > 0 ? 11 * Math.sqrt(f / max) : 0), dashArray: null}
+        : {color: "#b0b0b0", opacity: 0.6, weight: 1, dashArray: "4 4"});
+    });
+    routeLayer.clearLayers();
+    res.routes.forEach(function (r) {
+      if (r.rank === 1) {
+        routeLayer.addLayer(L.polyline(r.path.map(ll), {renderer: renderer, interactive: false,
+          color: CORRIDOR_COLOUR[r.corridor], weight: 2, opacity: 0.8}));
+      }
+    });
+    var nmax = 0;
+    Object.keys(markers).forEach(function (i) { nmax = Math.max(nmax, res.node[i]); });
+    Object.keys(markers).forEach(function (i) {
+      var s = state[i], style = STATE_STYLE[s];
+      markers[i].setStyle({color: style.color, fillColor: style.fillColor,
+        weight: s !== START[i] ? 3 : 1.5, fillOpacity: s === "closed" ? 0.3 : 0.9});
+      markers[i].setRadius(s === "closed" ? 4 : 4 + (nmax > 0 ? 10 * Math.sqrt(res.node[i] / nmax)
+        : 0));
+    });
+  }
+
+  function row(table, cells, cls) {
+    var tr = el("tr", cls ? {"class": cls} : {});
+    cells.forEach(function (c, j) { tr.appendChild(el(j ? "td" : "th", {}, c)); });
+    table.appendChild(tr);
+  }
+
+  function panel(res) {
+    var p = document.getElementById("whatif-body");
+    p.textContent = "";
+    var t = el("table", {"class": "whatif-summary"});
+    row(t, ["", "start", "now", "change"], "whatif-head");
+    row(t, ["Detected share", pct(base.detected), pct(res.detected),
+            pp(res.detected - base.detected)], "whatif-detected");
+    row(t, ["Routed flow", num(base.total), num(res.total), signed(res.total - base.total)]);
+    row(t, ["Unserved flow", num(base.unserved), num(res.unserved),
+            signed(res.unserved - base.unserved)]);
+    row(t, ["Budget spent", "0", String(res.budget), "+" + String(res.budget)], "whatif-budget");
+    p.appendChild(el("h3", {}, "Outcome"));
+    p.appendChild(t);
+    var c = el("table", {"class": "whatif-corridors"});
+    row(c, ["Corridor", "start", "now", "change"], "whatif-head");
+    CORRIDORS.forEach(function (k) {
+      row(c, [k, pct(base.corridors[k].share), pct(res.corridors[k].share),
+              pp(res.corridors[k].share - base.corridors[k].share)]);
+    });
+    p.appendChild(el("h3", {}, "Corridor shares of the routed flow"));
+    p.appendChild(c);
+    p.appendChild(el("h3", {}, "Changes (" + res.changes.length + ")"));
+    var ul = el("ul", {"class": "whatif-changes"});
+    res.changes.forEach(function (i) {
+      var li = el("li", {}, NODES[i].name + ": " + state[i] + " ");
+      var undo = el("button", {type: "button", "class": "whatif-undo"}, "undo");
+      undo.addEventListener("click", function () { set(NODES[i].id, START[i]); });
+      li.appendChild(undo);
+      ul.appendChild(li);
+    });
+    if (!res.changes.length) { ul.appendChild(el("li", {}, "none: the starting scenario")); }
+    p.appendChild(ul);
+    var top = Object.keys(markers).map(Number).sort(function (a, b) {
+      return res.node[b] - res.node[a] || (NODES[a].id < NODES[b].id ? -1 : 1);
+    }).slice(0, 10);
+    var x = el("table", {"class": "whatif-crossings"});
+    row(x, ["Crossing", "flow", "change"], "whatif-head");
+    top.forEach(function (i) {
+      row(x, [NODES[i].name, num(res.node[i]), signed(res.node[i] - base.node[i])]);
+    });
+    p.appendChild(el("h3", {}, "Top crossings by flow"));
+    p.appendChild(x);
+  }
+
+  /* The panel's frame: title, provenance, buttons; the body is redrawn on each update. */
+  (function frame() {
+    var side = document.getElementById("whatif-panel"), m = DATA.meta;
+    side.appendChild(el("h2", {}, m.title));
+    side.appendChild(el("p", {"class": "whatif-meta"}, "scenario " + m.scenario + " \u00b7 data " +
+      m.data_hash + " \u00b7 cost model " + m.cost_model + " \u00b7 routes " + m.routes_version +
+      " \u00b7 k = " + PARAMS.k + ", theta = " + PARAMS.theta));
+    side.appendChild(el("p", {"class": "whatif-help"}, "Click a crossing to close, reopen or " +
+      "upgrade it. Detected share: expected share of the routed flow detected when each " +
+      "consignment takes its least-risk route. Corridor shares: logit split over the k best " +
+      "routes by cost."));
+    var bar = el("div", {"class": "whatif-buttons"});
+    var r = el("button", {type: "button", id: "whatif-reset"}, "Reset");
+    r.addEventListener("click", reset);
+    var dl = el("button", {type: "button", id: "whatif-download"}, "Download scenario (TOML)");
+    dl.addEventListener("click", function () {
+      var a = el("a", {download: DATA.scenario.name + "-whatif.toml"});
+      a.href = URL.createObjectURL(new Blob([scenarioToml(state)], {type: "application/toml"}));
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
+    });
+    bar.appendChild(r); bar.appendChild(dl);
+    side.appendChild(bar);
+    side.appendChild(el("p", {id: "whatif-ms", "class": "whatif-meta"}, ""));
+    side.appendChild(el("div", {id: "whatif-body"}));
+  })();
+
+  /* Plain numbers of the current state (what the tests compare with the CLI). */
+  function summary() {
+    var shares = {}, flows = {}, crossings = {};
+    CORRIDORS.forEach(function (c) {
+      shares[c] = current.corridors[c].share; flows[c] = current.corridors[c].flow;
+    });
+    Object.keys(markers).forEach(function (i) { crossings[NODES[i].id] = current.node[i]; });
+    return {detected: current.detected, shares: shares, corridorFlows: flows,
+            total: current.total, unserved: current.unserved, budget: current.budget,
+            crossings: crossings, nRoutes: current.routes.length, ms: lastMs,
+            changes: current.changes.map(function (i) { return [NODES[i].id, state[i]]; })};
+  }
+
+  reset();
+  window.whatif = {set: set, reset: reset, summary: summary, toml: function () {
+    return scenarioToml(state);
+  }, map: map, markers: markers, core: {kShortest: kShortest, network: network, compute: compute,
+    corridorOf: corridorOf, logitShares: logitShares}};
+})();
