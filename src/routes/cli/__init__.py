@@ -22,6 +22,7 @@ COMMANDS = (
     "validate",
     "build",
     "map",
+    "whatif",
     "centrality",
     "paths",
     "chokepoints",

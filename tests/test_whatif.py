@@ -1,0 +1,143 @@
+"""The what-if page's data and HTML (no browser): weights per crossing state, escaping, CLI.
+
+The page's numbers are checked against the CLI in a real browser (test_whatif_browser.py); here,
+what the page computes on: every edge's weights in every state a crossing can take must be the
+weights the Python network build gives that state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+
+import pytest
+
+from routes.cli import main
+from routes.engine import quantize
+from routes.maps import external_references, whatif_data, whatif_html, write_whatif
+from routes.network import network_from_data, od_demand
+from routes.scenario import BASELINE, Scenario
+from test_maps import JINJA, SCRIPT_END, XSS, load_hostile
+
+DATA_RE = re.compile(r'<script type="application/json" id="whatif-data">(.*?)</script>', re.S)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    return load_hostile(tmp_path_factory.mktemp("hostile"))
+
+
+@pytest.fixture(scope="module")
+def data(hostile):
+    ds, cm, _ = hostile
+    return whatif_data(ds, cm)
+
+
+def page_data(page: str) -> dict:
+    return json.loads(DATA_RE.search(page).group(1))
+
+
+def built(ds, cm, crossings: dict) -> object:
+    return network_from_data(ds, cm, replace(BASELINE, crossings=crossings))
+
+
+def test_nodes_in_engine_order_with_their_states(data):
+    ids = [n["id"] for n in data["nodes"]]
+    assert ids == sorted(ids)
+    x = {n["id"]: n for n in data["nodes"] if n["kind"] == "crossing"}
+    assert {k: (v["start"], v["start_status"], v["reopen"]) for k, v in x.items()} == {
+        "x_mid": ("open", "open", "open"),
+        "x_north": ("open", "restricted", "restricted"),
+        "x_south": ("closed", "closed", "open")}
+    # the hand-worked cost model's post class: 0.5 -> 0.75 at cost 1
+    assert {(v["p_detect"], v["p_detect_upgraded"], v["upgrade_cost"], v["upgradable"])
+            for v in x.values()} == {(0.5, 0.75, 1.0, True)}
+    assert data["params"] == {"k": 2, "theta": 1.0, "scale": 10**6, "weight": "cost"}
+
+
+def test_pairs_are_the_od_demand_in_id_order(data, hostile):
+    _, _, G = hostile
+    ids = [n["id"] for n in data["nodes"]]
+    assert [(ids[o], ids[m], f) for o, m, f in data["pairs"]] == [
+        (o, m, f) for (o, m), f in sorted(od_demand(G).items())]
+
+
+@pytest.mark.parametrize("upgraded", [(), ("x_mid",), ("x_mid", "x_north", "x_south")])
+def test_edge_weights_are_the_network_builds_in_each_state(data, hostile, upgraded):
+    """Closed x_south reopened, and any set of posts upgraded: the page's weights of each edge
+    are exactly those of the network built from the scenario that says so."""
+    ds, cm, _ = hostile
+    changes: dict = {"x_south": {"status": "open"}}
+    for x in upgraded:
+        changes.setdefault(x, {})["p_detect"] = 0.75
+    G = built(ds, cm, changes)
+    ids = [n["id"] for n in data["nodes"]]
+    assert len(data["edges"]) == G.number_of_edges() == 14
+    for u, v, corridor, mode, w, w_up in data["edges"]:
+        a, b = ids[u], ids[v]
+        d = G.edges[a, b]
+        page = w_up if (b in upgraded and w_up is not None) else w
+        assert page == [d["cost"], int(quantize([d["cost"]])[0]), d["risk"]]
+        assert (corridor, mode) == (d["corridor_id"], d["mode"])
+        assert (w_up is not None) == (b in ("x_mid", "x_north", "x_south"))
+
+
+def test_upgrade_adds_the_restricted_risk_factor(data):
+    """Upgrading 0.5 -> 0.75 adds -ln(0.25) + ln(0.5) = ln 2 to the edges entering the post;
+    x_north is restricted (risk factor 3): 3 ln 2 = 2.0794."""
+    ids = [n["id"] for n in data["nodes"]]
+    rises = {ids[v]: round(w_up[2] - w[2], 4) for _, v, _, _, w, w_up in data["edges"]
+             if w_up is not None}
+    assert rises == {"x_mid": 0.6931, "x_north": 2.0794, "x_south": 0.6931}
+
+
+def test_scenario_overlay_travels_with_the_page(hostile):
+    ds, cm, _ = hostile
+    sc = Scenario(name="s", description="d", as_of="2025-01-02", sources=("a", "b"),
+                  crossings={"x_mid": {"delay_h": 3.0}}, places={"p_east": {"demand": 5.0}})
+    d = whatif_data(ds, cm, sc)
+    assert d["scenario"] == {"name": "s", "description": "d", "as_of": "2025-01-02",
+                             "sources": ["a", "b"], "crossings": {"x_mid": {"delay_h": 3.0}},
+                             "classes": {}, "places": {"p_east": {"demand": 5.0}}}
+    assert d["pairs"][0][2] == 10.0 and d["meta"]["scenario"] == "s"
+
+
+def test_page_is_self_contained_and_escaped(data):
+    page = whatif_html({**data, "meta": {**data["meta"], "title": f"t {XSS}"}})
+    assert external_references(page) == []
+    for raw in (XSS, SCRIPT_END, "<script>alert(2)"):
+        assert raw not in page
+    assert "<title>t &lt;img src=x onerror=alert(1)&gt;</title>" in page
+    names = {n["name"] for n in page_data(page)["nodes"]}
+    assert {XSS, JINJA, SCRIPT_END} <= names  # the exact text survives as data
+
+
+def test_script_writes_no_markup_from_data():
+    from importlib import resources
+
+    js = (resources.files("routes") / "static" / "whatif.js").read_text(encoding="utf-8")
+    assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "eval(" not in js
+    assert not re.search(r"</script", js, re.I)
+
+
+def test_write_whatif_and_cli(tmp_path, hostile):
+    ds, cm, _ = hostile
+    path = write_whatif(ds, cm, tmp_path / "a" / "w.html")
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["w.html"]
+    folder = tmp_path / "hostile"
+    load_hostile(folder)
+    out = tmp_path / "cli.html"
+    assert main(["whatif", "--data", str(folder), "--output", str(out), "--offline"]) == 0
+    assert out.read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+
+
+def test_shipped_network_page(dataset, cost_model, baseline):
+    page = whatif_html(whatif_data(dataset, cost_model))
+    d = page_data(page)
+    assert len(d["nodes"]) == baseline.number_of_nodes()
+    closed = {n for n, a in baseline.nodes(data=True) if a.get("status") == "closed"}
+    # the page holds the edges of every closed crossing too (reopened: status as in the data)
+    assert len(d["edges"]) > baseline.number_of_edges()
+    assert {n["id"] for n in d["nodes"] if n.get("start") == "closed"} == closed
+    assert len(page.encode()) < 2_000_000

@@ -1,0 +1,312 @@
+"""The what-if page in a real headless browser (Debian's chromium, Playwright), against the CLI.
+
+The page computes routes, flows and the detected share in JavaScript (routes/static/whatif.js);
+here every figure it shows is checked against the Python engine: through the CLI itself
+(`routes paths`, `routes priorities --budget 0`, `routes compare` on the scenario the page
+downloads) and through the library on random small graphs full of ties. These tests never skip:
+without chromium they fail and say how to install it (`make browser`).
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from dataclasses import replace
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from browser_support import Visit
+from routes.analysis.flows import assign_flows
+from routes.analysis.interdiction import evaluate_upgrades, interdict
+from routes.cli import main
+from routes.engine import Engine, quantize
+from routes.maps import whatif_data, whatif_html
+from routes.network import network_from_data
+from routes.scenario import BASELINE, load_scenario
+from test_maps import SCRIPT_END, XSS, load_hostile
+
+TOL = 1e-9
+#: A generous bound on one update (recompute + redraw); the exact figure is printed and
+#: measured by `make bench` (benchmarks/bench_whatif.py).
+UPDATE_BOUND_MS = 2000.0
+HAIRATAN = "x_hairatan_termez"
+UPGRADES = ("x_islam_qala_dogharoun", "x_sher_khan_bandar_panji_poyon")
+
+
+def visit(browser, path: Path) -> Visit:
+    """Open ``path``; every request outside the file is recorded and refused."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    v = Visit(page)
+    page.on("console", lambda m: v.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: v.errors.append(str(e)))
+
+    def on_dialog(d):
+        v.dialogs.append(d.message)
+        d.dismiss()
+
+    page.on("dialog", on_dialog)
+
+    def route(r):
+        url = r.request.url
+        v.requests.append(url)
+        if url.startswith(("file:", "data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            v.outside.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    page.wait_for_function("window.whatif !== undefined")
+    return v
+
+
+@pytest.fixture(scope="module")
+def shipped_page(tmp_path_factory, dataset, cost_model) -> Path:
+    path = tmp_path_factory.mktemp("whatif") / "whatif.html"
+    path.write_text(whatif_html(whatif_data(dataset, cost_model)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def page(browser, shipped_page):
+    v = visit(browser, shipped_page)
+    yield v
+    assert v.outside == [] and v.errors == [] and v.dialogs == []
+    v.page.close()
+
+
+def click_crossing(page, crossing: str, action: str) -> dict:
+    """Click the crossing's marker with the mouse, then the popup's button for ``action``."""
+    for attempt in range(3):
+        xy = page.evaluate(
+            """(id) => { const m = Object.values(whatif.markers).find(k => k.whatifId === id);
+                 whatif.map.closePopup(); whatif.map.setView(m.getLatLng(), 9, {animate: false});
+                 const p = whatif.map.latLngToContainerPoint(m.getLatLng());
+                 const r = whatif.map.getContainer().getBoundingClientRect();
+                 return [r.left + p.x, r.top + p.y]; }""", crossing)
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
+                      "requestAnimationFrame(r)))")
+        page.mouse.click(*xy)
+        button = page.locator(f".whatif-popup button[data-state={action}]")
+        try:
+            button.wait_for(state="visible", timeout=3000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+    before = page.evaluate("whatif.summary().changes.length")
+    button.click()
+    after = page.evaluate("whatif.summary()")
+    assert len(after["changes"]) != before or action == "open"
+    return after
+
+
+def scenario_network(dataset, cost_model, crossings: dict) -> nx.DiGraph:
+    return network_from_data(dataset, cost_model, replace(BASELINE, crossings=crossings))
+
+
+def assert_same_corridors(summary: dict, corridors: pd.DataFrame) -> None:
+    for name, row in corridors.iterrows():
+        assert summary["shares"][name] == pytest.approx(row["share"], abs=TOL), name
+        assert summary["corridorFlows"][name] == pytest.approx(row["flow"], abs=TOL), name
+
+
+# --------------------------------------------------------------------------- the shipped page
+def test_start_equals_the_engine(page, baseline, cost_model):
+    """Before any click: corridor shares, crossing flows and the detected share of the
+    baseline, as the library computes them."""
+    s = page.page.evaluate("whatif.summary()")
+    fa = assign_flows(baseline, cost_model)
+    assert_same_corridors(s, fa.corridors)
+    assert s["total"] == pytest.approx(fa.total_flow, abs=TOL)
+    assert s["nRoutes"] == len(fa.routes)
+    for x, f in fa.crossings["flow"].items():
+        assert s["crossings"][x] == pytest.approx(f, abs=TOL), x
+    base = interdict(baseline, 0.0, objective="flow", cm=cost_model)
+    assert s["detected"] == pytest.approx(base.value, abs=TOL)
+    assert s["budget"] == 0 and s["changes"] == []
+
+
+def test_closing_hairatan_equals_the_cli(page, tmp_path):
+    """Close Hairatan-Termez with the mouse: the page's corridor shares equal `routes paths`
+    and its detected share `routes priorities --budget 0 --objective flow`, on a scenario
+    that closes it."""
+    s = click_crossing(page.page, HAIRATAN, "closed")
+    assert s["changes"] == [[HAIRATAN, "closed"]]
+    toml = tmp_path / "close_hairatan.toml"
+    toml.write_text(f'[scenario]\nname = "close-hairatan"\n[crossings.{HAIRATAN}]\n'
+                    'status = "closed"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["paths", "--scenario", str(toml), "--out", str(out)]) == 0
+    assert main(["priorities", "--budget", "0", "--objective", "flow", "--no-curve",
+                 "--scenario", str(toml), "--out", str(out)]) == 0
+    corridors = pd.read_csv(out / "close_hairatan" / "corridors.csv", index_col="corridor")
+    assert_same_corridors(s, corridors)
+    curve = pd.read_csv(out / "close_hairatan" / "priorities_curve.csv")
+    assert s["detected"] == pytest.approx(float(curve["value"].iloc[0]), abs=TOL)
+    flows = pd.read_csv(out / "close_hairatan" / "flows_crossings.csv", index_col="id")
+    assert s["crossings"][HAIRATAN] == 0.0
+    for x, f in flows["flow"].items():
+        assert s["crossings"][x] == pytest.approx(f, abs=TOL), x
+    print(f"\nwhat-if: close {HAIRATAN}: detected {s['detected']:.6f}, update {s['ms']:.1f} ms")
+    # the popup now offers to reopen it; reopening returns to the start
+    s2 = click_crossing(page.page, HAIRATAN, "open")
+    assert s2["changes"] == [] and s2["budget"] == 0
+
+
+def test_upgrading_two_posts_equals_the_cli(page, dataset, cost_model, baseline):
+    """Upgrade two posts (one of them restricted): the detected share of a scenario that
+    upgrades them (p_detect = p_detect_upgraded), and of the interdiction model's own
+    evaluation of those upgrades; the budget is their upgrade costs."""
+    for x in UPGRADES:
+        s = click_crossing(page.page, x, "upgraded")
+    assert sorted(s["changes"]) == [[x, "upgraded"] for x in UPGRADES]
+    G = scenario_network(dataset, cost_model, {
+        x: {"p_detect": baseline.nodes[x]["p_detect_upgraded"]} for x in UPGRADES})
+    assert s["detected"] == pytest.approx(
+        interdict(G, 0.0, objective="flow", cm=cost_model).value, abs=TOL)
+    ev = evaluate_upgrades(baseline, UPGRADES, objective="flow", cm=cost_model)
+    assert s["detected"] == pytest.approx(ev.value, abs=TOL)
+    assert s["detected"] > ev.base_value
+    assert s["budget"] == pytest.approx(sum(baseline.nodes[x]["upgrade_cost"]
+                                            for x in UPGRADES))
+    assert_same_corridors(s, assign_flows(G, cost_model).corridors)
+    panel = page.page.locator("#whatif-panel").inner_text()
+    assert "Budget spent" in panel and f"{s['budget']:g}" in panel
+
+
+def test_downloaded_scenario_reproduces_the_page(page, tmp_path, baseline):
+    """Close, upgrade, reopen and upgrade a closed post; the TOML the page downloads, read
+    back by `routes compare`, gives the page's corridor shares and detected share."""
+    w = page.page
+    w.evaluate(f"whatif.set('{HAIRATAN}', 'closed')")
+    w.evaluate(f"whatif.set('{UPGRADES[0]}', 'upgraded')")
+    w.evaluate("whatif.set('x_torkham_torkham', 'upgraded')")  # closed in the data
+    s = w.evaluate("whatif.summary()")
+    with w.expect_download() as dl:
+        w.click("#whatif-download")
+    path = tmp_path / "planner.toml"
+    dl.value.save_as(path)
+    sc = load_scenario(path)
+    assert sc.name == "baseline-whatif"
+    assert sc.crossings == {
+        HAIRATAN: {"status": "closed"},
+        UPGRADES[0]: {"p_detect": baseline.nodes[UPGRADES[0]]["p_detect_upgraded"]},
+        "x_torkham_torkham": {"status": "open",
+                              "p_detect": baseline.nodes["x_torkham_torkham"][
+                                  "p_detect_upgraded"]}}
+    out = tmp_path / "out"
+    assert main(["compare", "baseline", str(path), "--budget", "0", "--out", str(out)]) == 0
+    folder = out / "compare_baseline_vs_planner"
+    corridors = pd.read_csv(folder / "compare_corridors.csv", index_col=0)
+    for name, share in corridors["share_b"].items():
+        assert s["shares"][name] == pytest.approx(share, abs=TOL), name
+    summary = pd.read_csv(folder / "compare_summary.csv", index_col="metric")
+    assert s["detected"] == pytest.approx(
+        float(summary.at["interdiction_base_value", "b"]), abs=TOL)
+    assert s["total"] == pytest.approx(float(summary.at["routed_flow", "b"]), abs=TOL)
+    # reset returns to the start
+    w.click("#whatif-reset")
+    r = w.evaluate("whatif.summary()")
+    assert r["changes"] == [] and r["budget"] == 0
+    assert w.evaluate("whatif.toml()").count("[crossings.") == 0
+
+
+def test_updates_are_fast_and_request_nothing(page):
+    """Each click's update (routes, flows, detected share, redraw) stays under a generous
+    bound; the page requests nothing outside the file and logs no error."""
+    w = page.page
+    ids = w.evaluate("Object.values(whatif.markers).map(m => m.whatifId)")
+    times = []
+    for x in [HAIRATAN, *UPGRADES, "x_torkham_torkham", HAIRATAN]:
+        state = "closed" if x != UPGRADES[0] else "upgraded"
+        times.append(w.evaluate(f"whatif.set('{x}', '{state}').ms"))
+        times.append(w.evaluate(f"whatif.set('{x}', 'open').ms"))
+    assert len(ids) == 160
+    print(f"\nwhat-if update per click on the shipped network: median "
+          f"{statistics.median(times):.1f} ms, max {max(times):.1f} ms ({len(times)} clicks)")
+    assert max(times) < UPDATE_BOUND_MS
+    assert all(u.startswith(("file:", "data:", "blob:")) for u in page.requests)
+
+
+# --------------------------------------------------------------------------- escaping
+def test_hostile_names_are_text(browser, tmp_path):
+    ds, cm, _ = load_hostile(tmp_path / "hostile")
+    path = tmp_path / "w.html"
+    path.write_text(whatif_html(whatif_data(ds, cm)), encoding="utf-8")
+    v = visit(browser, path)
+    w = v.page
+    w.evaluate("whatif.set('x_north', 'closed')")
+    text = w.locator("#whatif-panel").inner_text()
+    assert v.dialogs == [] and v.errors == [] and v.outside == []
+    assert SCRIPT_END in text  # shown as text in the changes list
+    assert w.locator("#whatif-panel img").count() == 0 and w.locator("script").count() == 3
+    toml = w.evaluate("whatif.toml()")
+    assert XSS not in toml.split("[scenario]")[1]
+    v.page.close()
+
+
+# --------------------------------------------------------------------------- k best routes
+def random_graphs(n_graphs: int, seed: int) -> nx.DiGraph:
+    """Disjoint random digraphs with small integer costs (many ties) in one network."""
+    rng = random.Random(seed)
+    G = nx.DiGraph()
+    for g in range(n_graphs):
+        n = rng.randint(5, 10)
+        ids = [f"g{g:02d}_{rng.choice('abcdef')}{j:02d}" for j in range(n)]
+        for i, x in enumerate(ids):
+            G.add_node(x, kind="place", country="AAA", lat=float(g), lon=float(i),
+                       role="transit", name=x)
+        for a in ids:
+            for b in ids:
+                if a != b and rng.random() < 0.4:
+                    G.add_edge(a, b, cost=float(rng.choice([1, 2, 2, 3])) / 4, risk=0.1,
+                               mode="road", corridor_id=f"{a}-{b}")
+    return G
+
+
+def graph_data(G: nx.DiGraph) -> dict:
+    nodes = [{"id": x, **G.nodes[x]} for x in sorted(G.nodes)]
+    index = {d["id"]: i for i, d in enumerate(nodes)}
+    edges = [[index[u], index[v], d["corridor_id"], d["mode"],
+              [d["cost"], int(quantize([d["cost"]])[0]), d["risk"]], None]
+             for u, v, d in sorted(G.edges(data=True))]
+    return {"meta": {"title": "random", "scenario": "random"}, "params": {"k": 3, "theta": 1.0},
+            "nodes": nodes, "edges": edges, "pairs": [],
+            "scenario": {"name": "random", "description": "", "as_of": "", "sources": [],
+                         "crossings": {}, "classes": {}, "places": {}},
+            "basemap": {"type": "FeatureCollection", "features": []}}
+
+
+def test_k_best_routes_equal_the_engine_with_ties(browser, tmp_path):
+    """Yen in the page equals Engine.k_shortest_paths (both engines) on 30 random graphs with
+    many ties, for every pair and k = 1..6: the same routes, lengths and order."""
+    G = random_graphs(30, seed=14)
+    path = tmp_path / "random.html"
+    path.write_text(whatif_html(graph_data(G)), encoding="utf-8")
+    v = visit(browser, path)
+    nodes = sorted(G.nodes)
+    groups: dict[str, list[str]] = {}
+    for x in nodes:
+        groups.setdefault(x[:3], []).append(x)
+    queries = [(s, t, k) for ids in groups.values() for s in ids for t in ids
+               for k in (1, 3, 6) if s != t]
+    page_out = v.page.evaluate(
+        """(qs) => { const net = whatif.core.network({});
+             return qs.map(([s, t, k]) => whatif.core.kShortest(net, s, t, k)
+                                            .map(r => [r.len, r.path])); }""",
+        [[nodes.index(s), nodes.index(t), k] for s, t, k in queries])
+    engines = [Engine(G, engine=e) for e in ("igraph", "networkx")]
+    n_ties = 0
+    for (s, t, k), got in zip(queries, page_out, strict=True):
+        want = engines[0].k_shortest_paths(s, t, k, weights="cost")
+        assert want == engines[1].k_shortest_paths(s, t, k, weights="cost")
+        assert [(c, [nodes[i] for i in p]) for c, p in got] == want, (s, t, k)
+        n_ties += len({c for c, _ in want}) < len(want)
+    assert n_ties > 100  # the ties the test is about
+    assert v.errors == [] and v.outside == []
+    v.page.close()
