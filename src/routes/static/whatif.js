@@ -38,7 +38,9 @@
       if (on[j]) { out[e[0]].push(j); inn[e[1]].push(j); idx[e[0] * n + e[1]] = j; }
     });
     return {n: n, out: out, inn: inn, wq: wq, cost: cost, risk: risk, on: on,
-            edge: function (u, v) { return idx[u * n + v]; }};
+            edge: function (u, v) { return idx[u * n + v]; },
+            dist: new Float64Array(n), pred: new Int32Array(n), seen: new Uint32Array(n),
+            done: new Uint32Array(n), run: 0};
   }
 
   /* A binary heap of nodes by key (smallest first). */
@@ -70,31 +72,40 @@
   /* Dijkstra from s on edge weights w, over `edges` (net.out; net.inn walks backwards).
    * Returns the distances, or with a target t the shortest {len, path} (null if none):
    * then `h` (a lower bound of the distance to t, e.g. the distance in the whole network)
-   * guides the search (A*), and banned nodes and edges are skipped (Yen's spur paths). */
+   * guides the search (A*), and banned nodes and edges are skipped (Yen's spur paths).
+   * The work arrays are the network's, reused: a node's entries count only when its stamp
+   * is this search's. */
   function dijkstra(net, w, s, t, opts) {
     opts = opts || {};
-    var back = opts.back, edges = back ? net.inn : net.out, h = opts.h;
+    var back = opts.back, edges = back ? net.inn : net.out, h = opts.h, end = back ? 0 : 1;
     var bannedNode = opts.bannedNode, bannedEdge = opts.bannedEdge;
-    var dist = new Float64Array(net.n).fill(Infinity), pred = new Int32Array(net.n).fill(-1);
-    var done = new Uint8Array(net.n), heap = new Heap();
-    dist[s] = 0;
+    var dist = net.dist, pred = net.pred, seen = net.seen, done = net.done;
+    var run = ++net.run, heap = new Heap();
+    dist[s] = 0; seen[s] = run;
     heap.push(h ? h[s] : 0, s);
     while (heap.k.length) {
       var u = heap.pop();
-      if (done[u]) { continue; }
-      done[u] = 1;
+      if (done[u] === run) { continue; }
+      done[u] = run;
       if (u === t) { break; }
       var es = edges[u];
       for (var i = 0; i < es.length; i++) {
-        var e = es[i], v = EDGES[e][back ? 0 : 1];
-        if (done[v] || (bannedEdge && bannedEdge[e]) || (bannedNode && bannedNode[v]) ||
+        var e = es[i], v = EDGES[e][end];
+        if (done[v] === run || (bannedEdge && bannedEdge[e]) || (bannedNode && bannedNode[v]) ||
             (h && h[v] === Infinity)) { continue; }
         var d = dist[u] + w[e];
-        if (d < dist[v]) { dist[v] = d; pred[v] = u; heap.push(h ? d + h[v] : d, v); }
+        if (seen[v] !== run || d < dist[v]) {
+          dist[v] = d; pred[v] = u; seen[v] = run;
+          heap.push(h ? d + h[v] : d, v);
+        }
       }
     }
-    if (t === undefined) { return dist; }
-    if (dist[t] === Infinity) { return null; }
+    if (t === undefined) {
+      var all = new Float64Array(net.n);
+      for (var x = 0; x < net.n; x++) { all[x] = seen[x] === run ? dist[x] : Infinity; }
+      return all;
+    }
+    if (seen[t] !== run) { return null; }
     var path = [t];
     while (path[path.length - 1] !== s) { path.push(pred[path[path.length - 1]]); }
     return {len: dist[t], path: path.reverse()};
@@ -413,7 +424,8 @@
 
   var START = {}, state = {};
   NODES.forEach(function (d, i) { if (d.kind === "crossing") { START[i] = d.start; } });
-  var base = compute(START), current = base, lastMs = 0, openPopup = null;
+  var base = compute(START), current = base, openPopup = null;
+  var lastMs = 0, frameMs = null, updates = 0;
 
   /* The popup of crossing i: its figures and the buttons that change its state. */
   function popup(i) {
@@ -465,12 +477,20 @@
 
   function update() {
     var t0 = performance.now();
+    frameMs = null;
     current = compute(state);
     draw(current);
     panel(current);
     lastMs = performance.now() - t0;
-    document.getElementById("whatif-ms").textContent = "updated in " + lastMs.toFixed(1) +
-      " ms";
+    var shown = document.getElementById("whatif-ms"), run = ++updates;
+    shown.textContent = "updated in " + lastMs.toFixed(1) + " ms";
+    // The map's canvas repaints in the next animation frame: time that too.
+    requestAnimationFrame(function () {
+      if (run !== updates) { return; }
+      frameMs = performance.now() - t0;
+      shown.textContent = "updated in " + lastMs.toFixed(1) + " ms, drawn in " +
+        frameMs.toFixed(1) + " ms";
+    });
     if (openPopup !== null && markers[openPopup].isPopupOpen()) {
       markers[openPopup].setPopupContent(popup(openPopup));
     }
@@ -598,7 +618,7 @@
     Object.keys(markers).forEach(function (i) { crossings[NODES[i].id] = current.node[i]; });
     return {detected: current.detected, shares: shares, corridorFlows: flows,
             total: current.total, unserved: current.unserved, budget: current.budget,
-            crossings: crossings, nRoutes: current.routes.length, ms: lastMs,
+            crossings: crossings, nRoutes: current.routes.length, ms: lastMs, frameMs: frameMs,
             changes: current.changes.map(function (i) { return [NODES[i].id, state[i]]; })};
   }
 
