@@ -38,7 +38,7 @@ from routes.settings import DATA_DIR, DEFAULT_COST_MODEL, SCENARIO_DIR
 XSS = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert('x')</script>"
 CORE_FILES = {
-    "index.html", "report.md", "map.html", "report.gpkg", "provenance.json",
+    "index.html", "report.md", "map.html", "whatif.html", "report.gpkg", "provenance.json",
     "summary.csv", "crossings.csv", "chokepoints.csv", "countries.csv", "country_flows.csv",
     "corridors.csv", "routes.csv", "parameters.csv", "inputs.csv", "scenario_changes.csv",
     "chart_crossings.png", "chart_chokepoints.png", "chart_countries.png",
@@ -136,6 +136,8 @@ def test_report_builds_from_the_shipped_data(report: Path) -> None:
                     "methods", "scenario", "provenance", "files"):
         assert f'id="{section}"' in html
     assert '<iframe class="map" src="map.html"' in html
+    assert '<a href="whatif.html">whatif.html</a>' in html
+    assert "(whatif.html)" in (report / "report.md").read_text(encoding="utf-8")
     for png in (p for p in report.iterdir() if p.suffix == ".png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f'src="{png.name}"' in html
@@ -345,6 +347,7 @@ def test_data_text_is_escaped(tmp_path_factory: pytest.TempPathFactory) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in md
     assert (out / "crossings.csv").read_text(encoding="utf-8").count(XSS) == 1  # data kept
     assert XSS not in (out / "map.html").read_text(encoding="utf-8")
+    assert XSS not in (out / "whatif.html").read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- CLI
@@ -359,6 +362,7 @@ def test_cli_progress_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "report baseline:" in cap.out and "index.html" in cap.out
     html = (tmp_path / "baseline" / "index.html").read_text(encoding="utf-8")
     assert 'id="map"' not in html and not (tmp_path / "baseline" / "map.html").exists()
+    assert not (tmp_path / "baseline" / "whatif.html").exists()
 
 
 def test_compare_report(tmp_path_factory: pytest.TempPathFactory, cost_model, dataset) -> None:
@@ -396,4 +400,4 @@ def test_bad_scenario_is_one_clean_error(tmp_path: Path, capsys: pytest.CaptureF
 def test_write_report_into_a_new_folder(results, tmp_path: Path) -> None:
     files = write_report(results, tmp_path / "a" / "b")
     assert all(f.parent == tmp_path / "a" / "b" for f in files)
-    assert {f.name for f in files} >= CORE_FILES - {"map.html"}
+    assert {f.name for f in files} >= CORE_FILES - {"map.html", "whatif.html"}

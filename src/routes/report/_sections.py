@@ -4,7 +4,8 @@ A section is a dict ``{"id", "title", "intro", "blocks"}``; a block is one of
 ``{"kind": "table", "title", "about", "labels", "rows", "csv", "total"}``,
 ``{"kind": "chart", "file", "alt"}``, ``{"kind": "text", "text"}``,
 ``{"kind": "list", "items"}``, ``{"kind": "pre", "text"}``,
-``{"kind": "map", "file"}`` or ``{"kind": "params", "groups"}``.
+``{"kind": "map", "file"}``, ``{"kind": "link", "text", "file"}`` or
+``{"kind": "params", "groups"}``.
 All text is data: the templates escape every value.
 """
 
@@ -132,7 +133,12 @@ def _map(res: ReportResults) -> Section | None:
             "intro": "Countries shaded by transit share, corridors by assigned flow, the k best "
                      "routes, crossings sized by flow betweenness and coloured by priority. The "
                      "map is a self-contained file beside this page and works without internet.",
-            "blocks": [{"kind": "map", "file": "map.html"}]}
+            "blocks": [{"kind": "map", "file": "map.html"},
+                       {"kind": "link", "file": "whatif.html",
+                        "text": "What if? Close, reopen or upgrade any crossing on the "
+                                "planner's page and see the routes, corridor shares and the "
+                                "detected share change at once (self-contained, works "
+                                "offline; the changes download as a scenario file):"}]}
 
 
 def _module_note(name: str) -> str | None:

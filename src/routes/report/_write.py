@@ -96,6 +96,16 @@ def _write_map(res: ReportResults, out: Path) -> list[Path]:
     return [write_map(m, out / "map.html")]
 
 
+def _write_whatif(res: ReportResults, out: Path) -> list[Path]:
+    """The planner's what-if page of the report's scenario (needs the data it was built from)."""
+    from ..maps import write_whatif
+
+    if res.dataset is None:
+        return []
+    return [write_whatif(res.dataset, res.cm, out / "whatif.html", res.scenario,
+                         title=f"routes what-if: {res.scenario.name}")]
+
+
 def _subtitle(res: ReportResults) -> list[str]:
     sc, cm = res.scenario, res.cm
     lines = [f"Scenario: {sc.name}" + (f" (as of {sc.as_of})" if sc.as_of else "")
@@ -111,8 +121,8 @@ def write_report(res: ReportResults, out_dir: str | Path, *, progress: Progress 
 
     Files: ``index.html`` (the report), ``report.md`` (the same in Markdown), one CSV per
     table (:data:`CSV_TABLES` and those of optional analyses), ``report.gpkg`` (layers
-    :func:`report_layers`), ``chart_*.png``, ``map.html`` (offline, self-contained; unless
-    ``options.map`` is false) and ``provenance.json``.
+    :func:`report_layers`), ``chart_*.png``, ``map.html`` and ``whatif.html`` (offline,
+    self-contained; unless ``options.map`` is false) and ``provenance.json``.
 
     Parameters
     ----------
@@ -164,6 +174,7 @@ def _write_files(res: ReportResults, out: Path, *, progress: Progress | None,
     done("charts")
     if res.options.map:
         written.extend(_write_map(res, out))
+        written.extend(_write_whatif(res, out))
     done("map")
     # An optional analysis without its inputs (e.g. no seizures file) has no section.
     optional: list[Section] = [s for a in extras if (s := a.section(res)) is not None]
