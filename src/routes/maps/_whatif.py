@@ -59,7 +59,7 @@ BASEMAP_TOLERANCE_DEG = 0.02
 
 def _variant(ds: Dataset, cm: CostModel, sc: Scenario,
              changes: dict[str, dict[str, Any]]) -> nx.DiGraph:
-    """The network of scenario ``sc`` with ``changes`` laid over its crossings."""
+    """Return the network of scenario ``sc`` with ``changes`` laid over its crossings."""
     crossings = {k: dict(v) for k, v in sc.crossings.items()}
     for cid, vals in changes.items():
         crossings.setdefault(cid, {}).update(vals)
@@ -132,7 +132,7 @@ def _overlay(sc: Scenario) -> dict[str, Any]:
 
 def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
                 title: str | None = None) -> dict[str, Any]:
-    """The network and parameters the what-if page computes on, as JSON-ready data.
+    """Return the network and parameters the what-if page computes on, as JSON-ready data.
 
     Parameters
     ----------
@@ -192,7 +192,7 @@ def _static(name: str) -> str:
 
 
 def whatif_html(data: dict[str, Any]) -> str:
-    """The self-contained page of :func:`whatif_data`'s ``data``.
+    """Return the self-contained page of :func:`whatif_data`'s ``data``.
 
     Nothing in it loads from outside the file; every text from the data travels as JSON
     (with ``<``, ``>``, ``&`` escaped) and is put on the page as text, never as markup.

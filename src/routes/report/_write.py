@@ -97,7 +97,7 @@ def _write_map(res: ReportResults, out: Path) -> list[Path]:
 
 
 def _write_whatif(res: ReportResults, out: Path) -> list[Path]:
-    """The planner's what-if page of the report's scenario (needs the data it was built from)."""
+    """Write the what-if page of the report's scenario (when the report has its data)."""
     from ..maps import write_whatif
 
     if res.dataset is None:
