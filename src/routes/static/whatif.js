@@ -374,7 +374,7 @@
     return x;
   }
   function pct(x) { return (100 * x).toFixed(2) + "%"; }
-  function pp(x) { return (x >= 0 ? "+" : "\u2212") + Math.abs(100 * x).toFixed(2) + " pp"; }
+  function pp(x) { return (x >= 0 ? "+" : "\u2212") + Math.abs(100 * x).toFixed(3) + " pp"; }
   function num(x) { return x.toFixed(1); }
   function signed(x) { return (x >= 0 ? "+" : "\u2212") + Math.abs(x).toFixed(1); }
 
@@ -475,10 +475,10 @@
     return update();
   }
 
-  function update() {
+  function update(known) {
     var t0 = performance.now();
     frameMs = null;
-    current = compute(state);
+    current = known || compute(state);
     draw(current);
     panel(current);
     lastMs = performance.now() - t0;
@@ -580,6 +580,30 @@
     p.appendChild(x);
   }
 
+  /* What the colours mean. */
+  function legend() {
+    var box = el("div", {"class": "whatif-legend"});
+    box.appendChild(el("h3", {}, "Legend"));
+    function item(colour, border, text, round) {
+      var d = el("div");
+      d.appendChild(el("span", {"class": "whatif-swatch" + (round ? " whatif-dot" : ""),
+        style: "background:" + colour + ";border-color:" + border}));
+      d.appendChild(document.createTextNode(text));
+      box.appendChild(d);
+    }
+    ["open", "upgraded", "closed"].forEach(function (s) {
+      item(STATE_STYLE[s].fillColor, STATE_STYLE[s].color, "crossing " + s +
+        (s === "closed" ? "" : " (size: flow through it)"), true);
+    });
+    item("#b30000", "#222", "origin", true);
+    item("#ffd700", "#222", "market", true);
+    item("#3b3b3b", "#3b3b3b", "corridor (width: flow, both ways; dashed: closed)");
+    CORRIDORS.forEach(function (c) {
+      item(CORRIDOR_COLOUR[c], CORRIDOR_COLOUR[c], "best route of a pair: " + c);
+    });
+    return box;
+  }
+
   /* The panel's frame: title, provenance, buttons; the body is redrawn on each update. */
   (function frame() {
     var side = document.getElementById("whatif-panel"), m = DATA.meta;
@@ -607,6 +631,7 @@
     side.appendChild(bar);
     side.appendChild(el("p", {id: "whatif-ms", "class": "whatif-meta"}, ""));
     side.appendChild(el("div", {id: "whatif-body"}));
+    side.appendChild(legend());
   })();
 
   /* Plain numbers of the current state (what the tests compare with the CLI). */
@@ -618,11 +643,14 @@
     Object.keys(markers).forEach(function (i) { crossings[NODES[i].id] = current.node[i]; });
     return {detected: current.detected, shares: shares, corridorFlows: flows,
             total: current.total, unserved: current.unserved, budget: current.budget,
-            crossings: crossings, nRoutes: current.routes.length, ms: lastMs, frameMs: frameMs,
-            changes: current.changes.map(function (i) { return [NODES[i].id, state[i]]; })};
+            crossings: crossings, nRoutes: current.routes.length, ms: lastMs,
+            frameMs: frameMs, changes: current.changes.map(function (i) {
+              return [NODES[i].id, state[i]];
+            })};
   }
 
-  reset();
+  Object.keys(START).forEach(function (i) { state[i] = START[i]; });
+  update(base);
   window.whatif = {set: set, reset: reset, summary: summary, toml: function () {
     return scenarioToml(state);
   }, map: map, markers: markers, core: {kShortest: kShortest, network: network, compute: compute,
