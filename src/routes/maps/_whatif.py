@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import replace
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ import numpy as np
 from .._version import __version__
 from ..costs import CostModel
 from ..engine import SCALE, quantize
-from ..geodata import Dataset
+from ..geodata import Dataset, dataset_as_of
 from ..io import atomic_write_text
 from ..network import network_from_data, od_demand
 from ..scenario import BASELINE, Scenario
@@ -131,7 +132,7 @@ def _overlay(sc: Scenario) -> dict[str, Any]:
 
 
 def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
-                title: str | None = None) -> dict[str, Any]:
+                as_of: date | str | None = None, title: str | None = None) -> dict[str, Any]:
     """Return the network and parameters the what-if page computes on, as JSON-ready data.
 
     Parameters
@@ -142,6 +143,11 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         Gives ``k`` (``k_routes``), the logit ``theta`` and every edge weight.
     scenario : Scenario, optional
         The starting scenario (default: the baseline).
+    as_of : date or "YYYY-MM-DD", optional
+        The date whose statuses, supply and demand the network holds, as
+        :func:`routes.network.network_from_data` takes it (default: the date ``ds`` was
+        resolved for, else the scenario's ``as_of``, else the last date the data covers). The
+        downloaded scenario records it, so the CLI reads back the same network.
     title : str, optional
         The page's title (default from the scenario).
 
@@ -158,6 +164,9 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         ``basemap`` (country outlines, GeoJSON).
     """
     sc = scenario or BASELINE
+    if as_of is not None or ds.as_of is None:
+        # Resolve the date once: the reopening statuses and every build below use it.
+        ds = dataset_as_of(ds, as_of if as_of is not None else (sc.as_of or None))
     start = network_from_data(ds, cm, sc)
     reopen = _reopen_status(ds)
     closed = {n: {"status": reopen.get(n, "open")} for n, d in start.nodes(data=True)
@@ -175,6 +184,7 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
     g = start.graph
     return {
         "meta": {"title": title or f"routes what-if: {sc.name}", "scenario": sc.name,
+                 "as_of": str(g.get("as_of", "")),
                  "data_hash": str(g.get("data_hash", ""))[:12],
                  "cost_model": str(g.get("cost_model", "")), "routes_version": __version__},
         "params": {"k": int(cm.k_routes), "theta": float(cm.logit_theta), "scale": SCALE,
@@ -182,7 +192,7 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         "nodes": nodes,
         "edges": _edge_rows(G_open, G_up, index),
         "pairs": pairs,
-        "scenario": _overlay(sc),
+        "scenario": {**_overlay(sc), "as_of": str(g.get("as_of") or sc.as_of)},
         "basemap": _basemap(ds.countries, seen),
     }
 
@@ -224,6 +234,8 @@ def whatif_html(data: dict[str, Any]) -> str:
 
 
 def write_whatif(ds: Dataset, cm: CostModel, path: str | Path,
-                 scenario: Scenario | None = None, *, title: str | None = None) -> Path:
+                 scenario: Scenario | None = None, *, as_of: date | str | None = None,
+                 title: str | None = None) -> Path:
     """Write the what-if page of the network to ``path`` atomically; return the path."""
-    return atomic_write_text(path, whatif_html(whatif_data(ds, cm, scenario, title=title)))
+    return atomic_write_text(path, whatif_html(whatif_data(ds, cm, scenario, as_of=as_of,
+                                                           title=title)))

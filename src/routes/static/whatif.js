@@ -608,7 +608,8 @@
   (function frame() {
     var side = document.getElementById("whatif-panel"), m = DATA.meta;
     side.appendChild(el("h2", {}, m.title));
-    side.appendChild(el("p", {"class": "whatif-meta"}, "scenario " + m.scenario + " \u00b7 data " +
+    side.appendChild(el("p", {"class": "whatif-meta"}, "scenario " + m.scenario +
+      (m.as_of ? " as of " + m.as_of : "") + " \u00b7 data " +
       m.data_hash + " \u00b7 cost model " + m.cost_model + " \u00b7 routes " + m.routes_version +
       " \u00b7 k = " + PARAMS.k + ", theta = " + PARAMS.theta));
     side.appendChild(el("p", {"class": "whatif-help"}, "Click a crossing to close, reopen or " +
