@@ -37,7 +37,10 @@
       on.push(su !== "closed" && sv !== "closed");
       if (on[j]) { out[e[0]].push(j); inn[e[1]].push(j); idx[e[0] * n + e[1]] = j; }
     });
-    return {n: n, out: out, inn: inn, wq: wq, cost: cost, risk: risk, on: on,
+    var tail = new Int32Array(EDGES.map(function (e) { return e[0]; }));
+    var head = new Int32Array(EDGES.map(function (e) { return e[1]; }));
+    return {n: n, out: out, inn: inn, tail: tail, head: head, wq: wq, cost: cost, risk: risk,
+            on: on,
             edge: function (u, v) { return idx[u * n + v]; },
             dist: new Float64Array(n), pred: new Int32Array(n), seen: new Uint32Array(n),
             done: new Uint32Array(n), run: 0};
@@ -77,7 +80,8 @@
    * is this search's. */
   function dijkstra(net, w, s, t, opts) {
     opts = opts || {};
-    var back = opts.back, edges = back ? net.inn : net.out, h = opts.h, end = back ? 0 : 1;
+    var back = opts.back, edges = back ? net.inn : net.out, h = opts.h;
+    var ends = back ? net.tail : net.head;
     var bannedNode = opts.bannedNode, bannedEdge = opts.bannedEdge;
     var dist = net.dist, pred = net.pred, seen = net.seen, done = net.done;
     var run = ++net.run, heap = new Heap();
@@ -90,7 +94,7 @@
       if (u === t) { break; }
       var es = edges[u];
       for (var i = 0; i < es.length; i++) {
-        var e = es[i], v = EDGES[e][end];
+        var e = es[i], v = ends[e];
         if (done[v] === run || (bannedEdge && bannedEdge[e]) || (bannedNode && bannedNode[v]) ||
             (h && h[v] === Infinity)) { continue; }
         var d = dist[u] + w[e];
@@ -165,11 +169,12 @@
         rootLen += net.wq[net.edge(last[i], last[i + 1])];
       }
       if (!B.length) { break; }
-      B.sort(compareRoutes);
+      var best = 0;
+      for (j = 1; j < B.length; j++) { if (compareRoutes(B[j], B[best]) < 0) { best = j; } }
       // Stop once k routes are found and the next is longer than the k-th: every route as
       // short as the k-th is then known (Yen finds routes in order of length).
-      if (A.length >= k && B[0].len > A[k - 1].len) { break; }
-      A.push(B.shift());
+      if (A.length >= k && B[best].len > A[k - 1].len) { break; }
+      A.push(B.splice(best, 1)[0]);
     }
     A.sort(compareRoutes);
     if (A.length > k) {
