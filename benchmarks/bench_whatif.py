@@ -40,6 +40,27 @@ CLICK_JS = """([id, state]) => new Promise(done => {
 })"""
 
 
+def _renderer_cpu_s() -> float | None:
+    """CPU seconds used so far by chromium's renderer processes (Linux /proc; else None).
+
+    Wall times on a busy machine measure the machine; the renderer's CPU time per click is
+    what the page costs.
+    """
+    total, found = 0.0, False
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for pid in (p for p in os.listdir("/proc") if p.isdigit()) if Path("/proc").exists() else ():
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"--type=renderer" not in cmd:
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+        found = True
+    return total if found else None
+
+
 def _stats(label: str, ms: list[float]) -> str:
     q = statistics.quantiles(ms, n=10)
     return (f"   {label:<34} median {statistics.median(ms):7.1f} ms   p90 {q[-1]:7.1f} ms   "
@@ -74,16 +95,22 @@ def main() -> None:
         tab.wait_for_function("window.whatif !== undefined")
         load_s = time.perf_counter() - t0
         run, frame = [], []
+        cpu0 = _renderer_cpu_s()
         for x in top:
             states = ["closed", "open"] + (["upgraded", "open"] if x in upgradable else [])
             for s in states:
                 ms, fm = tab.evaluate(CLICK_JS, [x, s])
                 run.append(ms)
                 frame.append(fm if fm is not None else ms)
+        cpu1 = _renderer_cpu_s()
         browser.close()
     print(f"   page load until the first result: {load_s:.2f} s")
     print(_stats(f"update per click ({len(run)} clicks)", run))
     print(_stats("update until repainted", frame))
+    if cpu0 is not None and cpu1 is not None:
+        print(f"   renderer CPU time per click (update and repaint): "
+              f"{1000 * (cpu1 - cpu0) / len(run):.1f} ms; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     t0 = time.perf_counter()
     Gc = network_from_data(ds, cm, replace(BASELINE, crossings={top[0]: {"status": "closed"}}))
     assign_flows(Gc, cm)

@@ -25,7 +25,7 @@ from routes.cli import main
 from routes.engine import Engine, quantize
 from routes.maps import whatif_data, whatif_html
 from routes.network import network_from_data
-from routes.scenario import BASELINE, load_scenario
+from routes.scenario import BASELINE, Scenario, load_scenario
 from test_maps import SCRIPT_END, XSS, load_hostile
 
 TOL = 1e-9
@@ -235,18 +235,27 @@ def test_updates_are_fast_and_request_nothing(page, baseline):
 
 # --------------------------------------------------------------------------- escaping
 def test_hostile_names_are_text(browser, tmp_path):
+    """Names with markup are shown as text; a scenario whose name and description hold
+    quotes, backslashes and new lines still downloads as TOML the CLI reads."""
     ds, cm, _ = load_hostile(tmp_path / "hostile")
+    sc = Scenario(name='odd "name" \\ here', description=f"two\nlines {XSS}",
+                  crossings={"x_mid": {"delay_h": 2.5}})
     path = tmp_path / "w.html"
-    path.write_text(whatif_html(whatif_data(ds, cm)), encoding="utf-8")
+    path.write_text(whatif_html(whatif_data(ds, cm, sc)), encoding="utf-8")
     v = visit(browser, path)
     w = v.page
     w.evaluate("whatif.set('x_north', 'closed')")
+    w.evaluate("whatif.set('x_south', 'upgraded')")  # closed in the data: reopened, upgraded
     text = w.locator("#whatif-panel").inner_text()
     assert v.dialogs == [] and v.errors == [] and v.outside == []
     assert SCRIPT_END in text  # shown as text in the changes list
     assert w.locator("#whatif-panel img").count() == 0 and w.locator("script").count() == 3
-    toml = w.evaluate("whatif.toml()")
-    assert XSS not in toml.split("[scenario]")[1]
+    toml = tmp_path / "back.toml"
+    toml.write_text(w.evaluate("whatif.toml()"), encoding="utf-8")
+    back = load_scenario(toml)
+    assert back.name == sc.name + "-whatif" and back.description.startswith(sc.description)
+    assert back.crossings == {"x_mid": {"delay_h": 2.5}, "x_north": {"status": "closed"},
+                              "x_south": {"status": "open", "p_detect": 0.75}}
     v.page.close()
 
 

@@ -75,7 +75,8 @@
   /* Dijkstra from s on edge weights w, over `edges` (net.out; net.inn walks backwards).
    * Returns the distances, or with a target t the shortest {len, path} (null if none):
    * then `h` (a lower bound of the distance to t, e.g. the distance in the whole network)
-   * guides the search (A*), and banned nodes and edges are skipped (Yen's spur paths).
+   * guides the search (A*), banned nodes and edges are skipped (Yen's spur paths) and
+   * routes longer than `limit` are given up (null).
    * The work arrays are the network's, reused: a node's entries count only when its stamp
    * is this search's. */
   function dijkstra(net, w, s, t, opts) {
@@ -83,6 +84,7 @@
     var back = opts.back, edges = back ? net.inn : net.out, h = opts.h;
     var ends = back ? net.tail : net.head;
     var bannedNode = opts.bannedNode, bannedEdge = opts.bannedEdge;
+    var limit = opts.limit === undefined ? Infinity : opts.limit;
     var dist = net.dist, pred = net.pred, seen = net.seen, done = net.done;
     var run = ++net.run, heap = new Heap();
     dist[s] = 0; seen[s] = run;
@@ -90,6 +92,7 @@
     while (heap.k.length) {
       var u = heap.pop();
       if (done[u] === run) { continue; }
+      if (h && dist[u] + h[u] > limit) { return null; }
       done[u] = run;
       if (u === t) { break; }
       var es = edges[u];
@@ -124,50 +127,95 @@
     return a.path.length - b.path.length;
   }
 
+  /* The shortest-path tree into t: each node's distance to t and its next step on a
+   * shortest route there (Dijkstra backwards from t). */
+  function treeTo(net, t) {
+    var dist = dijkstra(net, net.wq, t, undefined, {back: true});
+    return {t: t, dist: dist, next: net.pred.slice()};
+  }
+
+  /* The shortest route from v to the tree's target that avoids the banned nodes, the banned
+   * edges (all out of v) and v itself after the start. Usually the best first leg followed by
+   * the tree's route from there is clean, and then it is the answer: any other first leg w
+   * costs at least w(v, w) + dist(w), however the rest avoids the bans. Otherwise: A* search,
+   * guided by the distances to t (they can only grow when nodes are banned). Routes longer
+   * than `limit` are not wanted: null. */
+  function spurPath(net, tree, v, bannedNode, bannedEdge, limit) {
+    var h = tree.dist, es = net.out[v], best = -1, len = Infinity;
+    for (var i = 0; i < es.length; i++) {
+      var e = es[i], w = net.head[e];
+      if (bannedEdge[e] || bannedNode[w] || h[w] === Infinity) { continue; }
+      if (net.wq[e] + h[w] < len) { len = net.wq[e] + h[w]; best = e; }
+    }
+    if (best < 0 || len > limit) { return null; }  // none, or none short enough
+    var path = [v];
+    for (var x = net.head[best]; ; x = tree.next[x]) {
+      if (bannedNode[x] || x === v) {
+        return dijkstra(net, net.wq, v, tree.t, {h: h, bannedNode: bannedNode,
+                                                 bannedEdge: bannedEdge, limit: limit});
+      }
+      path.push(x);
+      if (x === tree.t) { return {len: len, path: path}; }
+    }
+  }
+
+  /* The k-th smallest length among routes found and candidates (Infinity if fewer): no route
+   * longer than it can be among the k best. */
+  function kthBound(A, B, k) {
+    if (A.length + B.length < k) { return Infinity; }
+    var lens = A.concat(B).map(function (r) { return r.len; });
+    lens.sort(function (a, b) { return a - b; });
+    return lens[k - 1];
+  }
+
   /* The k shortest loopless paths from s to t on the fixed-point weights (Yen 1971), ties
-   * broken by node ids exactly as routes.engine.Engine.k_shortest_paths does. `toT`: the
-   * distances to t (dijkstra backwards from t), which guide every spur search. */
-  function kShortest(net, s, t, k, toT) {
+   * broken by node ids exactly as routes.engine.Engine.k_shortest_paths does. `tree`: the
+   * shortest-path tree into t (treeTo), shared by the pairs of one market.
+   * Each candidate stands for the routes that share its root and avoid the legs banned when
+   * it was found, and is the shortest of them (Lawler's view of Yen): a candidate longer than
+   * the k-th shortest length known so far is never needed, nor is anything it stands for, so
+   * such spur searches are cut short. */
+  function kShortest(net, s, t, k, tree) {
     if (s === t) { return []; }
-    var h = toT || dijkstra(net, net.wq, t, undefined, {back: true});
-    if (h[s] === Infinity) { return []; }
-    var first = dijkstra(net, net.wq, s, t, {h: h});
-    first.dev = 0;
-    var A = [first], B = [], seen = {};
-    seen[first.path.join(",")] = true;
+    tree = tree || treeTo(net, t);
+    if (tree.dist[s] === Infinity) { return []; }
     var bannedNode = new Uint8Array(net.n), bannedEdge = new Uint8Array(EDGES.length);
+    var first = spurPath(net, tree, s, bannedNode, bannedEdge, Infinity);
+    first.dev = 0;
+    var A = [first], B = [], i, j;
     for (;;) {
-      var last = A[A.length - 1].path, rootLen = 0, same = A.slice();
-      for (var i = 0; i < last.length - 1; i++) {
-        // `same`: the routes found so far that share last[0..i]; their next legs are banned.
-        same = same.filter(function (p) { return p.path[i] === last[i]; });
-        if (i < A[A.length - 1].dev) {
-          // Lawler (1972): before the node where this route left its parent, the spur search
-          // is the parent's own (same root, same banned legs) and finds nothing new.
-          rootLen += net.wq[net.edge(last[i], last[i + 1])];
-          continue;
-        }
-        var banned = [];
-        same.forEach(function (p) {
-          if (p.path.length > i + 1) {
-            var e = net.edge(p.path[i], p.path[i + 1]);
-            bannedEdge[e] = 1; banned.push(e);
+      var cur = A[A.length - 1], last = cur.path, rootLen = 0, bound = kthBound(A, B, k);
+      // How many first nodes each route found shares with the last one.
+      var share = A.map(function (r) {
+        var c = 0;
+        while (c < r.path.length && c < last.length && r.path[c] === last[c]) { c++; }
+        return c;
+      });
+      for (i = 0; i < last.length - 1; i++) {
+        if (i > 0) { bannedNode[last[i - 1]] = 1; }  // the root last[0..i-1] is not revisited
+        // Lawler (1972): before the node where this route left its parent, the spur search
+        // is the parent's own (same root, same banned legs) and finds nothing new.
+        if (i >= cur.dev) {
+          var banned = [];
+          for (j = 0; j < A.length; j++) {  // the next leg of every route sharing last[0..i]
+            if (share[j] > i && A[j].path.length > i + 1) {
+              var e = net.edge(A[j].path[i], A[j].path[i + 1]);
+              if (!bannedEdge[e]) { bannedEdge[e] = 1; banned.push(e); }
+            }
           }
-        });
-        for (var j = 0; j < i; j++) { bannedNode[last[j]] = 1; }
-        var spur = dijkstra(net, net.wq, last[i], t, {h: h, bannedNode: bannedNode,
-                                                      bannedEdge: bannedEdge});
-        for (j = 0; j < i; j++) { bannedNode[last[j]] = 0; }
-        banned.forEach(function (e) { bannedEdge[e] = 0; });
-        if (spur) {
-          var path = last.slice(0, i).concat(spur.path), key = path.join(",");
-          if (!seen[key]) {
-            seen[key] = true;
-            B.push({len: rootLen + spur.len, path: path, dev: i});
+          var spur = spurPath(net, tree, last[i], bannedNode, bannedEdge, bound - rootLen);
+          for (j = 0; j < banned.length; j++) { bannedEdge[banned[j]] = 0; }
+          if (spur) {
+            var cand = {len: rootLen + spur.len, path: last.slice(0, i).concat(spur.path), dev: i};
+            // A route found before is banned here; a candidate may be found twice.
+            if (!B.some(function (r) { return compareRoutes(r, cand) === 0; })) { B.push(cand); }
           }
         }
         rootLen += net.wq[net.edge(last[i], last[i + 1])];
       }
+      for (i = 0; i < last.length; i++) { bannedNode[last[i]] = 0; }
+      bound = kthBound(A, B, k);
+      B = B.filter(function (r) { return r.len <= bound; });
       if (!B.length) { break; }
       var best = 0;
       for (j = 1; j < B.length; j++) { if (compareRoutes(B[j], B[best]) < 0) { best = j; } }
@@ -264,13 +312,13 @@
 
   /* Everything the page shows, for crossings in `state`. */
   function compute(state) {
-    var net = network(state), routes = [], toMarket = {};
+    var net = network(state), routes = [], trees = {};
     var total = 0, unserved = 0;
     DATA.pairs.forEach(function (p) {
       var o = p[0], m = p[1], f = p[2];
       if (o === m) { return; }
-      if (!toMarket[m]) { toMarket[m] = dijkstra(net, net.wq, m, undefined, {back: true}); }
-      var found = kShortest(net, o, m, PARAMS.k, toMarket[m]);
+      if (!trees[m]) { trees[m] = treeTo(net, m); }
+      var found = kShortest(net, o, m, PARAMS.k, trees[m]);
       if (!found.length) { unserved += f; return; }
       total += f;
       var rows = found.map(function (r, i) { return routeRow(net, o, m, i + 1, r); });
