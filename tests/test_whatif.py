@@ -145,10 +145,13 @@ def test_shipped_network_page(dataset, cost_model, baseline):
 
 def test_the_date_travels_with_the_page(dataset, cost_model):
     """Built as of a date: the crossings closed on that date start closed, and the downloaded
-    scenario records the date (so the CLI reads back the same network)."""
+    scenario records the date (so the CLI reads back the same network); without a date asked
+    for, it records none."""
     d = whatif_data(dataset, cost_model, as_of="2024-06-30")
     G = network_from_data(dataset, cost_model, as_of="2024-06-30")
     closed = {n for n, a in G.nodes(data=True) if a.get("status") == "closed"}
     assert {n["id"] for n in d["nodes"] if n.get("start") == "closed"} == closed
     assert d["scenario"]["as_of"] == d["meta"]["as_of"] == "2024-06-30"
     assert "x_kyzyl_art_kyzyl_art" in closed  # closed then, open at the end of the data
+    # without a date asked for, the download carries none (read back at the default date)
+    assert whatif_data(dataset, cost_model)["scenario"]["as_of"] == ""

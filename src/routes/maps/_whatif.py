@@ -146,8 +146,9 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
     as_of : date or "YYYY-MM-DD", optional
         The date whose statuses, supply and demand the network holds, as
         :func:`routes.network.network_from_data` takes it (default: the date ``ds`` was
-        resolved for, else the scenario's ``as_of``, else the last date the data covers). The
-        downloaded scenario records it, so the CLI reads back the same network.
+        resolved for, else the scenario's ``as_of``, else the last date the data covers). A
+        date given here or when the data was loaded is written into the downloaded scenario
+        (as is the starting scenario's own), so the CLI reads back the same network.
     title : str, optional
         The page's title (default from the scenario).
 
@@ -164,6 +165,10 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         ``basemap`` (country outlines, GeoJSON).
     """
     sc = scenario or BASELINE
+    # A date asked for (here or when the data was loaded) travels with the download; without
+    # one the download carries none either, like the shipped what-if scenarios, and is read
+    # back as of the same default date as the baseline it is compared with.
+    dated = as_of is not None or ds.as_of is not None
     if as_of is not None or ds.as_of is None:
         # Resolve the date once: the reopening statuses and every build below use it.
         ds = dataset_as_of(ds, as_of if as_of is not None else (sc.as_of or None))
@@ -192,7 +197,8 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         "nodes": nodes,
         "edges": _edge_rows(G_open, G_up, index),
         "pairs": pairs,
-        "scenario": {**_overlay(sc), "as_of": str(g.get("as_of") or sc.as_of)},
+        "scenario": {**_overlay(sc),
+                     "as_of": sc.as_of or (str(g.get("as_of", "")) if dated else "")},
         "basemap": _basemap(ds.countries, seen),
     }
 
