@@ -365,7 +365,9 @@
     if (Array.isArray(v)) { return "[" + v.map(tomlValue).join(", ") + "]"; }
     return tomlString(v);
   }
-  function oneLine(s) { return String(s).replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " "); }
+  function oneLine(s) {
+    return String(s).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ");
+  }
 
   /* The scenario of `state`: the starting scenario's overlay plus the page's changes. */
   function scenarioToml(state) {
@@ -392,10 +394,10 @@
       }
     });
     lines.push("[scenario]");
-    lines.push("name = " + tomlString(sc.name + "-whatif"));
-    lines.push("description = " + tomlString(
+    lines.push("name = " + tomlString(oneLine(sc.name + "-whatif")));
+    lines.push("description = " + tomlString(oneLine(
       (sc.description ? sc.description + " " : "") + "What-if changes: " +
-      (words.length ? words.join("; ") : "none") + "."));
+      (words.length ? words.join("; ") : "none") + ".")));
     if (sc.as_of) { lines.push("as_of = " + tomlString(sc.as_of)); }
     if (sc.sources.length) { lines.push("sources = " + tomlValue(sc.sources)); }
     [["crossings", crossings], ["classes", sc.classes], ["places", sc.places]].forEach(
