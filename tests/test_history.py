@@ -191,3 +191,29 @@ def test_shipped_crossing_closed_and_open_by_date(dataset, cost_model, crossing,
     assert closed.degree(crossing) == 0
     assert opened.nodes[crossing]["status"] in ("open", "restricted")
     assert opened.degree(crossing) > 0
+
+
+def test_an_upgrade_adds_the_same_risk_in_both_directions(tmp_path):
+    """A scenario's p_detect (an upgrade) shifts both directions by interdiction's delta risk."""
+    from routes.analysis.interdiction import upgrade_table
+    from routes.scenario import Scenario
+
+    d = _copy(tmp_path)
+    text = (d / "crossings.csv").read_text().splitlines()
+    text[0] = text[0].replace("crossing_class,", "crossing_class,class_into_a,")
+    text[1] = text[1].replace(",post,", ",post,lax,")
+    (d / "crossings.csv").write_text("\n".join(text) + "\n")
+    (d / "cost_model.toml").write_text(
+        (d / "cost_model.toml").read_text()
+        + "\n[classes.lax]\np_detect = 0.2\ndelay_h = 3.0\nupgrade_cost = 1.0\n"
+          "p_detect_upgraded = 0.3\n")
+    cm = load_cost_model(d / "cost_model.toml")
+    ds = load_dataset(d, classes=set(cm.classes))
+    G = network_from_data(ds, cm)
+    delta = float(upgrade_table(G, cm).at["x_mid", "delta_risk"])
+    p_up = G.nodes["x_mid"]["p_detect_upgraded"]
+    H = network_from_data(ds, cm, Scenario("up", crossings={"x_mid": {"p_detect": p_up}}))
+    for u in ("p_west", "p_east"):
+        assert H.edges[u, "x_mid"]["risk"] - G.edges[u, "x_mid"]["risk"] == pytest.approx(
+            delta, rel=1e-12)
+    assert delta == pytest.approx(3 * (risk_from_p(0.75) - risk_from_p(0.5)), rel=1e-12)

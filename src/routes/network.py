@@ -23,7 +23,7 @@ import pandas as pd
 from shapely.geometry import LineString, Point
 
 from ._version import __version__
-from .costs import CostModel, crossing_terms, edge_weights, geodesic_km
+from .costs import CostModel, crossing_terms, edge_weights, geodesic_km, p_from_risk, risk_from_p
 from .geodata import Dataset, dataset_as_of
 from .scenario import BASELINE, Scenario, apply_scenario
 
@@ -81,11 +81,18 @@ def _add_crossings(G: nx.DiGraph, crossings: gpd.GeoDataFrame, cm: CostModel) ->
         d = _opt(getattr(r, "delay_h_override", None)) if has_delay else None
         p, delay, risk = _terms(cm, r.crossing_class, r.status, _opt(r.p_detect), d)
         # Traffic entering country_a is checked by country_a's authority: the class named in
-        # class_into_a where the two sides differ (the row's own p_detect and any scenario
-        # override describe the main direction, into country_b, and the post as a whole).
+        # class_into_a where the two sides differ. A row's or scenario's own p_detect (an
+        # upgrade among them) describes the post as a whole: the risk it adds over the class
+        # default is added in both directions, as an upgrade adds its delta risk to every edge
+        # entering the post (routes.analysis.interdiction).
         rev = (getattr(r, "class_into_a", "") or "") if has_rev else ""
         if rev and rev != r.crossing_class:
-            p_a, delay_a, risk_a = _terms(cm, rev, r.status, None, d)
+            p_own = _opt(r.p_detect)
+            p_a_own = None
+            if p_own is not None:
+                shift = risk_from_p(p_own) - risk_from_p(cm.classes[r.crossing_class].p_detect)
+                p_a_own = p_from_risk(max(0.0, risk_from_p(cm.classes[rev].p_detect) + shift))
+            p_a, delay_a, risk_a = _terms(cm, rev, r.status, p_a_own, d)
         else:
             rev, p_a, delay_a, risk_a = r.crossing_class, p, delay, risk
         up_cost = _opt(r.upgrade_cost)
