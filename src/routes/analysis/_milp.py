@@ -330,26 +330,61 @@ class PlainMilp:
 
 
 # --------------------------------------------------------------------------- tight
-def _knapsack(delta: np.ndarray, cost: np.ndarray, budget: float) -> float:
-    """Return the most total ``delta`` of items whose ``cost`` fits ``budget``.
+class _Raise:
+    """What raising one route's risk costs: the least cost of its posts adding ``>= g``.
 
-    Exact up to :data:`KNAPSACK_ENUMERATE` items with a cost; beyond, the LP relaxation's
-    value (an upper bound).
+    Exact (every subset) up to :data:`KNAPSACK_ENUMERATE` posts with a cost; beyond, the
+    fractional cover's cost, a lower bound (which keeps the level bound an upper bound).
     """
-    free = cost <= 0
-    total = float(delta[free].sum())
-    d, c = delta[~free], cost[~free]
-    if len(d) <= KNAPSACK_ENUMERATE:
-        pick = np.array(list(itertools.product((0.0, 1.0), repeat=len(d)))).reshape(-1, len(d))
-        fits = pick @ c <= budget + 1e-9
-        return total + float((pick[fits] @ d).max())
-    left = budget
-    for k in np.argsort(-d / c, kind="stable"):
-        if c[k] > left:
-            return total + float(d[k] * left / c[k])
-        total += float(d[k])
-        left -= float(c[k])
-    return total
+
+    def __init__(self, delta: np.ndarray, cost: np.ndarray) -> None:
+        self.total = float(delta.sum())
+        free = cost <= 0
+        self.free = float(delta[free].sum())
+        d, c = delta[~free], cost[~free]
+        self.exact = len(d) <= KNAPSACK_ENUMERATE
+        if self.exact:
+            pick = np.array(list(itertools.product((0.0, 1.0), repeat=len(d))),
+                            dtype=float).reshape(2 ** len(d), len(d))
+            gains, costs = pick @ d, pick @ c
+            order = np.argsort(gains, kind="stable")
+            self.gains = gains[order]
+            self.costs = np.minimum.accumulate(costs[order][::-1])[::-1]   # suffix minimum
+        else:
+            order = np.argsort(-d / c, kind="stable")
+            self.gains, self.costs = np.cumsum(d[order]), np.cumsum(c[order])
+
+    def cost(self, g: float) -> float:
+        g -= self.free
+        if g <= 0:
+            return 0.0
+        if self.exact:
+            i = int(np.searchsorted(self.gains, g - 1e-12))
+            return float(self.costs[i]) if i < len(self.costs) else math.inf
+        i = int(np.searchsorted(self.gains, g - 1e-12))
+        if i >= len(self.gains):
+            return math.inf
+        g0 = float(self.gains[i - 1]) if i else 0.0
+        c0 = float(self.costs[i - 1]) if i else 0.0
+        return c0 + (float(self.costs[i]) - c0) * (g - g0) / (float(self.gains[i]) - g0)
+
+
+def _level(routes: list[tuple[float, _Raise]], budget: float) -> float:
+    """Return the highest least risk over ``routes`` (post-disjoint) within ``budget``."""
+    lo = min(length for length, _ in routes)
+    hi = min(length + r.total for length, r in routes)
+
+    def affordable(t: float) -> bool:
+        return sum(r.cost(t - length) for length, r in routes) <= budget + 1e-9
+
+    if affordable(hi):
+        return hi
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        if not lo < mid < hi:
+            break
+        lo, hi = (mid, hi) if affordable(mid) else (lo, mid)
+    return hi
 
 
 def _route_posts(inst: Instance, pred: np.ndarray, target: int) -> np.ndarray:
@@ -363,27 +398,54 @@ def _route_posts(inst: Instance, pred: np.ndarray, target: int) -> np.ndarray:
     return np.array(out, dtype=np.int64)
 
 
+def _pair_bound(inst: Instance, o: int, m: int, budget: float, most_routes: int = 40) -> float:
+    """Bound the least risk from node ``o`` to node ``m`` under any affordable ``x``.
+
+    Post-disjoint least-risk routes are found one after another (the posts of the routes
+    found are closed); any ``x`` leaves one of them at most at the level that the budget can
+    lift all of them to (:func:`_level`). The routes are kept on the instance for the next
+    budget.
+    """
+    cache: dict[tuple[int, int], tuple[list[tuple[float, _Raise]], np.ndarray, bool]] = \
+        inst.__dict__.setdefault("_milp_routes", {})
+    routes, w, done = cache.get((o, m), ([], inst.risk.copy(), False))
+    level = _level(routes, budget) if routes else math.inf
+    k = 0
+    while True:
+        if k == len(routes):
+            if done or len(routes) >= most_routes:
+                break
+            dist, pred = csgraph.dijkstra(inst._csr(w), directed=True, indices=o,
+                                          return_predecessors=True)
+            if not math.isfinite(dist[m]):
+                done = True
+                break
+            posts = _route_posts(inst, pred, m)
+            routes.append((float(dist[m]), _Raise(inst.delta[posts], inst.cost[posts])))
+            if len(posts):
+                w = w.copy()
+                w[np.isin(inst.arc_post, posts)] = np.inf
+            else:
+                done = True
+        if not routes[k][0] < level:     # this and every later route is no lower
+            break
+        k += 1
+        level = _level(routes[:k], budget)
+    cache[(o, m)] = (routes, w, done)
+    return level
+
+
 def _pair_bounds(inst: Instance, budget: float) -> tuple[np.ndarray, np.ndarray]:
     """Return ``d0`` (from each origin to every node) and the pair bounds ``U``.
 
     ``U[o, m]`` bounds the least risk of a connected pair under any affordable ``x`` (module
     notes, step 1; inf for the other pairs).
     """
-    P = len(inst.posts)
-    D0, pred0 = csgraph.dijkstra(inst._csr(inst.risk), directed=True, indices=inst.oi,
-                                 return_predecessors=True)
-    Dall, predall = csgraph.dijkstra(inst._csr(inst.weights(np.ones(P))), directed=True,
-                                     indices=inst.oi, return_predecessors=True)
+    D0 = csgraph.dijkstra(inst._csr(inst.risk), directed=True, indices=inst.oi)
     U = np.full(inst.F.shape, np.inf)
     for i, j in zip(*np.nonzero(inst.connected), strict=True):
         m = int(inst.mi[j])
-        best = float(Dall[i, m])
-        for length, pred in ((float(D0[i, m]), pred0[i]), (None, predall[i])):
-            posts = _route_posts(inst, pred, m)
-            if length is None:   # the route of every upgrade, at its risk without them
-                length = float(Dall[i, m] - inst.delta[posts].sum())
-            best = min(best, length + _knapsack(inst.delta[posts], inst.cost[posts], budget))
-        U[i, j] = max(best, float(D0[i, m]))
+        U[i, j] = max(_pair_bound(inst, int(inst.oi[i]), m, budget), float(D0[i, m]))
     return D0, U
 
 
@@ -455,10 +517,9 @@ class TightMilp:
             nrow += len(k)
             self.kept_nodes += int(keep.sum())
             self.kept_arcs += len(k)
-            if objective == "single":
+            if objective == "single":   # a market beyond K is never the nearest: left out
                 mc = col[inst.mi[mset]]
-                targets.append((mc, oset, mset, float(low[inst.mi[mset]].min()),
-                                float(K[0])))
+                targets.append((mc[mc >= 0], oset, mset, 0.0, float(K[0])))
             else:
                 targets += [(col[inst.mi[[j]]], oset, np.array([j]), float(low[inst.mi[j]]),
                              float(cap[inst.mi[j]])) for j in mset]
