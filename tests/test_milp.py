@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_interdiction import _connected, _ends, _post, random_instance
 
 from routes._errors import RoutesError
 from routes.analysis import _milp
@@ -24,6 +23,9 @@ from routes.analysis.interdiction import (
     interdict_brute_force,
     interdict_exact,
 )
+from routes.cli import main
+from test_compare import args, data_dir  # noqa: F401  (the CLI's three-post data)
+from test_interdiction import _connected, _ends, _post, random_instance
 
 
 def _affordable(inst: _Instance, budget: float):
@@ -172,3 +174,19 @@ def test_exact_reports_rounds():
     lines: list[str] = []
     r = interdict_exact(G, 2.0, objective="flow", progress=lines.append)
     assert len(lines) == r.rounds and lines[0].startswith("round 1: value ")
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_priorities_progress_outside_a_terminal(data_dir, tmp_path, capsys):  # noqa: F811
+    argv = ["priorities", *args(data_dir, "--budget", "2", "--objective", "flow", "--out",
+                                str(tmp_path))]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err    # plain lines in a log, no bar frames
+    lines = err.splitlines()
+    assert lines[0].startswith("priorities [1/4] budget 0 (1 of 3): value ")
+    assert lines[2].startswith("priorities [3/4] budget 2 (3 of 3): value ")
+    assert lines[3].startswith("priorities: ranking the posts")
+    assert lines[-1] == "priorities [4/4] posts ranked"
+    assert main([*argv, "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""

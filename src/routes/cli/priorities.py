@@ -10,8 +10,7 @@ from ..analysis.compare import CRITERIA, priority_table, rank_correlations
 from ..analysis.interdiction import (
     METHODS,
     OBJECTIVES,
-    budget_curve,
-    interdict,
+    budget_curve_solutions,
     post_effectiveness,
     upgrade_table,
 )
@@ -28,6 +27,7 @@ from ._common import (
     print_written,
     write_table,
 )
+from ._progress import StepProgress
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -64,6 +64,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="solve only at --budget, not at every budget 0..N")
     g.add_argument("--top", type=int, default=10, metavar="N",
                    help="rows to print (default: %(default)s)")
+    g.add_argument("--no-progress", action="store_true",
+                   help="no progress on stderr (a bar in a terminal, one line per budget "
+                        "elsewhere)")
     add_engine_arg(g, what="the ranking path kernels")
     add_output_args(p)
     return p
@@ -73,14 +76,21 @@ def run(args: argparse.Namespace) -> int:
     """Run the subcommand; return the exit code."""
     ds, cm, sc = load_inputs(args)
     G = network_from_data(ds, cm, sc)
-    kw = {"objective": args.objective, "cm": cm}
-    sol = interdict(G, args.budget, method=args.method, time_limit=args.time_limit, **kw)
     budgets = [args.budget] if args.no_curve else [
         *(float(b) for b in range(int(args.budget) + 1) if b < args.budget), args.budget]
-    curve = budget_curve(G, budgets, method=args.method, time_limit=args.time_limit, **kw)
-    posts = post_effectiveness(G, sol, cm=cm)
-    table = priority_table(G, cm, weight=args.weight, objective=args.objective, solution=sol,
-                           engine=args.engine)
+    with StepProgress(len(budgets) + 1, "priorities", unit="budget",
+                      disable=args.no_progress) as bar:
+        # One solve per budget: the solution at --budget is the curve's last row.
+        curve, solutions = budget_curve_solutions(G, budgets, method=args.method,
+                                                  objective=args.objective, cm=cm,
+                                                  time_limit=args.time_limit,
+                                                  progress=bar.step)
+        sol = solutions[float(args.budget)]
+        bar.note("ranking the posts (flow betweenness, closure impact, interdiction value)")
+        posts = post_effectiveness(G, sol, cm=cm)
+        table = priority_table(G, cm, weight=args.weight, objective=args.objective,
+                               solution=sol, engine=args.engine)
+        bar.step("posts ranked")
     corr = rank_correlations(table, CRITERIA)
     out = out_dir(args)
     written: list[Path] = []
