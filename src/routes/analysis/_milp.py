@@ -71,10 +71,11 @@ FORMULATIONS = ("tight", "plain")
 KNAPSACK_ENUMERATE = 12
 
 
-#: HiGHS options of the "tight" model. The solver is handed an incumbent (the previous
-#: budget's optimum or the greedy solution), so its sub-MIP heuristics (RINS, RENS, root
-#: reduced cost) and restarts only cost time: on the shipped network's flow objective they
-#: took 13 of 18 s at budget 8 and found nothing better than the incumbent.
+#: HiGHS options of the "tight" model for the "flow" objective. The solver is handed an
+#: incumbent (the previous budget's optimum or the greedy solution), so its sub-MIP
+#: heuristics (RINS, RENS, root reduced cost) and restarts only cost time: on the shipped
+#: network at budget 8 they took 13 of 18 s and found nothing better than the incumbent.
+#: (For "single", whose greedy incumbent is often far off, HiGHS's defaults were faster.)
 HIGHS_OPTIONS: dict[str, bool | float] = {
     "mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
     "mip_heuristic_run_root_reduced_cost": False, "mip_allow_restart": False}
@@ -169,7 +170,8 @@ def _highs() -> Any:
 def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp.csr_array,
                  budget: float, tangents: tuple[sp.csr_array, np.ndarray] | None,
                  lb: np.ndarray, ub: np.ndarray, xcol0: int, time_limit: float,
-                 rel_gap: float, start: np.ndarray | None
+                 rel_gap: float, start: np.ndarray | None,
+                 options: dict[str, bool | float] | None = None
                  ) -> tuple[np.ndarray | None, float, bool]:
     """:func:`_solve` through ``highspy``, with the incumbent ``start`` (posts) if given."""
     import highspy
@@ -177,10 +179,13 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
     h = _highs()
     blocks = [A, budget_row] + ([tangents[0]] if tangents is not None else [])
     M = sp.csc_array(sp.vstack(blocks))
-    upper = np.concatenate([rhs, [budget]] + ([tangents[1]] if tangents is not None else []))
+    parts: list[np.ndarray] = [rhs, np.array([budget], dtype=float)]
+    if tangents is not None:
+        parts.append(tangents[1])
+    upper = np.concatenate(parts)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(rel_gap))
-    for key, val in HIGHS_OPTIONS.items():
+    for key, val in (options or {}).items():
         h.setOptionValue(key, val)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = len(c), M.shape[0]
@@ -576,7 +581,8 @@ class TightMilp:
         """Return ``(x or None if no solution in time, upper bound, proven optimal)``."""
         return _solve_highs(self.c, self.A, self.rhs, self.budget_row, self.budget,
                             _tangent_rows(self.cuts, self.ncol), self.lb, self.ub, self.xcol0,
-                            time_limit, rel_gap, start)
+                            time_limit, rel_gap, start,
+                            HIGHS_OPTIONS if self.objective == "flow" else None)
 
 
 # --------------------------------------------------------------------------- the loop

@@ -9,8 +9,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tqdm import tqdm
-
 from ..costs import WEIGHTS
 from ..network import network_from_data
 from ..report import (
@@ -24,6 +22,7 @@ from ..report._compare import COMPARE_STAGES, write_compare_report
 from ..report._write import WRITE_STAGES
 from ..scenario import BASELINE, Scenario, load_scenario
 from ._common import add_data_args, add_engine_arg, add_output_args, load_inputs, scenario_label
+from ._progress import StepProgress
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -77,15 +76,13 @@ def _scenario(path: Path) -> Scenario:
     return BASELINE if str(path) == "baseline" else load_scenario(path)
 
 
-def _bar(total: int, disable: bool) -> tqdm:
-    return tqdm(total=total, file=sys.stderr, disable=disable, unit="stage",
-                bar_format="{desc:<28}{bar:30} {n_fmt}/{total_fmt} [{elapsed}]")
+def _bar(total: int, disable: bool) -> StepProgress:
+    return StepProgress(total, "report", unit="stage", disable=disable)
 
 
-def _step(bar: tqdm) -> Callable[[str], None]:
+def _step(bar: StepProgress) -> Callable[[str], None]:
     def done(stage: str) -> None:
-        bar.set_description_str(f"report: {stage} done")
-        bar.update(1)
+        bar.step(f"{stage} done")
     return done
 
 
@@ -111,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
             G = network_from_data(ds, cm, s)
             step("network")
             results.append(collect_results(G, cm, scenario=s, dataset=ds, options=opts,
-                                           progress=step))
+                                           progress=step, detail=bar.note))
         if args.compare:
             a, b = (Path(p).stem for p in args.compare)
             out = Path(args.out) / f"compare_{a}_{b}"
