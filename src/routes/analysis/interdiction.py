@@ -41,6 +41,14 @@ on every edge entering ``v``, where ``f_v`` is the restricted-status factor
     already, this ends with the exact optimum of the nonlinear objective (up to ``rel_tol``
     and HiGHS's tolerances); ``optimal`` says whether it did within ``max_rounds``.
 
+Both MILPs come in two formulations (:mod:`routes.analysis._milp`): ``"tight"``, the default,
+bounds every potential by what an affordable ``x`` can reach (post-disjoint routes priced by a
+knapsack), leaves out the nodes and arcs that no least-risk route can then use, tightens the
+arc coefficients, and hands HiGHS (through ``highspy``) an incumbent; ``"plain"`` is the model
+above as published, kept for comparison. Both prove the same optimum. :func:`budget_curve`
+solves its budgets as one sequence: each starts from the better of the previous optimum and
+the greedy solution, and keeps the tangents found so far.
+
 Every value this module reports is re-evaluated exactly by Dijkstra for the chosen posts; the
 MILP only chooses. After an exact solve, posts whose removal does not lower the value are
 dropped (in id order), so the chosen set is minimal. A post with ``upgrade_cost`` 0 is free:
