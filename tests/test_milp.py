@@ -190,3 +190,14 @@ def test_cli_priorities_progress_outside_a_terminal(data_dir, tmp_path, capsys):
     assert lines[-1] == "priorities [4/4] posts ranked"
     assert main([*argv, "--no-progress"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_start_is_not_taken_for_the_optimum():
+    """HiGHS 1.16 once returned the start's columns with the optimum's value (presolve solved
+    the MIP): the solver notices and solves again (found by the brute-force property test)."""
+    G = random_instance(2467, directed=False, n_posts=5)
+    inst = _Instance(G, None, None)
+    bf = interdict_brute_force(G, 1.0, objective="flow")
+    out = _milp.solve_exact(inst, "flow", 1.0, start=inst.x_of(["x2"]))
+    assert out.optimal and out.rounds == 1
+    assert tuple(p for p, on in zip(inst.posts, out.x, strict=True) if on) == bf.posts == ("x3",)

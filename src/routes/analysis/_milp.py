@@ -207,8 +207,14 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
                     h.modelStatusToString(h.getModelStatus()))
         return None, math.inf, False
     y = np.asarray(h.getSolution().col_value)
-    x = (y[xcol0:] > 0.5).astype(float)
     fun = float(info.objective_function_value)
+    if start is not None and abs(float(c @ y) - fun) > 1e-9 * max(1.0, abs(fun)):
+        # HiGHS 1.16 can report the optimum's value with the start's columns (seen when
+        # presolve solves the MIP): solve again without the start.
+        log.debug("HiGHS returned the start's columns with another value: solving again")
+        return _solve_highs(c, A, rhs, budget_row, budget, tangents, lb, ub, xcol0,
+                            time_limit, rel_gap, None, options)
+    x = (y[xcol0:] > 0.5).astype(float)
     dual = float(info.mip_dual_bound)
     bound = -fun if not math.isfinite(dual) else -dual
     return x, max(bound, -fun), h.getModelStatus() == highspy.HighsModelStatus.kOptimal
