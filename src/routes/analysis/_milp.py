@@ -384,6 +384,22 @@ def _level(routes: list[tuple[float, _Raise]], budget: float) -> float:
     """Return the highest least risk over ``routes`` (post-disjoint) within ``budget``."""
     lo = min(length for length, _ in routes)
     hi = min(length + r.total for length, r in routes)
+    if all(r.exact for _, r in routes):
+        # The total cost is a step function of the level, constant between the levels where
+        # one route's cost steps (its length plus a subset's gain): the highest affordable
+        # level is one of those, or ``hi``.
+        cand = np.unique(np.concatenate(
+            [[hi]] + [length + r.free + r.gains for length, r in routes]))
+        cand = cand[(cand >= lo) & (cand <= hi)]
+        total = np.zeros(len(cand))
+        for length, r in routes:
+            g = cand - length - r.free
+            i = np.searchsorted(r.gains, g - 1e-12)
+            step = np.where(i < len(r.costs), r.costs[np.minimum(i, len(r.costs) - 1)],
+                            np.inf)
+            total += np.where(g <= 0, 0.0, step)
+        ok = cand[total <= budget + 1e-9]
+        return float(ok.max()) if len(ok) else lo
 
     def affordable(t: float) -> bool:
         return sum(r.cost(t - length) for length, r in routes) <= budget + 1e-9

@@ -487,7 +487,7 @@ def _exact(inst: _Instance, objective: str, budget: float, *, formulation: str,
            progress: Callable[[str], None] | None = None) -> Interdiction:
     """:func:`interdict_exact` on an instance; ``greedy`` is its greedy solution if known."""
     x0 = inst.x0()
-    if not inst.posts:
+    if not inst.posts or (inst.cost > budget + 1e-12).all():   # nothing affordable
         return _result(inst, objective, "exact", budget, x0,
                        bound=inst.value(objective, x0)[0], optimal=True)
     if greedy is not None and formulation == "tight":
