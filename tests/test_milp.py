@@ -184,10 +184,11 @@ def test_cli_priorities_progress_outside_a_terminal(data_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "\r" not in err    # plain lines in a log, no bar frames
     lines = err.splitlines()
-    assert lines[0].startswith("priorities [1/4] budget 0 (1 of 3): value ")
-    assert lines[2].startswith("priorities [3/4] budget 2 (3 of 3): value ")
+    assert lines[0].startswith("priorities: budget 0 (1 of 3): value ")
+    assert lines[0].endswith("[1/4]")
+    assert lines[2].startswith("priorities: budget 2 (3 of 3): value ")
     assert lines[3].startswith("priorities: ranking the posts")
-    assert lines[-1] == "priorities [4/4] posts ranked"
+    assert lines[-1] == "priorities: posts ranked [4/4]"
     assert main([*argv, "--no-progress"]) == 0
     assert capsys.readouterr().err == ""
 
@@ -201,3 +202,21 @@ def test_start_is_not_taken_for_the_optimum():
     out = _milp.solve_exact(inst, "flow", 1.0, start=inst.x_of(["x2"]))
     assert out.optimal and out.rounds == 1
     assert tuple(p for p, on in zip(inst.posts, out.x, strict=True) if on) == bf.posts == ("x3",)
+
+
+def test_cli_report_reports_each_budget(tmp_path):
+    """``routes report`` outside a terminal: one plain line per stage and per budget."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data" / "handworked"
+    run = subprocess.run([sys.executable, "-m", "routes", "report", "--data", str(data),
+                          "--out", str(tmp_path), "--no-map", "--budget", "1", "--runs", "0"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "\r" not in run.stderr
+    lines = run.stderr.splitlines()
+    assert any(s.startswith("report: budget 0 (1 of 2): value ") for s in lines)
+    assert any(s.startswith("report: budget 1 (2 of 2): value ") for s in lines)
+    assert any(s.startswith("report: pages done [") for s in lines)

@@ -27,9 +27,9 @@ class StepProgress:
     ...     p.note("solving budget 1")
     ...     p.step("budget 1 solved")
     >>> print(out.getvalue(), end="")
-    curve [1/2] budget 0 solved
+    curve: budget 0 solved [1/2]
     curve: solving budget 1
-    curve [2/2] budget 1 solved
+    curve: budget 1 solved [2/2]
     """
 
     def __init__(self, total: int, desc: str, *, unit: str = "step", disable: bool = False,
@@ -50,7 +50,7 @@ class StepProgress:
             self.bar.set_postfix_str(message, refresh=False)
             self.bar.update(1)
         elif not self.disable:
-            print(f"{self.desc} [{self.n}/{self.total}] {message}", file=self.stream,
+            print(f"{self.desc}: {message} [{self.n}/{self.total}]", file=self.stream,
                   flush=True)
 
     def note(self, message: str) -> None:
