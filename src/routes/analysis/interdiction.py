@@ -490,7 +490,8 @@ def _exact(inst: _Instance, objective: str, budget: float, *, formulation: str,
     if not inst.posts or (inst.cost > budget + 1e-12).all():   # nothing affordable
         return _result(inst, objective, "exact", budget, x0,
                        bound=inst.value(objective, x0)[0], optimal=True)
-    if greedy is not None and formulation == "tight":
+    if formulation == "tight":   # the greedy solution is the first incumbent
+        greedy = greedy if greedy is not None else _greedy(inst, objective, budget)
         g = inst.x_of(greedy.posts)
         if start is None or inst.value(objective, g)[0] > inst.value(objective, start)[0]:
             start = g
