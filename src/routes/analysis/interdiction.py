@@ -139,8 +139,8 @@ class Interdiction:
         the least route risk (``"single"``), or the expected detected share of the routed
         flow (``"flow"``).
     bound : float
-        An upper bound on the optimal value (exact: equals ``value`` when ``optimal``, up to
-        the tolerances; greedy: NaN).
+        An upper bound on the optimal value (exact: ``value`` itself when ``optimal``, the
+        solver's bound being within the tolerance of it; greedy: NaN).
     optimal : bool
         Whether ``value`` is proven optimal.
     p_undetected : float
@@ -507,8 +507,11 @@ def _exact(inst: _Instance, objective: str, budget: float, *, formulation: str,
     log.info("interdiction exact %s (%s): budget %g, %d posts, value %.6g (bound %.6g, "
              "%d rounds)", objective, formulation, budget, int(best_x.sum()), best, out.bound,
              out.rounds)
-    return _result(inst, objective, "exact", budget, best_x, bound=out.bound,
-                   optimal=out.optimal, rounds=out.rounds)
+    # Proven optimal: the bound is the value (the solver's own bound is within rel_tol of it
+    # and may differ in its last digits between runs; outputs stay byte-identical).
+    return _result(inst, objective, "exact", budget, best_x,
+                   bound=best if out.optimal else out.bound, optimal=out.optimal,
+                   rounds=out.rounds)
 
 
 # --------------------------------------------------------------------------- heuristics
