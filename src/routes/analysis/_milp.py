@@ -164,7 +164,6 @@ def _highs() -> Any:
             os.close(saved)
         _BANNER_SHOWN = True
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)   # one thread: the same bound every run (and a shared CPU)
     return h
 
 
