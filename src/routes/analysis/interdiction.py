@@ -41,6 +41,14 @@ on every edge entering ``v``, where ``f_v`` is the restricted-status factor
     already, this ends with the exact optimum of the nonlinear objective (up to ``rel_tol``
     and HiGHS's tolerances); ``optimal`` says whether it did within ``max_rounds``.
 
+Both MILPs come in two formulations (:mod:`routes.analysis._milp`): ``"tight"``, the default,
+bounds every potential by what an affordable ``x`` can reach (post-disjoint routes priced by a
+knapsack), leaves out the nodes and arcs that no least-risk route can then use, tightens the
+arc coefficients, and hands HiGHS (through ``highspy``) an incumbent; ``"plain"`` is the model
+above as published, kept for comparison. Both prove the same optimum. :func:`budget_curve`
+solves its budgets as one sequence: each starts from the better of the previous optimum and
+the greedy solution, and keeps the tangents found so far.
+
 Every value this module reports is re-evaluated exactly by Dijkstra for the chosen posts; the
 MILP only chooses. After an exact solve, posts whose removal does not lower the value are
 dropped (in id order), so the chosen set is minimal. A post with ``upgrade_cost`` 0 is free:
@@ -73,14 +81,15 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csgraph
 
 from .._errors import NoRouteError, RoutesError
 from ..costs import CostModel, risk_from_p
 from ..network import od_demand
+from ._milp import FORMULATIONS, solve_exact
 
 __all__ = [
+    "FORMULATIONS",
     "OBJECTIVES",
     "METHODS",
     "UPGRADE_COLUMNS",
@@ -132,8 +141,8 @@ class Interdiction:
         the least route risk (``"single"``), or the expected detected share of the routed
         flow (``"flow"``).
     bound : float
-        An upper bound on the optimal value (exact: equals ``value`` when ``optimal``, up to
-        the tolerances; greedy: NaN).
+        An upper bound on the optimal value (exact: ``value`` itself when ``optimal``, the
+        solver's bound being within the tolerance of it; greedy: NaN).
     optimal : bool
         Whether ``value`` is proven optimal.
     p_undetected : float
@@ -258,7 +267,7 @@ class _Instance:
         self.post_index = {x: i for i, x in enumerate(self.posts)}
         self.cost = up["upgrade_cost"].to_numpy(dtype=float)
         self.delta = up["delta_risk"].to_numpy(dtype=float)
-        node_post = np.full(n, -1, dtype=np.int64)
+        self.node_post = node_post = np.full(n, -1, dtype=np.int64)
         for i, x in enumerate(self.posts):
             node_post[self.index[x]] = i
         self.arc_post = node_post[self.v]
@@ -274,6 +283,8 @@ class _Instance:
             self.F[ro[o], rm[m]] += f
         indptr = np.searchsorted(self.u, np.arange(n + 1)).astype(np.int32)
         self._indptr, self._indices = indptr, self.v.astype(np.int32)
+        self._rev = np.argsort(self.v, kind="stable")   # arcs by head: the reversed network
+        self._rindptr = np.searchsorted(self.v[self._rev], np.arange(n + 1)).astype(np.int32)
         D0 = self.distances(self.x0())
         self.connected = np.isfinite(D0) & (self.F > 0)
         if not self.connected.any():
@@ -301,10 +312,33 @@ class _Instance:
         # Explicit zeros stay edges in csgraph (zero-risk legs are real legs).
         return sp.csr_array((w, self._indices, self._indptr), shape=(self.n, self.n))
 
+    def _csr_rev(self, w: np.ndarray) -> sp.csr_array:
+        """Return the reversed network (``v -> u`` for each arc ``u -> v``), weights ``w``."""
+        return sp.csr_array((w[self._rev], self.u[self._rev].astype(np.int32), self._rindptr),
+                            shape=(self.n, self.n))
+
     def distances(self, x: np.ndarray, *, full: bool = False) -> np.ndarray:
         """Least risk from each origin (rows) to each market (or every node with ``full``)."""
         D = csgraph.dijkstra(self._csr(self.weights(x)), directed=True, indices=self.oi)
         return D if full else D[:, self.mi]
+
+    def on_routes(self, objective: str, x: np.ndarray) -> np.ndarray:
+        """Return the posts on a least-risk route that the objective reads, under ``x``.
+
+        ``"flow"``: of any connected pair; ``"single"``: of a pair at the least risk (within
+        1e-9, relative). Upgrading any other post changes no distance the objective reads.
+        """
+        w = self.weights(x)
+        D = csgraph.dijkstra(self._csr(w), directed=True, indices=self.oi)
+        R = csgraph.dijkstra(self._csr_rev(w), directed=True, indices=self.mi)
+        Dm = D[:, self.mi]
+        ok = self.connected.copy()
+        tol = 1e-9 * max(1.0, float(Dm[ok].max()))
+        if objective == "single":
+            ok &= Dm <= Dm[ok].min() + tol
+        pn = np.array([self.index[p] for p in self.posts], dtype=np.int64)
+        through = D[:, None, pn] + R[None, :, pn] <= Dm[:, :, None] + tol
+        return np.asarray((through & ok[:, :, None]).any(axis=(0, 1)))
 
     def value(self, objective: str, x: np.ndarray) -> tuple[float, float]:
         """``(objective value, flow-weighted mean risk)`` of upgrades ``x``."""
@@ -368,140 +402,6 @@ def evaluate_upgrades(G: nx.DiGraph, posts: Iterable[Any], *, objective: str = "
 
 
 # --------------------------------------------------------------------------- exact (MILP)
-def _reach(inst: _Instance, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Nodes reachable from ``src`` that reach ``dst`` (bool mask)."""
-    A = inst._csr(np.ones(len(inst.u)))
-    fwd = np.isfinite(csgraph.dijkstra(A, directed=True, indices=src, min_only=True))
-    back = np.isfinite(csgraph.dijkstra(A.T.tocsr(), directed=True, indices=dst,
-                                        min_only=True))
-    return fwd & back
-
-
-class _Milp:
-    """Israeli-Wood dual MILP with one potential block per origin group (module notes).
-
-    Columns: the potentials of each block, then one ``z`` per block target (``"single"``: the
-    least risk to any market; ``"flow"``: the detected share of one pair), then the posts
-    ``x``. Rows: one per arc of each block, ``z <= pi_m`` (``"single"``), the budget, and the
-    tangent cuts (``"flow"``).
-    """
-
-    def __init__(self, inst: _Instance, objective: str, budget: float) -> None:
-        self.inst, self.objective, self.budget = inst, objective, budget
-        P = len(inst.posts)
-        Dall = csgraph.dijkstra(inst._csr(inst.weights(np.ones(P))), directed=True,
-                                indices=inst.oi)
-        if objective == "single":
-            groups = [(np.arange(len(inst.origins)), np.nonzero(inst.connected.any(axis=0))[0])]
-        else:
-            groups = [(np.array([i]), np.nonzero(inst.connected[i])[0])
-                      for i in range(len(inst.origins)) if inst.connected[i].any()]
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        rhs: list[np.ndarray] = []
-        lo: list[np.ndarray] = []
-        hi: list[np.ndarray] = []
-        targets = []                 # (market pi columns, origin rows, market rows)
-        xcols: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []   # rows, post ids, vals
-        ncol = nrow = 0
-        for oset, mset in groups:
-            mask = _reach(inst, inst.oi[oset], inst.mi[mset])
-            col = np.full(inst.n, -1, dtype=np.int64)
-            col[mask] = ncol + np.arange(mask.sum())
-            ncol += int(mask.sum())
-            top = Dall[oset].min(axis=0)
-            top[inst.oi[oset]] = 0.0           # pi_origin = 0
-            lo.append(np.zeros(int(mask.sum())))
-            hi.append(top[mask])
-            k = np.nonzero(mask[inst.u] & mask[inst.v] & ~np.isin(inst.v, inst.oi[oset]))[0]
-            r = nrow + np.arange(len(k))
-            rows += [r, r]
-            cols += [col[inst.v[k]], col[inst.u[k]]]
-            vals += [np.ones(len(k)), -np.ones(len(k))]
-            on = inst.has_post[k]
-            xcols.append((r[on], inst.arc_post[k[on]], -inst.delta[inst.arc_post[k[on]]]))
-            rhs.append(inst.risk[k])
-            nrow += len(k)
-            if objective == "single":
-                targets.append((col[inst.mi[mset]], oset, mset))
-            else:
-                targets += [(col[inst.mi[[j]]], oset, np.array([j])) for j in mset]
-        zcol0 = ncol
-        self.xcol0 = xcol0 = zcol0 + len(targets)
-        self.ncol = xcol0 + P
-        self.z: list[tuple[int, int, int]] = []   # flow: (z column, pi column, flat pair)
-        self.c = np.zeros(self.ncol)
-        for zi, (mcols, oset, mset) in enumerate(targets):
-            zc = zcol0 + zi
-            dtop = float(Dall[np.ix_(oset, inst.mi[mset])].min())
-            if objective == "single":
-                r = nrow + np.arange(len(mcols))   # z - pi_m <= 0 for every market
-                rows += [r, r]
-                cols += [np.full(len(mcols), zc), mcols]
-                vals += [np.ones(len(mcols)), -np.ones(len(mcols))]
-                rhs.append(np.zeros(len(mcols)))
-                nrow += len(mcols)
-                hi.append(np.array([dtop]))
-                self.c[zc] = -1.0
-            else:
-                flat = int(oset[0]) * len(inst.markets) + int(mset[0])
-                self.z.append((zc, int(mcols[0]), flat))
-                hi.append(np.array([-math.expm1(-dtop)]))
-                self.c[zc] = -inst.F.flat[flat] / inst.routed
-            lo.append(np.zeros(1))
-        for r, post, v in xcols:
-            rows.append(r)
-            cols.append(xcol0 + post)
-            vals.append(v)
-        lo.append(np.zeros(P))
-        hi.append(np.ones(P))
-        self.lb, self.ub = np.concatenate(lo), np.concatenate(hi)
-        self.A = sp.csr_array((np.concatenate(vals), (np.concatenate(rows),
-                                                      np.concatenate(cols))),
-                              shape=(nrow, self.ncol))
-        self.rhs = np.concatenate(rhs)
-        self.budget_row = sp.csr_array(
-            (inst.cost, (np.zeros(P, dtype=np.int64), xcol0 + np.arange(P))),
-            shape=(1, self.ncol))
-        self.cuts: list[tuple[int, int, float]] = []   # (z col, pi col, tangent point)
-
-    def add_tangents(self, D: np.ndarray) -> None:
-        for zc, pc, k in self.z:
-            a = float(D.flat[k])
-            if math.isfinite(a):
-                self.cuts.append((zc, pc, a))
-
-    def solve(self, time_limit: float, rel_gap: float
-              ) -> tuple[np.ndarray | None, float, bool]:
-        """Return ``(x or None if no solution in time, upper bound, proven optimal)``."""
-        cons = [LinearConstraint(self.A, -np.inf, self.rhs),
-                LinearConstraint(self.budget_row, -np.inf, self.budget)]
-        if self.cuts:
-            # z - exp(-a) pi <= 1 - exp(-a) - exp(-a) a  (tangent of 1 - exp(-d) at a)
-            m = len(self.cuts)
-            zc = np.array([c[0] for c in self.cuts])
-            pc = np.array([c[1] for c in self.cuts])
-            a = np.array([c[2] for c in self.cuts])
-            s = np.exp(-a)
-            T = sp.csr_array((np.concatenate([np.ones(m), -s]),
-                              (np.concatenate([np.arange(m)] * 2), np.concatenate([zc, pc]))),
-                             shape=(m, self.ncol))
-            cons.append(LinearConstraint(T, -np.inf, 1.0 - s - s * a))
-        integrality = np.zeros(self.ncol)
-        integrality[self.xcol0:] = 1
-        res = milp(self.c, constraints=cons, integrality=integrality,
-                   bounds=Bounds(self.lb, self.ub),
-                   options={"time_limit": time_limit, "mip_rel_gap": rel_gap, "disp": False})
-        if res.x is None:
-            log.warning("the MILP solver found no solution: %s", res.message)
-            return None, math.inf, False
-        x = (res.x[self.xcol0:] > 0.5).astype(float)
-        dual = getattr(res, "mip_dual_bound", None)
-        bound = -float(res.fun) if dual is None or not math.isfinite(dual) else -float(dual)
-        return x, max(bound, -float(res.fun)), res.status == 0
-
-
 def _prune(inst: _Instance, objective: str, x: np.ndarray, value: float,
            tol: float) -> np.ndarray:
     """Drop chosen posts (in id order) whose removal does not lower ``value``."""
@@ -517,7 +417,8 @@ def interdict_exact(G: nx.DiGraph, budget: float, *, objective: str = "single",
                     cm: CostModel | None = None,
                     flows: Mapping[tuple[Any, Any], float] | None = None,
                     time_limit: float = 60.0, rel_tol: float = 1e-7,
-                    max_rounds: int = 50) -> Interdiction:
+                    max_rounds: int = 50, formulation: str = "tight",
+                    progress: Callable[[str], None] | None = None) -> Interdiction:
     """Choose the posts to upgrade within ``budget`` optimally (MILP with HiGHS).
 
     Parameters
@@ -542,6 +443,11 @@ def interdict_exact(G: nx.DiGraph, budget: float, *, objective: str = "single",
         between the cutting-plane bounds).
     max_rounds : int
         Most cutting-plane rounds (``"flow"``).
+    formulation : {"tight", "plain"}
+        The MILP (:mod:`routes.analysis._milp`): ``"tight"`` (bounded potentials on a pruned
+        network, tightened coefficients) or ``"plain"`` (as published; slower, same optimum).
+    progress : callable, optional
+        Told one line per MILP round (value and bound so far); the library is quiet without.
 
     Returns
     -------
@@ -564,43 +470,50 @@ def interdict_exact(G: nx.DiGraph, budget: float, *, objective: str = "single",
     ()
     """
     _check(objective, budget)
-    inst = _Instance(G, cm, flows)
+    _check_formulation(formulation)
+    return _exact(_Instance(G, cm, flows), objective, float(budget), formulation=formulation,
+                  time_limit=time_limit, rel_tol=rel_tol, max_rounds=max_rounds,
+                  progress=progress)
+
+
+def _check_formulation(formulation: str) -> None:
+    if formulation not in FORMULATIONS:
+        raise RoutesError(f"unknown formulation {formulation!r}; choose one of "
+                          f"{', '.join(FORMULATIONS)}")
+
+
+def _exact(inst: _Instance, objective: str, budget: float, *, formulation: str,
+           time_limit: float, rel_tol: float, max_rounds: int,
+           start: np.ndarray | None = None, points: dict[int, set[float]] | None = None,
+           greedy: Interdiction | None = None,
+           progress: Callable[[str], None] | None = None) -> Interdiction:
+    """:func:`interdict_exact` on an instance; ``greedy`` is its greedy solution if known."""
     x0 = inst.x0()
-    base = inst.value(objective, x0)[0]
-    if not inst.posts:
-        return _result(inst, objective, "exact", budget, x0, bound=base, optimal=True)
-    model = _Milp(inst, objective, float(budget))
-    best_x, best, rounds, optimal = x0, base, 0, False
-    bound = math.inf
-    if objective == "flow":
-        model.add_tangents(inst.distances(x0))
-        model.add_tangents(inst.distances(np.ones(len(inst.posts))))
-    while rounds < max_rounds:
-        rounds += 1
-        x, ub, solved = model.solve(time_limit, rel_tol)
-        if x is None:
-            break
-        val = inst.value(objective, x)[0]
-        if val > best:
-            best_x, best = x, val
-        # Each round's MILP relaxes the true problem ("flow": tangents over-estimate).
-        bound = min(bound, ub) if objective == "flow" else max(ub, best)
-        tol = rel_tol * max(1.0, abs(best))
-        if not solved:
-            break
-        if objective == "single" or bound - best <= tol:
-            optimal = True
-            break
-        model.add_tangents(inst.distances(x))
-    if not optimal:   # time limit: keep the greedy solution if it is better
-        g = interdict_greedy(G, budget, objective=objective, cm=cm, flows=flows)
-        if g.value > best:
-            best_x, best = inst.x_of(g.posts), g.value
+    if not inst.posts or (inst.cost > budget + 1e-12).all():   # nothing affordable
+        return _result(inst, objective, "exact", budget, x0,
+                       bound=inst.value(objective, x0)[0], optimal=True)
+    if formulation == "tight":   # the greedy solution is the first incumbent
+        greedy = greedy if greedy is not None else _greedy(inst, objective, budget)
+        g = inst.x_of(greedy.posts)
+        if start is None or inst.value(objective, g)[0] > inst.value(objective, start)[0]:
+            start = g
+    out = solve_exact(inst, objective, budget, formulation=formulation, time_limit=time_limit,
+                      rel_tol=rel_tol, max_rounds=max_rounds, start=start, points=points,
+                      progress=progress)
+    best_x, best = out.x, out.value
+    if not out.optimal:   # time limit: keep the greedy solution if it is better
+        g_res = greedy if greedy is not None else _greedy(inst, objective, budget)
+        if g_res.value > best:
+            best_x, best = inst.x_of(g_res.posts), g_res.value
     best_x = _prune(inst, objective, best_x, best, rel_tol * max(1.0, abs(best)))
-    log.info("interdiction exact %s: budget %g, %d posts, value %.6g (bound %.6g, %d rounds)",
-             objective, budget, int(best_x.sum()), best, bound, rounds)
-    return _result(inst, objective, "exact", budget, best_x, bound=bound, optimal=optimal,
-                   rounds=rounds)
+    log.info("interdiction exact %s (%s): budget %g, %d posts, value %.6g (bound %.6g, "
+             "%d rounds)", objective, formulation, budget, int(best_x.sum()), best, out.bound,
+             out.rounds)
+    # Proven optimal: the bound is the value (the solver's own bound is within rel_tol of it
+    # and may differ in its last digits between runs; outputs stay byte-identical).
+    return _result(inst, objective, "exact", budget, best_x,
+                   bound=best if out.optimal else out.bound, optimal=out.optimal,
+                   rounds=out.rounds)
 
 
 # --------------------------------------------------------------------------- heuristics
@@ -621,26 +534,49 @@ def interdict_greedy(G: nx.DiGraph, budget: float, *, objective: str = "single",
     (('xa', 'xb'), 0.4)
     """
     _check(objective, budget)
-    inst = _Instance(G, cm, flows)
+    return _greedy(_Instance(G, cm, flows), objective, float(budget))
+
+
+def _greedy(inst: _Instance, objective: str, budget: float,
+            memo: dict[tuple[str, bytes], Any] | None = None) -> Interdiction:
+    """:func:`interdict_greedy` on an instance; ``memo`` caches evaluations across calls.
+
+    Only posts on a least-risk route that counts (:meth:`_Instance.on_routes`) are tried: the
+    others cannot change any distance that the objective reads, so their gain is exactly 0.
+    """
+    memo = {} if memo is None else memo
+
+    def value(x: np.ndarray) -> float:
+        key = ("value", x.tobytes())
+        if key not in memo:
+            memo[key] = inst.value(objective, x)[0]
+        return float(memo[key])
+
+    def candidates(x: np.ndarray) -> np.ndarray:
+        key = ("on", x.tobytes())
+        if key not in memo:
+            memo[key] = np.nonzero(inst.on_routes(objective, x))[0]
+        return np.asarray(memo[key])
+
     x = inst.x0()
-    cur = inst.value(objective, x)[0]
+    cur = value(x)
     left = float(budget)
     order: list[Any] = []
     eps = 1e-12 * max(1.0, abs(cur))
     while True:
         best_i, best_ratio, best_val = -1, 0.0, cur
-        for i in range(len(inst.posts)):
+        for i in candidates(x):
             if x[i] or inst.cost[i] > left + 1e-12:
                 continue
             x[i] = 1.0
-            val = inst.value(objective, x)[0]
+            val = value(x)
             x[i] = 0.0
             gain = val - cur
             if gain <= eps:
                 continue
             ratio = math.inf if inst.cost[i] <= 0 else gain / inst.cost[i]
             if ratio > best_ratio:
-                best_i, best_ratio, best_val = i, ratio, val
+                best_i, best_ratio, best_val = int(i), ratio, val
         if best_i < 0:
             break
         x[best_i] = 1.0
@@ -688,11 +624,13 @@ def interdict_brute_force(G: nx.DiGraph, budget: float, *, objective: str = "sin
 def interdict(G: nx.DiGraph, budget: float, *, method: str = "exact",
               objective: str = "single", cm: CostModel | None = None,
               flows: Mapping[tuple[Any, Any], float] | None = None,
-              time_limit: float = 60.0) -> Interdiction:
+              time_limit: float = 60.0, formulation: str = "tight",
+              progress: Callable[[str], None] | None = None) -> Interdiction:
     """Choose posts with ``method`` ``"exact"`` (:func:`interdict_exact`) or ``"greedy"``."""
     if method == "exact":
         return interdict_exact(G, budget, objective=objective, cm=cm, flows=flows,
-                               time_limit=time_limit)
+                               time_limit=time_limit, formulation=formulation,
+                               progress=progress)
     if method == "greedy":
         return interdict_greedy(G, budget, objective=objective, cm=cm, flows=flows)
     raise RoutesError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -736,8 +674,8 @@ CURVE_COLUMNS = ("budget", "value", "p_undetected", "gain", "marginal_gain", "co
 def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str = "exact",
                  objective: str = "single", cm: CostModel | None = None,
                  flows: Mapping[tuple[Any, Any], float] | None = None,
-                 time_limit: float = 60.0,
-                 progress: Callable[[float], None] | None = None) -> pd.DataFrame:
+                 time_limit: float = 60.0, formulation: str = "tight",
+                 progress: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Solve for every budget and tabulate value, posts, marginal gain and cost-effectiveness.
 
     Parameters
@@ -745,8 +683,12 @@ def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str
     budgets : float or iterable of float
         A number ``B`` means ``0, 1, ..., floor(B)``, ``B`` at most the cost of upgrading
         every post (:func:`whole_budgets`).
+    formulation : {"tight", "plain"}
+        The MILP (:func:`interdict_exact`). ``"tight"`` solves the budgets as one sequence:
+        each starts from the better of the previous budget's optimum (when affordable) and
+        the greedy solution, and keeps the tangents found so far.
     progress : callable, optional
-        Called with each budget before it is solved.
+        Told one line as each budget is solved (``"budget 3 of 0..10: value ..."``).
 
     Returns
     -------
@@ -767,15 +709,16 @@ def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str
     [[0.0, '', ''], [1.0, 'xa', 'xa'], [2.0, 'xa;xb', 'xb']]
     """
     return budget_curve_solutions(G, budgets, method=method, objective=objective, cm=cm,
-                                  flows=flows, time_limit=time_limit, progress=progress)[0]
+                                  flows=flows, time_limit=time_limit, formulation=formulation,
+                                  progress=progress)[0]
 
 
 def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
                            method: str = "exact", objective: str = "single",
                            cm: CostModel | None = None,
                            flows: Mapping[tuple[Any, Any], float] | None = None,
-                           time_limit: float = 60.0,
-                           progress: Callable[[float], None] | None = None
+                           time_limit: float = 60.0, formulation: str = "tight",
+                           progress: Callable[[str], None] | None = None
                            ) -> tuple[pd.DataFrame, dict[float, Interdiction]]:
     """Return :func:`budget_curve`'s table and the solution of each budget, keyed by budget.
 
@@ -790,18 +733,31 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
     ([0.0, 1.0, 2.0], True)
     """
     if isinstance(budgets, int | float):
+        _check(objective, float(budgets))
         budgets = whole_budgets(G, budgets, cm=cm)
+    budgets = [float(b) for b in budgets]
+    for b in budgets:
+        _check(objective, b)
+    if method not in METHODS:
+        raise RoutesError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    _check_formulation(formulation)
+    inst = _Instance(G, cm, flows)
+    memo: dict[tuple[str, bytes], Any] = {}     # greedy evaluations, shared by the budgets
+    points: dict[int, set[float]] = {}          # tangent points, shared by the budgets
     rows = []
     solutions: dict[float, Interdiction] = {}
     prev: Interdiction | None = None
-    for b in budgets:
-        if progress is not None:
-            progress(float(b))
-        r = interdict(G, b, method=method, objective=objective, cm=cm, flows=flows,
-                      time_limit=time_limit)
-        solutions[float(b)] = r
+    for k, b in enumerate(budgets):
+        g = _greedy(inst, objective, b, memo)
+        if method == "exact":
+            start = inst.x_of(prev.posts) if prev is not None and prev.cost <= b else None
+            r = _exact(inst, objective, b, formulation=formulation, time_limit=time_limit,
+                       rel_tol=1e-7, max_rounds=50, start=start, points=points, greedy=g)
+        else:
+            r = g
+        solutions[b] = r
         row: dict[str, Any] = {
-            "budget": float(b), "value": r.value, "p_undetected": r.p_undetected,
+            "budget": b, "value": r.value, "p_undetected": r.p_undetected,
             "gain": r.gain, "marginal_gain": r.value - (prev.value if prev else r.base_value),
             "cost_used": r.cost, "gain_per_cost": r.gain / r.cost if r.cost > 0 else math.nan,
             "n_posts": len(r.posts), "posts": ";".join(r.posts),
@@ -809,12 +765,15 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
             "removed": ";".join(p for p in (prev.posts if prev else ()) if p not in r.posts),
             "optimal": r.optimal, "bound": r.bound}
         if method == "exact":
-            g = interdict_greedy(G, b, objective=objective, cm=cm, flows=flows)
             gap = max(r.value - g.value, 0.0)
             row.update(greedy_value=g.value, greedy_posts=";".join(g.order), greedy_gap=gap,
                        greedy_gap_pct=100.0 * gap / r.gain if r.gain > 0 else 0.0)
         rows.append(row)
         prev = r
+        if progress is not None:
+            progress(f"budget {b:g} ({k + 1} of {len(budgets)}): value {r.value:.4f}"
+                     f"{'' if r.optimal or method == 'greedy' else ' (not proven optimal)'}, "
+                     f"{len(r.posts)} posts")
     cols = list(CURVE_COLUMNS if method == "exact" else CURVE_COLUMNS[:-4])
     return pd.DataFrame(rows, columns=cols), solutions
 

@@ -10,8 +10,7 @@ from ..analysis.compare import CRITERIA, priority_table, rank_correlations
 from ..analysis.interdiction import (
     METHODS,
     OBJECTIVES,
-    budget_curve,
-    interdict,
+    budget_curve_solutions,
     post_effectiveness,
     upgrade_table,
     whole_budgets,
@@ -86,21 +85,20 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; return the exit code."""
     out = out_dir(args)  # checked before the solves
-    plan = ["load data", "network", "interdiction", "budget curve", "priority table", "write"]
+    plan = ["load data", "network", "budget curve", "priority table", "write"]
     with Stages("priorities", plan, enabled=not args.no_progress) as progress:
         ds, cm, sc = load_inputs(args)
         progress.done("load data")
         G = network_from_data(ds, cm, sc)
         args.budget = clamp_budget(G, cm, args.budget, command="priorities")
         progress.done("network")
-        kw = {"objective": args.objective, "cm": cm}
-        sol = interdict(G, args.budget, method=args.method, time_limit=args.time_limit, **kw)
-        progress.done("interdiction")
         budgets = [args.budget] if args.no_curve else [
             *(b for b in whole_budgets(G, args.budget, cm=cm) if b < args.budget), args.budget]
-        curve = budget_curve(G, budgets, method=args.method, time_limit=args.time_limit,
-                             progress=lambda b: progress.note(
-                                 f"budget curve, budget {b:g} of {args.budget:g}"), **kw)
+        # One solve per budget: the solution at --budget is the curve's last row.
+        curve, solutions = budget_curve_solutions(
+            G, budgets, method=args.method, objective=args.objective, cm=cm,
+            time_limit=args.time_limit, progress=progress.note)
+        sol = solutions[float(args.budget)]
         progress.done("budget curve")
         posts = post_effectiveness(G, sol, cm=cm)
         table = priority_table(G, cm, weight=args.weight, objective=args.objective,

@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             if args.budget > 0:
                 opts = replace(opts, budget=clamp_budget(G, cm, opts.budget, command="report"))
             results.append(collect_results(G, cm, scenario=s, dataset=ds, options=opts,
-                                           progress=progress.done))
+                                           progress=progress.done, detail=progress.note))
         if args.compare:
             files = write_compare_report(results[0], results[1], out,
                                          progress=progress.done, command=command)

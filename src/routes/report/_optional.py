@@ -98,7 +98,8 @@ def _interdiction(options: ReportOptions) -> OptionalAnalysis | None:
     def stage(res: ReportResults) -> None:
         o = res.options
         kw = {"objective": o.objective, "cm": res.cm}
-        curve, solutions = mod.budget_curve_solutions(res.G, o.budget, method="exact", **kw)
+        curve, solutions = mod.budget_curve_solutions(res.G, o.budget, method="exact",
+                                                      progress=res.detail, **kw)
         # The curve already solved every whole budget up to o.budget; solve only a fraction.
         sol = solutions.get(float(o.budget)) or mod.interdict(res.G, o.budget, method="exact",
                                                                 **kw)

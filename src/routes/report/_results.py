@@ -101,6 +101,8 @@ class ReportResults:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     flows: FlowAssignment | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Told what a long stage is doing (e.g. each budget of the curve as it is solved).
+    detail: Progress | None = field(default=None, repr=False, compare=False)
 
     @property
     def routes(self) -> gpd.GeoDataFrame | None:
@@ -201,7 +203,8 @@ def analysis_stages(options: ReportOptions) -> list[tuple[str, Callable[[ReportR
 
 def collect_results(G: nx.DiGraph, cm: CostModel, *, scenario: Scenario | None = None,
                     dataset: Dataset | None = None, options: ReportOptions | None = None,
-                    progress: Progress | None = None) -> ReportResults:
+                    progress: Progress | None = None,
+                    detail: Progress | None = None) -> ReportResults:
     """Run every available analysis of a report on the network ``G``.
 
     Parameters
@@ -219,13 +222,17 @@ def collect_results(G: nx.DiGraph, cm: CostModel, *, scenario: Scenario | None =
         What to compute (defaults: :class:`ReportOptions`).
     progress : callable, optional
         Called with each stage's name when it is done.
+    detail : callable, optional
+        Told what a long stage is doing (each budget of the interdiction curve as it is
+        solved).
 
     Returns
     -------
     ReportResults
     """
     res = ReportResults(G=G, cm=cm, scenario=scenario or BASELINE,
-                        options=options or ReportOptions(), dataset=dataset)
+                        options=options or ReportOptions(), dataset=dataset,
+                        detail=detail)
     for name, stage in analysis_stages(res.options):
         stage(res)
         log.info("report stage %s done", name)

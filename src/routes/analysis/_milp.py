@@ -1,0 +1,657 @@
+"""The exact interdiction MILPs behind :func:`routes.analysis.interdiction.interdict_exact`.
+
+Both are the dual MILP of Israeli and Wood [1]_ (module notes of
+:mod:`routes.analysis.interdiction`): the inner least-risk route is replaced by its LP dual
+in node potentials ``pi`` (one block of potentials per origin for ``"flow"``, one block over
+every origin for ``"single"``), and for ``"flow"`` the concave ``1 - exp(-d)`` by tangents
+added in rounds (Kelley's cutting planes). They differ in how tight the model is:
+
+``"plain"``
+    As published: every arc of the origin-to-market subgraph, ``0 <= pi_v <= d_all(v)``, the
+    full increase ``delta_v`` on every arc into a post; tangents at ``x = 0`` and ``x = 1``
+    to start with. Kept to measure the other against (``make bench``).
+
+``"tight"`` (the default)
+    The same optimum from a much smaller and tighter model, every step a valid inequality:
+
+    1. *Budget bounds.* For every origin-market pair ``U_om`` bounds its least risk under
+       any affordable ``x``: the risk of a fixed route (the least-risk route without
+       upgrades, and the one with every upgrade) plus the most its posts can add within the
+       budget (a 0-1 knapsack, solved exactly by enumeration up to 12 posts and bounded by
+       its LP relaxation beyond), and never more than ``d_all``.
+    2. *Potential window.* ``C_v = max_m (U_om - r0(v, m))``, with ``r0(v, m)`` the least
+       risk from ``v`` to market ``m`` without upgrades, is a feasible potential for every
+       ``x`` (reverse distances are, and the maximum of two feasible potentials is one), so
+       ``min(d_x, C)`` is an optimal dual solution: ``d0(v) <= pi_v <= min(C_v, d_all(v))``
+       cuts off no optimum (``d0``: least risk without upgrades; ``d_all`` here on the kept
+       subgraph). For ``"single"``, ``U`` is the least ``U_om``.
+    3. *Pruning.* A node or arc that no route within the bounds can use
+       (``d0(u) + risk_uv > C_v``) is left out: no least-risk route to a market under an
+       affordable ``x`` uses it.
+    4. *Coefficient tightening.* On arc ``u -> v`` the potentials differ by at most
+       ``C_v - d0(u)``, so the constraint is dropped when ``risk_uv`` already allows that,
+       and the increase becomes ``min(delta_v, C_v - d0(u) - risk_uv)``: same integer
+       points, a much smaller LP relaxation.
+    5. *Tangents* at both ends of each pair's window and at the distances of any solution
+       seen (a budget curve keeps them from one budget to the next, with the previous
+       optimum as the starting incumbent).
+
+References
+----------
+.. [1] E. Israeli and R. K. Wood, "Shortest-path network interdiction", Networks 40(2),
+   97-111, 2002.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csgraph
+
+if TYPE_CHECKING:   # the instance lives in interdiction.py, which imports this module
+    from .interdiction import _Instance as Instance
+
+__all__ = ["FORMULATIONS", "Outcome", "PlainMilp", "TightMilp", "solve_exact"]
+
+log = logging.getLogger("routes.analysis.interdiction")
+
+#: MILP formulations (module notes); the first is the default.
+FORMULATIONS = ("tight", "plain")
+#: Most posts on a route whose 0-1 knapsack is enumerated (beyond: its LP bound).
+KNAPSACK_ENUMERATE = 12
+
+
+#: HiGHS options of the "tight" model for the "flow" objective. The solver is handed an
+#: incumbent (the previous budget's optimum or the greedy solution), so its sub-MIP
+#: heuristics (RINS, RENS, root reduced cost) and restarts only cost time: on the shipped
+#: network at budget 8 they took 13 of 18 s and found nothing better than the incumbent.
+#: (For "single", whose greedy incumbent is often far off, HiGHS's defaults were faster.)
+HIGHS_OPTIONS: dict[str, bool | float] = {
+    "mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False, "mip_allow_restart": False}
+
+
+class _Model(Protocol):
+    def add_tangents(self, D: np.ndarray) -> None: ...
+
+    def solve(self, time_limit: float, rel_gap: float, start: np.ndarray | None = None
+              ) -> tuple[np.ndarray | None, float, bool]: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What :func:`solve_exact` found: the best ``x``, its exact value and the bound."""
+
+    x: np.ndarray
+    value: float
+    bound: float
+    optimal: bool
+    rounds: int
+
+
+# --------------------------------------------------------------------------- shared
+def _tangent_rows(cuts: list[tuple[int, int, float]], ncol: int
+                  ) -> tuple[sp.csr_array, np.ndarray] | None:
+    """``z - exp(-a) pi <= 1 - exp(-a) - exp(-a) a``: the tangent of ``1 - exp(-d)`` at a."""
+    if not cuts:
+        return None
+    m = len(cuts)
+    zc = np.array([c[0] for c in cuts])
+    pc = np.array([c[1] for c in cuts])
+    a = np.array([c[2] for c in cuts])
+    s = np.exp(-a)
+    T = sp.csr_array((np.concatenate([np.ones(m), -s]),
+                      (np.concatenate([np.arange(m)] * 2), np.concatenate([zc, pc]))),
+                     shape=(m, ncol))
+    return T, 1.0 - s - s * a
+
+
+def _solve(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp.csr_array,
+           budget: float, tangents: tuple[sp.csr_array, np.ndarray] | None, lb: np.ndarray,
+           ub: np.ndarray, xcol0: int, time_limit: float, rel_gap: float
+           ) -> tuple[np.ndarray | None, float, bool]:
+    """Solve ``min c y`` with HiGHS; return ``(x or None, upper bound on -min, optimal)``."""
+    cons = [LinearConstraint(A, -np.inf, rhs), LinearConstraint(budget_row, -np.inf, budget)]
+    if tangents is not None:
+        cons.append(LinearConstraint(tangents[0], -np.inf, tangents[1]))
+    integrality = np.zeros(len(c))
+    integrality[xcol0:] = 1
+    res = milp(c, constraints=cons, integrality=integrality, bounds=Bounds(lb, ub),
+               options={"time_limit": time_limit, "mip_rel_gap": rel_gap, "disp": False})
+    if res.x is None:
+        log.warning("the MILP solver found no solution: %s", res.message)
+        return None, math.inf, False
+    x = (res.x[xcol0:] > 0.5).astype(float)
+    dual = getattr(res, "mip_dual_bound", None)
+    bound = -float(res.fun) if dual is None or not math.isfinite(dual) else -float(dual)
+    return x, max(bound, -float(res.fun)), res.status == 0
+
+
+_BANNER_SHOWN = False
+
+
+def _highs() -> Any:
+    """Return a silent ``highspy.Highs``.
+
+    HiGHS prints its banner to the C-level stdout when the process creates its first solver,
+    before any option can be set: that one creation runs with stdout sent to the null device
+    (the library is quiet).
+    """
+    import highspy
+
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp.csr_array,
+                 budget: float, tangents: tuple[sp.csr_array, np.ndarray] | None,
+                 lb: np.ndarray, ub: np.ndarray, xcol0: int, time_limit: float,
+                 rel_gap: float, start: np.ndarray | None,
+                 options: dict[str, bool | float] | None = None
+                 ) -> tuple[np.ndarray | None, float, bool]:
+    """:func:`_solve` through ``highspy``, with the incumbent ``start`` (posts) if given."""
+    import highspy
+
+    h = _highs()
+    blocks = [A, budget_row] + ([tangents[0]] if tangents is not None else [])
+    M = sp.csc_array(sp.vstack(blocks))
+    parts: list[np.ndarray] = [rhs, np.array([budget], dtype=float)]
+    if tangents is not None:
+        parts.append(tangents[1])
+    upper = np.concatenate(parts)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(rel_gap))
+    for key, val in (options or {}).items():
+        h.setOptionValue(key, val)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(c), M.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = c, lb, ub
+    lp.row_lower_, lp.row_upper_ = np.full(M.shape[0], -highspy.kHighsInf), upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = (M.indptr, M.indices,
+                                                                     M.data)
+    lp.integrality_ = [highspy.HighsVarType.kContinuous] * xcol0 + [
+        highspy.HighsVarType.kInteger] * (len(c) - xcol0)
+    h.passModel(lp)
+    if start is not None:   # the potentials and z are completed by HiGHS
+        idx = np.arange(xcol0, len(c), dtype=np.int32)
+        h.setSolution(len(idx), idx, np.asarray(start, dtype=float))
+    h.run()
+    info = h.getInfo()
+    if info.primal_solution_status != 2:   # no feasible solution
+        log.warning("the MILP solver found no solution: %s",
+                    h.modelStatusToString(h.getModelStatus()))
+        return None, math.inf, False
+    y = np.asarray(h.getSolution().col_value)
+    fun = float(info.objective_function_value)
+    if start is not None and abs(float(c @ y) - fun) > 1e-9 * max(1.0, abs(fun)):
+        # HiGHS 1.16 can report the optimum's value with the start's columns (seen when
+        # presolve solves the MIP): solve again without the start.
+        log.debug("HiGHS returned the start's columns with another value: solving again")
+        return _solve_highs(c, A, rhs, budget_row, budget, tangents, lb, ub, xcol0,
+                            time_limit, rel_gap, None, options)
+    x = (y[xcol0:] > 0.5).astype(float)
+    dual = float(info.mip_dual_bound)
+    bound = -fun if not math.isfinite(dual) else -dual
+    return x, max(bound, -fun), h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
+# --------------------------------------------------------------------------- plain
+def _reach(inst: Instance, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Nodes reachable from ``src`` that reach ``dst`` (bool mask)."""
+    A = inst._csr(np.ones(len(inst.u)))
+    fwd = np.isfinite(csgraph.dijkstra(A, directed=True, indices=src, min_only=True))
+    back = np.isfinite(csgraph.dijkstra(A.T.tocsr(), directed=True, indices=dst,
+                                        min_only=True))
+    return fwd & back
+
+
+class PlainMilp:
+    """The published Israeli-Wood dual MILP, one potential block per origin group.
+
+    ``formulation="plain"``: potentials bounded by ``[0, d_all]`` and every arc of the
+    origin-to-market subgraph, tangents at ``x = 0`` and ``x = 1`` to start with.
+
+    Columns: the potentials of each block, then one ``z`` per block target (``"single"``: the
+    least risk to any market; ``"flow"``: the detected share of one pair), then the posts
+    ``x``. Rows: one per arc of each block, ``z <= pi_m`` (``"single"``), the budget, and the
+    tangent cuts (``"flow"``).
+    """
+
+    def __init__(self, inst: Instance, objective: str, budget: float) -> None:
+        self.inst, self.objective, self.budget = inst, objective, budget
+        P = len(inst.posts)
+        Dall = csgraph.dijkstra(inst._csr(inst.weights(np.ones(P))), directed=True,
+                                indices=inst.oi)
+        if objective == "single":
+            groups = [(np.arange(len(inst.origins)), np.nonzero(inst.connected.any(axis=0))[0])]
+        else:
+            groups = [(np.array([i]), np.nonzero(inst.connected[i])[0])
+                      for i in range(len(inst.origins)) if inst.connected[i].any()]
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        rhs: list[np.ndarray] = []
+        lo: list[np.ndarray] = []
+        hi: list[np.ndarray] = []
+        targets = []                 # (market pi columns, origin rows, market rows)
+        xcols: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []   # rows, post ids, vals
+        ncol = nrow = 0
+        for oset, mset in groups:
+            mask = _reach(inst, inst.oi[oset], inst.mi[mset])
+            col = np.full(inst.n, -1, dtype=np.int64)
+            col[mask] = ncol + np.arange(mask.sum())
+            ncol += int(mask.sum())
+            top = Dall[oset].min(axis=0)
+            top[inst.oi[oset]] = 0.0           # pi_origin = 0
+            lo.append(np.zeros(int(mask.sum())))
+            hi.append(top[mask])
+            k = np.nonzero(mask[inst.u] & mask[inst.v] & ~np.isin(inst.v, inst.oi[oset]))[0]
+            r = nrow + np.arange(len(k))
+            rows += [r, r]
+            cols += [col[inst.v[k]], col[inst.u[k]]]
+            vals += [np.ones(len(k)), -np.ones(len(k))]
+            on = inst.has_post[k]
+            xcols.append((r[on], inst.arc_post[k[on]], -inst.delta[inst.arc_post[k[on]]]))
+            rhs.append(inst.risk[k])
+            nrow += len(k)
+            if objective == "single":
+                targets.append((col[inst.mi[mset]], oset, mset))
+            else:
+                targets += [(col[inst.mi[[j]]], oset, np.array([j])) for j in mset]
+        zcol0 = ncol
+        self.xcol0 = xcol0 = zcol0 + len(targets)
+        self.ncol = xcol0 + P
+        self.z: list[tuple[int, int, int]] = []   # flow: (z column, pi column, flat pair)
+        self.c = np.zeros(self.ncol)
+        for zi, (mcols, oset, mset) in enumerate(targets):
+            zc = zcol0 + zi
+            dtop = float(Dall[np.ix_(oset, inst.mi[mset])].min())
+            if objective == "single":
+                r = nrow + np.arange(len(mcols))   # z - pi_m <= 0 for every market
+                rows += [r, r]
+                cols += [np.full(len(mcols), zc), mcols]
+                vals += [np.ones(len(mcols)), -np.ones(len(mcols))]
+                rhs.append(np.zeros(len(mcols)))
+                nrow += len(mcols)
+                hi.append(np.array([dtop]))
+                self.c[zc] = -1.0
+            else:
+                flat = int(oset[0]) * len(inst.markets) + int(mset[0])
+                self.z.append((zc, int(mcols[0]), flat))
+                hi.append(np.array([-math.expm1(-dtop)]))
+                self.c[zc] = -inst.F.flat[flat] / inst.routed
+            lo.append(np.zeros(1))
+        for r, post, v in xcols:
+            rows.append(r)
+            cols.append(xcol0 + post)
+            vals.append(v)
+        lo.append(np.zeros(P))
+        hi.append(np.ones(P))
+        self.lb, self.ub = np.concatenate(lo), np.concatenate(hi)
+        self.A = sp.csr_array((np.concatenate(vals), (np.concatenate(rows),
+                                                      np.concatenate(cols))),
+                              shape=(nrow, self.ncol))
+        self.rhs = np.concatenate(rhs)
+        self.budget_row = sp.csr_array(
+            (inst.cost, (np.zeros(P, dtype=np.int64), xcol0 + np.arange(P))),
+            shape=(1, self.ncol))
+        self.cuts: list[tuple[int, int, float]] = []   # (z col, pi col, tangent point)
+
+    def add_tangents(self, D: np.ndarray) -> None:
+        for zc, pc, k in self.z:
+            a = float(D.flat[k])
+            if math.isfinite(a):
+                self.cuts.append((zc, pc, a))
+
+    def solve(self, time_limit: float, rel_gap: float, start: np.ndarray | None = None
+              ) -> tuple[np.ndarray | None, float, bool]:
+        """Return ``(x or None if no solution in time, upper bound, proven optimal)``.
+
+        With scipy's HiGHS and its default options, as before (``start`` is not used).
+        """
+        return _solve(self.c, self.A, self.rhs, self.budget_row, self.budget,
+                      _tangent_rows(self.cuts, self.ncol), self.lb, self.ub, self.xcol0,
+                      time_limit, rel_gap)
+
+
+
+# --------------------------------------------------------------------------- tight
+class _Raise:
+    """What raising one route's risk costs: the least cost of its posts adding ``>= g``.
+
+    Exact (every subset) up to :data:`KNAPSACK_ENUMERATE` posts with a cost; beyond, the
+    fractional cover's cost, a lower bound (which keeps the level bound an upper bound).
+    """
+
+    def __init__(self, delta: np.ndarray, cost: np.ndarray) -> None:
+        self.total = float(delta.sum())
+        free = cost <= 0
+        self.free = float(delta[free].sum())
+        d, c = delta[~free], cost[~free]
+        self.exact = len(d) <= KNAPSACK_ENUMERATE
+        if self.exact:
+            pick = np.array(list(itertools.product((0.0, 1.0), repeat=len(d))),
+                            dtype=float).reshape(2 ** len(d), len(d))
+            gains, costs = pick @ d, pick @ c
+            order = np.argsort(gains, kind="stable")
+            self.gains = gains[order]
+            self.costs = np.minimum.accumulate(costs[order][::-1])[::-1]   # suffix minimum
+        else:
+            order = np.argsort(-d / c, kind="stable")
+            self.gains, self.costs = np.cumsum(d[order]), np.cumsum(c[order])
+
+    def cost(self, g: float) -> float:
+        g -= self.free
+        if g <= 0:
+            return 0.0
+        if self.exact:
+            i = int(np.searchsorted(self.gains, g - 1e-12))
+            return float(self.costs[i]) if i < len(self.costs) else math.inf
+        i = int(np.searchsorted(self.gains, g - 1e-12))
+        if i >= len(self.gains):
+            return math.inf
+        g0 = float(self.gains[i - 1]) if i else 0.0
+        c0 = float(self.costs[i - 1]) if i else 0.0
+        return c0 + (float(self.costs[i]) - c0) * (g - g0) / (float(self.gains[i]) - g0)
+
+
+def _level(routes: list[tuple[float, _Raise]], budget: float) -> float:
+    """Return the highest least risk over ``routes`` (post-disjoint) within ``budget``."""
+    lo = min(length for length, _ in routes)
+    hi = min(length + r.total for length, r in routes)
+    if all(r.exact for _, r in routes):
+        # The total cost is a step function of the level, constant between the levels where
+        # one route's cost steps (its length plus a subset's gain): the highest affordable
+        # level is one of those, or ``hi``.
+        cand = np.unique(np.concatenate(
+            [[hi]] + [length + r.free + r.gains for length, r in routes]))
+        cand = cand[(cand >= lo) & (cand <= hi)]
+        total = np.zeros(len(cand))
+        for length, r in routes:
+            g = cand - length - r.free
+            i = np.searchsorted(r.gains, g - 1e-12)
+            step = np.where(i < len(r.costs), r.costs[np.minimum(i, len(r.costs) - 1)],
+                            np.inf)
+            total += np.where(g <= 0, 0.0, step)
+        ok = cand[total <= budget + 1e-9]
+        return float(ok.max()) if len(ok) else lo
+
+    def affordable(t: float) -> bool:
+        return sum(r.cost(t - length) for length, r in routes) <= budget + 1e-9
+
+    if affordable(hi):
+        return hi
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        if not lo < mid < hi:
+            break
+        lo, hi = (mid, hi) if affordable(mid) else (lo, mid)
+    return hi
+
+
+def _route_posts(inst: Instance, pred: np.ndarray, target: int) -> np.ndarray:
+    """Return the post ids on the route to ``target`` in a predecessor row (arc heads)."""
+    out = []
+    node = target
+    while pred[node] >= 0:
+        if inst.node_post[node] >= 0:
+            out.append(int(inst.node_post[node]))
+        node = int(pred[node])
+    return np.array(out, dtype=np.int64)
+
+
+def _pair_bound(inst: Instance, o: int, m: int, budget: float, most_routes: int = 40) -> float:
+    """Bound the least risk from node ``o`` to node ``m`` under any affordable ``x``.
+
+    Post-disjoint least-risk routes are found one after another (the posts of the routes
+    found are closed); any ``x`` leaves one of them at most at the level that the budget can
+    lift all of them to (:func:`_level`). The routes are kept on the instance for the next
+    budget.
+    """
+    cache: dict[tuple[int, int], tuple[list[tuple[float, _Raise]], np.ndarray, bool]] = \
+        inst.__dict__.setdefault("_milp_routes", {})
+    routes, w, done = cache.get((o, m), ([], inst.risk.copy(), False))
+    level = _level(routes, budget) if routes else math.inf
+    k = 0
+    while True:
+        if k == len(routes):
+            if done or len(routes) >= most_routes:
+                break
+            dist, pred = csgraph.dijkstra(inst._csr(w), directed=True, indices=o,
+                                          return_predecessors=True)
+            if not math.isfinite(dist[m]):
+                done = True
+                break
+            posts = _route_posts(inst, pred, m)
+            routes.append((float(dist[m]), _Raise(inst.delta[posts], inst.cost[posts])))
+            if len(posts):
+                w = w.copy()
+                w[np.isin(inst.arc_post, posts)] = np.inf
+            else:
+                done = True
+        if not routes[k][0] < level:     # this and every later route is no lower
+            break
+        k += 1
+        level = _level(routes[:k], budget)
+    cache[(o, m)] = (routes, w, done)
+    return level
+
+
+def _pair_bounds(inst: Instance, budget: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``d0`` (from each origin to every node) and the pair bounds ``U``.
+
+    ``U[o, m]`` bounds the least risk of a connected pair under any affordable ``x`` (module
+    notes, step 1; inf for the other pairs).
+    """
+    D0 = csgraph.dijkstra(inst._csr(inst.risk), directed=True, indices=inst.oi)
+    U = np.full(inst.F.shape, np.inf)
+    for i, j in zip(*np.nonzero(inst.connected), strict=True):
+        m = int(inst.mi[j])
+        U[i, j] = max(_pair_bound(inst, int(inst.oi[i]), m, budget), float(D0[i, m]))
+    return D0, U
+
+
+class TightMilp:
+    """The tightened dual MILP (module notes): bounded potentials on a pruned subgraph.
+
+    Columns: the potentials of each block, then one ``z`` per block target (``"single"``:
+    the least risk to any market; ``"flow"``: the detected share of one pair), then the posts
+    ``x``. ``points`` (flat pair index -> tangent points) is shared with the caller, so a
+    budget curve reuses the tangents of earlier budgets.
+    """
+
+    def __init__(self, inst: Instance, objective: str, budget: float,
+                 points: dict[int, set[float]] | None = None) -> None:
+        self.inst, self.objective, self.budget = inst, objective, budget
+        self.points = {} if points is None else points
+        P = len(inst.posts)
+        D0, U = _pair_bounds(inst, budget)
+        R0 = csgraph.dijkstra(inst._csr_rev(inst.risk), directed=True, indices=inst.mi)
+        wall = inst.weights(np.ones(P))
+        ok = inst.connected
+        if objective == "single":
+            tm = np.nonzero(ok.any(axis=0))[0]
+            groups = [(np.arange(len(inst.origins)), tm, np.full(len(tm), float(U[ok].min())))]
+        else:
+            groups = [(np.array([i]), np.nonzero(ok[i])[0], U[i, ok[i]])
+                      for i in range(len(inst.origins)) if ok[i].any()]
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        rhs: list[np.ndarray] = []
+        lo: list[np.ndarray] = []
+        hi: list[np.ndarray] = []
+        targets: list[tuple[np.ndarray, np.ndarray, np.ndarray, float, float]] = []
+        xrows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []   # rows, post ids, vals
+        ncol = nrow = 0
+        self.kept_nodes = self.kept_arcs = 0
+        for oset, mset, K in groups:
+            src = inst.oi[oset]
+            L = D0[oset].min(axis=0)
+            with np.errstate(invalid="ignore"):
+                C = (K[:, None] - R0[mset]).max(axis=0)      # -inf: reaches no market
+            tol = 1e-9 * max(1.0, float(K.max()))
+            keep = np.isfinite(L) & (L <= C + tol)
+            k = np.nonzero(keep[inst.u] & keep[inst.v] & ~np.isin(inst.v, src)
+                           & (L[inst.u] + inst.risk <= C[inst.v] + tol))[0]
+            # d_all on the kept subgraph: the potentials' other upper bound
+            sub = sp.csr_array((wall[k], (inst.u[k], inst.v[k])), shape=(inst.n, inst.n))
+            Dp = csgraph.dijkstra(sub, directed=True, indices=src, min_only=True) \
+                if len(k) else np.full(inst.n, np.inf)
+            cap = np.minimum(C, Dp)
+            low = np.minimum(L, cap)
+            cap[src], low[src] = 0.0, 0.0
+            slack = cap[inst.v[k]] - low[inst.u[k]] - inst.risk[k]
+            k, slack = k[slack > 0], slack[slack > 0]        # others are implied by the bounds
+            col = np.full(inst.n, -1, dtype=np.int64)
+            col[keep] = ncol + np.arange(int(keep.sum()))
+            ncol += int(keep.sum())
+            lo.append(low[keep])
+            hi.append(cap[keep])
+            r = nrow + np.arange(len(k))
+            rows += [r, r]
+            cols += [col[inst.v[k]], col[inst.u[k]]]
+            vals += [np.ones(len(k)), -np.ones(len(k))]
+            on = inst.has_post[k]
+            post = inst.arc_post[k[on]]
+            xrows.append((r[on], post, -np.minimum(inst.delta[post], slack[on])))
+            rhs.append(inst.risk[k])
+            nrow += len(k)
+            self.kept_nodes += int(keep.sum())
+            self.kept_arcs += len(k)
+            if objective == "single":   # a market beyond K is never the nearest: left out
+                mc = col[inst.mi[mset]]
+                targets.append((mc[mc >= 0], oset, mset, 0.0, float(K[0])))
+            else:
+                targets += [(col[inst.mi[[j]]], oset, np.array([j]), float(low[inst.mi[j]]),
+                             float(cap[inst.mi[j]])) for j in mset]
+        zcol0 = ncol
+        self.xcol0 = xcol0 = zcol0 + len(targets)
+        self.ncol = xcol0 + P
+        self.c = np.zeros(self.ncol)
+        self.z: list[tuple[int, int, int]] = []   # flow: (z column, pi column, flat pair)
+        self.cuts: list[tuple[int, int, float]] = []
+        for zi, (mcols, oset, mset, a, b) in enumerate(targets):
+            zc = zcol0 + zi
+            lo.append(np.zeros(1))
+            if objective == "single":
+                r = nrow + np.arange(len(mcols))   # z - pi_m <= 0 for every market
+                rows += [r, r]
+                cols += [np.full(len(mcols), zc), mcols]
+                vals += [np.ones(len(mcols)), -np.ones(len(mcols))]
+                rhs.append(np.zeros(len(mcols)))
+                nrow += len(mcols)
+                hi.append(np.array([b]))
+                self.c[zc] = -1.0
+                continue
+            flat = int(oset[0]) * len(inst.markets) + int(mset[0])
+            self.z.append((zc, int(mcols[0]), flat))
+            hi.append(np.array([-math.expm1(-b)]))
+            self.c[zc] = -inst.F.flat[flat] / inst.routed
+            pts = self.points.setdefault(flat, set())
+            pts.update((a, b))
+            self.cuts += [(zc, int(mcols[0]), p) for p in sorted(pts)]
+        for r, post, v in xrows:
+            rows.append(r)
+            cols.append(xcol0 + post)
+            vals.append(v)
+        lo.append(np.zeros(P))
+        hi.append(np.ones(P))
+        self.lb, self.ub = np.concatenate(lo), np.concatenate(hi)
+        self.A = sp.csr_array((np.concatenate(vals), (np.concatenate(rows),
+                                                      np.concatenate(cols))),
+                              shape=(nrow, self.ncol))
+        self.rhs = np.concatenate(rhs)
+        self.budget_row = sp.csr_array(
+            (inst.cost, (np.zeros(P, dtype=np.int64), xcol0 + np.arange(P))),
+            shape=(1, self.ncol))
+
+    def add_tangents(self, D: np.ndarray) -> None:
+        for zc, pc, k in self.z:
+            a = float(D.flat[k])
+            if math.isfinite(a) and a not in self.points[k]:
+                self.points[k].add(a)
+                self.cuts.append((zc, pc, a))
+
+    def solve(self, time_limit: float, rel_gap: float, start: np.ndarray | None = None
+              ) -> tuple[np.ndarray | None, float, bool]:
+        """Return ``(x or None if no solution in time, upper bound, proven optimal)``."""
+        return _solve_highs(self.c, self.A, self.rhs, self.budget_row, self.budget,
+                            _tangent_rows(self.cuts, self.ncol), self.lb, self.ub, self.xcol0,
+                            time_limit, rel_gap, start,
+                            HIGHS_OPTIONS if self.objective == "flow" else None)
+
+
+# --------------------------------------------------------------------------- the loop
+def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: str = "tight",
+                time_limit: float = 60.0, rel_tol: float = 1e-7, max_rounds: int = 50,
+                start: np.ndarray | None = None, points: dict[int, set[float]] | None = None,
+                progress: Callable[[str], None] | None = None) -> Outcome:
+    """Solve the MILP, adding tangents (``"flow"``) until the bounds meet.
+
+    Each round's MILP relaxes the true problem (tangents over-estimate ``1 - exp(-d)``): its
+    optimum bounds the true optimum from above, its ``x`` evaluated by Dijkstra from below.
+    ``start`` (``"tight"`` only) is an affordable ``x`` to start from (the incumbent, with
+    tangents at its distances); ``points`` the tangent points shared across calls.
+    ``progress`` is told one line per round.
+    """
+    x0 = inst.x0()
+    best_x, best = x0, inst.value(objective, x0)[0]
+    model: _Model
+    if formulation == "plain":
+        model = PlainMilp(inst, objective, budget)
+        if objective == "flow":
+            model.add_tangents(inst.distances(x0))
+            model.add_tangents(inst.distances(np.ones(len(inst.posts))))
+    else:
+        model = TightMilp(inst, objective, budget, points)
+        if start is not None:
+            val = inst.value(objective, start)[0]
+            if val > best:
+                best_x, best = start.copy(), val
+            if objective == "flow":
+                model.add_tangents(inst.distances(start))
+    rounds, optimal, bound = 0, False, math.inf
+    while rounds < max_rounds:
+        rounds += 1
+        x, ub, solved = model.solve(time_limit, rel_tol, best_x)
+        if x is None:
+            break
+        val = inst.value(objective, x)[0]
+        if val > best:
+            best_x, best = x, val
+        bound = min(bound, ub) if objective == "flow" else max(ub, best)
+        if progress is not None:
+            progress(f"round {rounds}: value {best:.6g}, bound {bound:.6g}")
+        if not solved:
+            break
+        if objective == "single" or bound - best <= rel_tol * max(1.0, abs(best)):
+            optimal = True
+            break
+        model.add_tangents(inst.distances(x))
+    return Outcome(best_x, best, bound, optimal, rounds)

@@ -1,0 +1,221 @@
+"""The interdiction MILPs (routes.analysis._milp): the tight formulation against the plain one
+and brute force, its bounds, and the budget curve's sharing and progress."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from routes._errors import RoutesError
+from routes.analysis import _milp
+from routes.analysis.interdiction import (
+    FORMULATIONS,
+    _greedy,
+    _Instance,
+    budget_curve,
+    budget_curve_solutions,
+    interdict_brute_force,
+    interdict_exact,
+)
+from routes.cli import main
+from test_compare import args, data_dir  # noqa: F401  (the CLI's three-post data)
+from test_interdiction import _connected, _ends, _post, random_instance
+
+
+def _affordable(inst: _Instance, budget: float):
+    """Every affordable upgrade vector of a small instance."""
+    P = len(inst.posts)
+    for k in range(P + 1):
+        for c in itertools.combinations(range(P), k):
+            if inst.cost[list(c)].sum() <= budget + 1e-12:
+                x = inst.x0()
+                x[list(c)] = 1.0
+                yield x
+
+
+# --------------------------------------------------------------------------- hand-worked
+def test_raise_cost_exact_and_fractional():
+    r = _milp._Raise(np.array([0.3, 0.5, 0.2]), np.array([1.0, 3.0, 0.0]))
+    # 0.2 is free; beyond it: 0.3 for 1, 0.5 for 3, 0.8 for 4.
+    assert [r.cost(g) for g in (0.1, 0.2, 0.4, 0.5, 0.7, 0.9, 1.0, 1.1)] == [
+        0.0, 0.0, 1.0, 1.0, 3.0, 4.0, 4.0, math.inf]
+    many = np.full(_milp.KNAPSACK_ENUMERATE + 2, 0.1)
+    f = _milp._Raise(many, np.linspace(1.0, 2.5, len(many)))
+    assert not f.exact
+    # the fractional cover: cheapest first; 0.15 costs 1 + half of the second (1.1071...)
+    assert f.cost(0.15) == pytest.approx(1.0 + 0.5 * (1.0 + 1.5 / (len(many) - 1)))
+
+
+def test_level_of_two_disjoint_routes():
+    """Routes of risk 1.0 and 1.2; raising the first by 0.3 costs 1, by 0.7 costs 2."""
+    a = _milp._Raise(np.array([0.3, 0.4]), np.array([1.0, 1.0]))
+    b = _milp._Raise(np.array([0.25]), np.array([2.0]))
+    routes = [(1.0, a), (1.2, b)]
+    assert _milp._level(routes, 0.0) == pytest.approx(1.0)
+    assert _milp._level(routes, 1.0) == pytest.approx(1.2)     # capped by the second route
+    assert _milp._level(routes, 2.0) == pytest.approx(1.2)     # b still unaffordable
+    assert _milp._level(routes, 4.0) == pytest.approx(1.45)    # both fully raised: b's top
+
+
+def test_tight_model_prunes_a_long_detour():
+    """o -> x -> m (0.2 + 0.1) and a detour o -> d -> m of risk 2.0: no affordable upgrade
+    (x adds 0.5) can make the detour a least-risk route, so it leaves the model."""
+    G = nx.DiGraph()
+    _ends(G, {"o": 1.0}, {"m": 1.0})
+    _post(G, "x", 0.15, 0.5, 1.0)
+    G.add_edge("o", "x", risk=0.2)
+    G.add_edge("x", "m", risk=0.1)
+    G.add_edge("o", "d", risk=1.0)
+    G.add_edge("d", "m", risk=1.0)
+    inst = _Instance(G, None, None)
+    model = _milp.TightMilp(inst, "flow", 1.0)
+    assert model.kept_nodes == 3 and model.kept_arcs == 2   # o, x, m; o -> x, x -> m
+    r = interdict_exact(G, 1.0, objective="flow")
+    delta = math.log(0.85) - math.log(0.5)
+    assert r.posts == ("x",) and r.value == pytest.approx(-math.expm1(-(0.3 + delta)))
+
+
+def test_unknown_formulation():
+    G = random_instance(1, directed=True)
+    with pytest.raises(RoutesError, match="formulation"):
+        interdict_exact(G, 1.0, formulation="dual")
+    assert FORMULATIONS[0] == "tight"
+
+
+# --------------------------------------------------------------------------- properties
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), directed=st.booleans(),
+       budget=st.sampled_from([0.5, 1.0, 2.0, 3.5]))
+def test_pair_bounds_hold_for_every_affordable_set(seed, directed, budget):
+    G = random_instance(seed, directed=directed)
+    if not _connected(G):
+        return
+    inst = _Instance(G, None, None)
+    D0, U = _milp._pair_bounds(inst, budget)
+    ok = inst.connected
+    assert np.allclose(D0[:, inst.mi][ok], inst.distances(inst.x0())[ok])
+    for x in _affordable(inst, budget):
+        assert (inst.distances(x)[ok] <= U[ok] + 1e-9).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10**6), directed=st.booleans(),
+       objective=st.sampled_from(["single", "flow"]))
+def test_tight_equals_plain_and_brute_force_at_every_budget(seed, directed, objective):
+    G = random_instance(seed, directed=directed, n_posts=6)
+    if not _connected(G):
+        return
+    budgets = [0.0, 0.5, 1.0, 2.0, 3.0, 4.5]
+    tight, sols = budget_curve_solutions(G, budgets, objective=objective)
+    plain = budget_curve(G, budgets, objective=objective, formulation="plain")
+    assert tight["optimal"].all() and plain["optimal"].all()
+    for b, v, vp in zip(budgets, tight["value"], plain["value"], strict=True):
+        bf = interdict_brute_force(G, b, objective=objective)
+        assert v == pytest.approx(bf.value, rel=1e-6, abs=1e-7)
+        assert vp == pytest.approx(bf.value, rel=1e-6, abs=1e-7)
+        one = interdict_exact(G, b, objective=objective)   # alone, without the curve's help
+        assert one.value == pytest.approx(bf.value, rel=1e-6, abs=1e-7)
+        assert sols[b].bound >= bf.value - 1e-6 and sols[b].cost <= b + 1e-9
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), directed=st.booleans(),
+       objective=st.sampled_from(["single", "flow"]), budget=st.sampled_from([1.0, 2.5, 4.0]))
+def test_greedy_trying_only_posts_on_routes_is_greedy(seed, directed, objective, budget):
+    """Skipping posts on no counted route changes nothing: same order as trying every post."""
+    G = random_instance(seed, directed=directed, n_posts=7)
+    if not _connected(G):
+        return
+    inst = _Instance(G, None, None)
+    x = inst.x0()
+    cur = inst.value(objective, x)[0]
+    eps = 1e-12 * max(1.0, abs(cur))
+    left, order = budget, []
+    while True:   # the greedy of the first release: every affordable post, every step
+        best_i, best_ratio, best_val = -1, 0.0, cur
+        for i in range(len(inst.posts)):
+            if x[i] or inst.cost[i] > left + 1e-12:
+                continue
+            x[i] = 1.0
+            val = inst.value(objective, x)[0]
+            x[i] = 0.0
+            ratio = math.inf if inst.cost[i] <= 0 else (val - cur) / inst.cost[i]
+            if val - cur > eps and ratio > best_ratio:
+                best_i, best_ratio, best_val = i, ratio, val
+        if best_i < 0:
+            break
+        x[best_i], left, cur = 1.0, left - inst.cost[best_i], best_val
+        order.append(inst.posts[best_i])
+    assert _greedy(inst, objective, budget).order == tuple(order)
+
+
+# --------------------------------------------------------------------------- curve
+def test_curve_reports_each_budget_and_stays_quiet(capfd):
+    G = random_instance(11, directed=True, n_posts=6)
+    assert _connected(G)
+    lines: list[str] = []
+    c = budget_curve(G, 3, objective="flow", progress=lines.append)
+    assert len(lines) == 4 and lines[0].startswith("budget 0 (1 of 4): value ")
+    assert lines[-1].startswith("budget 3 (4 of 4)")
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""   # the solver prints nothing (not even its banner)
+    assert c["optimal"].all()
+
+
+def test_exact_reports_rounds():
+    G = random_instance(5, directed=False, n_posts=6)
+    assert _connected(G)
+    lines: list[str] = []
+    r = interdict_exact(G, 2.0, objective="flow", progress=lines.append)
+    assert len(lines) == r.rounds and lines[0].startswith("round 1: value ")
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_priorities_progress_outside_a_terminal(data_dir, tmp_path, capsys):  # noqa: F811
+    argv = ["priorities", *args(data_dir, "--budget", "2", "--objective", "flow", "--out",
+                                str(tmp_path))]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err    # plain lines in a log, no bar frames
+    lines = err.splitlines()
+    assert lines[0].startswith("priorities [1/")   # the running stage, then each budget
+    assert sum(s.startswith("priorities: budget ") for s in lines) == 3
+    assert any(s.startswith("priorities: budget 0 (1 of 3): value ") for s in lines)
+    assert any(s.startswith("priorities: budget 2 (3 of 3): value ") for s in lines)
+    assert main([*argv, "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_start_is_not_taken_for_the_optimum():
+    """HiGHS 1.16 once returned the start's columns with the optimum's value (presolve solved
+    the MIP): the solver notices and solves again (found by the brute-force property test)."""
+    G = random_instance(2467, directed=False, n_posts=5)
+    inst = _Instance(G, None, None)
+    bf = interdict_brute_force(G, 1.0, objective="flow")
+    out = _milp.solve_exact(inst, "flow", 1.0, start=inst.x_of(["x2"]))
+    assert out.optimal and out.rounds == 1
+    assert tuple(p for p, on in zip(inst.posts, out.x, strict=True) if on) == bf.posts == ("x3",)
+
+
+def test_cli_report_reports_each_budget(tmp_path):
+    """``routes report`` outside a terminal: one plain line per stage and per budget."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data" / "handworked"
+    run = subprocess.run([sys.executable, "-m", "routes", "report", "--data", str(data),
+                          "--out", str(tmp_path), "--no-map", "--budget", "1", "--runs", "0"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "\r" not in run.stderr
+    lines = run.stderr.splitlines()
+    assert any(s.startswith("report: budget 0 (1 of 2): value ") for s in lines)
+    assert any(s.startswith("report: budget 1 (2 of 2): value ") for s in lines)
+    assert any(s.startswith("report [") for s in lines)
