@@ -61,7 +61,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "above the cost of upgrading every post is that cost)")
     g.add_argument("--method", choices=METHODS, default="exact",
                    help="exact MILP or greedy heuristic (default: %(default)s)")
-    g.add_argument("--objective", choices=OBJECTIVES, default="single",
+    g.add_argument("--objective", choices=OBJECTIVES, default="flow",
                    help="single: least route risk over all origin-market pairs; flow: "
                         "expected detected share of the flow (default: %(default)s)")
     g.add_argument("--weight", choices=WEIGHTS[::-1], default="risk",
