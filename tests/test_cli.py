@@ -52,3 +52,37 @@ def test_python_m_routes():
     r = subprocess.run([sys.executable, "-m", "routes", "--version"], capture_output=True,
                        text=True, check=True)
     assert r.stdout.startswith("routes ")
+
+
+def test_version_is_fast_and_light():
+    """``routes --version`` imports no subcommand, hence neither pandas nor geopandas."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom routes.cli import main\ntry:\n    main(['--version'])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('pandas', 'geopandas', 'networkx', 'numpy', "
+            "'routes.cli.map', 'routes.report') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.startswith("routes ")
+    assert r.stdout.splitlines()[-1] == "[]"
+
+
+def test_only_the_command_run_is_imported():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom routes.cli import main\ntry:\n    main(['validate', '--help'])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('routes.cli.')))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.splitlines()[-1] == "['routes.cli._common', 'routes.cli.validate']" or \
+        r.stdout.splitlines()[-1] == "['routes.cli.validate']"
+
+
+@pytest.mark.parametrize("cmd", ["priorities", "compare", "report", "uncertainty"])
+def test_one_objective_default(cmd):
+    """Every command with ``--objective`` defaults to the meaningful ``flow`` (issue 13, 10)."""
+    sub = build_parser()._subparsers._group_actions[0].choices[cmd]
+    action = next(a for a in sub._actions if "--objective" in a.option_strings)
+    assert action.default == "flow"

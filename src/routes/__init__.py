@@ -2,18 +2,30 @@
 
 The data flows one way: geodata -> network -> analyses -> maps / reports.
 
+The public names below are imported on first use (PEP 562), so that ``import routes`` and
+``routes --version`` do not load pandas and geopandas.
+
 >>> import routes
 >>> sorted(routes.__all__)[:3]
 ['BASELINE', 'CostModel', 'DataError']
+>>> routes.load_cost_model.__module__
+'routes.costs'
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._errors import DataError, NoRouteError, Problem, RoutesError, ScenarioError
 from ._version import __version__
-from .analysis.timeline import timeline, timeline_events
-from .costs import CostModel, load_cost_model
-from .geodata import Dataset, load_dataset, validate_dataset
-from .network import network_from_data, network_from_gdfs, network_to_gdfs, od_demand
-from .scenario import BASELINE, Scenario, apply_scenario, load_scenario
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers; loaded lazily at run time
+    from .analysis.timeline import timeline, timeline_events
+    from .costs import CostModel, load_cost_model
+    from .geodata import Dataset, load_dataset, validate_dataset
+    from .network import network_from_data, network_from_gdfs, network_to_gdfs, od_demand
+    from .scenario import BASELINE, Scenario, apply_scenario, load_scenario
 
 __all__ = [
     "__version__",
@@ -38,3 +50,27 @@ __all__ = [
     "timeline",
     "timeline_events",
 ]
+
+#: Where each lazily imported public name lives.
+_LAZY = {
+    "CostModel": "costs", "load_cost_model": "costs",
+    "Dataset": "geodata", "load_dataset": "geodata", "validate_dataset": "geodata",
+    "Scenario": "scenario", "BASELINE": "scenario", "load_scenario": "scenario",
+    "apply_scenario": "scenario",
+    "network_from_data": "network", "network_to_gdfs": "network",
+    "network_from_gdfs": "network", "od_demand": "network",
+    "timeline": "analysis.timeline", "timeline_events": "analysis.timeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'routes' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -2,6 +2,10 @@
 
 Each subcommand lives in its own module of this package with ``add_parser(subparsers)`` and
 ``run(args) -> int``. Library errors become one message on stderr and exit code 2.
+
+Only the subcommand being run is imported (``routes map ...`` never loads the report, and
+``routes --version`` loads neither pandas nor geopandas); ``routes --help`` and an unknown
+command register them all.
 """
 
 from __future__ import annotations
@@ -43,8 +47,8 @@ Run `routes COMMAND --help` for each command's options.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser with every subcommand registered."""
+def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
+    """Return the argument parser with the subcommands ``commands`` (default: all) registered."""
     parser = argparse.ArgumentParser(
         prog="routes", description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -52,16 +56,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="log one line per pipeline stage")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands:
         mod = importlib.import_module(f"{__name__}.{name}")
         p = mod.add_parser(sub)
         p.set_defaults(_run=mod.run)
     return parser
 
 
+def _commands_needed(argv: Sequence[str]) -> Sequence[str]:
+    """Return the subcommands to register for ``argv``: the one named, none for --version."""
+    for i, a in enumerate(argv):
+        if not a.startswith("-"):
+            return (a,) if a in COMMANDS else COMMANDS
+        if a == "--version" and "-h" not in argv[:i] and "--help" not in argv[:i]:
+            return ()
+    return COMMANDS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 failure, 2 bad input)."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_commands_needed(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
