@@ -396,3 +396,52 @@ def test_cli_map_on_shipped_data_runs_the_analyses(tmp_path, capsys):
     assert {"routes", "crossings", "corridors", "countries"} <= set(layers)
     assert "flow betweenness" in layers["crossings"][0]["fields"]
     assert "transit share" in layers["countries"][0]["fields"]
+
+
+def test_cli_map_never_overwrites_another_commands_output(tmp_path, capsys, monkeypatch):
+    """``routes map`` after ``routes report`` leaves the report's offline map.html alone."""
+    import routes.cli.map as cli_map
+
+    data = write_dataset(tmp_path / "data")
+    monkeypatch.setattr(cli_map, "REPORTS_DIR", tmp_path / "reports")
+    report_map = tmp_path / "reports" / "baseline" / "map.html"
+    report_map.parent.mkdir(parents=True)
+    write_map(route_map(nx.DiGraph(), offline=True), report_map, generator="routes report")
+    before = report_map.read_bytes()
+    # the default output is not the report's map
+    assert main(["map", "--data", str(data), "--no-analyses"]) == 0
+    assert report_map.read_bytes() == before
+    online = tmp_path / "reports" / "baseline" / "map_online.html"
+    assert online.is_file() and external_references(online.read_text(encoding="utf-8"))
+    assert main(["map", "--data", str(data), "--no-analyses", "--offline"]) == 0
+    assert (online.parent / "map_offline.html").is_file()
+    # naming the report's map refuses, with the path and the way out; --force replaces it
+    capsys.readouterr()
+    assert main(["map", "--data", str(data), "--no-analyses", "-o", str(report_map)]) == 2
+    err = capsys.readouterr().err
+    assert str(report_map) in err and "`routes report`" in err and "--force" in err
+    assert report_map.read_bytes() == before
+    # a file written by hand is not replaced either
+    mine = tmp_path / "mine.html"
+    mine.write_text("my notes", encoding="utf-8")
+    assert main(["map", "--data", str(data), "--no-analyses", "-o", str(mine)]) == 2
+    assert mine.read_text(encoding="utf-8") == "my notes"
+    # its own earlier output is replaced without a word
+    assert main(["map", "--data", str(data), "--no-analyses", "-o", str(online)]) == 0
+    assert main(["map", "--data", str(data), "--no-analyses", "-o", str(report_map),
+                 "--force"]) == 0
+    assert report_map.read_bytes() != before
+
+
+def test_cli_map_compare_default_name(tmp_path, capsys, monkeypatch):
+    """``map --compare`` writes under the same ``compare_<A>_vs_<B>`` name as compare/report."""
+    import routes.cli.map as cli_map
+
+    data = write_dataset(tmp_path / "data")
+    monkeypatch.setattr(cli_map, "REPORTS_DIR", tmp_path / "reports")
+    sc = tmp_path / "close_mid.toml"
+    sc.write_text('[scenario]\nname = "close-mid"\n[crossings.x_mid]\nstatus = "closed"\n',
+                  encoding="utf-8")
+    assert main(["map", "--data", str(data), "--compare", "baseline", str(sc), "--offline",
+                 "--no-analyses"]) == 0
+    assert (tmp_path / "reports" / "compare_baseline_vs_close_mid" / "map_offline.html").is_file()

@@ -98,7 +98,7 @@ def compare_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         out = tmp_path_factory.mktemp("compare")
         assert main(["report", "--compare", "baseline", str(COMPARE_B), "--out", str(out),
                      "--no-progress", "--budget", "2", "--runs", "0"]) == 0
-        _CACHE["compare"] = out / f"compare_baseline_{COMPARE_B.stem}"
+        _CACHE["compare"] = out / f"compare_baseline_vs_{COMPARE_B.stem}"
     return _CACHE["compare"]
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "load_inputs",
     "load_network",
     "scenario_label",
+    "compare_label",
     "out_dir",
     "flat",
     "points",
@@ -241,6 +242,21 @@ def scenario_label(args: argparse.Namespace) -> str:
     """Return a folder-safe name for the scenario in use (never leaves ``--out``)."""
     path = getattr(args, "scenario", None)
     return safe_name(Path(path).stem, default="scenario") if path else "baseline"
+
+
+def compare_label(a: str | Path, b: str | Path) -> str:
+    """Return the one name of a comparison's outputs: ``compare_<A>_vs_<B>``.
+
+    ``a`` and ``b`` are scenario files or the word ``baseline``; each is named as
+    :func:`scenario_label` names a scenario's folder. ``routes compare``, ``routes report
+    --compare`` and ``routes map --compare`` all write under this name.
+
+    >>> compare_label("baseline", "data/geo/scenarios/eu_east_border_closed.toml")
+    'compare_baseline_vs_eu_east_border_closed'
+    """
+    a_, b_ = (scenario_label(argparse.Namespace(scenario=None if str(x) == "baseline" else x))
+              for x in (a, b))
+    return f"compare_{a_}_vs_{b_}"
 
 
 def add_engine_arg(g: argparse._ActionsContainer, *, what: str = "the path kernels") -> None:

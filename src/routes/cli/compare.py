@@ -8,7 +8,7 @@ from pathlib import Path
 from ..analysis.compare import compare_scenarios
 from ..analysis.interdiction import METHODS, OBJECTIVES
 from ..costs import WEIGHTS
-from ..io import check_output_dir, safe_name
+from ..io import check_output_dir
 from ..network import network_from_data
 from ..scenario import BASELINE, Scenario, load_scenario
 from ._common import (
@@ -17,6 +17,7 @@ from ._common import (
     add_engine_arg,
     add_output_args,
     clamp_budget,
+    compare_label,
     float_range,
     int_range,
     load_inputs,
@@ -57,17 +58,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-def _scenario(arg: str) -> tuple[Scenario, str]:
-    if arg == "baseline":
-        return BASELINE, "baseline"
-    return load_scenario(arg), safe_name(Path(arg).stem, default="scenario")
+def _scenario(arg: str) -> Scenario:
+    return BASELINE if arg == "baseline" else load_scenario(arg)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; return the exit code."""
     ds, cm, _ = load_inputs(args)
-    (sa, la), (sb, lb) = _scenario(args.scenario_a), _scenario(args.scenario_b)
-    out = check_output_dir(Path(args.out) / f"compare_{la}_vs_{lb}")
+    sa, sb = _scenario(args.scenario_a), _scenario(args.scenario_b)
+    out = check_output_dir(Path(args.out) / compare_label(args.scenario_a, args.scenario_b))
     GA, GB = network_from_data(ds, cm, sa), network_from_data(ds, cm, sb)
     args.budget = clamp_budget([GA, GB], cm, args.budget, command="compare")
     res = compare_scenarios(GA, GB, cm, budget=args.budget, weight=args.weight,

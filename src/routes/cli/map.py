@@ -13,12 +13,12 @@ from branca.element import Element
 
 from .._errors import RoutesError
 from ..costs import CostModel
-from ..io import check_output_file, safe_name
-from ..maps import MapAnalyses, compare_map, route_map, write_map
+from ..io import check_output_file
+from ..maps import MapAnalyses, compare_map, map_generator, route_map, write_map
 from ..network import network_from_data
 from ..scenario import BASELINE, Scenario, load_scenario
 from ..settings import REPORTS_DIR
-from ._common import add_data_args, load_inputs, scenario_label
+from ._common import add_data_args, compare_label, load_inputs, scenario_label
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "two scenarios side by side with synchronised views.")
     add_data_args(p)
     p.add_argument("--output", "-o", type=Path, default=None, metavar="FILE",
-                   help="HTML file to write (default: reports/<scenario>/map.html, "
-                        "map_offline.html with --offline, reports/compare_<A>_<B>.html)")
+                   help="HTML file to write (default: reports/<scenario>/map_online.html, or "
+                        "map_offline.html with --offline; reports/compare_<A>_vs_<B>/ with "
+                        "--compare). An existing file that `routes map` did not write (the "
+                        "report's map.html, say) is never replaced without --force")
+    p.add_argument("--force", action="store_true",
+                   help="replace --output even if another command (or you) wrote it")
     p.add_argument("--offline", action="store_true",
                    help="one self-contained file for machines without internet")
     p.add_argument("--compare", nargs=2, type=Path, default=None, metavar=("A.toml", "B.toml"),
@@ -78,12 +82,27 @@ def map_analyses(G: nx.DiGraph, cm: CostModel) -> MapAnalyses:
     return MapAnalyses.coerce(parts)
 
 
+#: What this command records as the generator of its pages (see ``_check_overwrite``).
+GENERATOR = "routes map"
+
+
 def _default_output(args: argparse.Namespace) -> Path:
+    # Never the report's map.html: `routes report` embeds that one and promises it works
+    # offline, so `routes map` writes map_online.html or map_offline.html beside it.
+    name = "map_offline.html" if args.offline else "map_online.html"
     if args.compare:
-        a, b = (safe_name(Path(p).stem, default="scenario") for p in args.compare)
-        return REPORTS_DIR / f"compare_{a}_{b}.html"
-    name = "map_offline.html" if args.offline else "map.html"
+        return REPORTS_DIR / compare_label(*args.compare) / name
     return REPORTS_DIR / scenario_label(args) / name
+
+
+def _check_overwrite(path: Path, force: bool) -> None:
+    """Refuse to replace a file that `routes map` did not write, unless ``force``."""
+    if force or not path.is_file() or map_generator(path) == GENERATOR:
+        return
+    by = map_generator(path)
+    who = f"`{by}`" if by else "another program or by hand"
+    raise RoutesError(f"{path} exists and was written by {who}, not by `routes map`; "
+                      "choose another --output, or pass --force to replace it")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         args.scenario = None
     out = check_output_file(args.output or _default_output(args), what="map file")
     ds, cm, sc = load_inputs(args)
+    _check_overwrite(out, args.force)
     tiles = None if args.offline else args.tiles
     page: Element
     if args.compare:
@@ -107,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         page = route_map(G, countries=ds.countries, analyses=an, offline=args.offline,
                          title=args.title, tiles=tiles)
         described = G.graph["scenario"]
-    path = write_map(page, out)
+    path = write_map(page, out, generator=GENERATOR)
     kind = "offline (self-contained)" if args.offline else "online"
     print(f"map {described}: {kind}, {path.stat().st_size / 1e6:.2f} MB")
     print(f"  wrote {path}")

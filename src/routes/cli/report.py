@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .._errors import RoutesError
 from ..costs import WEIGHTS
-from ..io import check_output_dir, dir_lock, safe_name
+from ..io import check_output_dir, dir_lock
 from ..network import network_from_data
 from ..report import (
     DEFAULT_SEED,
@@ -32,6 +32,7 @@ from ._common import (
     add_engine_arg,
     add_output_args,
     clamp_budget,
+    compare_label,
     float_range,
     int_range,
     load_inputs,
@@ -51,7 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "routes), chart_*.png, map.html and provenance.json. Tables, charts and the "
                     "GeoPackage are byte-identical between runs; the pages differ only in their "
                     "timestamp. "
-                    "--compare A.toml B.toml writes OUT/compare_<A>_<B>/ instead.")
+                    "--compare A.toml B.toml writes OUT/compare_<A>_vs_<B>/ instead.")
     add_data_args(p)
     g = p.add_argument_group("report")
     g.add_argument("--compare", nargs=2, type=Path, default=None, metavar=("A.toml", "B.toml"),
@@ -98,8 +99,7 @@ def _scenario(path: Path) -> Scenario:
 
 def _out(args: argparse.Namespace) -> Path:
     if args.compare:
-        a, b = (safe_name(Path(p).stem, default="scenario") for p in args.compare)
-        return Path(args.out) / f"compare_{a}_{b}"
+        return Path(args.out) / compare_label(*args.compare)
     return Path(args.out) / scenario_label(args)
 
 

@@ -10,7 +10,15 @@ upgrade crossings and see the flow re-route, computed in the page (``routes/stat
 """
 
 from ._assets import external_references
-from ._build import LAYER_NAMES, RouteMap, compare_map, map_html, route_map, write_map
+from ._build import (
+    LAYER_NAMES,
+    RouteMap,
+    compare_map,
+    map_generator,
+    map_html,
+    route_map,
+    write_map,
+)
 from ._timeline import timeline_data, timeline_map
 from ._translate import MapAnalyses
 from ._whatif import whatif_data, whatif_html, write_whatif
@@ -21,6 +29,7 @@ __all__ = [
     "timeline_map",
     "timeline_data",
     "write_map",
+    "map_generator",
     "map_html",
     "external_references",
     "MapAnalyses",

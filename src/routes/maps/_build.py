@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ from ._translate import (
     routes_layer,
 )
 
-__all__ = ["RouteMap", "route_map", "compare_map", "map_html", "write_map", "LAYER_NAMES"]
+__all__ = ["RouteMap", "route_map", "compare_map", "map_html", "write_map", "map_generator",
+           "LAYER_NAMES"]
 
 log = logging.getLogger(__name__)
 
@@ -371,6 +373,38 @@ def map_html(m: Element) -> str:
     return text
 
 
-def write_map(m: Element, path: str | Path) -> Path:
-    """Write a map's page to ``path`` atomically (UTF-8); return the path."""
-    return atomic_write_text(path, map_html(m))
+def write_map(m: Element, path: str | Path, *, generator: str | None = None) -> Path:
+    """Write a map's page to ``path`` atomically (UTF-8); return the path.
+
+    ``generator`` (e.g. ``"routes map"``) is recorded in the page's
+    ``<meta name="generator">``, so that a command can tell its own files from another's
+    (:func:`map_generator`).
+    """
+    text = map_html(m)
+    if generator is not None:
+        meta = f'<meta name="generator" content="{html.escape(generator)}" />'
+        text = text.replace("<head>", f"<head>\n    {meta}", 1)
+    return atomic_write_text(path, text)
+
+
+_GENERATOR = re.compile(r'<meta name="generator" content="([^"]*)" />')
+
+
+def map_generator(path: str | Path) -> str | None:
+    """Return the ``generator`` a map page was written with, or ``None`` (none, or no page).
+
+    Examples
+    --------
+    >>> import folium, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.html"
+    >>> _ = write_map(folium.Map(tiles=None), p, generator="routes map")
+    >>> map_generator(p)
+    'routes map'
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    found = _GENERATOR.search(head)
+    return html.unescape(found.group(1)) if found else None

@@ -177,7 +177,7 @@ def _write_map(a: ReportResults, b: ReportResults, out: Path) -> list[Path]:
     countries = a.dataset.countries if a.dataset is not None else None
     fig = compare_map(a.G, b.G, countries=countries, analyses=[an(a), an(b)], offline=True,
                       titles=[f"A: {a.scenario.name}", f"B: {b.scenario.name}"])
-    return [write_map(fig, out / "map.html")]
+    return [write_map(fig, out / "map.html", generator="routes report")]
 
 
 def _scenario_block(r: ReportResults, tag: str) -> dict[str, Any]:

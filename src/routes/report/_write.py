@@ -93,7 +93,7 @@ def _write_map(res: ReportResults, out: Path) -> list[Path]:
     countries = res.dataset.countries if res.dataset is not None else None
     m = route_map(res.G, countries=countries, analyses=an, offline=True,
                   title=f"routes: {res.scenario.name}")
-    return [write_map(m, out / "map.html")]
+    return [write_map(m, out / "map.html", generator="routes report")]
 
 
 def _write_whatif(res: ReportResults, out: Path) -> list[Path]:
