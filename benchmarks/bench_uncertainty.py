@@ -30,7 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from routes.analysis.uncertainty import _dask_client, rank_stability
+from routes.analysis._montecarlo import _dask_client
+from routes.analysis.uncertainty import rank_stability
 from routes.costs import load_cost_model
 from routes.geodata import load_dataset
 from routes.network import network_from_data

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routes._errors import RoutesError, ScenarioError
+from routes.analysis import _montecarlo
 from routes.analysis import uncertainty as unc
 from routes.analysis.centrality import crossing_table
 from routes.analysis.uncertainty import (
@@ -413,7 +414,7 @@ def test_failed_task_fails_all_its_runs(toy, monkeypatch):
     def broken(job):
         raise MemoryError("worker out of memory")
 
-    monkeypatch.setattr(unc, "_state", broken)
+    monkeypatch.setattr(_montecarlo, "_state", broken)
     u = rank_stability(G, cm, runs=6, seed=0, chunk_size=4, on_failure="report")
     assert u.failures["run"].tolist() == list(range(6))
     assert u.failures["error"].str.startswith("task failed: MemoryError").all()
@@ -525,7 +526,7 @@ def test_scheduler_address_string(toy, dask_client):
 
 def test_unreachable_scheduler(toy, monkeypatch):
     G, cm = toy
-    monkeypatch.setattr(unc, "_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(_montecarlo, "_CONNECT_TIMEOUT", "1s")
     with pytest.raises(RoutesError, match="cannot reach the Dask scheduler"):
         rank_stability(G, cm, runs=2, scheduler="tcp://127.0.0.1:9")
 
@@ -537,6 +538,32 @@ def test_local_cluster_of_worker_processes(toy):
     b = rank_stability(G, cm, runs=6, seed=2, workers=1)
     assert b.params["scheduler"] == "LocalCluster(1 processes, 127.0.0.1)"
     pd.testing.assert_frame_equal(a.runs, b.runs)
+
+
+_DASK_SCRIPT = """
+import logging, sys
+from routes.analysis.uncertainty import _toy, rank_stability
+from routes.costs import load_cost_model
+from routes.settings import DEFAULT_COST_MODEL
+# as the CLI does (routes -v or not)
+logging.basicConfig(level=logging.INFO if sys.argv[1] == "verbose" else logging.WARNING)
+cm = load_cost_model(DEFAULT_COST_MODEL)
+rank_stability(_toy(cm), cm, runs=4, seed=1, workers=1)
+"""
+
+
+def test_dask_is_quiet_unless_verbose():
+    """A local cluster prints none of Dask's INFO lines, unless routes logs at INFO (-v)."""
+    import subprocess
+    import sys
+
+    def err(mode: str) -> str:
+        return subprocess.run([sys.executable, "-c", _DASK_SCRIPT, mode], capture_output=True,
+                              text=True, check=True, timeout=300).stderr
+
+    quiet = err("quiet")
+    assert "distributed" not in quiet and "INFO" not in quiet, quiet
+    assert "distributed.scheduler" in err("verbose")
 
 
 # --------------------------------------------------------------------------- CLI

@@ -1,5 +1,9 @@
 """Monte-Carlo rank stability of the crossings under cost-model uncertainty.
 
+This module holds the analysis and its result; the draws, weights and ranks of a run live in
+:mod:`._draws` and the execution (in-process or Dask) in :mod:`._montecarlo`, whose public
+names are re-exported here.
+
 How robust is the ranking of the crossings by flow betweenness
 (:func:`routes.analysis.centrality.crossing_table`) when the cost model's parameters are
 uncertain? Each Monte-Carlo run draws multipliers for the uncertain parameters, recomputes the
@@ -65,29 +69,42 @@ References
    Proceedings of the 14th Python in Science Conference, 130-136, 2015.
 """
 
+
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import os
 import time
-import tomllib
 import uuid
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .._errors import NoRouteError, Problem, RoutesError, ScenarioError
+from .._errors import NoRouteError, RoutesError
 from ..costs import CORRIDOR_MODES, CostModel
-from ..engine import Engine, check_engine
+from ..engine import check_engine
 from ..network import od_demand
+from ._draws import (
+    CROSSING_PARAMETERS,
+    P_DETECT_MAX,
+    PARAMETERS,
+    Multipliers,
+    Ranges,
+    WeightModel,
+    _rank_key,
+    _Tau,
+    _toy,  # noqa: F401 - the examples of rank_stability use it
+    kendall_tau_b,
+    load_ranges,
+    ranges_from_cost_model,
+    rank_crossings,
+    run_rng,
+)
+from ._montecarlo import _STATES, _execute, _Job, _one_run, _State, split_flow_betweenness
 
 __all__ = [
     "PARAMETERS",
@@ -110,18 +127,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The uncertain parameters, in the order each run draws them.
-PARAMETERS = ("p_detect", "delay_h", "speed_kmh", "hours_per_risk")
-#: Parameters that may have a range per crossing.
-CROSSING_PARAMETERS = ("p_detect", "delay_h")
-#: Cap on a drawn detection probability (the cost model's own upper bound).
-P_DETECT_MAX = 0.99
-#: Relative tolerance of the check that multipliers of 1 give the network's weights.
-_CHECK_RTOL = 1e-9
-#: Flow betweenness is rounded to this fraction of the total flow before ranking.
-_RANK_RESOLUTION = 1e-9
-#: How long to try to reach an existing Dask scheduler.
-_CONNECT_TIMEOUT = "15s"
+
+log = logging.getLogger(__name__)
+
 #: Weights a run may route by.
 WEIGHTS = ("cost", "risk", "time_h")
 #: Columns of :attr:`Uncertainty.crossings`.
@@ -131,502 +139,6 @@ UNCERTAINTY_COLUMNS = ("name", "country_a", "country_b", "status", "baseline_flo
                        "instability_rank")
 
 
-# --------------------------------------------------------------------------- ranges
-@dataclass(frozen=True)
-class Ranges:
-    """Multiplicative uniform ranges: global ones and per-crossing overrides.
-
-    Attributes
-    ----------
-    default : dict
-        ``{parameter: (low, high)}`` for any of :data:`PARAMETERS`; a missing parameter is
-        not varied.
-    crossings : dict
-        ``{crossing id: {parameter: (low, high)}}`` for :data:`CROSSING_PARAMETERS`, which
-        replace the default range for that crossing.
-
-    Examples
-    --------
-    >>> r = Ranges({"p_detect": (0.5, 1.5)}, {"x_a": {"p_detect": (1.0, 1.0)}})
-    >>> r.for_crossing("x_a", "p_detect"), r.for_crossing("x_b", "p_detect")
-    ((1.0, 1.0), (0.5, 1.5))
-    >>> r.for_crossing("x_b", "delay_h")
-    (1.0, 1.0)
-    """
-
-    default: dict[str, tuple[float, float]] = field(default_factory=dict)
-    crossings: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        problems = []
-        for k, rng in self.default.items():
-            if k not in PARAMETERS:
-                problems.append(f"unknown parameter {k!r} (varied: {', '.join(PARAMETERS)})")
-            else:
-                problems += _check_range(k, rng)
-        for cid, vals in self.crossings.items():
-            for k, rng in vals.items():
-                if k not in CROSSING_PARAMETERS:
-                    problems.append(f"crossing {cid}: {k!r} cannot vary per crossing "
-                                    f"(only {', '.join(CROSSING_PARAMETERS)})")
-                else:
-                    problems += _check_range(f"{cid}.{k}", rng)
-        if problems:
-            raise RoutesError("uncertainty ranges: " + "; ".join(problems))
-
-    def for_crossing(self, cid: str, parameter: str) -> tuple[float, float]:
-        """Return the range of ``parameter`` at crossing ``cid`` (``(1.0, 1.0)``: fixed)."""
-        rng = self.crossings.get(cid, {}).get(parameter, self.default.get(parameter, (1, 1)))
-        return float(rng[0]), float(rng[1])
-
-    def get(self, parameter: str) -> tuple[float, float]:
-        """Return the global range of ``parameter`` (``(1.0, 1.0)`` if not varied)."""
-        rng = self.default.get(parameter, (1.0, 1.0))
-        return float(rng[0]), float(rng[1])
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-able copy."""
-        return {"default": {k: list(v) for k, v in sorted(self.default.items())},
-                "crossings": {c: {k: list(v) for k, v in sorted(d.items())}
-                              for c, d in sorted(self.crossings.items())}}
-
-
-def _check_range(name: str, rng: Any) -> list[str]:
-    ok = (isinstance(rng, tuple | list) and len(rng) == 2
-          and all(isinstance(x, int | float) and not isinstance(x, bool)
-                  and math.isfinite(x) for x in rng)
-          and 0 < rng[0] <= rng[1])
-    return [] if ok else [f"{name} must be (low, high) with 0 < low <= high, got {rng!r}"]
-
-
-def ranges_from_cost_model(cm: CostModel) -> Ranges:
-    """Return the cost model's ``[uncertainty]`` table as :class:`Ranges`.
-
-    Examples
-    --------
-    >>> from routes.costs import load_cost_model
-    >>> from routes.settings import DEFAULT_COST_MODEL
-    >>> ranges_from_cost_model(load_cost_model(DEFAULT_COST_MODEL)).get("speed_kmh")
-    (0.8, 1.2)
-    """
-    return Ranges(default={k: (float(a), float(b)) for k, (a, b) in cm.uncertainty.items()})
-
-
-def load_ranges(path: str | Path, *, base: Ranges | None = None) -> Ranges:
-    """Read the ``[uncertainty]`` table of a TOML file (a ranges file, or a scenario).
-
-    Format::
-
-        [uncertainty]                      # global ranges, replace those of ``base``
-        hours_per_risk = [0.5, 2.0]
-
-        [uncertainty.crossings.x_some_id]  # per-crossing ranges
-        p_detect = [0.9, 1.1]
-
-    Parameters
-    ----------
-    path : path
-        The TOML file.
-    base : Ranges, optional
-        Ranges to start from (typically :func:`ranges_from_cost_model`); the file's global
-        ranges replace the same parameters and its crossing tables are added.
-
-    Raises
-    ------
-    ScenarioError
-        Unreadable file, or every problem with the table (file and dotted key as the field).
-    """
-    path = Path(path)
-    file = str(path)
-    try:
-        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise ScenarioError(Problem(file, None, None, f"cannot read: {exc.strerror}")) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(Problem(file, None, None, f"not valid TOML: {exc}")) from None
-    table = raw.get("uncertainty", {})
-    problems: list[Problem] = []
-    default = dict(base.default) if base else {}
-    crossings = {c: dict(d) for c, d in base.crossings.items()} if base else {}
-    if not isinstance(table, dict):
-        problems.append(Problem(file, None, "uncertainty", "must be a table"))
-        table = {}
-    for key, val in table.items():
-        if key == "crossings" and isinstance(val, dict):
-            for cid, vals in val.items():
-                if not isinstance(vals, dict):
-                    problems.append(Problem(file, None, f"uncertainty.crossings.{cid}",
-                                            "must be a table"))
-                    continue
-                for k, rng in vals.items():
-                    where = f"uncertainty.crossings.{cid}.{k}"
-                    msg = ([f"only {', '.join(CROSSING_PARAMETERS)} vary per crossing"]
-                           if k not in CROSSING_PARAMETERS else _check_range(k, rng))
-                    problems += [Problem(file, None, where, m) for m in msg]
-                    if not msg:
-                        crossings.setdefault(cid, {})[k] = (float(rng[0]), float(rng[1]))
-            continue
-        msg = ([f"unknown parameter; varied: {', '.join(PARAMETERS)}"]
-               if key not in PARAMETERS else _check_range(key, val))
-        problems += [Problem(file, None, f"uncertainty.{key}", m) for m in msg]
-        if not msg:
-            default[key] = (float(val[0]), float(val[1]))
-    if problems:
-        raise ScenarioError(problems)
-    return Ranges(default=default, crossings=crossings)
-
-
-# --------------------------------------------------------------------------- weights
-@dataclass(frozen=True)
-class Multipliers:
-    """One run's draws of the multipliers.
-
-    Per crossing (:attr:`WeightModel.crossings` order), per mode
-    (:data:`routes.costs.CORRIDOR_MODES` order) and global.
-    """
-
-    p_detect: np.ndarray
-    delay_h: np.ndarray
-    speed_kmh: np.ndarray
-    hours_per_risk: float
-
-
-def run_rng(seed: int, run: int) -> np.random.Generator:
-    """Return the generator of run ``run``: ``default_rng(SeedSequence(seed).spawn(n)[run])``.
-
-    Examples
-    --------
-    >>> a = run_rng(7, 3).random()
-    >>> b = np.random.default_rng(np.random.SeedSequence(7).spawn(5)[3]).random()
-    >>> a == b
-    True
-    """
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run,)))
-
-
-class WeightModel:
-    """Edge weights as a function of the uncertain parameters, vectorised over the edges.
-
-    Built once from a network and the cost model it was built with; :meth:`weights` returns
-    ``time_h``, ``risk`` and ``cost`` for any :class:`Multipliers`, in the edge order of
-    :class:`routes.engine.Engine` (sorted ``(u, v)``). Multipliers of 1 reproduce the network's
-    weights exactly (checked here: :class:`RoutesError` if ``cm`` is not the network's model).
-
-    Examples
-    --------
-    >>> from routes.costs import load_cost_model
-    >>> from routes.settings import DEFAULT_COST_MODEL
-    >>> cm = load_cost_model(DEFAULT_COST_MODEL)
-    >>> G = _toy(cm)
-    >>> wm = WeightModel(G, cm)
-    >>> wm.edges[:2], wm.crossings
-    ([('m', 'x_a'), ('m', 'x_b')], ['x_a', 'x_b'])
-    >>> m = wm.ones()
-    >>> bool(wm.weights(m)["time_h"][0] == G.edges["m", "x_a"]["time_h"])
-    True
-    >>> m.delay_h[:] = 2.0   # twice the delay at both crossings: 8 more hours into each
-    >>> float(wm.weights(m)["time_h"][0] - G.edges["m", "x_a"]["time_h"])
-    8.0
-    """
-
-    def __init__(self, G: nx.DiGraph, cm: CostModel, *, ranges: Ranges | None = None) -> None:
-        ranges = ranges_from_cost_model(cm) if ranges is None else ranges
-        self.ranges = ranges
-        self.edges: list[tuple[Any, Any]] = sorted(G.edges())
-        self.crossings: list[Any] = sorted(n for n, d in G.nodes(data=True)
-                                           if d.get("kind") == "crossing")
-        unknown = sorted(set(ranges.crossings) - set(self.crossings))
-        if unknown:
-            raise RoutesError(f"uncertainty ranges name crossings not in the network: "
-                              f"{', '.join(map(str, unknown[:5]))}")
-        cidx = {c: i for i, c in enumerate(self.crossings)}
-        nd = G.nodes
-        try:
-            self.p0 = np.array([float(nd[c]["p_detect"]) for c in self.crossings])
-            self.risk0 = np.array([float(nd[c]["crossing_risk"]) for c in self.crossings])
-            self.delay0 = np.array([float(nd[c]["delay_h"]) for c in self.crossings])
-            # The reverse direction (into country_a), where its class differs (network.py).
-            self.p0_a = np.array([float(nd[c].get("p_detect_into_a", nd[c]["p_detect"]))
-                                  for c in self.crossings])
-            self.risk0_a = np.array([float(nd[c].get("crossing_risk_into_a",
-                                                     nd[c]["crossing_risk"]))
-                                     for c in self.crossings])
-            self.delay0_a = np.array([float(nd[c].get("delay_h_into_a", nd[c]["delay_h"]))
-                                      for c in self.crossings])
-            self.p_up0 = np.array([float(nd[c].get("p_detect_upgraded", nd[c]["p_detect"]))
-                                   for c in self.crossings])
-            modes = [G.edges[e]["mode"] for e in self.edges]
-            self.length_km = np.array([float(G.edges[e]["length_km"]) for e in self.edges])
-        except KeyError as exc:
-            raise RoutesError(f"the network lacks attribute {exc.args[0]!r}: build it with "
-                              "routes.network.network_from_data") from None
-        self.status = [nd[c].get("status", "open") for c in self.crossings]
-        bad = sorted(set(modes) - set(cm.modes))
-        if bad:
-            raise RoutesError(f"edge modes not in the cost model: {', '.join(bad)}")
-        self.mode = np.array([CORRIDOR_MODES.index(m) if m in CORRIDOR_MODES else -1
-                              for m in modes], dtype=np.int64)
-        speed = np.array([cm.modes[m].speed_kmh if m in cm.modes else 1.0
-                          for m in CORRIDOR_MODES])
-        fixed = np.array([cm.modes[m].fixed_h if m in cm.modes else 0.0 for m in CORRIDOR_MODES])
-        rpk = np.array([cm.modes[m].risk_per_1000km if m in cm.modes else 0.0
-                        for m in CORRIDOR_MODES])
-        self.head = np.array([cidx.get(v, -1) for _, v in self.edges], dtype=np.int64)
-        self.into = self.head >= 0
-        # Edges entering a crossing from country_b's side pay its into-country_a terms.
-        self.into_a = np.array([bool(G.edges[e].get("enters"))
-                                and G.edges[e].get("enters") == nd[e[1]].get("country_a")
-                                and nd[e[1]].get("country_a") != nd[e[1]].get("country_b")
-                                for e in self.edges], dtype=bool)
-        self.travel_h = self.length_km / speed[self.mode]
-        self.fixed_h = fixed[self.mode]
-        self.travel_risk = self.length_km / 1000.0 * rpk[self.mode]
-        self.hours_per_hour = cm.hours_per_hour
-        self.hours_per_risk = cm.hours_per_risk
-        self.hours_per_km = cm.hours_per_km
-        self._r0 = -np.log1p(-self.p0)
-        self._r0_a = -np.log1p(-self.p0_a)
-        # Range bounds, arranged for one vectorised draw per parameter.
-        pr = np.array([ranges.for_crossing(c, "p_detect") for c in self.crossings],
-                      dtype=float).reshape(-1, 2)
-        dr = np.array([ranges.for_crossing(c, "delay_h") for c in self.crossings],
-                      dtype=float).reshape(-1, 2)
-        self.p_lo, self.p_hi = pr[:, 0].copy(), pr[:, 1].copy()
-        self.d_lo, self.d_hi = dr[:, 0].copy(), dr[:, 1].copy()
-        self.s_lo, self.s_hi = ranges.get("speed_kmh")
-        self.h_lo, self.h_hi = ranges.get("hours_per_risk")
-        self._check(G)
-
-    def _check(self, G: nx.DiGraph) -> None:
-        w = self.weights(self.ones())
-        for name in ("time_h", "risk", "cost"):
-            have = np.array([float(G.edges[e].get(name, np.nan)) for e in self.edges])
-            if not np.allclose(w[name], have, rtol=_CHECK_RTOL, atol=1e-12):
-                j = int(np.argmax(np.abs(w[name] - have)))
-                raise RoutesError(
-                    f"the network's {name} of edge {self.edges[j]} is {have[j]!r} but the cost "
-                    f"model gives {w[name][j]!r}: pass the cost model the network was built with")
-
-    def ones(self) -> Multipliers:
-        """Multipliers of 1 (the network as built)."""
-        k = len(self.crossings)
-        return Multipliers(np.ones(k), np.ones(k), np.ones(len(CORRIDOR_MODES)), 1.0)
-
-    def draw(self, rng: np.random.Generator) -> Multipliers:
-        """Draw one run's multipliers, in the fixed order of :data:`PARAMETERS`."""
-        p = rng.uniform(self.p_lo, self.p_hi)
-        d = rng.uniform(self.d_lo, self.d_hi)
-        s = rng.uniform(self.s_lo, self.s_hi, len(CORRIDOR_MODES))
-        h = float(rng.uniform(self.h_lo, self.h_hi))
-        return Multipliers(p, d, s, h)
-
-    def crossing_values(self, m: Multipliers) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                        np.ndarray]:
-        """``(p_detect, crossing_risk, delay_h, p_detect_upgraded)`` per crossing."""
-        p = np.minimum(self.p0 * m.p_detect, P_DETECT_MAX)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(self.p0 > 0, -np.log1p(-p) / self._r0, 1.0)
-        p_up = np.minimum(np.maximum(self.p_up0 * m.p_detect, p), P_DETECT_MAX)
-        return p, self.risk0 * ratio, self.delay0 * m.delay_h, p_up
-
-    def _into_a_values(self, m: Multipliers) -> tuple[np.ndarray, np.ndarray]:
-        """``(crossing_risk, delay_h)`` per crossing for traffic entering its country_a."""
-        p = np.minimum(self.p0_a * m.p_detect, P_DETECT_MAX)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(self.p0_a > 0, -np.log1p(-p) / self._r0_a, 1.0)
-        return self.risk0_a * ratio, self.delay0_a * m.delay_h
-
-    def weights(self, m: Multipliers) -> dict[str, np.ndarray]:
-        """``time_h``, ``risk``, ``cost`` per edge (same arithmetic as ``edge_weights``)."""
-        _, risk_c, delay_c, _ = self.crossing_values(m)
-        h = self.head[self.into]
-        edge_risk_c, edge_delay_c = risk_c[h], delay_c[h]
-        rev = self.into_a[self.into]
-        if rev.any():
-            risk_a, delay_a = self._into_a_values(m)
-            edge_risk_c = np.where(rev, risk_a[h], edge_risk_c)
-            edge_delay_c = np.where(rev, delay_a[h], edge_delay_c)
-        time_h = self.travel_h / m.speed_kmh[self.mode] + self.fixed_h
-        time_h[self.into] = time_h[self.into] + edge_delay_c
-        risk = self.travel_risk.copy()
-        risk[self.into] = risk[self.into] + edge_risk_c
-        cost = (self.hours_per_hour * time_h + (self.hours_per_risk * m.hours_per_risk) * risk
-                + self.hours_per_km * self.length_km)
-        return {"time_h": time_h, "risk": risk, "cost": cost}
-
-
-# --------------------------------------------------------------------------- ranks
-def rank_crossings(flow: np.ndarray, *, total: float) -> np.ndarray:
-    """Return the ranks (1 = most flow) of ``flow``, rounded to ``1e-9 * total``.
-
-    Crossings that carry flow are ranked one by one, ties broken by position (id order);
-    crossings that carry nothing share the last rank, one more than the number that carry
-    flow. (Breaking that tie by id too would rank the idle crossings alphabetically, and a
-    crossing would look unstable merely because its id sorts late.)
-
-    Examples
-    --------
-    >>> rank_crossings(np.array([1.0, 3.0, 1.0 + 1e-15, 0.0, 0.0]), total=5.0).tolist()
-    [2, 1, 3, 4, 4]
-    """
-    key = _rank_key(flow, total)
-    order = np.lexsort((np.arange(len(key)), -key))
-    rank = np.empty(len(key), dtype=np.int64)
-    rank[order] = np.arange(1, len(key) + 1)
-    idle = key <= 0
-    rank[idle] = len(key) - int(idle.sum()) + 1
-    return rank
-
-
-def _rank_key(flow: np.ndarray, total: float) -> np.ndarray:
-    return np.round(np.asarray(flow, dtype=float) / (total * _RANK_RESOLUTION))
-
-
-class _Tau:
-    """Kendall's tau-b against a fixed reference, vectorised over all pairs."""
-
-    def __init__(self, ref: np.ndarray) -> None:
-        self.i, self.j = np.triu_indices(len(ref), 1)
-        self.x = np.sign(ref[self.i] - ref[self.j])
-        self.nx = float(np.count_nonzero(self.x))
-
-    def __call__(self, y: np.ndarray) -> float:
-        sy = np.sign(y[self.i] - y[self.j])
-        ny = float(np.count_nonzero(sy))
-        if self.nx == 0 or ny == 0:
-            return math.nan
-        # An elementwise sum, not ``x @ sy``: a BLAS dot of this size was measured 1,000x
-        # slower (threaded OpenBLAS on 2 busy cores) than the loop it replaces.
-        return float((self.x * sy).sum()) / math.sqrt(self.nx * ny)
-
-
-def kendall_tau_b(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float:
-    """Kendall's tau-b of two score vectors (NaN if either is constant).
-
-    The same number as ``scipy.stats.kendalltau(x, y).statistic`` [1]_, without the p-value.
-
-    Examples
-    --------
-    >>> kendall_tau_b([1, 2, 3, 4], [1, 3, 2, 4])
-    0.6666666666666666
-    """
-    return _Tau(np.asarray(x, dtype=float))(np.asarray(y, dtype=float))
-
-
-# --------------------------------------------------------------------------- jobs and workers
-@dataclass(frozen=True)
-class _Job:
-    """Everything a worker needs: sent once per worker (scattered), cached there by token."""
-
-    token: str
-    seed: int
-    model: WeightModel
-    nodes: list[Any]
-    flows: dict[tuple[Any, Any], float]
-    weight: str
-    engine: str
-    ranked: np.ndarray          # indices into model.crossings of the ranked crossings
-    total: float
-    base_key: np.ndarray
-    top_k: int
-    priorities: float | None = None
-    objective: str = "flow"
-    graph: nx.DiGraph | None = None   # the full network, only for priorities
-    cm: CostModel | None = None
-
-
-class _State:
-    """A worker's converted network (built once per job and process)."""
-
-    def __init__(self, job: _Job) -> None:
-        skel = nx.DiGraph()
-        skel.add_nodes_from(job.nodes)
-        skel.add_edges_from(job.model.edges)
-        self.engine = Engine(skel, engine=job.engine)
-        if self.engine.edges != job.model.edges:  # pragma: no cover - guards the contract
-            raise RoutesError("engine edge order differs from the weight model's")
-        idx = self.engine.index
-        self.cnode = np.array([idx[job.model.crossings[k]] for k in job.ranked], dtype=np.int64)
-        self.tau = _Tau(job.base_key)
-        self.greedy_graph = job.graph.copy() if job.graph is not None else None
-
-
-_STATES: OrderedDict[str, _State] = OrderedDict()
-_MAX_STATES = 4
-
-
-def _state(job: _Job) -> _State:
-    st = _STATES.get(job.token)
-    if st is None:
-        st = _State(job)
-        _STATES[job.token] = st
-        while len(_STATES) > _MAX_STATES:
-            _STATES.popitem(last=False)
-    return st
-
-
-def _one_run(job: _Job, st: _State, m: Multipliers) -> dict[str, Any]:
-    w = job.model.weights(m)
-    node, _ = st.engine.flow_betweenness(weights=w[job.weight], flows=job.flows)
-    flow = node[st.cnode]
-    key = _rank_key(flow, job.total)
-    out = {"flow": flow, "rank": rank_crossings(flow, total=job.total), "tau": st.tau(key)}
-    if job.priorities is not None:
-        out["priority"] = _greedy_order(job, st, m, w["risk"])
-    return out
-
-
-def _greedy_order(job: _Job, st: _State, m: Multipliers, risk: np.ndarray) -> np.ndarray:
-    """Greedy post priorities of one run: order chosen (1, 2, ...) per ranked crossing, 0 if not."""
-    from .interdiction import interdict_greedy
-
-    H = st.greedy_graph
-    if H is None or job.cm is None or job.priorities is None:  # pragma: no cover
-        raise RoutesError("priorities need the network and the cost model in the job")
-    p, risk_c, delay_c, p_up = job.model.crossing_values(m)
-    for k, c in enumerate(job.model.crossings):
-        d = H.nodes[c]
-        d["p_detect"], d["crossing_risk"] = float(p[k]), float(risk_c[k])
-        d["delay_h"], d["p_detect_upgraded"] = float(delay_c[k]), float(p_up[k])
-    adj = H._adj
-    for (a, b), r in zip(job.model.edges, risk.tolist()):
-        adj[a][b]["risk"] = r
-    res = interdict_greedy(H, float(job.priorities), objective=job.objective, cm=job.cm,
-                           flows=job.flows)
-    pos = {c: i + 1 for i, c in enumerate(res.order)}
-    return np.array([pos.get(job.model.crossings[k], 0) for k in job.ranked], dtype=np.int64)
-
-
-def _run_chunk(job: _Job, start: int, stop: int, fail_runs: frozenset[int] = frozenset()
-               ) -> dict[str, Any]:
-    """Run ``start .. stop - 1``: each one's results, or its error (the others go on)."""
-    cpu0, t0 = time.process_time(), time.time()
-    st = _state(job)
-    done: list[int] = []
-    rows: list[dict[str, Any]] = []
-    failures: list[tuple[int, str]] = []
-    for i in range(start, stop):
-        try:
-            if i in fail_runs:
-                raise RuntimeError(f"injected failure in run {i}")
-            m = job.model.draw(run_rng(job.seed, i))
-            res = _one_run(job, st, m)
-            res["globals"] = np.concatenate([[m.hours_per_risk], m.speed_kmh])
-            rows.append(res)
-            done.append(i)
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, none dropped
-            failures.append((i, f"{type(exc).__name__}: {exc}"))
-    # Stacked arrays, not one small array per run: a few large frames travel back from a
-    # worker much faster than hundreds of small ones.
-    out: dict[str, Any] = {"runs": done, "failures": failures,
-                           "cpu_s": time.process_time() - cpu0,
-                           "span": (os.getpid(), t0, time.time())}
-    if rows:
-        out["stacked"] = {k: np.stack([r[k] for r in rows]) for k in rows[0]}
-    return out
-
-
-# --------------------------------------------------------------------------- execution
 class RunsFailedError(RoutesError):
     """Some Monte-Carlo runs raised; ``failures`` lists them and ``result`` holds the rest."""
 
@@ -639,90 +151,6 @@ class RunsFailedError(RoutesError):
         super().__init__(f"{len(f)} of {result.params['runs']} Monte-Carlo runs failed: "
                          f"{head}{more}")
 
-
-@contextlib.contextmanager
-def _dask_client(workers: int, scheduler: Any) -> Iterator[Any]:
-    """Yield a Dask client: the one given, one connected to ``scheduler``, or a local one.
-
-    The client is closed before the cluster (the ``with`` order), so no worker is left behind.
-    """
-    import dask
-    from distributed import Client, LocalCluster
-
-    if isinstance(scheduler, Client):
-        yield scheduler
-        return
-    if scheduler is not None:
-        try:
-            client = Client(str(scheduler), set_as_default=False, timeout=_CONNECT_TIMEOUT)
-        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: a bad address
-            raise RoutesError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-        with client:
-            yield client
-        return
-    # Workers get the config at spawn: no statistical profiler (it samples every task's stack
-    # and cost 15-30% of the CPU time of these short numeric runs, measured); no dashboard;
-    # every socket on loopback.
-    with dask.config.set({"distributed.worker.profile.enabled": False}), \
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                         host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                         scheduler_kwargs={"dashboard": False},
-                         silence_logs=logging.ERROR) as cluster, \
-            Client(cluster, set_as_default=False) as client:
-        yield client
-
-
-def _chunks(runs: int, size: int) -> list[tuple[int, int]]:
-    return [(a, min(a + size, runs)) for a in range(0, runs, size)]
-
-
-def _execute(job: _Job, runs: int, *, workers: int, scheduler: Any, chunk_size: int | None,
-             progress: bool, fail_runs: frozenset[int]) -> tuple[list[dict[str, Any]], int,
-                                                                   int]:
-    """Run every chunk; return the chunk results, the chunk size and the worker count."""
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=runs, unit="run", desc="uncertainty", disable=not progress,
-               dynamic_ncols=True)
-    out: list[dict[str, Any]] = []
-    with bar:
-        if scheduler is None and workers == 0:
-            size = chunk_size or max(1, min(100, math.ceil(runs / 100)))
-            for a, b in _chunks(runs, size):
-                out.append(_guarded(job, a, b, fail_runs))
-                bar.update(b - a)
-            return out, size, 0
-        from distributed import as_completed
-
-        with _dask_client(workers, scheduler) as client:
-            n = max(1, sum(client.nthreads().values()))
-            size = chunk_size or max(1, min(200, math.ceil(runs / (10 * n))))
-            log.info("uncertainty: %d runs in chunks of %d on %d Dask workers", runs, size, n)
-            shared = client.scatter(job, broadcast=True, hash=False)
-            spans = _chunks(runs, size)
-            futures = {client.submit(_run_chunk, shared, a, b, fail_runs, pure=False,
-                                     key=f"routes-uncertainty-{job.token}-{a}"): (a, b)
-                       for a, b in spans}
-            for fut in as_completed(futures, loop=client.loop):
-                a, b = futures[fut]
-                try:
-                    out.append(fut.result())
-                except Exception as exc:  # noqa: BLE001 - a failed task fails its runs
-                    err = f"task failed: {type(exc).__name__}: {exc}"
-                    out.append({"runs": [],
-                                "failures": [(i, err) for i in range(a, b)]})
-                fut.release()
-                bar.update(b - a)
-            return out, size, n
-
-
-def _guarded(job: _Job, a: int, b: int, fail_runs: frozenset[int]) -> dict[str, Any]:
-    """In-process chunk with the same failure semantics as a Dask task."""
-    try:
-        return _run_chunk(job, a, b, fail_runs)
-    except Exception as exc:  # noqa: BLE001 - a failed chunk fails its runs, reported
-        err = f"task failed: {type(exc).__name__}: {exc}"
-        return {"runs": [], "failures": [(i, err) for i in range(a, b)]}
 
 
 # --------------------------------------------------------------------------- results
@@ -992,78 +420,3 @@ def _prepare(G: nx.DiGraph, cm: CostModel, *, runs: int, seed: int | None, top_k
     if workers == 0:  # the in-process runs reuse this conversion (dropped after the runs)
         _STATES[job.token] = st
     return job, base
-
-
-# --------------------------------------------------------------------------- split by source
-def _split_task(skel: nx.DiGraph, w: np.ndarray, flows: dict[tuple[Any, Any], float],
-                engine: str) -> np.ndarray:
-    return Engine(skel, engine=engine).flow_betweenness(weights=w, flows=flows)[0]
-
-
-def split_flow_betweenness(G: nx.DiGraph, *, weight: str = "cost",
-                           flows: Mapping[tuple[Any, Any], float] | None = None,
-                           splits: int = 2, workers: int = 0, scheduler: Any = None,
-                           engine: str | None = None) -> pd.Series:
-    """Flow betweenness of every node, the origins split into ``splits`` groups of tasks.
-
-    Flow betweenness is a sum over origins, so each task computes it for a group of origins
-    (round-robin in id order) and the parts are added: the same numbers as
-    :meth:`routes.engine.Engine.flow_betweenness` in one call, for graphs too large for one
-    process's time. Execution as in :func:`rank_stability` (``workers=0`` in-process; each task
-    converts the graph, so use it where one Dijkstra per origin dominates the conversion).
-
-    Examples
-    --------
-    >>> G = nx.DiGraph()
-    >>> G.add_node("o", role="origin", supply=2.0); G.add_node("q", role="origin", supply=1.0)
-    >>> G.add_node("m", role="market", demand=1.0)
-    >>> nx.add_path(G, ["o", "x", "m"], cost=1.0); G.add_edge("q", "x", cost=1.0)
-    >>> split_flow_betweenness(G, splits=2).to_dict()
-    {'m': 0.0, 'o': 0.0, 'q': 0.0, 'x': 3.0}
-    """
-    flows = od_demand(G) if flows is None else flows
-    engine = check_engine(engine)
-    if splits < 1:
-        raise RoutesError(f"splits must be >= 1, got {splits}")
-    skel = nx.DiGraph()
-    skel.add_nodes_from(sorted(G.nodes))
-    skel.add_edges_from(sorted(G.edges()))
-    try:
-        w = np.array([float(G.edges[e][weight]) for e in sorted(G.edges())])
-    except KeyError:
-        raise RoutesError(f"edges have no weight attribute {weight!r}") from None
-    origins = sorted({o for (o, t), f in flows.items() if f and o != t})
-    groups = [set(origins[k::splits]) for k in range(min(splits, max(len(origins), 1)))]
-    parts = [{p: f for p, f in flows.items() if p[0] in g} for g in groups]
-    if scheduler is None and workers == 0:
-        res = [_split_task(skel, w, p, engine) for p in parts]
-    else:
-        with _dask_client(workers, scheduler) as client:
-            s_skel = client.scatter(skel, broadcast=True, hash=False)
-            s_w = client.scatter(w, broadcast=True, hash=False)
-            futs = [client.submit(_split_task, s_skel, s_w, p, engine, pure=False)
-                    for p in parts]
-            res = client.gather(futs)
-    total = np.sum(res, axis=0) if res else np.zeros(len(skel))
-    return pd.Series(total, index=pd.Index(sorted(G.nodes), name="id"), name="flow_betweenness")
-
-
-def _toy(cm: CostModel) -> nx.DiGraph:
-    """Two routes o -> x_a -> m and o -> x_b -> m, weights from ``cm`` (for the examples)."""
-    from ..costs import crossing_terms, edge_weights
-
-    G = nx.DiGraph(name="toy")
-    G.add_node("o", kind="place", role="origin", supply=10.0, demand=0.0)
-    G.add_node("m", kind="place", role="market", demand=1.0, supply=0.0)
-    for x, p, km in (("x_a", 0.05, 400.0), ("x_b", 0.04, 420.0)):
-        d, r = crossing_terms(cm, "central_asia", "open", p_detect=p)
-        G.add_node(x, kind="crossing", status="open", p_detect=p, delay_h=d, crossing_risk=r,
-                   p_detect_upgraded=0.2, upgrade_cost=1.0, crossing_class="central_asia",
-                   name=x)
-        for a, b in (("o", x), (x, "o")):
-            G.add_edge(a, b, mode="road", **edge_weights(
-                cm, "road", km, crossing=(d, r) if b == x else None))
-        for a, b in ((x, "m"), ("m", x)):
-            G.add_edge(a, b, mode="road", **edge_weights(
-                cm, "road", 300.0, crossing=(d, r) if b == x else None))
-    return G
