@@ -86,3 +86,16 @@ def test_one_objective_default(cmd):
     sub = build_parser()._subparsers._group_actions[0].choices[cmd]
     action = next(a for a in sub._actions if "--objective" in a.option_strings)
     assert action.default == "flow"
+
+
+def test_one_default_seed():
+    """``routes uncertainty`` and ``routes report`` draw with the same default seed (item 16)."""
+    import inspect
+
+    from routes.analysis.uncertainty import DEFAULT_SEED, rank_stability
+
+    subs = build_parser()._subparsers._group_actions[0].choices
+    seeds = {cmd: next(a.default for a in subs[cmd]._actions if "--seed" in a.option_strings)
+             for cmd in ("uncertainty", "report")}
+    assert seeds == {"uncertainty": DEFAULT_SEED, "report": DEFAULT_SEED}
+    assert inspect.signature(rank_stability).parameters["seed"].default == DEFAULT_SEED

@@ -107,6 +107,7 @@ from ._draws import (
 from ._montecarlo import _STATES, _execute, _Job, _one_run, _State, split_flow_betweenness
 
 __all__ = [
+    "DEFAULT_SEED",
     "PARAMETERS",
     "CROSSING_PARAMETERS",
     "P_DETECT_MAX",
@@ -130,6 +131,9 @@ log = logging.getLogger(__name__)
 
 log = logging.getLogger(__name__)
 
+#: The master seed of the Monte-Carlo draws when none is given (``routes uncertainty`` and
+#: ``routes report`` alike).
+DEFAULT_SEED = 20251
 #: Weights a run may route by.
 WEIGHTS = ("cost", "risk", "time_h")
 #: Columns of :attr:`Uncertainty.crossings`.
@@ -265,7 +269,7 @@ def _assemble(G: nx.DiGraph, job: _Job, chunks: list[dict[str, Any]], runs: int,
     return Uncertainty(df, rdf, ranks, failures, params)
 
 
-def rank_stability(G: nx.DiGraph, cm: CostModel, *, runs: int, seed: int | None = 0,
+def rank_stability(G: nx.DiGraph, cm: CostModel, *, runs: int, seed: int | None = DEFAULT_SEED,
                    top_k: int = 10, weight: str = "cost", ranges: Ranges | None = None,
                    workers: int = 0, scheduler: Any = None, chunk_size: int | None = None,
                    priorities: float | None = None, objective: str = "flow",
@@ -282,8 +286,8 @@ def rank_stability(G: nx.DiGraph, cm: CostModel, *, runs: int, seed: int | None 
     runs : int
         Number of Monte-Carlo runs (>= 1).
     seed : int or None
-        Master seed; run ``i`` uses :func:`run_rng` ``(seed, i)``. ``None`` draws fresh
-        entropy, recorded in ``params["seed"]``.
+        Master seed (default :data:`DEFAULT_SEED`); run ``i`` uses :func:`run_rng`
+        ``(seed, i)``. ``None`` draws fresh entropy, recorded in ``params["seed"]``.
     top_k : int
         ``top_k_share`` counts the runs in which a crossing ranks ``<= top_k``.
     weight : {"cost", "risk", "time_h"}

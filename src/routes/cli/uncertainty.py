@@ -11,7 +11,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..analysis.uncertainty import WEIGHTS, load_ranges, ranges_from_cost_model, rank_stability
+from ..analysis.uncertainty import (
+    DEFAULT_SEED,
+    WEIGHTS,
+    load_ranges,
+    ranges_from_cost_model,
+    rank_stability,
+)
 from ..io import atomic_write_text
 from ..network import network_from_data
 from ._common import (
@@ -52,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g = p.add_argument_group("Monte Carlo")
     g.add_argument("--runs", type=int_range(1, MAX_RUNS), default=1000, metavar="N",
                    help="number of runs (default: %(default)s)")
-    g.add_argument("--seed", type=int_range(0, MAX_SEED), default=0, metavar="S",
+    g.add_argument("--seed", type=int_range(0, MAX_SEED), default=DEFAULT_SEED, metavar="S",
                    help="master seed; run i uses SeedSequence(S).spawn(N)[i] "
                         "(default: %(default)s)")
     g.add_argument("--top", type=int_range(1, MAX_TOP), default=10, metavar="K",

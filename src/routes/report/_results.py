@@ -22,6 +22,7 @@ import pandas as pd
 from ..analysis.centrality import country_table, crossing_table, node_centrality
 from ..analysis.chokepoints import chokepoint_table, min_node_cut
 from ..analysis.flows import FlowAssignment, assign_flows
+from ..analysis.uncertainty import DEFAULT_SEED  # one default seed for report and uncertainty
 from ..costs import CostModel
 from ..geodata import Dataset
 from ..network import markets, od_demand, origins
@@ -32,8 +33,6 @@ __all__ = ["ReportOptions", "ReportResults", "collect_results", "analysis_stages
 
 log = logging.getLogger(__name__)
 
-#: Seed of the report's Monte-Carlo runs when none is given.
-DEFAULT_SEED = 20251
 #: Callback told the name of each stage when it is done (the CLI moves a progress bar).
 Progress = Callable[[str], None]
 
