@@ -19,9 +19,9 @@ import pandas as pd
 
 from ..io import atomic_write_text, replace_dir
 from ._charts import bar_chart, grouped_bar_chart
+from ._model import Progress, ReportResults, optional_module
 from ._provenance import previous_files, provenance
 from ._render import render_html, render_markdown
-from ._results import Progress, ReportResults, optional_module
 from ._sections import Section, _methods
 from ._tables import TableSpec, display_rows, write_table
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..geodata import coverage
 from ._charts import interval_chart, line_chart
-from ._results import ReportOptions, ReportResults, optional_module
+from ._model import ReportOptions, ReportResults, optional_module
 from ._sections import Section, table_block
 from ._tables import TableSpec
 

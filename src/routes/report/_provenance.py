@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from .._version import __version__
-from ._results import ReportResults
+from ._model import ReportResults
 
 __all__ = ["provenance", "previous_files", "inputs_table", "scenario_changes", "package_versions",
            "PACKAGES"]

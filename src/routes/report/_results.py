@@ -8,118 +8,28 @@ builds from what is installed, and every figure in it comes from a real analysis
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any
 
-import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
 from ..analysis.centrality import country_table, crossing_table, node_centrality
 from ..analysis.chokepoints import chokepoint_table, min_node_cut
-from ..analysis.flows import FlowAssignment, assign_flows
-from ..analysis.uncertainty import DEFAULT_SEED  # one default seed for report and uncertainty
+from ..analysis.flows import assign_flows
 from ..costs import CostModel
 from ..geodata import Dataset
 from ..network import markets, od_demand, origins
 from ..scenario import BASELINE, Scenario
+from ._methods import parameter_table
+from ._model import DEFAULT_SEED, Progress, ReportOptions, ReportResults, optional_module
+from ._optional import optional_stages
+from ._provenance import inputs_table, scenario_changes
 
 __all__ = ["ReportOptions", "ReportResults", "collect_results", "analysis_stages",
            "DEFAULT_SEED", "optional_module"]
 
 log = logging.getLogger(__name__)
-
-#: Callback told the name of each stage when it is done (the CLI moves a progress bar).
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class ReportOptions:
-    """What a report computes; every option is recorded in its provenance.
-
-    Attributes
-    ----------
-    weight : str
-        Edge weight that defines the best routes (``cost``, ``risk``, ``time_h``,
-        ``length_km``).
-    engine : str, optional
-        Path engine (``igraph`` or ``networkx``; default :data:`routes.settings.ENGINE`).
-    seed : int
-        Seed of every random draw (the Monte-Carlo runs).
-    runs : int
-        Monte-Carlo runs of the rank-stability analysis (0 leaves it out).
-    budget : float
-        Largest budget of the interdiction budget curve (budgets 0, 1, ..., budget).
-    objective : str
-        Interdiction objective: ``"single"`` (least route risk) or ``"flow"`` (expected
-        detected share of the flow; slower).
-    top : int
-        Rows of each table shown in the HTML and Markdown (the CSV files hold every row).
-    map : bool
-        Write the offline map and embed it.
-    timeline : bool
-        Add "How the routes changed" (the network on each year's mid-year date) when the
-        data has dated files.
-    """
-
-    weight: str = "cost"
-    engine: str | None = None
-    seed: int = DEFAULT_SEED
-    runs: int = 200
-    budget: float = 10.0
-    objective: str = "flow"
-    top: int = 15
-    map: bool = True
-    timeline: bool = True
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the options as a plain dict (for provenance)."""
-        return {"weight": self.weight, "engine": self.engine, "seed": self.seed,
-                "runs": self.runs, "budget": self.budget, "objective": self.objective,
-                "top": self.top, "map": self.map, "timeline": self.timeline}
-
-
-@dataclass
-class ReportResults:
-    """Everything a report shows: the network, its inputs and the analysis tables.
-
-    ``tables`` maps a table name (its CSV file stem) to the frame exactly as the analysis
-    function returned it; the writers only format. ``flows`` is the logit flow assignment
-    (routes, edge flows), ``extra`` holds results that are not tables (e.g. the minimum cut).
-    """
-
-    G: nx.DiGraph
-    cm: CostModel
-    scenario: Scenario
-    options: ReportOptions
-    dataset: Dataset | None = None
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    flows: FlowAssignment | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    #: Told what a long stage is doing (e.g. each budget of the curve as it is solved).
-    detail: Progress | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def routes(self) -> gpd.GeoDataFrame | None:
-        """The k best routes of every pair with their logit flows, if assigned."""
-        return self.flows.routes if self.flows is not None else None
-
-    def has(self, name: str) -> bool:
-        """Whether the table ``name`` was computed."""
-        return name in self.tables
-
-
-def optional_module(name: str) -> ModuleType | None:
-    """Import ``routes.analysis.<name>`` if this version of routes has it, else ``None``."""
-    try:
-        return importlib.import_module(f"routes.analysis.{name}")
-    except ImportError:
-        return None
-
 
 # --------------------------------------------------------------------------- stages
 def _summary(res: ReportResults) -> None:
@@ -174,9 +84,6 @@ def _chokepoints(res: ReportResults) -> None:
 
 
 def _methods(res: ReportResults) -> None:
-    from ._methods import parameter_table
-    from ._provenance import inputs_table, scenario_changes
-
     if res.cm.path:
         res.tables["parameters"] = parameter_table(res.cm.path)
     res.tables["inputs"] = inputs_table(res)
@@ -195,8 +102,6 @@ CORE_STAGES: tuple[tuple[str, Callable[[ReportResults], None]], ...] = (
 
 def analysis_stages(options: ReportOptions) -> list[tuple[str, Callable[[ReportResults], None]]]:
     """Return the analysis stages a report runs with ``options`` in this version of routes."""
-    from ._optional import optional_stages
-
     return [*CORE_STAGES, *optional_stages(options)]
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ._charts import bar_chart
 from ._methods import read_toml_notes
-from ._results import ReportResults
+from ._model import ReportResults
 from ._tables import TABLE_SPECS, TableSpec, display_rows
 
 __all__ = ["Section", "table_block", "core_sections", "core_charts", "ANALYSIS_MODULES"]

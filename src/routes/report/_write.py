@@ -22,9 +22,9 @@ from shapely.geometry import Point
 
 from ..io import atomic_write_text, data_date, replace_dir, write_geopackage
 from ..network import network_to_gdfs
+from ._model import Progress, ReportResults
 from ._provenance import previous_files, provenance
 from ._render import render_html, render_markdown
-from ._results import Progress, ReportResults
 from ._sections import Section, core_charts, core_sections
 from ._tables import flat, write_table
 

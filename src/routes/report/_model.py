@@ -1,0 +1,114 @@
+"""What a report computes and holds: its options and its results (no analysis here).
+
+The bottom of the report's modules: every other module of :mod:`routes.report` may import this
+one and it imports none of them, so the report's modules stand in one direction (checked by
+``tests/test_layers.py``): ``_results`` runs the stages of ``_optional`` and the tables of
+``_provenance``, which only need the structures defined here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+
+from ..analysis.flows import FlowAssignment
+from ..analysis.uncertainty import DEFAULT_SEED
+from ..costs import CostModel
+from ..geodata import Dataset
+from ..scenario import Scenario
+
+__all__ = ["ReportOptions", "ReportResults", "Progress", "optional_module", "DEFAULT_SEED"]
+
+#: Callback told the name of each stage when it is done (the CLI moves a progress bar).
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What a report computes; every option is recorded in its provenance.
+
+    Attributes
+    ----------
+    weight : str
+        Edge weight that defines the best routes (``cost``, ``risk``, ``time_h``,
+        ``length_km``).
+    engine : str, optional
+        Path engine (``igraph`` or ``networkx``; default :data:`routes.settings.ENGINE`).
+    seed : int
+        Seed of every random draw (the Monte-Carlo runs).
+    runs : int
+        Monte-Carlo runs of the rank-stability analysis (0 leaves it out).
+    budget : float
+        Largest budget of the interdiction budget curve (budgets 0, 1, ..., budget).
+    objective : str
+        Interdiction objective: ``"single"`` (least route risk) or ``"flow"`` (expected
+        detected share of the flow; slower).
+    top : int
+        Rows of each table shown in the HTML and Markdown (the CSV files hold every row).
+    map : bool
+        Write the offline map and embed it.
+    timeline : bool
+        Add "How the routes changed" (the network on each year's mid-year date) when the
+        data has dated files.
+    """
+
+    weight: str = "cost"
+    engine: str | None = None
+    seed: int = DEFAULT_SEED
+    runs: int = 200
+    budget: float = 10.0
+    objective: str = "flow"
+    top: int = 15
+    map: bool = True
+    timeline: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the options as a plain dict (for provenance)."""
+        return {"weight": self.weight, "engine": self.engine, "seed": self.seed,
+                "runs": self.runs, "budget": self.budget, "objective": self.objective,
+                "top": self.top, "map": self.map, "timeline": self.timeline}
+
+
+@dataclass
+class ReportResults:
+    """Everything a report shows: the network, its inputs and the analysis tables.
+
+    ``tables`` maps a table name (its CSV file stem) to the frame exactly as the analysis
+    function returned it; the writers only format. ``flows`` is the logit flow assignment
+    (routes, edge flows), ``extra`` holds results that are not tables (e.g. the minimum cut).
+    """
+
+    G: nx.DiGraph
+    cm: CostModel
+    scenario: Scenario
+    options: ReportOptions
+    dataset: Dataset | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    flows: FlowAssignment | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: Told what a long stage is doing (e.g. each budget of the curve as it is solved).
+    detail: Progress | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def routes(self) -> gpd.GeoDataFrame | None:
+        """The k best routes of every pair with their logit flows, if assigned."""
+        return self.flows.routes if self.flows is not None else None
+
+    def has(self, name: str) -> bool:
+        """Whether the table ``name`` was computed."""
+        return name in self.tables
+
+
+def optional_module(name: str) -> ModuleType | None:
+    """Import ``routes.analysis.<name>`` if this version of routes has it, else ``None``."""
+    try:
+        return importlib.import_module(f"routes.analysis.{name}")
+    except ImportError:
+        return None
