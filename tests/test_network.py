@@ -291,3 +291,38 @@ def test_gdfs_of_an_empty_graph_and_given_graph_attributes(hand_graph):
     assert nx.utils.graphs_equal(H, hand_graph) is False  # graph attributes differ
     assert dict(H.nodes(data=True)) == dict(hand_graph.nodes(data=True))
     assert all(type(v) is float for v in H.nodes["x_mid"].values() if isinstance(v, float))
+
+
+def test_scenario_upgraded_post(tmp_path):
+    """``upgraded = true`` sets the post's p_detect to its upgraded level (class 0.5 -> 0.75)."""
+    cm = load_cost_model(HAND / "cost_model.toml")
+    ds = load_dataset(HAND, classes=set(cm.classes))
+    f = tmp_path / "up.toml"
+    f.write_text('[scenario]\nname = "up"\n[crossings.x_mid]\nupgraded = true\n')
+    G = network_from_data(ds, cm, load_scenario(f))
+    length = 1.5 * DEG_KM
+    assert G.nodes["x_mid"]["p_detect"] == 0.75
+    assert G.edges["p_west", "x_mid"]["risk"] == pytest.approx(0.1 * length / 1000
+                                                               + math.log(4), rel=1e-12)
+    assert G.nodes["x_mid"]["p_detect_upgraded"] == 0.75   # nothing left to upgrade
+    # the row's own p_detect_upgraded wins over the class's
+    rows = ds.crossings.copy()
+    rows.loc[:, "p_detect_upgraded"] = 0.6
+    from dataclasses import replace
+
+    H = network_from_data(replace(ds, crossings=rows), cm, load_scenario(f))
+    assert H.nodes["x_mid"]["p_detect"] == 0.6
+    # false changes nothing
+    f.write_text('[scenario]\nname = "up"\n[crossings.x_mid]\nupgraded = false\n')
+    assert network_from_data(ds, cm, load_scenario(f)).nodes["x_mid"]["p_detect"] == 0.5
+
+
+def test_scenario_upgraded_excludes_p_detect(tmp_path):
+    f = tmp_path / "both.toml"
+    f.write_text('[scenario]\nname = "both"\n[crossings.x_mid]\nupgraded = true\n'
+                 'p_detect = 0.3\n[crossings.x_other]\nupgraded = "yes"\n')
+    with pytest.raises(ScenarioError) as ei:
+        load_scenario(f)
+    msg = str(ei.value)
+    assert "both.toml" in msg and "crossings.x_mid.upgraded" in msg and "not both" in msg
+    assert "crossings.x_other.upgraded" in msg and "true or false" in msg

@@ -9,8 +9,11 @@ is built; it never modifies them. Format::
     as_of = "2025-06-30"
     sources = ["Publisher, Title, Year"]
 
-    [crossings.x_some_id]       # any of: status, p_detect, delay_h
+    [crossings.x_some_id]       # any of: status, p_detect, delay_h, upgraded
     status = "closed"
+
+    [crossings.x_other_id]      # the post upgraded: p_detect becomes its p_detect_upgraded
+    upgraded = true             # (the row's, else its class's); not together with p_detect
 
     [classes.bomca]             # class-wide overrides: p_detect, delay_h
     p_detect = 0.10
@@ -39,7 +42,7 @@ from .geodata import STATUSES, Dataset
 
 __all__ = ["Scenario", "load_scenario", "scenario_problems", "apply_scenario", "BASELINE"]
 
-_CROSSING_KEYS = {"status": str, "p_detect": float, "delay_h": float}
+_CROSSING_KEYS = {"status": str, "p_detect": float, "delay_h": float, "upgraded": bool}
 _CLASS_KEYS = {"p_detect": float, "delay_h": float}
 _PLACE_KEYS = {"supply": float, "demand": float}
 
@@ -89,11 +92,17 @@ def _check_values(file: str, table: str, entries: Any, allowed: Mapping[str, typ
                                             f"must be <= 0.99, got {v!r}"))
                 else:
                     clean[k] = float(v)
+            elif allowed[k] is bool and not isinstance(v, bool):
+                problems.append(Problem(file, None, f"{where}.{k}",
+                                        f"must be true or false, got {v!r}"))
             elif k == "status" and v not in STATUSES:
                 problems.append(Problem(file, None, f"{where}.{k}",
                                         f"{v!r} is not one of {', '.join(STATUSES)}"))
             else:
                 clean[k] = v
+        if vals.get("upgraded") is True and "p_detect" in vals:
+            problems.append(Problem(file, None, f"{where}.upgraded",
+                                    "give either upgraded = true or p_detect, not both"))
         out[key] = clean
     return out
 
@@ -204,6 +213,8 @@ def apply_scenario(ds: Dataset, cm: CostModel, scenario: Scenario | None
             problems.append(Problem(file, None, f"crossings.{cid}", "unknown crossing id"))
             continue
         for k, v in vals.items():
+            if k == "upgraded":
+                continue  # applied below, once the class parameters are final
             col = "delay_h_override" if k == "delay_h" else k
             if col not in crossings.columns:
                 # float("NAN") is the same NaN: that mutant is equivalent.
@@ -231,6 +242,33 @@ def apply_scenario(ds: Dataset, cm: CostModel, scenario: Scenario | None
         if new.p_detect_upgraded < new.p_detect:
             new = replace(new, p_detect_upgraded=new.p_detect)
         classes[cls] = new
+    _upgrade(crossings, cidx, classes, scenario)
     if problems:
         raise ScenarioError(problems)
     return replace(ds, crossings=crossings, places=places), cm.with_changes(classes=classes)
+
+
+def _upgrade(crossings: Any, cidx: Mapping[str, Any], classes: Mapping[str, ClassParams],
+             scenario: Scenario) -> None:
+    """Set ``p_detect`` of every crossing marked ``upgraded = true`` to its upgraded level.
+
+    The level is the row's ``p_detect_upgraded``, else its class's; an upgrade never lowers
+    detection (a post already above that level keeps its ``p_detect``).
+    """
+    for cid, vals in scenario.crossings.items():
+        if vals.get("upgraded") is not True or cid not in cidx:
+            continue
+        i = cidx[cid]
+        params = classes[crossings.at[i, "crossing_class"]]
+        p, up = _opt(crossings.at[i, "p_detect"]), _opt(crossings.at[i, "p_detect_upgraded"])
+        p = params.p_detect if p is None else p
+        up = params.p_detect_upgraded if up is None else up
+        crossings.loc[i, "p_detect"] = max(p, up)
+
+
+def _opt(x: Any) -> float | None:
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
