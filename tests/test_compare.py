@@ -219,3 +219,25 @@ def test_no_route_library(nets):
     H.remove_edges_from(list(H.edges))
     with pytest.raises(NoRouteError):
         priority_table(H)
+
+
+def test_cli_priorities_prints_every_post_of_the_curve(data_dir, tmp_path, capsys):
+    """The terminal budget curve lists every chosen post by name, never truncated (item 15)."""
+    long = tmp_path / "long_names"
+    shutil.copytree(data_dir, long)
+    names = {x: f"{w} post on the long river bridge at the border town of {w}ville"
+             for x, w in (("x_n", "North"), ("x_m", "Middle"), ("x_s", "South"))}
+    text = CROSSINGS
+    for x, n in names.items():
+        text = text.replace(f"{x},{x[2:].upper()}", f"{x},{n}")
+    text = (text.replace("North post", names["x_n"]).replace("Middle post", names["x_m"])
+            .replace("South post", names["x_s"]))
+    (long / "crossings.csv").write_text(text)
+    assert main(["priorities", *args(long, "--budget", "3", "--out", str(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    curve = pd.read_csv(tmp_path / "baseline" / "priorities_curve.csv")
+    listed = " ".join(out.split("Posts chosen at each budget")[1].split("\n\n")[0].split())
+    chosen = {p for posts in curve["posts"].dropna() for p in posts.split(";")}
+    assert len(chosen) >= 2
+    for p in chosen:
+        assert names[p] in listed, (p, listed)

@@ -58,10 +58,21 @@ def _cuts(G, table: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def by_weight(table: pd.DataFrame, weight: str) -> pd.DataFrame:
+    """Name the closure-impact columns by the weight measured (``risk_rise_pct``, ...).
+
+    >>> by_weight(pd.DataFrame(columns=["cost_rise_pct", "name"]), "risk").columns.tolist()
+    ['risk_rise_pct', 'name']
+    """
+    names = {"base_cost": f"base_{weight}", "cost_after": f"{weight}_after",
+             "cost_rise": f"{weight}_rise", "cost_rise_pct": f"{weight}_rise_pct"}
+    return table if weight == "cost" else table.rename(columns=names)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; return the exit code."""
     G = load_network(args)
-    table = chokepoint_table(G, weight=args.weight, engine=args.engine)
+    table = by_weight(chokepoint_table(G, weight=args.weight, engine=args.engine), args.weight)
     cuts = _cuts(G, table)
     out = out_dir(args)
     written: list[Path] = []
@@ -74,10 +85,11 @@ def run(args: argparse.Namespace) -> int:
           f"minimum corridor cut {counts.get('min_edge_cut', 0)}, bridges "
           f"{counts.get('bridge', 0)}, articulation points "
           f"{counts.get('articulation_point', 0)}")
+    w = args.weight
     print_table(f"Top {args.top} crossings by closure impact", table,
-                ["priority_rank", "name", "status", "unserved_flow", "cost_rise_pct",
+                ["priority_rank", "name", "status", "unserved_flow", f"{w}_rise_pct",
                  "flow_betweenness", "in_min_cut"], args.top,
-                {"unserved_flow": ".1f", "cost_rise_pct": ".1f", "flow_betweenness": ".1f"})
+                {"unserved_flow": ".1f", f"{w}_rise_pct": ".1f", "flow_betweenness": ".1f"})
     cut = cuts[cuts["kind"] == "min_crossing_cut"]
     print_table("Minimum crossing cut (closing these disconnects every origin from every market)",
                 cut.set_index("id"), ["name"], len(cut))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import textwrap
 from pathlib import Path
 
 from ..analysis.compare import CRITERIA, priority_table, rank_correlations
@@ -124,16 +125,14 @@ def run(args: argparse.Namespace) -> int:
           f"{sol.p_undetected:.4f}; cost used {sol.cost:g}")
     if sol.route:
         print(f"  evader's least-risk route after the upgrades: {' > '.join(sol.route)}")
-    names = {n: G.nodes[n].get("name") for n in table.index}
     view = curve.copy()
-    view["posts"] = view["posts"].map(lambda s: "; ".join(names.get(p, p) for p in s.split(";"))
-                                      if s else "-")
-    cols = ["budget", "value", "p_undetected", "marginal_gain", "gain_per_cost", "posts"]
+    cols = ["budget", "value", "p_undetected", "marginal_gain", "gain_per_cost"]
     if "greedy_gap_pct" in view:
-        cols.insert(-1, "greedy_gap_pct")
+        cols.append("greedy_gap_pct")
     print_table("Budget curve (value = " + what + ")", view.set_index("budget"), cols[1:],
                 len(view), {"value": ".4f", "p_undetected": ".4f", "marginal_gain": "+.4f",
                             "gain_per_cost": ".4f", "greedy_gap_pct": ".1f"})
+    _print_curve_posts(G, curve)
     print_table(f"Chosen posts at budget {args.budget:g} (contribution = value lost without "
                 "the post)", posts, ["name", "upgrade_cost", "gain_alone", "contribution",
                                      "contribution_per_cost"], len(posts),
@@ -148,6 +147,17 @@ def run(args: argparse.Namespace) -> int:
     print()
     print_written(written)
     return 0
+
+
+def _print_curve_posts(G, curve) -> None:
+    """Print every post chosen at each budget of the curve, wrapped, never truncated."""
+    print("\nPosts chosen at each budget")
+    for b, posts in zip(curve["budget"], curve["posts"]):
+        names = ([str(G.nodes[p].get("name") or p) for p in posts.split(";")]
+                 if isinstance(posts, str) and posts else [])
+        text = "; ".join(names) if names else "-"
+        print(textwrap.fill(text, width=100, initial_indent=f"  {b:g}: ",
+                            subsequent_indent="      "))
 
 
 def _p_undetected(value: float, objective: str) -> float:

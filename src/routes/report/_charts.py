@@ -21,8 +21,8 @@ from matplotlib.figure import Figure
 
 from ..io import atomic_path
 
-__all__ = ["bar_chart", "grouped_bar_chart", "line_chart", "interval_chart", "series_chart",
-           "save_png", "label"]
+__all__ = ["bar_chart", "paired_bar_chart", "grouped_bar_chart", "line_chart",
+           "interval_chart", "series_chart", "save_png", "label"]
 
 _DPI = 110
 _BLUE, _RED, _GREY = "#2b6c9e", "#b5432f", "#888888"
@@ -43,9 +43,16 @@ def label(text: object, width: int = 42) -> str:
 
 
 def _figure(width: float, height: float) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=(width, height))
+    # Constrained layout makes room for a legend placed outside the axes ("outside ..."), so
+    # that no legend ever covers the data.
+    fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig, fig.subplots()
+
+
+def _legend_below(fig: Figure, ncol: int) -> None:
+    """Put the figure's legend in one row under the axes, outside the data."""
+    fig.legend(loc="outside lower center", ncol=ncol, frameon=False, fontsize=8)
 
 
 def save_png(fig: Figure, path: Path) -> Path:
@@ -78,6 +85,35 @@ def bar_chart(values: pd.Series, path: Path, *, title: str, xlabel: str,
     return save_png(fig, path)
 
 
+def paired_bar_chart(frame: pd.DataFrame, path: Path, *, title: str,
+                     xlabels: tuple[str, str]) -> Path:
+    """Two panels of horizontal bars sharing the rows, first row on top.
+
+    ``frame`` has two columns: the first is drawn in red on the left, the second in blue on
+    the right (e.g. the flow a closure leaves without a route, and the rise in route cost), so
+    that every row with a value in either column has a visible bar.
+    """
+    return save_png(_paired_figure(frame, title=title, xlabels=xlabels), path)
+
+
+def _paired_figure(frame: pd.DataFrame, *, title: str, xlabels: tuple[str, str]) -> Figure:
+    n = max(len(frame), 1)
+    fig = Figure(figsize=(9.0, 0.32 * n + 1.4), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2, sharey=True, width_ratios=(1, 1))
+    y = list(range(len(frame)))[::-1]
+    for ax, col, color, xl in zip(axes, frame.columns, (_RED, _BLUE), xlabels):
+        ax.barh(y, frame[col].to_numpy(dtype=float), color=color)
+        ax.set_xlabel(xl)
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    axes[0].set_yticks(y, [label(i) for i in frame.index])
+    fig.suptitle(label(title, 100), x=0.01, ha="left", fontsize=11)
+    return fig
+
+
 def line_chart(x: Sequence[float], y: Sequence[float], path: Path, *, title: str,
                xlabel: str, ylabel: str, step: bool = True,
                y2: Sequence[float] | None = None, y2label: str = "") -> Path:
@@ -88,7 +124,7 @@ def line_chart(x: Sequence[float], y: Sequence[float], path: Path, *, title: str
     ax.plot(list(x), list(y), "o", color=_BLUE, markersize=4)
     if y2 is not None:
         ax.plot(list(x), list(y2), color=_GREY, linestyle="--", label=y2label, drawstyle=style)
-        ax.legend(frameon=False)
+        _legend_below(fig, 2)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(label(title, 90), loc="left", fontsize=11)
@@ -116,7 +152,7 @@ def interval_chart(frame: pd.DataFrame, path: Path, *, title: str, xlabel: str,
     ax.set_yticks(y, [label(i) for i in frame.index])
     ax.set_xlabel(xlabel)
     ax.set_title(label(title, 90), loc="left", fontsize=11)
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    _legend_below(fig, 3)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -138,7 +174,7 @@ def grouped_bar_chart(frame: pd.DataFrame, path: Path, *, title: str, xlabel: st
     ax.set_yticks(list(range(len(frame)))[::-1], [label(i) for i in frame.index])
     ax.set_xlabel(xlabel)
     ax.set_title(label(title, 90), loc="left", fontsize=11)
-    ax.legend(frameon=False, fontsize=8, loc="best")
+    _legend_below(fig, k)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):

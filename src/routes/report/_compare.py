@@ -105,8 +105,8 @@ def compare_tables(a: ReportResults, b: ReportResults) -> dict[str, pd.DataFrame
 
 _SPECS = {s.name: s for s in (
     TableSpec("summary", "The two networks", "Counts of each network; change = B - A.",
-              (("measure", "measure", ""), ("a", "A", ",.10g"), ("b", "B", ",.10g"),
-               ("change", "change", "+,.10g"))),
+              (("measure", "measure", ""), ("a", "A", ",.6g"), ("b", "B", ",.6g"),
+               ("change", "change", "+,.6g"))),
     TableSpec("scenario_summary", "What changes", "Flows, route cost and risk, and the "
               "interdiction value in A and B.",
               (("metric", "metric", ""), ("a", "A", ".6g"), ("b", "B", ".6g"),

@@ -111,8 +111,28 @@ def provenance_tables(prov: dict[str, Any]) -> list[tuple[str, list[tuple[str, s
     ]
 
 
+def _unrepeated(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the sections without a block heading that repeats one already shown.
+
+    A table titled like its section (or like an earlier block) keeps its content under the
+    heading already on the page.
+    """
+    out = []
+    for sec in sections:
+        seen = {sec.get("title")}
+        blocks = []
+        for b in sec.get("blocks", []):
+            if "title" in b and b["title"] in seen:
+                b = {**b, "title": ""}
+            seen.add(b.get("title"))
+            blocks.append(b)
+        out.append({**sec, "blocks": blocks})
+    return out
+
+
 def _context(title: str, subtitle: Sequence[str], sections: list[dict[str, Any]],
              prov: dict[str, Any], files: Sequence[str]) -> dict[str, Any]:
+    sections = _unrepeated(sections)
     return {"title": title, "subtitle": list(subtitle), "sections": sections, "prov": prov,
             "prov_tables": provenance_tables(prov), "files": list(files)}
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._charts import bar_chart
+from ._charts import bar_chart, paired_bar_chart
 from ._methods import read_toml_notes
 from ._model import ReportResults
 from ._tables import TABLE_SPECS, TableSpec, display_rows
@@ -61,11 +61,15 @@ def core_charts(res: ReportResults, out: Path) -> list[Path]:
         xlabel="share of routed flow (%)", percent=True,
         highlight=[s == "restricted" for s in ct["status"]]))
     ch = res.tables["chokepoints"].head(top)
-    files.append(bar_chart(
-        pd.Series(ch["cost_rise_pct"].to_numpy(), index=ch["name"]),
+    # Two panels: a crossing whose closure strands flow (the first-ranked ones) may raise the
+    # cost of the routes that remain by nothing, so one cost bar would hide it.
+    files.append(paired_bar_chart(
+        pd.DataFrame({"stranded": ch["unserved_share"].to_numpy() * 100.0,
+                      "rise": ch["cost_rise_pct"].to_numpy()}, index=ch["name"]),
         out / "chart_chokepoints.png",
-        title=f"Top {len(ch)} chokepoints: rise in flow-weighted route cost if closed",
-        xlabel="cost rise (%)", highlight=[u > 0 for u in ch["unserved_flow"]]))
+        title=f"Top {len(ch)} chokepoints if closed: flow left without a route, and rise in "
+              "flow-weighted route cost",
+        xlabels=("flow left without a route (% of flow)", "cost rise (%)")))
     co = res.tables["countries"].head(top)
     files.append(bar_chart(co["transit_share"], out / "chart_countries.png",
                            title="Transit countries: share of the routed flow (best routes)",
@@ -89,8 +93,9 @@ def _glance(res: ReportResults) -> Section:
 def _crossings(res: ReportResults) -> Section:
     return {"id": "crossings", "title": "Chokepoint crossings",
             "intro": "Which border crossings carry the modelled flow, and which ones the "
-                     "routes cannot do without. Red bars: restricted crossings (left chart); "
-                     "crossings whose closure leaves some flow without any route (right).",
+                     "routes cannot do without. Red bars: restricted crossings (first chart); the "
+                     "flow a crossing's closure leaves without any route (second chart, left "
+                     "panel; the right panel shows the rise in route cost).",
             "blocks": [_chart("chart_crossings.png", "Top crossings by flow share"),
                        table_block(res, "crossings"),
                        _chart("chart_chokepoints.png", "Top chokepoints by closure impact"),

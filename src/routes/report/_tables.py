@@ -44,7 +44,7 @@ class TableSpec:
 TABLE_SPECS: dict[str, TableSpec] = {s.name: s for s in (
     TableSpec("summary", "The network at a glance",
               "Counts of the built network; a closed crossing is a node without edges.",
-              (("measure", "measure", ""), ("value", "value", ",.10g"))),
+              (("measure", "measure", ""), ("value", "value", ",.6g"))),
     TableSpec("crossings", "Top crossings by flow betweenness",
               "The modelled flow through each crossing when every origin-market pair uses its "
               "best routes (ties split evenly); share = of the routed flow. Plain betweenness, "
