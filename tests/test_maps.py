@@ -173,7 +173,7 @@ def test_styles_come_from_the_analyses(hostile):
     # countries shaded by transit share
     aaa, aaa_v = feature_named(layers["countries"], "West")
     bbb, _ = feature_named(layers["countries"], "East")
-    assert (aaa["fillColor"], bbb["fillColor"]) == ("#bd0026", "#fecc5c")  # >50%, 5-15%
+    assert (aaa["fillColor"], bbb["fillColor"]) == ("#31a354", "#d9f0a3")  # >50%, 5-15%
     assert aaa_v["transit share"] == 0.6
     # the k best routes, drawn along their paths
     cfg, fc = layers["routes"]
@@ -445,3 +445,30 @@ def test_cli_map_compare_default_name(tmp_path, capsys, monkeypatch):
     assert main(["map", "--data", str(data), "--compare", "baseline", str(sc), "--offline",
                  "--no-analyses"]) == 0
     assert (tmp_path / "reports" / "compare_baseline_vs_close_mid" / "map_offline.html").is_file()
+
+
+def test_one_palette_per_meaning():
+    """Crossing priority in reds, route rank in blues, transit share in yellow-greens."""
+    import colorsys
+
+    from routes.maps._translate import RANK_CLASSES, ROUTE_COLOURS, SHARE_CLASSES
+
+    def hue(c: str) -> float:
+        r, g, b = (int(c[i:i + 2], 16) / 255 for i in (1, 3, 5))
+        return colorsys.rgb_to_hsv(r, g, b)[0] * 360
+
+    priority = [c for _, c, _ in RANK_CLASSES]
+    share = [c for _, c in SHARE_CLASSES]
+    assert all(h < 50 or h > 340 for h in map(hue, priority))
+    assert all(190 <= h <= 250 for h in map(hue, ROUTE_COLOURS))
+    assert all(55 <= h <= 150 for h in map(hue, share))
+
+
+def test_popup_labels_are_readable():
+    from routes.maps._translate import field_format
+
+    assert field_format("p_detect") == ("detection probability", "pct")
+    assert field_format("transit_share") == ("transit share", "pct")
+    assert field_format("cost_rise_pct") == ("cost rise if closed", "pct100")
+    for col in ("delay_h", "crossing_risk", "upgrade_cost", "p_detect_upgraded", "as_of"):
+        assert "_" not in field_format(col)[0]

@@ -353,3 +353,91 @@ def test_shipped_baseline_in_the_browser(browser, shipped):
         assert v.outside == [] and v.errors == [] and v.dialogs == []
     finally:
         page.close()
+
+
+# --------------------------------------------------------------------------- issue 13, item 14
+def test_search_opens_and_highlights_the_found_feature(browser, offline_file):
+    v = visit(browser, offline_file)
+    page = v.page
+    try:
+        page.fill(".routes-search-input", "Middle")
+        page.locator(".routes-search-hit", has_text="Middle post").first.click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=5000)
+        assert "Middle post" in popup.inner_text()
+        found = page.locator("path.routes-found")
+        assert found.count() == 1 and found.get_attribute("stroke") == "#00bcd4"
+        page.evaluate("(n) => window[n].closePopup()", map_names(page)[0])
+        assert page.locator("path.routes-found").count() == 0   # highlight ends with the popup
+        assert v.errors == [] and v.outside == []
+    finally:
+        page.close()
+
+
+def test_popups_show_readable_labels_and_percents(browser, offline_file):
+    v = visit(browser, offline_file)
+    page = v.page
+    try:
+        name = map_names(page)[0]
+        text = click_feature(page, name, 0.0, 1.0, zoom=9).inner_text()   # Middle post
+        assert "Middle post" in text and "detection probability" in text
+        assert "50.0%" in text                                       # p_detect 0.5, as a percent
+        labels = page.eval_on_selector_all(".leaflet-popup-content th",
+                                           "els => els.map(e => e.textContent)")
+        assert labels and not [t for t in labels if "_" in t]
+        assert v.errors == []
+    finally:
+        page.close()
+
+
+def test_clicking_a_country_draws_no_focus_rectangle(browser, offline_file):
+    v = visit(browser, offline_file)
+    page = v.page
+    try:
+        name = map_names(page)[0]
+        click_feature(page, name, -0.3, 0.3, zoom=8)     # inside country AAA, off every line
+        outline = page.evaluate("""() => { const e = document.activeElement;
+            const s = getComputedStyle(e); return [e.tagName, s.outlineStyle, s.outlineWidth]; }""")
+        assert outline[0].lower() != "path" or outline[1] == "none" or outline[2] == "0px", outline
+        assert v.errors == []
+    finally:
+        page.close()
+
+
+def test_legend_leaves_the_controls_free_on_a_short_map(browser, offline_file):
+    """In the report's 640 px frame the legend starts collapsed and never covers fullscreen."""
+    page = browser.new_page(viewport={"width": 1100, "height": 640})
+    try:
+        page.goto(offline_file.as_uri())
+        page.wait_for_function("window.routes && Object.keys(window.routes.registry).length > 0")
+        assert page.locator(".routes-legend details[open]").count() == 0
+        page.click(".routes-legend summary")           # opened by hand: still below the buttons
+        legend = page.locator(".routes-legend").bounding_box()
+        button = page.locator(".routes-fullscreen-button").bounding_box()
+        assert legend["y"] >= button["y"] + button["height"], (legend, button)
+    finally:
+        page.close()
+
+
+def test_compare_map_legends_start_collapsed(browser, hostile, tmp_path):
+    ds, _, G = hostile
+    path = write_map(compare_map(G, G.copy(), countries=ds.countries, offline=True),
+                     tmp_path / "compare.html")
+    v = visit(browser, path)
+    try:
+        assert v.page.locator(".routes-legend").count() == 2
+        assert v.page.locator(".routes-legend details[open]").count() == 0
+    finally:
+        v.page.close()
+
+
+def test_offline_map_names_the_countries(browser, offline_file, hostile):
+    ds, _, _ = hostile
+    v = visit(browser, offline_file)
+    try:
+        labels = v.page.eval_on_selector_all(".routes-country-label",
+                                             "els => els.map(e => e.textContent)")
+        assert sorted(labels) == sorted(ds.countries["name"])
+        assert v.outside == []
+    finally:
+        v.page.close()

@@ -167,6 +167,10 @@ def _new_map(*, offline: bool, tiles: str | None, n_features: int, prefer_canvas
         if countries is not None:
             DataLayer(basemap_layer(countries), name="Basemap: country outlines (offline)",
                       overlay=False).add_to(m)
+            # Tiles carry the place names online; offline, the countries are named here.
+            names = country_labels(countries)
+            m.add_child(_Script(lambda name: (
+                f"routes.labels({name}, {js_json(names)});")))
         m.add_child(_Script(lambda name: (
             f"L.DomUtil.addClass({name}.getContainer(), 'routes-offline-basemap');")))
     elif tiles:
@@ -176,6 +180,28 @@ def _new_map(*, offline: bool, tiles: str | None, n_features: int, prefer_canvas
         m.add_child(_Script(lambda name: (
             f"{name}.attributionControl.addAttribution(routes.esc({js_json(attribution)}));")))
     return m
+
+
+def country_labels(countries: gpd.GeoDataFrame) -> list[list[Any]]:
+    """``[lat, lon, name]`` of each country, at a point inside its largest part.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> country_labels(gpd.GeoDataFrame({"iso3": ["AAA"], "name": ["Aland"]},
+    ...                                 geometry=[box(0, 0, 2, 2)], crs="EPSG:4326"))
+    [[1.0, 1.0, 'Aland']]
+    """
+    out = []
+    for r in countries.sort_values("iso3").itertuples(index=False):
+        g = r.geometry
+        if g is None or g.is_empty:
+            continue
+        if g.geom_type == "MultiPolygon":
+            g = max(g.geoms, key=lambda part: part.area)
+        pt = g.representative_point()
+        out.append([round(pt.y, 3), round(pt.x, 3), str(getattr(r, "name", None) or r.iso3)])
+    return out
 
 
 def _add_controls(m: folium.Map, *, legend: str, collapsed: bool) -> None:
@@ -313,7 +339,8 @@ def compare_map(
                      width="50%", height="100%", left=f"{50 * i}%", top="0%",
                      position="absolute")
         figure.add_child(m)
-        legend = legend_html(title, _provenance(G), layers, an, offline=offline)
+        # Both legends start collapsed: open, they would cover the region that differs.
+        legend = legend_html(title, _provenance(G), layers, an, offline=offline, open=False)
         _populate(m, layers, legend=legend, bounds=bounds, collapsed=True)
         maps.append(m)
     maps[1].add_child(_Script(

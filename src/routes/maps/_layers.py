@@ -55,6 +55,8 @@ class LayerData:
     features: list[dict[str, Any]] = field(default_factory=list)
     searchable: bool = False
     popups: bool = True
+    #: Per field: "pct" shows a fraction as a percent, "pct100" a number already in percent.
+    formats: Sequence[str] = ()
 
     def add(self, geometry: dict[str, Any], name: Any, style: dict[str, Any],
             values: Sequence[Any]) -> None:
@@ -111,6 +113,7 @@ class DataLayer(Layer):
         assert isinstance(figure, Figure)
         d = self.data
         cfg = {"key": d.key, "title": d.title, "geom": d.geom, "fields": list(d.fields),
+               "formats": list(d.formats) or [""] * len(d.fields),
                "styles": d.styles.styles, "searchable": d.searchable, "popups": d.popups}
         fc = {"type": "FeatureCollection", "features": d.features}
         assert self._parent is not None

@@ -58,7 +58,7 @@ def _section(text: str) -> str:
 
 
 def legend_html(title: str, provenance: str, layers: dict[str, LayerData], an: MapAnalyses,
-                *, offline: bool) -> str:
+                *, offline: bool, open: bool = True) -> str:
     """Legend markup (escaped) for the drawn ``layers``.
 
     Examples
@@ -66,7 +66,7 @@ def legend_html(title: str, provenance: str, layers: dict[str, LayerData], an: M
     >>> "&lt;b&gt;" in legend_html("<b>", "", {}, MapAnalyses(), offline=False)
     True
     """
-    out = [f"<details open><summary><h4>{escape(title)}</h4></summary>"]
+    out = [f"<details{' open' if open else ''}><summary><h4>{escape(title)}</h4></summary>"]
     if provenance:
         out.append(f'<div class="routes-legend-meta">{escape(provenance)}</div>')
     if "crossings" in layers:
@@ -107,7 +107,7 @@ def legend_html(title: str, provenance: str, layers: dict[str, LayerData], an: M
             out += [_row(_line(ROUTE_COLOURS[r - 1], width=4), f"rank {r} of its pair")
                     for r in range(1, top + 1)]
         if _pick(routes, _FLOW):
-            out.append(_row(_line("#e41a1c", width=2) + _line("#e41a1c", width=7),
+            out.append(_row(_line(ROUTE_COLOURS[0], width=2) + _line(ROUTE_COLOURS[0], width=7),
                             "width: flow"))
     if "countries" in layers and _pick(an.countries, _SHARE):
         out.append(_section("Transit share (countries)"))

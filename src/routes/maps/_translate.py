@@ -41,10 +41,11 @@ RANK_CLASSES: tuple[tuple[float, str, str], ...] = (
     (float("inf"), "#fed976", "priority > 20"),
 )
 UNRANKED = "#bdbdbd"
-#: Transit share classes: (upper bound, fill colour), YlOrRd.
+#: Transit share classes: (upper bound, fill colour), YlGnBu's green part. One palette per
+#: meaning: reds are crossing priority, blues route rank, yellow-greens country transit share.
 SHARE_CLASSES: tuple[tuple[float, str], ...] = (
-    (0.05, "#ffffb2"), (0.15, "#fecc5c"), (0.30, "#fd8d3c"), (0.50, "#f03b20"),
-    (float("inf"), "#bd0026"),
+    (0.05, "#f7fcb9"), (0.15, "#d9f0a3"), (0.30, "#addd8e"), (0.50, "#78c679"),
+    (float("inf"), "#31a354"),
 )
 NO_SHARE = "#f2f2f2"
 #: Outline of a crossing by status.
@@ -62,7 +63,8 @@ ROLE_COLOURS: dict[str, str] = {
     "origin": "#1a9641", "market": "#2c7bb6", "staging": "#a6611a", "transit": "#737373",
     "port": "#01665e",
 }
-ROUTE_COLOURS = ("#e41a1c", "#ff7f00", "#984ea3", "#4daf4a", "#377eb8", "#a65628")
+#: Route rank of its pair (1 = best): Blues, darkest first.
+ROUTE_COLOURS = ("#08306b", "#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1")
 
 _BETWEENNESS = ("flow_betweenness", "betweenness")
 _RANK = ("priority_rank", "rank")
@@ -124,8 +126,60 @@ def _pick(df: pd.DataFrame | None, names: Sequence[str]) -> str | None:
     return next((c for c in names if c in df.columns), None)
 
 
+#: Popup label and format of the columns a reader meets; others: underscores become spaces,
+#: ``*_share``/``share`` show as percents of a fraction, ``*_pct`` as percents.
+FIELDS: dict[str, tuple[str, str]] = {
+    "p_detect": ("detection probability", "pct"),
+    "p_detect_upgraded": ("detection if upgraded", "pct"),
+    "delay_h": ("delay (hours)", ""),
+    "crossing_risk": ("risk at the post", ""),
+    "upgrade_cost": ("upgrade cost", ""),
+    "as_of": ("as of", ""),
+    "crossing_class": ("class", ""),
+    "share": ("flow share", "pct"),
+    "transit_share": ("transit share", "pct"),
+    "unserved_share": ("flow stranded if closed", "pct"),
+    "unserved_flow": ("flow stranded if closed", ""),
+    "cost_rise_pct": ("cost rise if closed", "pct100"),
+    "p_undetected": ("chance of passing undetected", "pct"),
+    "choice_prob": ("choice probability", "pct"),
+    "length_km": ("length (km)", ""),
+    "time_h": ("time (hours)", ""),
+    "n_crossings": ("crossings", ""),
+    "priority_rank": ("priority rank", ""),
+    "vital_rank": ("closure impact rank", ""),
+    "in_min_cut": ("in the minimum cut", ""),
+    "base_cost": ("route cost before", ""),
+    "cost_after": ("route cost if closed", ""),
+    "cost_rise": ("route cost rise if closed", ""),
+    "stranded_supply": ("supply stranded if closed", ""),
+    "articulation_point": ("articulation point", ""),
+}
+
+
+def field_format(col: str) -> tuple[str, str]:
+    """Popup label and format of a column.
+
+    Examples
+    --------
+    >>> field_format("transit_share"), field_format("risk_rise_pct"), field_format("rank")
+    (('transit share', 'pct'), ('risk rise (%)', 'pct100'), ('rank', ''))
+    """
+    col = str(col)
+    if col in FIELDS:
+        return FIELDS[col]
+    if col.endswith("_pct"):
+        return col[:-4].replace("_", " ") + " (%)", "pct100"
+    fmt = "pct" if col == "share" or col.endswith("_share") else ""
+    return col.replace("_", " "), fmt
+
+
 def _label(col: str) -> str:
-    return str(col).replace("_", " ")
+    return field_format(col)[0]
+
+
+def _formats(cols: Sequence[str]) -> list[str]:
+    return [field_format(c)[1] for c in cols]
 
 
 def _extra_columns(table: pd.DataFrame | None, skip: Sequence[str] = ()) -> list[str]:
@@ -151,7 +205,7 @@ def share_colour(share: Any) -> str:
     Examples
     --------
     >>> share_colour(0.2), share_colour(None)
-    ('#fd8d3c', '#f2f2f2')
+    ('#addd8e', '#f2f2f2')
     """
     try:
         s = float(share)
@@ -177,11 +231,12 @@ def crossings_layer(nodes: gpd.GeoDataFrame, table: pd.DataFrame | None = None) 
     bcol, rcol = _pick(table, _BETWEENNESS), _pick(table, _RANK)
     extra = _extra_columns(table, skip=tuple(_CROSSING_ATTRS))
     bmax = float(table[bcol].max()) if table is not None and bcol and len(table) else 0.0
+    own = ["as_of", "crossing_class", "p_detect", "delay_h", "crossing_risk", "upgrade_cost",
+           "p_detect_upgraded"]
     layer = LayerData(
         "crossings", "border crossing", "point",
-        ["id", "border", "mode", "status", "as of", "class", "p_detect", "delay_h",
-         "crossing_risk", "upgrade_cost", "p_detect_upgraded", *map(_label, extra), "source"],
-        searchable=True)
+        ["id", "border", "mode", "status", *map(_label, own), *map(_label, extra), "source"],
+        searchable=True, formats=["", "", "", "", *_formats(own), *_formats(extra), ""])
     rows, missing = _rows(table, extra), [None] * len(extra)
     for cid, r in zip(xs.index, xs.itertuples(index=False)):
         vals = rows.get(cid, missing)
@@ -286,8 +341,8 @@ def corridors_layer(edges: pd.DataFrame, nodes: pd.DataFrame,
     names = nodes["name"].to_dict() if "name" in nodes else {}
     lon, lat = nodes["lon"].to_dict(), nodes["lat"].to_dict()
     layer = LayerData("corridors", "corridor", "line",
-                      ["corridor", "from", "to", "mode", "length_km", "time_h", "risk",
-                       "cost", "assigned flow (both ways)", "source"])
+                      ["corridor", "from", "to", "mode", _label("length_km"), _label("time_h"),
+                       "risk", "cost", "assigned flow (both ways)", "source"])
     n = len(edges)
     us, vs = list(edges["u"]), list(edges["v"])
     cols = {c: list(edges[c]) if c in edges else [None] * n
@@ -319,7 +374,7 @@ def corridors_layer(edges: pd.DataFrame, nodes: pd.DataFrame,
 
 
 def routes_layer(routes: pd.DataFrame, nodes: pd.DataFrame) -> LayerData:
-    """Draw the k best routes: colour by rank (1 red, 2 orange, ...), width by ``flow``.
+    """Draw the k best routes: colour by rank (1 darkest blue, 2 lighter, ...), width by ``flow``.
 
     Routes with more flow are drawn last (on top). The popup shows the columns of
     :func:`routes.analysis.paths.routes_frame` that matter to a reader when present, else
@@ -328,7 +383,8 @@ def routes_layer(routes: pd.DataFrame, nodes: pd.DataFrame) -> LayerData:
     preferred = [c for c in _ROUTE_FIELDS if c in routes.columns]
     extra = preferred if len(preferred) >= 3 else [
         c for c in _extra_columns(routes) if c != "path"]
-    layer = LayerData("routes", "route", "line", [_label(c) for c in extra])
+    layer = LayerData("routes", "route", "line", [_label(c) for c in extra],
+                      formats=_formats(extra))
     names = nodes["name"].to_dict() if "name" in nodes else {}
     has_geom = isinstance(routes, gpd.GeoDataFrame) and routes.geometry.name in routes
     fcol = _pick(routes, _FLOW)
@@ -371,7 +427,8 @@ def countries_layer(countries: gpd.GeoDataFrame, table: pd.DataFrame | None = No
     scol = _pick(table, _SHARE)
     extra = _extra_columns(table)
     layer = LayerData("countries", "country", "polygon",
-                      ["iso3", *map(_label, extra), "source"])
+                      ["iso3", *map(_label, extra), "source"],
+                      formats=["", *_formats(extra), ""])
     rows, missing = _rows(table, extra), [None] * len(extra)
     for r in countries.sort_values("iso3").itertuples(index=False):
         geom = shape_geometry(r.geometry, tolerance_deg=tolerance_deg)

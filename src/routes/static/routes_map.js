@@ -15,8 +15,11 @@
     });
   }
 
-  function fmt(v) {
+  function fmt(v, f) {
     if (v === null || v === undefined || v === "") { return "\u2013"; }
+    if (typeof v === "number" && f === "pct") { return (100 * v).toFixed(1) + "%"; }
+    if (typeof v === "number" && f === "pct100") { return v.toFixed(1) + "%"; }
+    if (typeof v === "boolean") { return v ? "yes" : "no"; }
     if (typeof v === "number") {
       if (Number.isInteger(v)) { return v.toLocaleString("en"); }
       var a = Math.abs(v);
@@ -31,7 +34,8 @@
     for (var i = 0; i < cfg.fields.length; i++) {
       var v = p.v ? p.v[i] : undefined;
       if (v === null || v === undefined || v === "") { continue; }
-      rows.push("<tr><th>" + esc(cfg.fields[i]) + "</th><td>" + esc(fmt(v)) + "</td></tr>");
+      var f = cfg.formats ? cfg.formats[i] : "";
+      rows.push("<tr><th>" + esc(cfg.fields[i]) + "</th><td>" + esc(fmt(v, f)) + "</td></tr>");
     }
     return "<div class=\"routes-popup\"><div class=\"routes-popup-title\">" + esc(p.n) +
       "</div><div class=\"routes-popup-kind\">" + esc(cfg.title) + "</div><table>" +
@@ -74,15 +78,35 @@
     if (cfg.searchable) {
       layer.eachLayer(function (lyr) {
         var n = lyr.feature.properties.n;
-        if (n) { e.index.push({name: String(n), kind: cfg.title, layer: lyr, group: layer}); }
+        if (n) {
+          e.index.push({name: String(n), kind: cfg.title, layer: lyr, group: layer, cfg: cfg});
+        }
       });
     }
     return layer;
   }
 
-  /* Open a feature's popup as a click on it would (the popup is bound on its layer). */
-  function openFeature(item, latlng) {
-    item.layer.fire("click", {latlng: latlng}, true);
+  /* Open a found feature's popup and highlight it until the popup closes. */
+  var HIGHLIGHT = {color: "#00bcd4", weight: 5, opacity: 1};
+  function openFeature(map, item, latlng) {
+    var lyr = item.layer;
+    var before = {color: lyr.options.color, weight: lyr.options.weight,
+                  opacity: lyr.options.opacity};
+    if (lyr.setStyle) { lyr.setStyle(HIGHLIGHT); }
+    if (lyr.bringToFront) { lyr.bringToFront(); }
+    if (lyr.getElement && lyr.getElement()) {
+      L.DomUtil.addClass(lyr.getElement(), "routes-found");
+    }
+    var popup = L.popup({maxWidth: 360, className: "routes-found-popup"})
+      .setLatLng(latlng).setContent(popupHtml(item.cfg, lyr.feature.properties));
+    popup.on("remove", function () {
+      if (lyr.setStyle) { lyr.setStyle(before); }
+      if (lyr.getElement && lyr.getElement()) {
+        L.DomUtil.removeClass(lyr.getElement(), "routes-found");
+      }
+    });
+    popup.openOn(map);
+    return popup;
   }
 
   /* Search by name: a text box with a list of matches (textContent only). */
@@ -102,8 +126,10 @@
         if (!map.hasLayer(item.group)) { map.addLayer(item.group); }
         var ll = item.layer.getLatLng ? item.layer.getLatLng() : item.layer.getBounds().getCenter();
         map.setView(ll, Math.max(map.getZoom(), 7), {animate: false});
-        openFeature(item, ll);
         list.innerHTML = "";
+        // After this click has finished: the hit is gone from the page, so the map would take
+        // the click for its own and close a popup opened now.
+        setTimeout(function () { openFeature(map, item, ll); }, 0);
       }
       input.addEventListener("input", function () {
         var q = input.value.trim().toLowerCase();
@@ -155,17 +181,40 @@
     }
   });
 
-  /* The legend: markup made (and escaped) in Python. */
+  /* The legend: markup made (and escaped) in Python. On a short map (an embedded one) it
+   * starts collapsed and never reaches the controls at the top (its height is capped). */
   var Legend = L.Control.extend({
-    options: {position: "bottomleft", html: ""},
-    onAdd: function () {
+    options: {position: "bottomleft", html: "", shortMap: 700},
+    onAdd: function (map) {
       var div = L.DomUtil.create("div", "routes-legend");
       div.innerHTML = this.options.html;
+      var h = map.getSize().y;
+      // Below the controls at the top left (zoom, search, fullscreen), whatever the map's size.
+      function fit() {
+        var c = map.getContainer().getBoundingClientRect();
+        var top = map._controlCorners.topleft.getBoundingClientRect().bottom - c.top;
+        div.style.maxHeight = Math.max(60, map.getSize().y - top - 70) + "px";
+      }
+      fit();
+      map.on("resize", fit);
+      var d = div.querySelector("details");
+      if (d && h < this.options.shortMap) { d.removeAttribute("open"); }
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
     }
   });
+
+  /* Offline place labels ([lat, lon, text] each), drawn as text (escaped), not clickable. */
+  function labels(map, items, className) {
+    var group = L.layerGroup();
+    items.forEach(function (it) {
+      L.tooltip({permanent: true, direction: "center", interactive: false,
+                 className: className || "routes-country-label"})
+        .setLatLng([it[0], it[1]]).setContent(esc(it[2])).addTo(group);
+    });
+    return group.addTo(map);
+  }
 
   /* Keep the views of several maps equal: moving one moves the others. */
   function sync(maps) {
@@ -190,6 +239,8 @@
     legend: function (opts) { return new Legend(opts); },
     sync: sync,
     registry: registry,
-    entry: entry
+    entry: entry,
+    openFeature: openFeature,
+    labels: labels
   };
 })();
