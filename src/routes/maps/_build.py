@@ -18,7 +18,7 @@ from branca.element import Element, Figure
 
 from .._errors import RoutesError
 from ..io import atomic_write_text
-from ._assets import Assets, Raw, external_references, js_json, localise
+from ._assets import Assets, Raw, basemap_world, external_references, js_json, localise
 from ._layers import DataLayer, LayerData
 from ._legend import legend_html
 from ._translate import (
@@ -165,10 +165,11 @@ def _new_map(*, offline: bool, tiles: str | None, n_features: int, prefer_canvas
                  **kwargs)
     if offline:
         if countries is not None:
-            DataLayer(basemap_layer(countries), name="Basemap: country outlines (offline)",
-                      overlay=False).add_to(m)
+            world = basemap_world()
+            DataLayer(basemap_layer(countries, world=world),
+                      name="Basemap: country outlines (offline)", overlay=False).add_to(m)
             # Tiles carry the place names online; offline, the countries are named here.
-            names = country_labels(countries)
+            names = country_labels(countries, world=world)
             m.add_child(_Script(lambda name: (
                 f"routes.labels({name}, {js_json(names)});")))
         m.add_child(_Script(lambda name: (
@@ -182,25 +183,37 @@ def _new_map(*, offline: bool, tiles: str | None, n_features: int, prefer_canvas
     return m
 
 
-def country_labels(countries: gpd.GeoDataFrame) -> list[list[Any]]:
-    """``[lat, lon, name]`` of each country, at a point inside its largest part.
+def country_labels(countries: gpd.GeoDataFrame, *, world: gpd.GeoDataFrame | None = None
+                   ) -> list[list[Any]]:
+    """Return ``[lat, lon, name, min zoom]`` of each country to label.
+
+    The shipped basemap's label points (``world``) first, then a point inside the largest part
+    of each other country.
 
     Examples
     --------
     >>> from shapely.geometry import box
     >>> country_labels(gpd.GeoDataFrame({"iso3": ["AAA"], "name": ["Aland"]},
     ...                                 geometry=[box(0, 0, 2, 2)], crs="EPSG:4326"))
-    [[1.0, 1.0, 'Aland']]
+    [[1.0, 1.0, 'Aland', 0]]
     """
-    out = []
+    out: list[list[Any]] = []
+    have: set[str] = set()
+    if world is not None:
+        for w in world.itertuples(index=False):
+            out.append([float(w.label_lat), float(w.label_lon), str(w.name),
+                        float(w.min_zoom)])
+            have.add(str(w.iso3))
     for r in countries.sort_values("iso3").itertuples(index=False):
+        if str(r.iso3) in have:
+            continue
         g = r.geometry
         if g is None or g.is_empty:
             continue
         if g.geom_type == "MultiPolygon":
             g = max(g.geoms, key=lambda part: part.area)
         pt = g.representative_point()
-        out.append([round(pt.y, 3), round(pt.x, 3), str(getattr(r, "name", None) or r.iso3)])
+        out.append([round(pt.y, 3), round(pt.x, 3), str(getattr(r, "name", None) or r.iso3), 0])
     return out
 
 

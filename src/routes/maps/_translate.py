@@ -443,12 +443,26 @@ def countries_layer(countries: gpd.GeoDataFrame, table: pd.DataFrame | None = No
     return layer
 
 
-def basemap_layer(countries: gpd.GeoDataFrame, *, tolerance_deg: float = 0.02) -> LayerData:
-    """Plain land polygons standing in for tiles offline (no popups, not clickable)."""
+def basemap_layer(countries: gpd.GeoDataFrame, *, tolerance_deg: float = 0.02,
+                  world: gpd.GeoDataFrame | None = None) -> LayerData:
+    """Plain land polygons standing in for tiles offline (no popups, not clickable).
+
+    ``world`` (the shipped basemap, whole countries over the visible extent) is drawn first;
+    a country of ``countries`` it lacks (another region's data) is drawn from ``countries``.
+    """
     layer = LayerData("basemap", "basemap", "polygon", [], popups=False)
     style = {"fillColor": "#f4f1ea", "fillOpacity": 1.0, "color": "#9a9a9a", "weight": 0.7,
              "interactive": False}
+    have: set[str] = set()
+    if world is not None:
+        for r in world.itertuples(index=False):
+            geom = shape_geometry(r.geometry)
+            if geom is not None:
+                layer.add(geom, None, style, [])
+                have.add(str(r.iso3))
     for r in countries.sort_values("iso3").itertuples(index=False):
+        if str(r.iso3) in have:
+            continue
         geom = shape_geometry(r.geometry, tolerance_deg=tolerance_deg)
         if geom is not None:
             layer.add(geom, None, style, [])

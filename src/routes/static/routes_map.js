@@ -205,15 +205,27 @@
     }
   });
 
-  /* Offline place labels ([lat, lon, text] each), drawn as text (escaped), not clickable. */
+  /* Offline place labels ([lat, lon, text, min zoom] each), drawn as text (escaped), not
+   * clickable; a label shows from its zoom on, so that small countries do not crowd. */
   function labels(map, items, className) {
-    var group = L.layerGroup();
-    items.forEach(function (it) {
-      L.tooltip({permanent: true, direction: "center", interactive: false,
-                 className: className || "routes-country-label"})
-        .setLatLng([it[0], it[1]]).setContent(esc(it[2])).addTo(group);
+    var group = L.layerGroup().addTo(map);
+    var tips = items.map(function (it) {
+      return {z: it[3] || 0, tip: L.tooltip({permanent: true, direction: "center",
+                                             interactive: false,
+                                             className: className || "routes-country-label"})
+        .setLatLng([it[0], it[1]]).setContent(esc(it[2]))};
     });
-    return group.addTo(map);
+    function show() {
+      var z = map.getZoom();
+      tips.forEach(function (t) {
+        var on = z + 0.5 >= t.z;
+        if (on && !group.hasLayer(t.tip)) { group.addLayer(t.tip); }
+        if (!on && group.hasLayer(t.tip)) { group.removeLayer(t.tip); }
+      });
+    }
+    map.on("zoomend", show);
+    map.whenReady(show);
+    return group;
   }
 
   /* Keep the views of several maps equal: moving one moves the others. */
