@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "routes"
 LAYERS = {
     "routes._errors": 0, "routes._version": 0, "routes.settings": 0, "routes._csv": 0,
     "routes.costs": 0, "routes.engine": 0,
-    "routes.geodata": 1,
+    "routes.geodata": 1, "routes.history": 1,   # history: the dated files geodata reads
     "routes.scenario": 2,
     "routes.network": 3, "routes.io": 3, "routes": 3,   # the package re-exports the API
     "routes.analysis": 4,
@@ -67,9 +67,12 @@ def import_graph() -> nx.DiGraph:
 
 
 def layer(module: str) -> int:
-    """The layer of ``module``: that of its longest listed prefix."""
+    """The layer of ``module``: that of its longest listed prefix (``routes`` itself only for
+    the package's ``__init__``, so that a new top-level module must be given its layer)."""
+    if module == "routes":
+        return LAYERS[module]
     parts = module.split(".")
-    for k in range(len(parts), 0, -1):
+    for k in range(len(parts), 1, -1):
         if ".".join(parts[:k]) in LAYERS:
             return LAYERS[".".join(parts[:k])]
     raise KeyError(f"{module} is in no layer: add it to LAYERS")
