@@ -22,12 +22,14 @@ LAYERS = {
     "routes._errors": 0, "routes._version": 0, "routes.settings": 0, "routes._csv": 0,
     "routes.costs": 0, "routes.engine": 0,
     "routes.geodata": 1, "routes.history": 1,   # history: the dated files geodata reads
+    "routes.observed": 1,                        # observed seizures, read like the data
     "routes.scenario": 2,
-    "routes.network": 3, "routes.io": 3, "routes": 3,   # the package re-exports the API
+    "routes.network": 3, "routes.io": 3,
     "routes.analysis": 4,
     "routes.maps": 5,
     "routes.report": 6,
     "routes.cli": 7, "routes.__main__": 7,
+    "routes": 7,   # the package's __init__: the public API, re-exporting (lazily) from below
 }
 
 

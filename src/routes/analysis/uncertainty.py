@@ -104,7 +104,15 @@ from ._draws import (
     rank_crossings,
     run_rng,
 )
-from ._montecarlo import _STATES, _execute, _Job, _one_run, _State, split_flow_betweenness
+from ._montecarlo import (  # _dask_client: used by routes.analysis.calibrate
+    _STATES,
+    _dask_client,  # noqa: F401
+    _execute,
+    _Job,
+    _one_run,
+    _State,
+    split_flow_betweenness,
+)
 
 __all__ = [
     "DEFAULT_SEED",

@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from ._charts import _figure, label, save_png
-from ._results import ReportOptions, ReportResults, optional_module
+from ._model import ReportOptions, ReportResults, optional_module
 from ._sections import Section, table_block
 from ._tables import TableSpec
 
@@ -118,7 +118,7 @@ def _residual_text(by: pd.DataFrame) -> str:
 
 def observations_analysis(options: ReportOptions) -> Any:
     """Return the optional analysis (see :mod:`routes.report._optional`), or None."""
-    from ._optional import OptionalAnalysis
+    from ._sections import OptionalAnalysis
 
     mod = optional_module("calibrate")
     if mod is None or not hasattr(mod, "observed_vs_modelled"):

@@ -10,26 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..geodata import coverage
 from ._charts import interval_chart, line_chart
 from ._model import ReportOptions, ReportResults, optional_module
-from ._sections import Section, table_block
+from ._sections import OptionalAnalysis, Section, table_block
 from ._tables import TableSpec
 
 __all__ = ["OptionalAnalysis", "available", "optional_stages"]
-
-
-@dataclass(frozen=True)
-class OptionalAnalysis:
-    """An analysis with its stage (computes tables), charts and section."""
-
-    name: str
-    stage: Callable[[ReportResults], None]
-    charts: Callable[[ReportResults, Path], list[Path]]
-    section: Callable[[ReportResults], Section | None]
 
 
 def available(options: ReportOptions) -> list[OptionalAnalysis]:

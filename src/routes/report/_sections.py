@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,27 @@ from ._methods import read_toml_notes
 from ._model import ReportResults
 from ._tables import TABLE_SPECS, TableSpec, display_rows
 
-__all__ = ["Section", "table_block", "core_sections", "core_charts", "ANALYSIS_MODULES"]
+__all__ = ["Section", "OptionalAnalysis", "table_block", "core_sections", "core_charts",
+           "ANALYSIS_MODULES"]
 
 Section = dict[str, Any]
 #: Analysis modules whose notes the methods section quotes (first paragraph of each).
 ANALYSIS_MODULES = ("centrality", "paths", "flows", "chokepoints", "interdiction",
                     "uncertainty")
+
+
+@dataclass(frozen=True)
+class OptionalAnalysis:
+    """An analysis with its stage (computes tables), charts and section.
+
+    Defined here, beside :data:`Section`, so that the optional analyses' modules
+    (``_optional``, ``_observations``, ``_timeline``) all import it from below.
+    """
+
+    name: str
+    stage: Callable[[ReportResults], None]
+    charts: Callable[[ReportResults, Path], list[Path]]
+    section: Callable[[ReportResults], Section | None]
 
 
 def table_block(res: ReportResults, name: str, *, spec: TableSpec | None = None,

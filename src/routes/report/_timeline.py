@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..analysis.paths import CORRIDORS
 from ._charts import series_chart
-from ._results import ReportResults
+from ._model import ReportResults
 from ._tables import TableSpec
 
 __all__ = ["timeline_charts", "corridor_table", "top_crossings", "TIMELINE_SPECS",
