@@ -43,6 +43,14 @@ def _modules() -> dict[str, Path]:
     return mods
 
 
+def _is_type_checking(node: ast.AST) -> bool:
+    if not isinstance(node, ast.If):
+        return False
+    t = node.test
+    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or (
+        isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
+
+
 def import_graph() -> nx.DiGraph:
     """Module -> module it imports, for every import of a ``routes`` module in the package."""
     mods = _modules()
@@ -50,7 +58,12 @@ def import_graph() -> nx.DiGraph:
     G.add_nodes_from(mods)
     for name, path in mods.items():
         pkg = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {id(n) for t in ast.walk(tree) if _is_type_checking(t)
+                       for b in t.body for n in ast.walk(b)}   # type: ignore[attr-defined]
+        for node in ast.walk(tree):
+            if id(node) in typing_only:   # `if TYPE_CHECKING:` imports never run
+                continue
             targets: list[str] = []
             if isinstance(node, ast.ImportFrom):
                 if node.level:
