@@ -368,8 +368,9 @@ def test_priorities_reports_its_stages(capsys, hand, tmp_path):
                        "flow", "--out", tmp_path)
     assert code == 0
     lines = [line for line in err.splitlines() if line.startswith("priorities")]
-    assert lines[0] == "priorities [1/6]: load data ..."
-    assert "priorities: budget curve, budget 1 of 1" in lines
+    assert lines[0] == "priorities [1/5]: load data ..."
+    assert "priorities [3/5]: budget curve ..." in lines
+    assert any(line.startswith("priorities: budget 1 (2 of 2): value ") for line in lines)
     assert "\r" not in err
 
 

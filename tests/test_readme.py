@@ -93,8 +93,10 @@ def test_readme_command_runs(argv, places, request):
 @pytest.fixture
 def local_scheduler():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                  scheduler_kwargs={"dashboard": False},
+                                  silence_logs=50) as cluster:
         yield cluster.scheduler_address
 
 
