@@ -46,7 +46,7 @@ def visit(browser, index: Path) -> Visit:
 
 def map_frame(page):
     """The embedded map's frame, once Leaflet has drawn it."""
-    frame = page.frame_locator("iframe.map")
+    frame = page.frame_locator("#map iframe.map")
     frame.locator(".leaflet-container").first.wait_for(state="attached", timeout=20000)
     return next(f for f in page.frames if f.url.endswith("/map.html"))
 

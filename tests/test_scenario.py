@@ -67,7 +67,7 @@ def test_defaults(tmp_path):
     ('[crossings.x]\nstatus = "ajar"\n', "field 'crossings.x.status': 'ajar' is not one of "
                                           "open, restricted, closed"),
     ('[crossings.x]\nspeed = 3\n', "field 'crossings.x.speed': unknown key; allowed: "
-                                    "delay_h, p_detect, status"),
+                                    "delay_h, p_detect, status, upgraded"),
     ('[classes.post]\nstatus = "closed"\n', "field 'classes.post.status': unknown key; "
                                              "allowed: delay_h, p_detect"),
     ('[places.p]\nrole = "market"\n', "field 'places.p.role': unknown key; allowed: demand, "
