@@ -230,6 +230,19 @@ def _reach(inst: Instance, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return fwd & back
 
 
+def _assemble(inst: Instance, xcol0: int, nrow: int, ncol: int, rows: list[np.ndarray],
+              cols: list[np.ndarray], vals: list[np.ndarray], lo: list[np.ndarray],
+              hi: list[np.ndarray], rhs: list[np.ndarray]
+              ) -> tuple[np.ndarray, np.ndarray, sp.csr_array, np.ndarray, sp.csr_array]:
+    """Stack a model's pieces: bounds, constraint matrix, right-hand side and budget row."""
+    P = len(inst.cost)
+    A = sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                     shape=(nrow, ncol))
+    budget_row = sp.csr_array((inst.cost, (np.zeros(P, dtype=np.int64), xcol0 + np.arange(P))),
+                              shape=(1, ncol))
+    return np.concatenate(lo), np.concatenate(hi), A, np.concatenate(rhs), budget_row
+
+
 class PlainMilp:
     """The published Israeli-Wood dual MILP, one potential block per origin group.
 
@@ -312,14 +325,8 @@ class PlainMilp:
             vals.append(v)
         lo.append(np.zeros(P))
         hi.append(np.ones(P))
-        self.lb, self.ub = np.concatenate(lo), np.concatenate(hi)
-        self.A = sp.csr_array((np.concatenate(vals), (np.concatenate(rows),
-                                                      np.concatenate(cols))),
-                              shape=(nrow, self.ncol))
-        self.rhs = np.concatenate(rhs)
-        self.budget_row = sp.csr_array(
-            (inst.cost, (np.zeros(P, dtype=np.int64), xcol0 + np.arange(P))),
-            shape=(1, self.ncol))
+        self.lb, self.ub, self.A, self.rhs, self.budget_row = _assemble(
+            inst, xcol0, nrow, self.ncol, rows, cols, vals, lo, hi, rhs)
         self.cuts: list[tuple[int, int, float]] = []   # (z col, pi col, tangent point)
 
     def add_tangents(self, D: np.ndarray) -> None:
@@ -582,14 +589,8 @@ class TightMilp:
             vals.append(v)
         lo.append(np.zeros(P))
         hi.append(np.ones(P))
-        self.lb, self.ub = np.concatenate(lo), np.concatenate(hi)
-        self.A = sp.csr_array((np.concatenate(vals), (np.concatenate(rows),
-                                                      np.concatenate(cols))),
-                              shape=(nrow, self.ncol))
-        self.rhs = np.concatenate(rhs)
-        self.budget_row = sp.csr_array(
-            (inst.cost, (np.zeros(P, dtype=np.int64), xcol0 + np.arange(P))),
-            shape=(1, self.ncol))
+        self.lb, self.ub, self.A, self.rhs, self.budget_row = _assemble(
+            inst, xcol0, nrow, self.ncol, rows, cols, vals, lo, hi, rhs)
 
     def add_tangents(self, D: np.ndarray) -> None:
         for zc, pc, k in self.z:
