@@ -145,9 +145,52 @@ def test_replace_dir_swaps_whole_and_keeps_foreign_files(tmp_path):
         (tmp / "half.csv").write_text("half")
         raise RuntimeError("failed mid-write")
     assert sorted(p.name for p in target.iterdir()) == ["new.csv", "theirs.csv"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".r.lock", "r"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]  # no lock file left
 
 
 def test_dir_lock_is_reentrant_in_a_process(tmp_path):
-    with dir_lock(tmp_path / "r"), dir_lock(tmp_path / "r"):
-        pass
+    with dir_lock(tmp_path / "r") as lock, dir_lock(tmp_path / "r"):
+        assert lock == tmp_path / ".r.lock" and lock.exists()
+    assert list(tmp_path.iterdir()) == []  # the lock file goes with the lock
+
+
+def test_a_normal_report_leaves_only_report_folders_in_out(data, tmp_path):
+    """No lock file or other dot-file is left in --out, by one run or the next."""
+    out = tmp_path / "out"
+    assert report(data, out) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["baseline"]
+    assert main(["report", "--data", str(data), "--out", str(out), *FAST,
+                 "--compare", "baseline", "baseline"]) == 0
+    assert report(data, out) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["baseline", "compare_baseline_vs_baseline"]
+
+
+def test_a_lock_file_removed_by_its_releasing_holder_is_not_trusted(tmp_path, monkeypatch):
+    """The unlink race: a run opens the lock file, its holder then removes it on release (and
+    unlocks). The run's flock succeeds on the removed file; it must notice that the name no
+    longer reaches that file and lock the current one instead, or a third run could lock a
+    new file under the same name and both would write."""
+    lock = tmp_path / ".r.lock"
+    lock.write_text("")
+    real_open, opened = os.open, []
+
+    def open_then_released(path, flags, mode=0o777, **kw):
+        fd = real_open(path, flags, mode, **kw)
+        if Path(path) == lock:
+            if not opened:
+                os.unlink(lock)  # the previous holder releases just after our open
+            opened.append(path)
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_released)
+    with dir_lock(tmp_path / "r") as held:
+        assert held.exists() and len(opened) == 2  # the removed file was dropped, retried
+        monkeypatch.setattr(os, "open", real_open)
+        # the file the name reaches is locked: another process fails at once
+        code = ("import sys; from routes.io import dir_lock\n"
+                "try:\n    dir_lock(sys.argv[1]).__enter__()\n"
+                "except Exception as e:\n    print(e); sys.exit(3)\n")
+        r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "r")],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 3 and "is being written by another routes run" in r.stdout
+    assert list(tmp_path.iterdir()) == []

@@ -122,8 +122,10 @@ def check_output_file(path: str | Path, *, what: str = "output file") -> Path:
 def dir_lock(path: str | Path) -> Iterator[Path]:
     """Hold the exclusive lock of folder ``path``: the file ``.<name>.lock`` beside it.
 
-    Re-entrant within a process. Leftovers of a run that was killed while writing ``path``
-    (see :func:`replace_dir`) are cleaned up once the lock is held.
+    The lock file exists only while a run holds it: it is removed on release, so a finished
+    run leaves nothing beside ``path`` (a killed run leaves it, unlocked, and the next run
+    takes it and removes it). Re-entrant within a process. Leftovers of a run that was killed
+    while writing ``path`` (see :func:`replace_dir`) are cleaned up once the lock is held.
 
     Raises
     ------
@@ -142,21 +144,55 @@ def dir_lock(path: str | Path) -> Iterator[Path]:
     check_output_dir(p.parent)
     p.parent.mkdir(parents=True, exist_ok=True)
     lock = p.parent / f".{p.name}.lock"
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise RoutesError(f"{p} is being written by another routes run (lock {lock}); "
-                          "wait for it to finish or choose another output folder") from None
+    fd = _take_lock(lock, p)
     _HELD[key] = 1
     try:
         _recover(p)
         yield lock
     finally:
         del _HELD[key]
+        # Remove the file while still holding it, then unlock (see _take_lock).
+        with contextlib.suppress(FileNotFoundError):
+            if _same_file(fd, lock):
+                os.unlink(lock)
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def _take_lock(lock: Path, p: Path) -> int:
+    """Open, create if need be, and ``flock`` file ``lock``; return its descriptor.
+
+    The file is removed by its holder on release, so it can be unlinked between our
+    ``open`` and our ``flock``: a run that opened it just before the holder released it
+    would then lock a file nobody else can reach any more, while a third run creates and
+    locks a new one under the same name, and both would write. Hence the rule: the holder
+    unlinks the file *before* it unlocks, and a run that got the lock checks that ``lock``
+    still names the very file it locked (same device and inode); if not, it lost that race
+    to a release and starts over on the current file. Whoever holds a lock that passed the
+    check holds the only file the name reaches, until it unlinks it itself. A file found
+    locked means a run holds it now: fail at once.
+    """
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RoutesError(f"{p} is being written by another routes run (lock {lock}); "
+                              "wait for it to finish or choose another output folder") from None
+        if _same_file(fd, lock):
+            return fd
+        os.close(fd)  # released and removed since our open (perhaps re-created): retry
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` names the file open as ``fd`` (False when ``path`` is gone)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    own = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)
 
 
 def _recover(p: Path) -> None:
