@@ -70,8 +70,9 @@ def test_edge_weights_are_the_network_builds_in_each_state(data, hostile, upgrad
     ds, cm, _ = hostile
     changes: dict = {"x_south": {"status": "open"}}
     for x in upgraded:
-        changes.setdefault(x, {})["p_detect"] = 0.75
+        changes.setdefault(x, {})["upgraded"] = True  # as the downloaded file says it
     G = built(ds, cm, changes)
+    assert all(G.nodes[x]["p_detect"] == 0.75 for x in upgraded)
     ids = [n["id"] for n in data["nodes"]]
     assert len(data["edges"]) == G.number_of_edges() == 14
     for u, v, corridor, mode, w, w_up in data["edges"]:
@@ -81,6 +82,36 @@ def test_edge_weights_are_the_network_builds_in_each_state(data, hostile, upgrad
         assert page == [d["cost"], int(quantize([d["cost"]])[0]), d["risk"]]
         assert (corridor, mode) == (d["corridor_id"], d["mode"])
         assert (w_up is not None) == (b in ("x_mid", "x_north", "x_south"))
+
+
+@pytest.mark.parametrize(("start_p", "upgradable"), [(0.6, True), (0.8, False)])
+def test_an_upgrade_replaces_the_starting_scenarios_p_detect(hostile, start_p, upgradable):
+    """The starting scenario sets x_mid's own p_detect and upgrades x_north. An upgrade on the
+    page is the file's ``upgraded = true``, which replaces the starting p_detect: x_mid is
+    upgradable (to 0.75) only when that is above the starting 0.6 / 0.8, and its upgraded
+    weights are the network built from ``upgraded = true``; x_north, upgraded from the start,
+    cannot be upgraded further."""
+    ds, cm, _ = hostile
+    sc = Scenario(name="s", crossings={"x_mid": {"p_detect": start_p, "delay_h": 3.0},
+                                       "x_north": {"upgraded": True}})
+    d = whatif_data(ds, cm, sc)
+    assert d["scenario"]["crossings"] == {"x_mid": {"p_detect": start_p, "delay_h": 3.0},
+                                          "x_north": {"upgraded": True}}
+    x = {n["id"]: n for n in d["nodes"] if n["kind"] == "crossing"}
+    assert {k: (v["p_detect"], v["p_detect_upgraded"], v["upgradable"])
+            for k, v in x.items()} == {
+        "x_mid": (start_p, 0.75 if upgradable else start_p, upgradable),
+        "x_north": (0.75, 0.75, False), "x_south": (0.5, 0.75, True)}
+    G = network_from_data(ds, cm, replace(sc, crossings={
+        "x_mid": {"upgraded": True, "delay_h": 3.0}, "x_north": {"upgraded": True},
+        "x_south": {"status": "open", "upgraded": True}}))
+    ids = [n["id"] for n in d["nodes"]]
+    for u, v, _, _, w, w_up in d["edges"]:
+        a, b = ids[u], ids[v]
+        assert (w_up is not None) == (b == "x_south" or (b == "x_mid" and upgradable))
+        if w_up is not None:
+            e = G.edges[a, b]
+            assert w_up == [e["cost"], int(quantize([e["cost"]])[0]), e["risk"]]
 
 
 def test_upgrade_adds_the_restricted_risk_factor(data):

@@ -10,6 +10,7 @@ without chromium they fail and say how to install it (`make browser`).
 from __future__ import annotations
 
 import random
+import re
 import statistics
 from dataclasses import replace
 from pathlib import Path
@@ -166,13 +167,14 @@ def test_closing_hairatan_equals_the_cli(page, tmp_path):
 
 def test_upgrading_two_posts_equals_the_cli(page, dataset, cost_model, baseline):
     """Upgrade two posts (one of them restricted): the detected share of a scenario that
-    upgrades them (p_detect = p_detect_upgraded), and of the interdiction model's own
-    evaluation of those upgrades; the budget is their upgrade costs."""
+    upgrades them (upgraded = true), and of the interdiction model's own evaluation of those
+    upgrades; the budget is their upgrade costs."""
     for x in UPGRADES:
         s = click_crossing(page.page, x, "upgraded")
     assert sorted(s["changes"]) == [[x, "upgraded"] for x in UPGRADES]
-    G = scenario_network(dataset, cost_model, {
-        x: {"p_detect": baseline.nodes[x]["p_detect_upgraded"]} for x in UPGRADES})
+    G = scenario_network(dataset, cost_model, {x: {"upgraded": True} for x in UPGRADES})
+    assert all(G.nodes[x]["p_detect"] == baseline.nodes[x]["p_detect_upgraded"]
+               for x in UPGRADES)
     assert s["detected"] == pytest.approx(
         interdict(G, 0.0, objective="flow", cm=cost_model).value, abs=TOL)
     ev = evaluate_upgrades(baseline, UPGRADES, objective="flow", cm=cost_model)
@@ -199,12 +201,12 @@ def test_downloaded_scenario_reproduces_the_page(page, tmp_path, baseline):
     dl.value.save_as(path)
     sc = load_scenario(path)
     assert sc.name == "baseline-whatif"
-    assert sc.crossings == {
-        HAIRATAN: {"status": "closed"},
-        UPGRADES[0]: {"p_detect": baseline.nodes[UPGRADES[0]]["p_detect_upgraded"]},
-        "x_torkham_torkham": {"status": "open",
-                              "p_detect": baseline.nodes["x_torkham_torkham"][
-                                  "p_detect_upgraded"]}}
+    assert sc.crossings == {HAIRATAN: {"status": "closed"}, UPGRADES[0]: {"upgraded": True},
+                            "x_torkham_torkham": {"status": "open", "upgraded": True}}
+    text = path.read_text(encoding="utf-8")
+    assert f'[crossings."{UPGRADES[0]}"]\nupgraded = true\n' in text  # a TOML boolean
+    assert '[crossings."x_torkham_torkham"]\nstatus = "open"\nupgraded = true\n' in text
+    assert not re.search(r"^p_detect", text, re.M)
     out = tmp_path / "out"
     assert main(["compare", "baseline", str(path), "--budget", "0", "--out", str(out)]) == 0
     folder = out / "compare_baseline_vs_planner"
@@ -261,8 +263,46 @@ def test_hostile_names_are_text(browser, tmp_path):
     assert back.name == sc.name + "-whatif"
     assert back.description.startswith(f"two lines {XSS} What-if changes: ")  # one line
     assert back.crossings == {"x_mid": {"delay_h": 2.5}, "x_north": {"status": "closed"},
-                              "x_south": {"status": "open", "p_detect": 0.75}}
+                              "x_south": {"status": "open", "upgraded": True}}
     v.page.close()
+
+
+def test_download_over_a_start_that_sets_the_posts_p_detect(browser, tmp_path):
+    """The starting scenario sets x_mid's own p_detect (0.6, below its upgraded 0.75) and
+    upgrades x_north. Upgrading x_mid on the page downloads ``upgraded = true`` without the
+    starting p_detect (a file cannot give both) and x_north's ``upgraded = true`` as a TOML
+    boolean; `routes compare` reads the file back to the page's numbers."""
+    folder = tmp_path / "hostile"
+    ds, cm, _ = load_hostile(folder)
+    sc = Scenario(name="start", crossings={"x_mid": {"p_detect": 0.6, "delay_h": 3.0},
+                                           "x_north": {"upgraded": True}})
+    page_path = tmp_path / "w.html"
+    page_path.write_text(whatif_html(whatif_data(ds, cm, sc)), encoding="utf-8")
+    v = visit(browser, page_path)
+    w = v.page
+    before = w.evaluate("whatif.summary()")
+    s = w.evaluate("whatif.set('x_mid', 'upgraded')")
+    assert s["changes"] == [["x_mid", "upgraded"]] and s["detected"] > before["detected"]
+    text = w.evaluate("whatif.toml()")
+    assert v.errors == [] and v.outside == [] and v.dialogs == []
+    v.page.close()
+    assert '[crossings."x_mid"]\ndelay_h = 3.0\nupgraded = true\n' in text
+    assert '[crossings."x_north"]\nupgraded = true\n' in text
+    assert not re.search(r"^p_detect", text, re.M)
+    path = tmp_path / "planner.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_scenario(path).crossings == {"x_mid": {"delay_h": 3.0, "upgraded": True},
+                                             "x_north": {"upgraded": True}}
+    out = tmp_path / "out"
+    assert main(["compare", "--data", str(folder), "baseline", str(path), "--budget", "0",
+                 "--out", str(out)]) == 0
+    folder_out = out / "compare_baseline_vs_planner"
+    corridors = pd.read_csv(folder_out / "compare_corridors.csv", index_col=0)
+    for name, share in corridors["share_b"].items():
+        assert s["shares"][name] == near(share), name
+    summary = pd.read_csv(folder_out / "compare_summary.csv", index_col="metric")
+    assert s["detected"] == near(float(summary.at["interdiction_base_value", "b"]))
+    assert s["total"] == near(float(summary.at["routed_flow", "b"]))
 
 
 # --------------------------------------------------------------------------- k best routes

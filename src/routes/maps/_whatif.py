@@ -17,14 +17,23 @@ script, ``routes/static/whatif.js``, that follows the Python engine's definition
 
 The page does not re-derive the cost model: every edge's weights are computed here, by
 building the network itself (:func:`routes.network.network_from_data`), once with every
-closed crossing reopened and once more with every upgradable post upgraded, so that an edge
-entering a crossing carries its weights in each state the planner can give the crossing. A
-crossing's state changes only the edges entering it (its delay and detection are charged
-there), and a closed crossing has no edges, so these two builds hold every network the page
-can reach. The planner's changes download as a scenario TOML (the starting scenario's overlay
-plus the changes) that the CLI reads back: a closure is ``status = "closed"``, a reopening the
+closed crossing reopened and once more with every post upgraded, so that an edge entering a
+crossing carries its weights in each state the planner can give the crossing. A crossing's
+state changes only the edges entering it (its delay and detection are charged there), and a
+closed crossing has no edges, so these two builds hold every network the page can reach. The
+planner's changes download as a scenario TOML (the starting scenario's overlay plus the
+changes) that the CLI reads back: a closure is ``status = "closed"``, a reopening the
 crossing's status in the data (``"open"`` if the data has it closed), an upgrade
-``p_detect = p_detect_upgraded`` of the post.
+``upgraded = true`` (:mod:`routes.scenario`: the post's ``p_detect`` becomes its
+``p_detect_upgraded``, the row's, else its class's).
+
+An upgrade means the scenario file's ``upgraded = true`` exactly: the upgraded weights are
+built from it, and a post is upgradable when it raises the post's detection. Where the
+starting scenario sets the post's own ``p_detect``, the upgrade replaces that value (a file
+cannot give both): the post is upgradable only when its upgraded level is above the starting
+scenario's value, and the download drops the starting ``p_detect`` of an upgraded post. A
+post the starting scenario already upgrades keeps its ``upgraded = true`` (it starts open, at
+its upgraded detection) and cannot be upgraded further.
 """
 
 from __future__ import annotations
@@ -60,10 +69,17 @@ BASEMAP_TOLERANCE_DEG = 0.02
 
 def _variant(ds: Dataset, cm: CostModel, sc: Scenario,
              changes: dict[str, dict[str, Any]]) -> nx.DiGraph:
-    """Return the network of scenario ``sc`` with ``changes`` laid over its crossings."""
+    """Return the network of scenario ``sc`` with ``changes`` laid over its crossings.
+
+    An upgrade (``upgraded = True``) replaces the scenario's own ``p_detect`` of the post, as
+    in the downloaded file (a scenario cannot give both).
+    """
     crossings = {k: dict(v) for k, v in sc.crossings.items()}
     for cid, vals in changes.items():
-        crossings.setdefault(cid, {}).update(vals)
+        c = crossings.setdefault(cid, {})
+        if vals.get("upgraded") is True:
+            c.pop("p_detect", None)
+        c.update(vals)
     return network_from_data(ds, cm, replace(sc, crossings=crossings))
 
 
@@ -73,30 +89,35 @@ def _reopen_status(ds: Dataset) -> dict[str, str]:
             for i, s in zip(ds.crossings["id"], ds.crossings["status"])}
 
 
-def _node_rows(G: nx.DiGraph, start: nx.DiGraph, reopen: dict[str, str]
-               ) -> list[dict[str, Any]]:
+def _node_rows(G: nx.DiGraph, start: nx.DiGraph, reopen: dict[str, str],
+               level: dict[str, float]) -> list[dict[str, Any]]:
     rows = []
     for n in sorted(G.nodes):
         d = G.nodes[n]
         row: dict[str, Any] = {"id": n, "name": str(d.get("name", n)), "kind": d.get("kind"),
                                "lat": float(d["lat"]), "lon": float(d["lon"])}
         if d.get("kind") == "crossing":
-            p, pu = float(d["p_detect"]), float(d["p_detect_upgraded"])
+            p = float(d["p_detect"])
             row.update(country_a=d.get("country_a"), country_b=d.get("country_b"),
                        mode=d.get("mode"),
                        start="closed" if start.nodes[n].get("status") == "closed" else "open",
                        start_status=start.nodes[n].get("status"),
-                       reopen=reopen.get(n, "open"), p_detect=p, p_detect_upgraded=pu,
-                       upgrade_cost=float(d["upgrade_cost"]), upgradable=pu > p)
+                       reopen=reopen.get(n, "open"), p_detect=p,
+                       p_detect_upgraded=level.get(n, p),
+                       upgrade_cost=float(d["upgrade_cost"]), upgradable=n in level)
         else:
             row.update(country=d.get("country"), role=d.get("role"))
         rows.append(row)
     return rows
 
 
-def _edge_rows(G_open: nx.DiGraph, G_up: nx.DiGraph, index: dict[Any, int]
-               ) -> list[list[Any]]:
-    """``[u, v, corridor id, mode, [cost, cost units, risk], upgraded weights or None]``."""
+def _edge_rows(G_open: nx.DiGraph, G_up: nx.DiGraph, index: dict[Any, int],
+               upgradable: Any) -> list[list[Any]]:
+    """``[u, v, corridor id, mode, [cost, cost units, risk], upgraded weights or None]``.
+
+    Upgraded weights are given for the edges entering a post in ``upgradable`` (the only
+    posts the page upgrades) where they differ.
+    """
     edges = sorted(G_open.edges)
     cost = np.array([G_open.edges[e]["cost"] for e in edges], dtype=float)
     cost_up = np.array([G_up.edges[e]["cost"] for e in edges], dtype=float)
@@ -107,7 +128,7 @@ def _edge_rows(G_open: nx.DiGraph, G_up: nx.DiGraph, index: dict[Any, int]
         w = [float(d["cost"]), int(q[i]), float(d["risk"])]
         w_up = [float(du["cost"]), int(q_up[i]), float(du["risk"])]
         rows.append([index[u], index[v], str(d.get("corridor_id")), str(d.get("mode")), w,
-                     w_up if w_up != w else None])
+                     w_up if w_up != w and v in upgradable else None])
     return rows
 
 
@@ -157,7 +178,8 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
     dict
         ``meta`` (title, provenance), ``params`` (``k``, ``theta``, ``scale``), ``nodes``
         (sorted by id, the order the engine numbers them; crossings with their starting
-        state, reopening status, ``p_detect``, ``p_detect_upgraded``, ``upgrade_cost``),
+        state, reopening status, ``p_detect``, ``p_detect_upgraded`` (the level an upgrade
+        gives; ``p_detect`` where the post is not ``upgradable``), ``upgrade_cost``),
         ``edges`` (sorted by ``(u, v)``: node indices, corridor id, mode, the weights
         ``[cost, cost in fixed-point units, risk]`` and, for an edge entering an upgradable
         post, its weights with the post upgraded), ``pairs`` (``[origin, market, flow]``
@@ -177,11 +199,16 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
     closed = {n: {"status": reopen.get(n, "open")} for n, d in start.nodes(data=True)
               if d.get("kind") == "crossing" and d.get("status") == "closed"}
     G_open = _variant(ds, cm, sc, closed)
-    ups = {n: {**closed.get(n, {}), "p_detect": float(d["p_detect_upgraded"])}
-           for n, d in G_open.nodes(data=True)
-           if d.get("kind") == "crossing" and d["p_detect_upgraded"] > d["p_detect"]}
-    G_up = _variant(ds, cm, sc, {**closed, **ups})
-    nodes = _node_rows(G_open, start, reopen)
+    # Every post upgraded as the downloaded file says it (``upgraded = true``, which replaces
+    # a p_detect the starting scenario gives the post): a post is upgradable when that
+    # raises its detection. A crossing's state changes only the edges entering it, so this
+    # one build holds the upgraded weights of every post.
+    G_up = _variant(ds, cm, sc, {n: {**closed.get(n, {}), "upgraded": True}
+                                 for n, d in G_open.nodes(data=True)
+                                 if d.get("kind") == "crossing"})
+    level = {n: float(G_up.nodes[n]["p_detect"]) for n, d in G_open.nodes(data=True)
+             if d.get("kind") == "crossing" and G_up.nodes[n]["p_detect"] > d["p_detect"]}
+    nodes = _node_rows(G_open, start, reopen, level)
     index = {r["id"]: i for i, r in enumerate(nodes)}
     pairs = [[index[o], index[m], float(f)] for (o, m), f in sorted(od_demand(start).items())]
     seen = {c for r in nodes for c in (r.get("country"), r.get("country_a"), r.get("country_b"))
@@ -195,7 +222,7 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         "params": {"k": int(cm.k_routes), "theta": float(cm.logit_theta), "scale": SCALE,
                    "weight": "cost"},
         "nodes": nodes,
-        "edges": _edge_rows(G_open, G_up, index),
+        "edges": _edge_rows(G_open, G_up, index, level),
         "pairs": pairs,
         "scenario": {**_overlay(sc),
                      "as_of": sc.as_of or (str(g.get("as_of", "")) if dated else "")},

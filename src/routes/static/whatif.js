@@ -358,6 +358,7 @@
     }) + '"';
   }
   function tomlValue(v) {
+    if (typeof v === "boolean") { return v ? "true" : "false"; }
     if (typeof v === "number") {
       var s = String(v);
       return /^-?\d+$/.test(s) ? s + ".0" : s;
@@ -382,12 +383,19 @@
         c.status = "closed";
       } else {
         if (d.start === "closed") { c.status = d.reopen; }
-        if (state[i] === "upgraded") { c.p_detect = d.p_detect_upgraded; }
+        if (state[i] === "upgraded") {
+          // upgraded = true replaces a p_detect the starting scenario gives the post (the
+          // page's upgraded weights are built the same way; a file cannot give both).
+          delete c.p_detect;
+          c.upgraded = true;
+        }
       }
       words.push((state[i] === "open" ? "reopened " : state[i] + " ") + d.id);
     });
     lines.push("# Written by the routes what-if page over scenario " + oneLine(sc.name) + ".");
-    lines.push("# An upgrade sets p_detect to the post's p_detect_upgraded.");
+    lines.push("# An upgrade is upgraded = true: the post's p_detect becomes its " +
+               "p_detect_upgraded (replacing");
+    lines.push("# any p_detect the starting scenario gave it).");
     NODES.forEach(function (d, i) {
       if (d.kind === "crossing" && state[i] !== d.start) {
         lines.push("#   " + d.id + ": " + state[i] + " (" + oneLine(d.name) + ")");
