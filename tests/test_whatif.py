@@ -106,7 +106,7 @@ def test_an_upgrade_replaces_the_starting_scenarios_p_detect(hostile, start_p, u
         "x_mid": {"upgraded": True, "delay_h": 3.0}, "x_north": {"upgraded": True},
         "x_south": {"status": "open", "upgraded": True}}))
     ids = [n["id"] for n in d["nodes"]]
-    for u, v, _, _, w, w_up in d["edges"]:
+    for u, v, _, _, _w, w_up in d["edges"]:
         a, b = ids[u], ids[v]
         assert (w_up is not None) == (b == "x_south" or (b == "x_mid" and upgradable))
         if w_up is not None:
