@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
+from hypothesis import settings
 
 from routes.costs import CostModel, load_cost_model
 from routes.geodata import Dataset, load_dataset
 from routes.network import network_from_data
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
+
+# No per-example deadline for the property tests: none of them checks timing, and on a loaded
+# machine (CI has 2 cores and the suite runs ~18 minutes) a 200 ms deadline measures the
+# machine, not the code. Without a deadline Hypothesis also allows 30 s (not 1 s) of input
+# generation before its `too_slow` health check fails. Set here once; a test's own
+# @settings(...) inherits it.
+settings.register_profile("routes", deadline=None)
+settings.load_profile("routes")
 
 
 @pytest.fixture(scope="session")

@@ -135,7 +135,7 @@ def test_tree_walk_equals_dag_solve(seed):
     assert np.abs(fast[0] - [ref_n[x] for x in E.nodes]).max() < TOL
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(seed=st.integers(0, 10**6), n=st.integers(2, 16), p=st.floats(0.05, 0.5))
 def test_engines_agree_and_flow_is_conserved(seed, n, p):
     G = random_graph(n, p, seed, ties=True)

@@ -232,7 +232,7 @@ def test_no_posts_is_trivially_optimal():
 
 
 # --------------------------------------------------------------------------- properties
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(seed=st.integers(0, 10**6), directed=st.booleans(),
        budget=st.sampled_from([0.0, 1.0, 2.0, 3.5]))
 def test_exact_equals_brute_force_single(seed, directed, budget):
@@ -253,7 +253,7 @@ def test_exact_equals_brute_force_single(seed, directed, budget):
         assert ex.posts == () and ex.value == ex.base_value
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(seed=st.integers(0, 10**6), directed=st.booleans(),
        budget=st.sampled_from([1.0, 2.0, 3.0]))
 def test_exact_equals_brute_force_flow(seed, directed, budget):

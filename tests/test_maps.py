@@ -231,7 +231,7 @@ def test_data_text_never_reaches_the_page_as_markup(hostile):
         assert {XSS, JINJA, SCRIPT_END} <= names
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.text(min_size=1, max_size=30))
 def test_any_name_round_trips_as_text(name):
     G = nx.DiGraph()

@@ -89,7 +89,7 @@ def test_unknown_formulation():
 
 
 # --------------------------------------------------------------------------- properties
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(seed=st.integers(0, 10**6), directed=st.booleans(),
        budget=st.sampled_from([0.5, 1.0, 2.0, 3.5]))
 def test_pair_bounds_hold_for_every_affordable_set(seed, directed, budget):
@@ -104,7 +104,7 @@ def test_pair_bounds_hold_for_every_affordable_set(seed, directed, budget):
         assert (inst.distances(x)[ok] <= U[ok] + 1e-9).all()
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(seed=st.integers(0, 10**6), directed=st.booleans(),
        objective=st.sampled_from(["single", "flow"]))
 def test_tight_equals_plain_and_brute_force_at_every_budget(seed, directed, objective):
@@ -124,7 +124,7 @@ def test_tight_equals_plain_and_brute_force_at_every_budget(seed, directed, obje
         assert sols[b].bound >= bf.value - 1e-6 and sols[b].cost <= b + 1e-9
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(seed=st.integers(0, 10**6), directed=st.booleans(),
        objective=st.sampled_from(["single", "flow"]), budget=st.sampled_from([1.0, 2.5, 4.0]))
 def test_greedy_trying_only_posts_on_routes_is_greedy(seed, directed, objective, budget):

@@ -245,7 +245,7 @@ def test_rank_crossings_breaks_ties_by_id():
         3, 1, 2, 3, 3]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=2, max_size=30))
 def test_kendall_tau_b_equals_scipy(pairs):
     x = np.array([a for a, _ in pairs], dtype=float)
