@@ -13,7 +13,7 @@ import networkx as nx
 import pytest
 from benchmarks._synthetic import synthetic_network
 
-from browser_support import Visit
+from browser_support import MAP_READY, Visit, visit
 from routes.maps import compare_map, route_map, write_map
 from test_maps import SCRIPT_END, XSS, analyses_for, load_hostile
 
@@ -23,42 +23,22 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 
 
+def leaflet_and_tiles(url: str) -> tuple[str, bytes] | None:
+    """Answer the Leaflet CDN from the installed package and tiles with a blank PNG."""
+    if "cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/" in url:
+        name = url.rsplit("/", 1)[1]
+        ctype = "text/css" if name.endswith(".css") else "application/javascript"
+        return ctype, (LEAFLET_DIR / name).read_bytes()
+    if "tile.openstreetmap.org" in url:
+        return "image/png", PNG
+    return None
 
 
-def visit(browser, path: Path, *, online: bool = False) -> Visit:
-    """Open ``path``; requests outside the file are recorded and refused (online: the Leaflet
-    CDN is answered from the installed package and tiles with a blank PNG)."""
-    page = browser.new_page(viewport={"width": 1200, "height": 800})
-    v = Visit(page)
-    page.on("console", lambda m: v.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: v.errors.append(str(e)))
-
-    def on_dialog(d):
-        v.dialogs.append(d.message)
-        d.dismiss()
-
-    page.on("dialog", on_dialog)
-
-    def route(r):
-        url = r.request.url
-        v.requests.append(url)
-        if url.startswith(("file:", "data:", "blob:", "about:")):
-            r.continue_()
-            return
-        v.outside.append(url)
-        if online and "cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/" in url:
-            name = url.rsplit("/", 1)[1]
-            ctype = "text/css" if name.endswith(".css") else "application/javascript"
-            r.fulfill(status=200, content_type=ctype, body=(LEAFLET_DIR / name).read_bytes())
-        elif online and "tile.openstreetmap.org" in url:
-            r.fulfill(status=200, content_type="image/png", body=PNG)
-        else:
-            r.abort()
-
-    page.route("**/*", route)
-    page.goto(path.as_uri())
-    page.wait_for_function("window.routes && Object.keys(window.routes.registry).length > 0")
-    return v
+def open_map(browser, path: Path, *, online: bool = False, **page_options) -> Visit:
+    """Open a route map; requests outside the file are recorded and refused (online: the
+    Leaflet CDN and the tiles are answered locally)."""
+    return visit(browser, path, ready=MAP_READY, answer=leaflet_and_tiles if online else None,
+                 **page_options)
 
 
 COUNT_JS = """(name) => {
@@ -155,8 +135,7 @@ def offline_file(hostile, tmp_path_factory):
 
 # --------------------------------------------------------------------------- offline
 def test_offline_map_makes_no_request_outside_the_file(browser, offline_file, hostile):
-    v = visit(browser, offline_file)
-    try:
+    with open_map(browser, offline_file) as v:
         v.page.wait_for_timeout(300)
         assert v.outside == []
         assert v.requests == [offline_file.as_uri()]
@@ -167,41 +146,32 @@ def test_offline_map_makes_no_request_outside_the_file(browser, offline_file, ho
 
         # the whole visible extent (shipped basemap), and the data's own two countries
         assert counts(v.page, name)["byKind"]["basemap"] == len(basemap_world()) + 2
-    finally:
-        v.page.close()
 
 
 def test_drawn_features_match_the_network(browser, offline_file, hostile):
     _, _, G = hostile
-    v = visit(browser, offline_file)
-    try:
+    with open_map(browser, offline_file) as v:
         name = map_names(v.page)[0]
         c = counts(v.page, name)
         assert (c["points"], c["lines"]) == network_counts(G) == (7, 6)
         assert c["byKind"]["crossings"] == 3 and c["byKind"]["routes"] == 2
         assert v.errors == []
-    finally:
-        v.page.close()
 
 
 def test_popup_opens_on_click_and_shows_escaped_text(browser, offline_file):
-    v = visit(browser, offline_file)
-    page = v.page
-    try:
+    with open_map(browser, offline_file) as v:
+        page = v.page
         name = map_names(page)[0]
         popup = click_feature(page, name, 0.5, 1.0, zoom=9)  # x_north, named with </script>
         text = popup.inner_text()
         assert SCRIPT_END in text and "restricted" in text and XSS in text  # source field
         assert page.locator(".leaflet-popup-content img").count() == 0
         assert v.dialogs == [] and v.errors == [] and v.outside == []
-    finally:
-        page.close()
 
 
 def test_hostile_names_show_as_text_in_tooltip_search_and_legend(browser, offline_file):
-    v = visit(browser, offline_file)
-    page = v.page
-    try:
+    with open_map(browser, offline_file) as v:
+        page = v.page
         name = map_names(page)[0]
         # p_west, named <img src=x onerror=alert(1)>
         tip = hover_feature(page, name, 0.0, 0.0, zoom=9, text="onerror")
@@ -219,14 +189,11 @@ def test_hostile_names_show_as_text_in_tooltip_search_and_legend(browser, offlin
         page.wait_for_timeout(300)
         assert v.dialogs == [] and v.errors == [] and v.outside == []
         assert not any(r.endswith("/x") for r in v.requests)
-    finally:
-        page.close()
 
 
 def test_layer_toggles_off_and_on(browser, offline_file):
-    v = visit(browser, offline_file)
-    page = v.page
-    try:
+    with open_map(browser, offline_file) as v:
+        page = v.page
         name = map_names(page)[0]
         before = counts(page, name)
         label = page.locator(".leaflet-control-layers-overlays label", has_text="Border crossings")
@@ -237,14 +204,11 @@ def test_layer_toggles_off_and_on(browser, offline_file):
         label.click()
         assert counts(page, name) == before
         assert v.errors == []
-    finally:
-        page.close()
 
 
 def test_fullscreen_button_and_scale_bar(browser, offline_file):
-    v = visit(browser, offline_file)
-    page = v.page
-    try:
+    with open_map(browser, offline_file) as v:
+        page = v.page
         assert page.locator(".leaflet-control-scale").count() == 1
         assert page.locator(".routes-legend").count() == 1
         page.click(".routes-fullscreen-button")
@@ -252,16 +216,13 @@ def test_fullscreen_button_and_scale_bar(browser, offline_file):
         page.click(".routes-fullscreen-button")
         assert page.locator(".folium-map.routes-is-fullscreen").count() == 0
         assert v.errors == [] and v.outside == []
-    finally:
-        page.close()
 
 
 # --------------------------------------------------------------------------- online
 def test_online_map_asks_only_leaflet_and_tiles(browser, hostile, tmp_path):
     ds, _, G = hostile
     path = write_map(route_map(G, countries=ds.countries), tmp_path / "online.html")
-    v = visit(browser, path, online=True)
-    try:
+    with open_map(browser, path, online=True) as v:
         v.page.wait_for_timeout(500)
         hosts = {u.split("/")[2] for u in v.outside}
         assert hosts and hosts <= {"cdn.jsdelivr.net", "tile.openstreetmap.org"}
@@ -272,8 +233,6 @@ def test_online_map_asks_only_leaflet_and_tiles(browser, hostile, tmp_path):
         assert "basemap" not in c["byKind"]
         assert "OpenStreetMap" in v.page.locator(".leaflet-control-attribution").inner_text()
         assert v.errors == [] and v.dialogs == []
-    finally:
-        v.page.close()
 
 
 # --------------------------------------------------------------------------- compare
@@ -284,9 +243,8 @@ def test_compare_views_stay_in_step(browser, hostile, tmp_path):
     H.graph["scenario"] = "closed mid"
     path = write_map(compare_map(G, H, countries=ds.countries, offline=True),
                      tmp_path / "compare.html")
-    v = visit(browser, path)
-    page = v.page
-    try:
+    with open_map(browser, path) as v:
+        page = v.page
         left, right = map_names(page)
         assert counts(page, left)["lines"] == 6 and counts(page, right)["lines"] == 4
         # drag the left map; the right one follows
@@ -302,24 +260,19 @@ def test_compare_views_stay_in_step(browser, hostile, tmp_path):
         assert a[2] == b[2] and a[0] == pytest.approx(b[0], abs=1e-6)
         assert a[1] == pytest.approx(b[1], abs=1e-6)
         assert v.outside == [] and v.errors == [] and v.dialogs == []
-    finally:
-        page.close()
 
 
 # --------------------------------------------------------------------------- large
 def test_large_network_draws_every_feature_on_canvas(browser, tmp_path):
     G = synthetic_network(5000, seed=1)
     path = write_map(route_map(G, offline=True), tmp_path / "large.html")
-    v = visit(browser, path)
-    try:
+    with open_map(browser, path) as v:
         name = map_names(v.page)[0]
         c = counts(v.page, name)
         assert (c["points"], c["lines"]) == network_counts(G)
         assert c["lines"] == 5000
         assert v.page.locator("canvas.leaflet-zoom-animated").count() >= 1  # canvas renderer
         assert v.errors == [] and v.outside == []
-    finally:
-        v.page.close()
 
 
 # --------------------------------------------------------------------------- shipped data
@@ -336,9 +289,8 @@ def shipped(_baseline, dataset, cost_model, tmp_path_factory):
 
 def test_shipped_baseline_in_the_browser(browser, shipped):
     G, an, path = shipped
-    v = visit(browser, path)
-    page = v.page
-    try:
+    with open_map(browser, path) as v:
+        page = v.page
         name = map_names(page)[0]
         c = counts(page, name)
         assert (c["points"], c["lines"]) == network_counts(G)
@@ -354,15 +306,12 @@ def test_shipped_baseline_in_the_browser(browser, shipped):
         assert "routes" not in counts(page, name)["byKind"]
         page.wait_for_timeout(200)
         assert v.outside == [] and v.errors == [] and v.dialogs == []
-    finally:
-        page.close()
 
 
 # --------------------------------------------------------------------------- issue 13, item 14
 def test_search_opens_and_highlights_the_found_feature(browser, offline_file):
-    v = visit(browser, offline_file)
-    page = v.page
-    try:
+    with open_map(browser, offline_file) as v:
+        page = v.page
         page.fill(".routes-search-input", "Middle")
         page.locator(".routes-search-hit", has_text="Middle post").first.click()
         popup = page.locator(".leaflet-popup-content")
@@ -373,14 +322,11 @@ def test_search_opens_and_highlights_the_found_feature(browser, offline_file):
         page.evaluate("(n) => window[n].closePopup()", map_names(page)[0])
         assert page.locator("path.routes-found").count() == 0   # highlight ends with the popup
         assert v.errors == [] and v.outside == []
-    finally:
-        page.close()
 
 
 def test_popups_show_readable_labels_and_percents(browser, offline_file):
-    v = visit(browser, offline_file)
-    page = v.page
-    try:
+    with open_map(browser, offline_file) as v:
+        page = v.page
         name = map_names(page)[0]
         text = click_feature(page, name, 0.0, 1.0, zoom=9).inner_text()   # Middle post
         assert "Middle post" in text and "detection probability" in text
@@ -389,59 +335,44 @@ def test_popups_show_readable_labels_and_percents(browser, offline_file):
                                            "els => els.map(e => e.textContent)")
         assert labels and not [t for t in labels if "_" in t]
         assert v.errors == []
-    finally:
-        page.close()
 
 
 def test_clicking_a_country_draws_no_focus_rectangle(browser, offline_file):
-    v = visit(browser, offline_file)
-    page = v.page
-    try:
+    with open_map(browser, offline_file) as v:
+        page = v.page
         name = map_names(page)[0]
         click_feature(page, name, -0.3, 0.3, zoom=8)     # inside country AAA, off every line
         outline = page.evaluate("""() => { const e = document.activeElement;
             const s = getComputedStyle(e); return [e.tagName, s.outlineStyle, s.outlineWidth]; }""")
         assert outline[0].lower() != "path" or outline[1] == "none" or outline[2] == "0px", outline
         assert v.errors == []
-    finally:
-        page.close()
 
 
 def test_legend_leaves_the_controls_free_on_a_short_map(browser, offline_file):
     """In the report's 640 px frame the legend starts collapsed and never covers fullscreen."""
-    page = browser.new_page(viewport={"width": 1100, "height": 640})
-    try:
-        page.goto(offline_file.as_uri())
-        page.wait_for_function("window.routes && Object.keys(window.routes.registry).length > 0")
+    with open_map(browser, offline_file, viewport={"width": 1100, "height": 640}) as v:
+        page = v.page
         assert page.locator(".routes-legend details[open]").count() == 0
         page.click(".routes-legend summary")           # opened by hand: still below the buttons
         legend = page.locator(".routes-legend").bounding_box()
         button = page.locator(".routes-fullscreen-button").bounding_box()
         assert legend["y"] >= button["y"] + button["height"], (legend, button)
-    finally:
-        page.close()
 
 
 def test_compare_map_legends_start_collapsed(browser, hostile, tmp_path):
     ds, _, G = hostile
     path = write_map(compare_map(G, G.copy(), countries=ds.countries, offline=True),
                      tmp_path / "compare.html")
-    v = visit(browser, path)
-    try:
+    with open_map(browser, path) as v:
         assert v.page.locator(".routes-legend").count() == 2
         assert v.page.locator(".routes-legend details[open]").count() == 0
-    finally:
-        v.page.close()
 
 
 def test_offline_map_names_the_countries(browser, offline_file, hostile):
     ds, _, _ = hostile
-    v = visit(browser, offline_file)
-    try:
+    with open_map(browser, offline_file) as v:
         labels = v.page.eval_on_selector_all(".routes-country-label",
                                              "els => els.map(e => e.textContent)")
         assert set(ds.countries["name"]) <= set(labels)
         assert {"Saudi Arabia", "India", "Egypt", "Spain"} <= set(labels)
         assert v.outside == []
-    finally:
-        v.page.close()

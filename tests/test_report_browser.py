@@ -11,37 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import Visit
+from browser_support import MAP_READY, Visit, visit
 from test_report import XSS, compare_report, hostile_report, shipped_report
 
 
-def visit(browser, index: Path) -> Visit:
+def open_report(browser, index: Path) -> Visit:
     """Open a report's ``index.html``; requests outside its folder are recorded and refused."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    v = Visit(page)
-    page.on("console", lambda m: v.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: v.errors.append(str(e)))
-
-    def on_dialog(d):
-        v.dialogs.append(d.message)
-        d.dismiss()
-
-    page.on("dialog", on_dialog)
-    folder = index.parent.as_uri() + "/"
-
-    def route(r):
-        url = r.request.url
-        v.requests.append(url)
-        if url.startswith((folder, "data:", "blob:", "about:")):
-            r.continue_()
-        else:
-            v.outside.append(url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.goto(index.as_uri())
-    page.wait_for_load_state("load")
-    return v
+    return visit(browser, index, local=index.parent.as_uri() + "/",
+                 viewport={"width": 1280, "height": 900})
 
 
 def map_frame(page):
@@ -57,62 +34,58 @@ def report(tmp_path_factory) -> Path:
 
 
 def test_report_opens_without_errors(browser, report: Path) -> None:
-    v = visit(browser, report / "index.html")
-    page = v.page
-    frame = map_frame(page)
-    frame.wait_for_function("window.routes && Object.keys(window.routes.registry).length > 0")
-    page.wait_for_timeout(300)
-    assert v.errors == []
-    assert v.outside == []
-    assert v.dialogs == []
-    assert any(u.endswith("/map.html") for u in v.requests)
-    # every chart is a loaded image
-    images = page.eval_on_selector_all(
-        "img.chart", "els => els.map(e => [e.getAttribute('src'), e.complete, e.naturalWidth])")
-    assert len(images) >= 5
-    assert all(done and width > 0 for _, done, width in images), images
-    # the navigation reaches every section
-    ids = page.eval_on_selector_all("nav a", "els => els.map(e => e.getAttribute('href'))")
-    for href in ids:
-        assert page.locator(href).count() == 1, href
-    # the map drew its layers (markers and lines) inside the frame
-    n = frame.evaluate("document.querySelectorAll('path.leaflet-interactive').length")
-    assert n > 100
-    page.close()
+    with open_report(browser, report / "index.html") as v:
+        page = v.page
+        frame = map_frame(page)
+        frame.wait_for_function(MAP_READY)
+        page.wait_for_timeout(300)
+        assert v.errors == []
+        assert v.outside == []
+        assert v.dialogs == []
+        assert any(u.endswith("/map.html") for u in v.requests)
+        # every chart is a loaded image
+        images = page.eval_on_selector_all(
+            "img.chart", "els => els.map(e => [e.getAttribute('src'), e.complete, e.naturalWidth])")
+        assert len(images) >= 5
+        assert all(done and width > 0 for _, done, width in images), images
+        # the navigation reaches every section
+        ids = page.eval_on_selector_all("nav a", "els => els.map(e => e.getAttribute('href'))")
+        for href in ids:
+            assert page.locator(href).count() == 1, href
+        # the map drew its layers (markers and lines) inside the frame
+        n = frame.evaluate("document.querySelectorAll('path.leaflet-interactive').length")
+        assert n > 100
 
 
 def test_report_tables_show_the_data(browser, report: Path) -> None:
-    v = visit(browser, report / "index.html")
-    rows = v.page.locator("#crossings table").first.locator("tbody tr")
-    assert rows.count() == 15
-    first = rows.first.locator("td").all_inner_texts()
-    assert first[0] == "1" and first[1].startswith("x_")
-    v.page.close()
+    with open_report(browser, report / "index.html") as v:
+        rows = v.page.locator("#crossings table").first.locator("tbody tr")
+        assert rows.count() == 15
+        first = rows.first.locator("td").all_inner_texts()
+        assert first[0] == "1" and first[1].startswith("x_")
 
 
 def test_hostile_text_runs_nothing(browser, tmp_path_factory) -> None:
     out = hostile_report(tmp_path_factory)
-    v = visit(browser, out / "index.html")
-    page = v.page
-    frame = map_frame(page)
-    frame.wait_for_function("window.routes && Object.keys(window.routes.registry).length > 0")
-    page.wait_for_timeout(300)
-    assert v.dialogs == []
-    assert v.errors == []
-    assert page.evaluate("document.querySelectorAll('img[src=\"x\"], script:not([src])')"
-                         ".length") == 0
-    assert XSS in page.inner_text("#crossings")  # shown as text
-    assert frame.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
-    page.close()
+    with open_report(browser, out / "index.html") as v:
+        page = v.page
+        frame = map_frame(page)
+        frame.wait_for_function(MAP_READY)
+        page.wait_for_timeout(300)
+        assert v.dialogs == []
+        assert v.errors == []
+        assert page.evaluate("document.querySelectorAll('img[src=\"x\"], script:not([src])')"
+                             ".length") == 0
+        assert XSS in page.inner_text("#crossings")  # shown as text
+        assert frame.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
 
 
 def test_compare_report_opens_without_errors(browser, tmp_path_factory) -> None:
     out = compare_report(tmp_path_factory)
-    v = visit(browser, out / "index.html")
-    frame = map_frame(v.page)
-    frame.wait_for_function("window.routes && Object.keys(window.routes.registry).length > 1")
-    v.page.wait_for_timeout(300)
-    assert v.errors == []
-    assert v.outside == []
-    assert frame.evaluate("document.querySelectorAll('.folium-map').length") == 2
-    v.page.close()
+    with open_report(browser, out / "index.html") as v:
+        frame = map_frame(v.page)
+        frame.wait_for_function("window.routes && Object.keys(window.routes.registry).length > 1")
+        v.page.wait_for_timeout(300)
+        assert v.errors == []
+        assert v.outside == []
+        assert frame.evaluate("document.querySelectorAll('.folium-map').length") == 2

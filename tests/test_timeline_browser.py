@@ -5,12 +5,11 @@ Every request is routed through the test: anything but the file itself is record
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
-from browser_support import Visit
+from browser_support import Visit, visit
 from routes.analysis.timeline import timeline_events, timeline_snapshots
 from routes.geodata import coverage
 from routes.maps import timeline_map, write_map
@@ -30,27 +29,11 @@ def page_file(dataset, cost_model, tmp_path_factory) -> tuple[Path, list[str]]:
     return path, dates
 
 
-def open_page(browser, path: Path) -> tuple[Visit, float]:
-    page = browser.new_page(viewport={"width": 1200, "height": 800})
-    v = Visit(page)
-    page.on("console", lambda m: v.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: v.errors.append(str(e)))
-
-    def route(r):
-        url = r.request.url
-        v.requests.append(url)
-        if url.startswith(("file:", "data:", "blob:", "about:")):
-            r.continue_()
-        else:
-            v.outside.append(url)
-            r.abort()
-
-    page.route("**/*", route)
-    t0 = time.perf_counter()
-    page.goto(path.as_uri())
-    page.wait_for_function("window.routes && window.routes.timelines "
-                           "&& window.routes.timelines.length === 1")
-    return v, time.perf_counter() - t0
+def open_timeline(browser, path: Path) -> Visit:
+    """Open the time-slider map; every request outside the file is recorded and refused."""
+    return visit(browser, path,
+                 ready="window.routes && window.routes.timelines "
+                       "&& window.routes.timelines.length === 1")
 
 
 def slide(page, i: int) -> None:
@@ -72,57 +55,53 @@ def status_of(page, cid: str) -> dict:
 
 def test_slider_changes_the_flows_and_the_date(browser, page_file):
     path, dates = page_file
-    v, _ = open_page(browser, path)
-    page = v.page
-    assert page.text_content(".routes-tl-date") == dates[-1]  # opens on the last date
-    last = drawn_flows(page)
-    slide(page, 0)
-    assert page.text_content(".routes-tl-date") == dates[0]
-    first = drawn_flows(page)
-    assert len(first) == len(last) > 0
-    assert first != last
-    assert page.eval_on_selector(".routes-tl-slider", "e => e.value") == "0"
-    page.close()
+    with open_timeline(browser, path) as v:
+        page = v.page
+        assert page.text_content(".routes-tl-date") == dates[-1]  # opens on the last date
+        last = drawn_flows(page)
+        slide(page, 0)
+        assert page.text_content(".routes-tl-date") == dates[0]
+        first = drawn_flows(page)
+        assert len(first) == len(last) > 0
+        assert first != last
+        assert page.eval_on_selector(".routes-tl-slider", "e => e.value") == "0"
 
 
 def test_crossing_closed_in_2025_is_drawn_closed_then_and_open_in_2019(browser, page_file):
     path, dates = page_file
-    v, _ = open_page(browser, path)
-    page = v.page
-    closed = status_of(page, TORKHAM)
-    assert closed == {"status": "closed", "dash": "3 3", "fill": "#ffffff", "closed": True}
-    assert "Torkham" in page.text_content(".routes-tl-events")  # an event since the last date
-    slide(page, dates.index(D19))
-    opened = status_of(page, TORKHAM)
-    assert opened["status"] == "open" and not opened["closed"]
-    assert opened["dash"] in (None, "none", "") and opened["fill"] != "#ffffff"
-    page.close()
+    with open_timeline(browser, path) as v:
+        page = v.page
+        closed = status_of(page, TORKHAM)
+        assert closed == {"status": "closed", "dash": "3 3", "fill": "#ffffff", "closed": True}
+        assert "Torkham" in page.text_content(".routes-tl-events")  # an event since the last date
+        slide(page, dates.index(D19))
+        opened = status_of(page, TORKHAM)
+        assert opened["status"] == "open" and not opened["closed"]
+        assert opened["dash"] in (None, "none", "") and opened["fill"] != "#ffffff"
 
 
 def test_play_steps_through_the_dates(browser, page_file):
     path, dates = page_file
-    v, _ = open_page(browser, path)
-    page = v.page
-    page.evaluate("""() => { window._seen = [];
-        new MutationObserver(() => window._seen.push(
-            document.querySelector('.routes-tl-date').textContent))
-        .observe(document.querySelector('.routes-tl-date'), {childList: true,
-                                                             characterData: true,
-                                                             subtree: true}); }""")
-    page.click(".routes-tl-play")  # from the last date the player restarts at the first
-    page.wait_for_function("window._seen.length >= 3", polling=200, timeout=30000)
-    assert page.evaluate("window._seen.slice(0, 3)") == dates
-    page.close()
+    with open_timeline(browser, path) as v:
+        page = v.page
+        page.evaluate("""() => { window._seen = [];
+            new MutationObserver(() => window._seen.push(
+                document.querySelector('.routes-tl-date').textContent))
+            .observe(document.querySelector('.routes-tl-date'), {childList: true,
+                                                                 characterData: true,
+                                                                 subtree: true}); }""")
+        page.click(".routes-tl-play")  # from the last date the player restarts at the first
+        page.wait_for_function("window._seen.length >= 3", polling=200, timeout=30000)
+        assert page.evaluate("window._seen.slice(0, 3)") == dates
 
 
 def test_offline_map_makes_no_outside_request_and_no_error(browser, page_file):
     path, _ = page_file
-    v, seconds = open_page(browser, path)
-    v.page.wait_for_timeout(300)
-    assert v.outside == []
-    assert v.errors == []
-    assert v.dialogs == []
-    size_mb = path.stat().st_size / 1e6
-    print(f"\ntimeline map: {size_mb:.2f} MB, loaded headless in {seconds:.2f} s")
-    assert size_mb < 3.0
-    v.page.close()
+    with open_timeline(browser, path) as v:
+        v.page.wait_for_timeout(300)
+        assert v.outside == []
+        assert v.errors == []
+        assert v.dialogs == []
+        size_mb = path.stat().st_size / 1e6
+        print(f"\ntimeline map: {size_mb:.2f} MB, loaded headless in {v.seconds:.2f} s")
+        assert size_mb < 3.0

@@ -19,7 +19,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from browser_support import Visit
+from browser_support import Visit, visit
 from routes.analysis.flows import assign_flows
 from routes.analysis.interdiction import evaluate_upgrades, interdict
 from routes.cli import main
@@ -43,32 +43,10 @@ HAIRATAN = "x_hairatan_termez"
 UPGRADES = ("x_islam_qala_dogharoun", "x_sher_khan_bandar_panji_poyon")
 
 
-def visit(browser, path: Path) -> Visit:
-    """Open ``path``; every request outside the file is recorded and refused."""
-    page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-    v = Visit(page)
-    page.on("console", lambda m: v.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: v.errors.append(str(e)))
-
-    def on_dialog(d):
-        v.dialogs.append(d.message)
-        d.dismiss()
-
-    page.on("dialog", on_dialog)
-
-    def route(r):
-        url = r.request.url
-        v.requests.append(url)
-        if url.startswith(("file:", "data:", "blob:", "about:")):
-            r.continue_()
-        else:
-            v.outside.append(url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.goto(path.as_uri())
-    page.wait_for_function("window.whatif !== undefined")
-    return v
+def open_whatif(browser, path: Path) -> Visit:
+    """Open a what-if page; every request outside the file is recorded and refused."""
+    return visit(browser, path, ready="window.whatif !== undefined",
+                 viewport={"width": 1400, "height": 900}, accept_downloads=True)
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +58,9 @@ def shipped_page(tmp_path_factory, dataset, cost_model) -> Path:
 
 @pytest.fixture
 def page(browser, shipped_page):
-    v = visit(browser, shipped_page)
-    yield v
-    assert v.outside == [] and v.errors == [] and v.dialogs == []
-    v.page.close()
+    with open_whatif(browser, shipped_page) as v:
+        yield v
+        assert v.outside == [] and v.errors == [] and v.dialogs == []
 
 
 def click_crossing(page, crossing: str, action: str) -> dict:
@@ -249,22 +226,21 @@ def test_hostile_names_are_text(browser, tmp_path):
                   crossings={"x_mid": {"delay_h": 2.5}})
     path = tmp_path / "w.html"
     path.write_text(whatif_html(whatif_data(ds, cm, sc)), encoding="utf-8")
-    v = visit(browser, path)
-    w = v.page
-    w.evaluate("whatif.set('x_north', 'closed')")
-    w.evaluate("whatif.set('x_south', 'upgraded')")  # closed in the data: reopened, upgraded
-    text = w.locator("#whatif-panel").inner_text()
-    assert v.dialogs == [] and v.errors == [] and v.outside == []
-    assert SCRIPT_END in text  # shown as text in the changes list
-    assert w.locator("#whatif-panel img").count() == 0 and w.locator("script").count() == 3
-    toml = tmp_path / "back.toml"
-    toml.write_text(w.evaluate("whatif.toml()"), encoding="utf-8")
-    back = load_scenario(toml)
-    assert back.name == sc.name + "-whatif"
-    assert back.description.startswith(f"two lines {XSS} What-if changes: ")  # one line
-    assert back.crossings == {"x_mid": {"delay_h": 2.5}, "x_north": {"status": "closed"},
-                              "x_south": {"status": "open", "upgraded": True}}
-    v.page.close()
+    with open_whatif(browser, path) as v:
+        w = v.page
+        w.evaluate("whatif.set('x_north', 'closed')")
+        w.evaluate("whatif.set('x_south', 'upgraded')")  # closed in the data: reopened, upgraded
+        text = w.locator("#whatif-panel").inner_text()
+        assert v.dialogs == [] and v.errors == [] and v.outside == []
+        assert SCRIPT_END in text  # shown as text in the changes list
+        assert w.locator("#whatif-panel img").count() == 0 and w.locator("script").count() == 3
+        toml = tmp_path / "back.toml"
+        toml.write_text(w.evaluate("whatif.toml()"), encoding="utf-8")
+        back = load_scenario(toml)
+        assert back.name == sc.name + "-whatif"
+        assert back.description.startswith(f"two lines {XSS} What-if changes: ")  # one line
+        assert back.crossings == {"x_mid": {"delay_h": 2.5}, "x_north": {"status": "closed"},
+                                  "x_south": {"status": "open", "upgraded": True}}
 
 
 def test_download_over_a_start_that_sets_the_posts_p_detect(browser, tmp_path):
@@ -278,14 +254,13 @@ def test_download_over_a_start_that_sets_the_posts_p_detect(browser, tmp_path):
                                            "x_north": {"upgraded": True}})
     page_path = tmp_path / "w.html"
     page_path.write_text(whatif_html(whatif_data(ds, cm, sc)), encoding="utf-8")
-    v = visit(browser, page_path)
-    w = v.page
-    before = w.evaluate("whatif.summary()")
-    s = w.evaluate("whatif.set('x_mid', 'upgraded')")
-    assert s["changes"] == [["x_mid", "upgraded"]] and s["detected"] > before["detected"]
-    text = w.evaluate("whatif.toml()")
-    assert v.errors == [] and v.outside == [] and v.dialogs == []
-    v.page.close()
+    with open_whatif(browser, page_path) as v:
+        w = v.page
+        before = w.evaluate("whatif.summary()")
+        s = w.evaluate("whatif.set('x_mid', 'upgraded')")
+        assert s["changes"] == [["x_mid", "upgraded"]] and s["detected"] > before["detected"]
+        text = w.evaluate("whatif.toml()")
+        assert v.errors == [] and v.outside == [] and v.dialogs == []
     assert '[crossings."x_mid"]\ndelay_h = 3.0\nupgraded = true\n' in text
     assert '[crossings."x_north"]\nupgraded = true\n' in text
     assert not re.search(r"^p_detect", text, re.M)
@@ -343,18 +318,18 @@ def test_k_best_routes_equal_the_engine_with_ties(browser, tmp_path):
     G = random_graphs(30, seed=14)
     path = tmp_path / "random.html"
     path.write_text(whatif_html(graph_data(G)), encoding="utf-8")
-    v = visit(browser, path)
     nodes = sorted(G.nodes)
     groups: dict[str, list[str]] = {}
     for x in nodes:
         groups.setdefault(x[:3], []).append(x)
     queries = [(s, t, k) for ids in groups.values() for s in ids for t in ids
                for k in (1, 3, 6) if s != t]
-    page_out = v.page.evaluate(
-        """(qs) => { const net = whatif.core.network({});
-             return qs.map(([s, t, k]) => whatif.core.kShortest(net, s, t, k)
-                                            .map(r => [r.len, r.path])); }""",
-        [[nodes.index(s), nodes.index(t), k] for s, t, k in queries])
+    with open_whatif(browser, path) as v:
+        page_out = v.page.evaluate(
+            """(qs) => { const net = whatif.core.network({});
+                 return qs.map(([s, t, k]) => whatif.core.kShortest(net, s, t, k)
+                                                .map(r => [r.len, r.path])); }""",
+            [[nodes.index(s), nodes.index(t), k] for s, t, k in queries])
     engines = [Engine(G, engine=e) for e in ("igraph", "networkx")]
     n_ties = 0
     for (s, t, k), got in zip(queries, page_out, strict=True):
@@ -364,4 +339,3 @@ def test_k_best_routes_equal_the_engine_with_ties(browser, tmp_path):
         n_ties += len({c for c, _ in want}) < len(want)
     assert n_ties > 100  # the ties the test is about
     assert v.errors == [] and v.outside == []
-    v.page.close()
