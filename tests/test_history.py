@@ -44,6 +44,21 @@ def _copy(tmp_path: Path, **files: str) -> Path:
     return d
 
 
+def _copy_with_lax_entry(tmp_path: Path) -> Path:
+    """``_copy``, with x_mid's entry into AAA of a new class ``lax`` (p_detect 0.2, upgraded
+    0.3; the crossing's own class still applies into BBB)."""
+    d = _copy(tmp_path)
+    text = (d / "crossings.csv").read_text().splitlines()
+    text[0] = text[0].replace("crossing_class,", "crossing_class,class_into_a,")
+    text[1] = text[1].replace(",post,", ",post,lax,")
+    (d / "crossings.csv").write_text("\n".join(text) + "\n")
+    (d / "cost_model.toml").write_text(
+        (d / "cost_model.toml").read_text()
+        + "\n[classes.lax]\np_detect = 0.2\ndelay_h = 3.0\nupgrade_cost = 1.0\n"
+          "p_detect_upgraded = 0.3\n")
+    return d
+
+
 @pytest.fixture
 def dated(tmp_path):
     d = _copy(tmp_path, status_history=HISTORY, supply=SUPPLY, demand=DEMAND)
@@ -149,15 +164,7 @@ def test_cli_as_of(tmp_path, capsys):
 # --------------------------------------------------------------------------- direction
 def test_detection_by_direction(tmp_path):
     """Entering BBB pays the crossing's class; entering AAA pays class_into_a."""
-    d = _copy(tmp_path)
-    text = (d / "crossings.csv").read_text().splitlines()
-    text[0] = text[0].replace("crossing_class,", "crossing_class,class_into_a,")
-    text[1] = text[1].replace(",post,", ",post,lax,")
-    (d / "crossings.csv").write_text("\n".join(text) + "\n")
-    cm_text = (d / "cost_model.toml").read_text()
-    cm_text += ("\n[classes.lax]\np_detect = 0.2\ndelay_h = 3.0\nupgrade_cost = 1.0\n"
-                "p_detect_upgraded = 0.3\n")
-    (d / "cost_model.toml").write_text(cm_text)
+    d = _copy_with_lax_entry(tmp_path)
     cm = load_cost_model(d / "cost_model.toml")
     G = network_from_data(load_dataset(d, classes=set(cm.classes)), cm)
     east_in, west_in = G.edges["p_east", "x_mid"], G.edges["p_west", "x_mid"]
@@ -198,15 +205,7 @@ def test_an_upgrade_adds_the_same_risk_in_both_directions(tmp_path):
     from routes.analysis.interdiction import upgrade_table
     from routes.scenario import Scenario
 
-    d = _copy(tmp_path)
-    text = (d / "crossings.csv").read_text().splitlines()
-    text[0] = text[0].replace("crossing_class,", "crossing_class,class_into_a,")
-    text[1] = text[1].replace(",post,", ",post,lax,")
-    (d / "crossings.csv").write_text("\n".join(text) + "\n")
-    (d / "cost_model.toml").write_text(
-        (d / "cost_model.toml").read_text()
-        + "\n[classes.lax]\np_detect = 0.2\ndelay_h = 3.0\nupgrade_cost = 1.0\n"
-          "p_detect_upgraded = 0.3\n")
+    d = _copy_with_lax_entry(tmp_path)
     cm = load_cost_model(d / "cost_model.toml")
     ds = load_dataset(d, classes=set(cm.classes))
     G = network_from_data(ds, cm)

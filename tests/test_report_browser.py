@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import MAP_READY, Visit, visit
+from browser_support import Visit, visit
 from test_report import XSS, compare_report, hostile_report, shipped_report
 
 
@@ -21,11 +21,16 @@ def open_report(browser, index: Path) -> Visit:
                  viewport={"width": 1280, "height": 900})
 
 
-def map_frame(page):
-    """The embedded map's frame, once Leaflet has drawn it."""
+def map_frame(page, *, maps: int = 1):
+    """The embedded map's frame, once Leaflet has drawn it and its ``maps`` maps have
+    registered (then 300 ms more for the page to settle)."""
     frame = page.frame_locator("#map iframe.map")
     frame.locator(".leaflet-container").first.wait_for(state="attached", timeout=20000)
-    return next(f for f in page.frames if f.url.endswith("/map.html"))
+    found = next(f for f in page.frames if f.url.endswith("/map.html"))
+    found.wait_for_function(f"window.routes && Object.keys(window.routes.registry).length "
+                            f">= {maps}")
+    page.wait_for_timeout(300)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +42,6 @@ def test_report_opens_without_errors(browser, report: Path) -> None:
     with open_report(browser, report / "index.html") as v:
         page = v.page
         frame = map_frame(page)
-        frame.wait_for_function(MAP_READY)
-        page.wait_for_timeout(300)
         assert v.errors == []
         assert v.outside == []
         assert v.dialogs == []
@@ -70,8 +73,6 @@ def test_hostile_text_runs_nothing(browser, tmp_path_factory) -> None:
     with open_report(browser, out / "index.html") as v:
         page = v.page
         frame = map_frame(page)
-        frame.wait_for_function(MAP_READY)
-        page.wait_for_timeout(300)
         assert v.dialogs == []
         assert v.errors == []
         assert page.evaluate("document.querySelectorAll('img[src=\"x\"], script:not([src])')"
@@ -83,9 +84,7 @@ def test_hostile_text_runs_nothing(browser, tmp_path_factory) -> None:
 def test_compare_report_opens_without_errors(browser, tmp_path_factory) -> None:
     out = compare_report(tmp_path_factory)
     with open_report(browser, out / "index.html") as v:
-        frame = map_frame(v.page)
-        frame.wait_for_function("window.routes && Object.keys(window.routes.registry).length > 1")
-        v.page.wait_for_timeout(300)
+        frame = map_frame(v.page, maps=2)
         assert v.errors == []
         assert v.outside == []
         assert frame.evaluate("document.querySelectorAll('.folium-map').length") == 2

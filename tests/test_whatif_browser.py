@@ -99,6 +99,20 @@ def assert_same_corridors(summary: dict, corridors: pd.DataFrame) -> None:
         assert summary["corridorFlows"][name] == near(row["flow"]), name
 
 
+def assert_compare_reproduces(summary: dict, scenario: Path, out: Path, *data: str) -> None:
+    """`routes compare baseline <scenario> --budget 0` (``data``: e.g. ``--data DIR``) gives
+    the page's corridor shares, detected share and routed flow as its scenario side."""
+    assert main(["compare", *data, "baseline", str(scenario), "--budget", "0",
+                 "--out", str(out)]) == 0
+    folder = out / f"compare_baseline_vs_{scenario.stem}"
+    corridors = pd.read_csv(folder / "compare_corridors.csv", index_col=0)
+    for name, share in corridors["share_b"].items():
+        assert summary["shares"][name] == near(share), name
+    table = pd.read_csv(folder / "compare_summary.csv", index_col="metric")
+    assert summary["detected"] == near(float(table.at["interdiction_base_value", "b"]))
+    assert summary["total"] == near(float(table.at["routed_flow", "b"]))
+
+
 # --------------------------------------------------------------------------- the shipped page
 def test_start_equals_the_engine(page, baseline, cost_model):
     """Before any click: corridor shares, crossing flows and the detected share of the
@@ -184,15 +198,7 @@ def test_downloaded_scenario_reproduces_the_page(page, tmp_path, baseline):
     assert f'[crossings."{UPGRADES[0]}"]\nupgraded = true\n' in text  # a TOML boolean
     assert '[crossings."x_torkham_torkham"]\nstatus = "open"\nupgraded = true\n' in text
     assert not re.search(r"^p_detect", text, re.M)
-    out = tmp_path / "out"
-    assert main(["compare", "baseline", str(path), "--budget", "0", "--out", str(out)]) == 0
-    folder = out / "compare_baseline_vs_planner"
-    corridors = pd.read_csv(folder / "compare_corridors.csv", index_col=0)
-    for name, share in corridors["share_b"].items():
-        assert s["shares"][name] == near(share), name
-    summary = pd.read_csv(folder / "compare_summary.csv", index_col="metric")
-    assert s["detected"] == near(float(summary.at["interdiction_base_value", "b"]))
-    assert s["total"] == near(float(summary.at["routed_flow", "b"]))
+    assert_compare_reproduces(s, path, tmp_path / "out")
     # reset returns to the start
     w.click("#whatif-reset")
     r = w.evaluate("whatif.summary()")
@@ -268,16 +274,7 @@ def test_download_over_a_start_that_sets_the_posts_p_detect(browser, tmp_path):
     path.write_text(text, encoding="utf-8")
     assert load_scenario(path).crossings == {"x_mid": {"delay_h": 3.0, "upgraded": True},
                                              "x_north": {"upgraded": True}}
-    out = tmp_path / "out"
-    assert main(["compare", "--data", str(folder), "baseline", str(path), "--budget", "0",
-                 "--out", str(out)]) == 0
-    folder_out = out / "compare_baseline_vs_planner"
-    corridors = pd.read_csv(folder_out / "compare_corridors.csv", index_col=0)
-    for name, share in corridors["share_b"].items():
-        assert s["shares"][name] == near(share), name
-    summary = pd.read_csv(folder_out / "compare_summary.csv", index_col="metric")
-    assert s["detected"] == near(float(summary.at["interdiction_base_value", "b"]))
-    assert s["total"] == near(float(summary.at["routed_flow", "b"]))
+    assert_compare_reproduces(s, path, tmp_path / "out", "--data", str(folder))
 
 
 # --------------------------------------------------------------------------- k best routes
