@@ -176,6 +176,88 @@ def test_exact_reports_rounds():
     assert len(lines) == r.rounds and lines[0].startswith("round 1: value ")
 
 
+def _with_leading_origin(seed: int, r: float) -> nx.DiGraph:
+    """A random directed instance plus origin ``q`` whose one arc out (risk ``r``) enters the
+    origin ``p0``: ``q`` shares ``p0``'s block in the tight model."""
+    G = random_instance(seed, directed=True, n_posts=6)
+    G.add_node("q", kind="place", role="origin", supply=3.0, demand=0.0)
+    G.add_edge("q", "p0", risk=r)
+    G.add_edge("p1", "q", risk=0.05)      # an arc in: q is a transit node for others too
+    return G
+
+
+def test_an_origin_that_leads_only_to_another_shares_its_block():
+    G = _with_leading_origin(11, 0.07)
+    assert _connected(G)
+    inst = _Instance(G, None, None)
+    q, p0 = inst.origins.index("q"), inst.origins.index("p0")
+    assert _milp._leads(inst) == {q: (p0, 0.07)}
+    shared = _milp.TightMilp(inst, "flow", 2.0)
+    assert set(shared.shift.values()) == {0.07}     # q's pairs read p0's potentials + 0.07
+    assert len(shared.shift) == int(inst.connected[q].sum())
+
+
+@settings(max_examples=15)
+@given(seed=st.integers(0, 10**6), r=st.sampled_from([0.0, 0.013, 0.3]))
+def test_shared_blocks_keep_the_optimum(seed, r):
+    G = _with_leading_origin(seed, r)
+    if not _connected(G):
+        return
+    budgets = [0.0, 1.0, 2.0, 3.5]
+    tight = budget_curve(G, budgets, objective="flow")
+    assert tight["optimal"].all()
+    for b, v in zip(budgets, tight["value"], strict=True):
+        bf = interdict_brute_force(G, b, objective="flow")
+        assert v == pytest.approx(bf.value, rel=1e-6, abs=1e-7)
+
+
+@pytest.mark.parametrize(("seed", "budget"), [(26, 2.0), (52, 3.0)])
+def test_a_round_stops_at_an_over_valued_solution(seed, budget):
+    """The model over-values a solution whose distances have no tangents: the round stops
+    there, the tangents are added, and the next round proves the brute-force optimum."""
+    G = random_instance(seed, directed=True, n_posts=6)
+    lines: list[str] = []
+    r = interdict_exact(G, budget, objective="flow", progress=lines.append)
+    assert "over-valued" in lines[0] and "over-valued" not in lines[-1]
+    bf = interdict_brute_force(G, budget, objective="flow")
+    assert r.optimal and r.value == pytest.approx(bf.value, rel=1e-9)
+
+
+class _Stuck:
+    """A model whose every round returns the same ``x`` and bound, with no tangent to add."""
+
+    def __init__(self, gap: float) -> None:
+        self.gap, self.solves = gap, 0
+
+    def add_tangents(self, D: np.ndarray) -> int:
+        return 0
+
+    def refine(self, x: np.ndarray) -> int:
+        return 0
+
+    def solve(self, time_limit, rel_gap, start=None, watch=None):
+        self.solves += 1
+        return start, self.value + self.gap, True
+
+
+@pytest.mark.parametrize(("gap", "optimal"), [(5e-7, True), (1e-3, False)])
+def test_a_round_that_adds_no_tangent_ends_the_loop(monkeypatch, gap, optimal):
+    """Re-solving an unchanged model returns the same: the loop stops after that round (it
+    once re-solved it 50 times). A gap within HiGHS's feasibility tolerance is optimal."""
+    G = random_instance(11, directed=True, n_posts=6)
+    inst = _Instance(G, None, None)
+    stuck = _Stuck(gap)
+    stuck.value = inst.value("flow", inst.x0())[0]
+
+    def make(*a, **k):
+        return stuck
+
+    monkeypatch.setattr(_milp, "TightMilp", make)
+    out = _milp.solve_exact(inst, "flow", 2.0)
+    assert stuck.solves == 1 and out.rounds == 1 and out.optimal is optimal
+    assert out.bound == pytest.approx(stuck.value + gap)
+
+
 # --------------------------------------------------------------------------- CLI
 def test_cli_priorities_progress_outside_a_terminal(data_dir, tmp_path, capsys):  # noqa: F811
     argv = ["priorities", *args(data_dir, "--budget", "2", "--objective", "flow", "--out",

@@ -47,7 +47,7 @@ knapsack), leaves out the nodes and arcs that no least-risk route can then use, 
 arc coefficients, and hands HiGHS (through ``highspy``) an incumbent; ``"plain"`` is the model
 above as published, kept for comparison. Both prove the same optimum. :func:`budget_curve`
 solves its budgets as one sequence: each starts from the better of the previous optimum and
-the greedy solution, and keeps the tangents found so far.
+the greedy solution.
 
 Every value this module reports is re-evaluated exactly by Dijkstra for the chosen posts; the
 MILP only chooses. After an exact solve, posts whose removal does not lower the value are
@@ -686,7 +686,7 @@ def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str
     formulation : {"tight", "plain"}
         The MILP (:func:`interdict_exact`). ``"tight"`` solves the budgets as one sequence:
         each starts from the better of the previous budget's optimum (when affordable) and
-        the greedy solution, and keeps the tangents found so far.
+        the greedy solution.
     progress : callable, optional
         Told one line as each budget is solved (``"budget 3 of 0..10: value ..."``).
 
@@ -743,7 +743,6 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
     _check_formulation(formulation)
     inst = _Instance(G, cm, flows)
     memo: dict[tuple[str, bytes], Any] = {}     # greedy evaluations, shared by the budgets
-    points: dict[int, set[float]] = {}          # tangent points, shared by the budgets
     rows = []
     solutions: dict[float, Interdiction] = {}
     prev: Interdiction | None = None
@@ -752,7 +751,7 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
         if method == "exact":
             start = inst.x_of(prev.posts) if prev is not None and prev.cost <= b else None
             r = _exact(inst, objective, b, formulation=formulation, time_limit=time_limit,
-                       rel_tol=1e-7, max_rounds=50, start=start, points=points, greedy=g)
+                       rel_tol=1e-7, max_rounds=50, start=start, greedy=g)
         else:
             r = g
         solutions[b] = r
