@@ -43,6 +43,7 @@ lint: install  ## ruff and mypy
 
 data: install  ## rebuild the derived files in data/geo from their sources
 	$(BIN)/python scripts/make_countries.py data/geo/countries.geojson
+	$(BIN)/python scripts/make_capitals.py
 	$(BIN)/python scripts/make_supply_demand.py data/geo
 	$(BIN)/python scripts/make_seizures.py data/observed/unodc_opioid_seizures_2018_2022.csv \
 	  data/geo/countries.geojson data/geo/seizures.csv

