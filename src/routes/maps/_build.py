@@ -18,7 +18,16 @@ from branca.element import Element, Figure
 
 from .._errors import RoutesError
 from ..io import atomic_write_text
-from ._assets import Assets, Raw, basemap_world, external_references, js_json, localise
+from ._assets import (
+    Assets,
+    Raw,
+    basemap_capitals,
+    basemap_world,
+    external_references,
+    js_json,
+    localise,
+)
+from ._labels import CAPITALS_CREDIT, capital_labels, country_labels
 from ._layers import DataLayer, LayerData
 from ._legend import legend_html
 from ._translate import (
@@ -168,10 +177,15 @@ def _new_map(*, offline: bool, tiles: str | None, n_features: int, prefer_canvas
             world = basemap_world()
             DataLayer(basemap_layer(countries, world=world),
                       name="Basemap: country outlines (offline)", overlay=False).add_to(m)
-            # Tiles carry the place names online; offline, the countries are named here.
+            # Tiles carry the place names online; offline, the countries and their capitals
+            # are named here (the capitals from a closer zoom: see routes.maps._labels).
             names = country_labels(countries, world=world)
+            caps = capital_labels(basemap_capitals(), world=world)
             m.add_child(_Script(lambda name: (
-                f"routes.labels({name}, {js_json(names)});")))
+                f"routes.capitals({name}, {js_json(caps)}); "
+                f"routes.labels({name}, {js_json(names)}); "
+                f"{name}.attributionControl.addAttribution("
+                f"routes.esc({js_json(CAPITALS_CREDIT)}));")))
         m.add_child(_Script(lambda name: (
             f"L.DomUtil.addClass({name}.getContainer(), 'routes-offline-basemap');")))
     elif tiles:
@@ -181,40 +195,6 @@ def _new_map(*, offline: bool, tiles: str | None, n_features: int, prefer_canvas
         m.add_child(_Script(lambda name: (
             f"{name}.attributionControl.addAttribution(routes.esc({js_json(attribution)}));")))
     return m
-
-
-def country_labels(countries: gpd.GeoDataFrame, *, world: gpd.GeoDataFrame | None = None
-                   ) -> list[list[Any]]:
-    """Return ``[lat, lon, name, min zoom]`` of each country to label.
-
-    The shipped basemap's label points (``world``) first, then a point inside the largest part
-    of each other country.
-
-    Examples
-    --------
-    >>> from shapely.geometry import box
-    >>> country_labels(gpd.GeoDataFrame({"iso3": ["AAA"], "name": ["Aland"]},
-    ...                                 geometry=[box(0, 0, 2, 2)], crs="EPSG:4326"))
-    [[1.0, 1.0, 'Aland', 0]]
-    """
-    out: list[list[Any]] = []
-    have: set[str] = set()
-    if world is not None:
-        for w in world.itertuples(index=False):
-            out.append([float(w.label_lat), float(w.label_lon), str(w.name),
-                        float(w.min_zoom)])
-            have.add(str(w.iso3))
-    for r in countries.sort_values("iso3").itertuples(index=False):
-        if str(r.iso3) in have:
-            continue
-        g = r.geometry
-        if g is None or g.is_empty:
-            continue
-        if g.geom_type == "MultiPolygon":
-            g = max(g.geoms, key=lambda part: part.area)
-        pt = g.representative_point()
-        out.append([round(pt.y, 3), round(pt.x, 3), str(getattr(r, "name", None) or r.iso3), 0])
-    return out
 
 
 def _add_controls(m: folium.Map, *, legend: str, collapsed: bool) -> None:

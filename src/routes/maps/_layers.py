@@ -57,6 +57,8 @@ class LayerData:
     popups: bool = True
     #: Per field: "pct" shows a fraction as a percent, "pct100" a number already in percent.
     formats: Sequence[str] = ()
+    #: The Leaflet pane drawn into, when not the overlays' (``routes.PANES`` in routes_map.js).
+    pane: str = ""
 
     def add(self, geometry: dict[str, Any], name: Any, style: dict[str, Any],
             values: Sequence[Any]) -> None:
@@ -115,6 +117,8 @@ class DataLayer(Layer):
         cfg = {"key": d.key, "title": d.title, "geom": d.geom, "fields": list(d.fields),
                "formats": list(d.formats) or [""] * len(d.fields),
                "styles": d.styles.styles, "searchable": d.searchable, "popups": d.popups}
+        if d.pane:
+            cfg["pane"] = d.pane
         fc = {"type": "FeatureCollection", "features": d.features}
         assert self._parent is not None
         js = (f"var {self.get_name()} = routes.dataLayer({self._parent.get_name()}, "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
+from ._labels import CAPITAL_MIN_ZOOM
 from ._layers import LayerData
 from ._translate import (
     _BETWEENNESS,
@@ -118,6 +119,7 @@ def legend_html(title: str, provenance: str, layers: dict[str, LayerData], an: M
             lo = hi
     if offline:
         out.append('<div class="routes-legend-meta">Offline map: basemap drawn from the '
-                   'country polygons.</div>')
+                   'country polygons; capitals (GeoNames) named from zoom '
+                   f'{CAPITAL_MIN_ZOOM:g} on.</div>')
     out.append("</details>")
     return "".join(out)

@@ -450,7 +450,8 @@ def basemap_layer(countries: gpd.GeoDataFrame, *, tolerance_deg: float = 0.02,
     ``world`` (the shipped basemap, whole countries over the visible extent) is drawn first;
     a country of ``countries`` it lacks (another region's data) is drawn from ``countries``.
     """
-    layer = LayerData("basemap", "basemap", "polygon", [], popups=False)
+    # Its own pane, below the capitals' and the data's (routes_map.js).
+    layer = LayerData("basemap", "basemap", "polygon", [], popups=False, pane="routesBasemap")
     style = {"fillColor": "#f4f1ea", "fillOpacity": 1.0, "color": "#9a9a9a", "weight": 0.7,
              "interactive": False}
     have: set[str] = set()

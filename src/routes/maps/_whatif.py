@@ -1,8 +1,9 @@
 """The planner's what-if page: close, reopen or upgrade crossings in the browser.
 
-One self-contained HTML file: Leaflet inlined, the basemap drawn from the country polygons,
-the network and its parameters embedded as JSON data, and the computation in one small
-script, ``routes/static/whatif.js``, that follows the Python engine's definitions:
+One self-contained HTML file: Leaflet inlined, the offline maps' basemap (country polygons,
+country names, capitals), the network and its parameters embedded as JSON data, and the
+computation in one small script, ``routes/static/whatif.js``, that follows the Python
+engine's definitions:
 
 - the k best loopless routes of each origin-market pair by ``cost`` on the engine's
   fixed-point weights (Yen; every route as short as the k-th is found, then the routes are
@@ -56,7 +57,17 @@ from ..geodata import Dataset, dataset_as_of
 from ..io import atomic_write_text
 from ..network import network_from_data, od_demand
 from ..scenario import BASELINE, Scenario
-from ._assets import _script, _style, external_references, js_json, leaflet_css, leaflet_js
+from ._assets import (
+    _script,
+    _style,
+    basemap_capitals,
+    basemap_world,
+    external_references,
+    js_json,
+    leaflet_css,
+    leaflet_js,
+)
+from ._labels import CAPITALS_CREDIT, capital_labels, country_labels
 from ._layers import shape_geometry
 
 __all__ = ["whatif_data", "whatif_html", "write_whatif", "STATES"]
@@ -132,16 +143,36 @@ def _edge_rows(G_open: nx.DiGraph, G_up: nx.DiGraph, index: dict[Any, int],
     return rows
 
 
-def _basemap(countries: gpd.GeoDataFrame | None, seen: set[str]) -> dict[str, Any]:
+def _basemap(countries: gpd.GeoDataFrame | None) -> dict[str, Any]:
+    """Return the land, as on every offline map, as GeoJSON.
+
+    The shipped basemap (the whole visible extent), then each country of the data it lacks;
+    nothing without the data's countries.
+    """
     feats = []
     if countries is not None:
-        shown = countries[countries["iso3"].isin(seen)].sort_values("iso3")
-        for r in shown.itertuples(index=False):
-            geom = shape_geometry(r.geometry, tolerance_deg=BASEMAP_TOLERANCE_DEG)
+        world = basemap_world()
+        have = set(world["iso3"].astype(str))
+        shown = [(r.iso3, r.geometry, 0.0) for r in world.itertuples(index=False)] + [
+            (r.iso3, r.geometry, BASEMAP_TOLERANCE_DEG)
+            for r in countries.sort_values("iso3").itertuples(index=False)
+            if str(r.iso3) not in have]
+        for iso3, geometry, tolerance in shown:
+            geom = shape_geometry(geometry, tolerance_deg=tolerance)
             if geom is not None:
-                feats.append({"type": "Feature", "properties": {"n": str(r.iso3)},
+                feats.append({"type": "Feature", "properties": {"n": str(iso3)},
                               "geometry": geom})
     return {"type": "FeatureCollection", "features": feats}
+
+
+def _labels(countries: gpd.GeoDataFrame | None) -> dict[str, Any]:
+    """Return the place names of every offline map: countries, and capitals from zoom 5."""
+    if countries is None:
+        return {"countries": [], "capitals": [], "credit": ""}
+    world = basemap_world()
+    return {"countries": country_labels(countries, world=world),
+            "capitals": capital_labels(basemap_capitals(), world=world),
+            "credit": CAPITALS_CREDIT}
 
 
 def _overlay(sc: Scenario) -> dict[str, Any]:
@@ -184,7 +215,9 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         ``[cost, cost in fixed-point units, risk]`` and, for an edge entering an upgradable
         post, its weights with the post upgraded), ``pairs`` (``[origin, market, flow]``
         sorted by id), ``scenario`` (the starting overlay, written back into the download) and
-        ``basemap`` (country outlines, GeoJSON).
+        ``basemap`` (country outlines, GeoJSON: the offline maps' basemap) and ``labels``
+        (``countries`` and ``capitals``, ``[lat, lon, name, min zoom]`` each, and the
+        capitals' ``credit``).
     """
     sc = scenario or BASELINE
     # A date asked for (here or when the data was loaded) travels with the download; without
@@ -211,8 +244,6 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
     nodes = _node_rows(G_open, start, reopen, level)
     index = {r["id"]: i for i, r in enumerate(nodes)}
     pairs = [[index[o], index[m], float(f)] for (o, m), f in sorted(od_demand(start).items())]
-    seen = {c for r in nodes for c in (r.get("country"), r.get("country_a"), r.get("country_b"))
-            if c}
     g = start.graph
     return {
         "meta": {"title": title or f"routes what-if: {sc.name}", "scenario": sc.name,
@@ -226,7 +257,8 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         "pairs": pairs,
         "scenario": {**_overlay(sc),
                      "as_of": sc.as_of or (str(g.get("as_of", "")) if dated else "")},
-        "basemap": _basemap(ds.countries, seen),
+        "basemap": _basemap(ds.countries),
+        "labels": _labels(ds.countries),
     }
 
 

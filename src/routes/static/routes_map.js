@@ -47,6 +47,13 @@
     'style="vertical-align:middle"><path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" ' +
     'fill="none" stroke="#333" stroke-width="2"/></svg>';
 
+  /* The offline basemap and its capitals lie below the data (Leaflet's overlays: 400). */
+  var PANES = {routesBasemap: 350, routesCapitals: 360};
+  function pane(map, name) {
+    if (!map.getPane(name)) { map.createPane(name).style.zIndex = PANES[name] || 400; }
+    return name;
+  }
+
   var registry = {};  // map variable name -> {map, layers: {key: L.GeoJSON}}
 
   function entry(map) {
@@ -61,6 +68,7 @@
   function dataLayer(map, cfg, data) {
     var styles = cfg.styles || [{}];
     var layer = L.geoJSON(data, {
+      pane: cfg.pane ? pane(map, cfg.pane) : "overlayPane",
       style: function (f) { return styles[f.properties.s || 0]; },
       pointToLayer: function (f, latlng) {
         return L.circleMarker(latlng, styles[f.properties.s || 0]);
@@ -205,27 +213,48 @@
     }
   });
 
-  /* Offline place labels ([lat, lon, text, min zoom] each), drawn as text (escaped), not
-   * clickable; a label shows from its zoom on, so that small countries do not crowd. */
-  function labels(map, items, className) {
-    var group = L.layerGroup().addTo(map);
-    var tips = items.map(function (it) {
-      return {z: it[3] || 0, tip: L.tooltip({permanent: true, direction: "center",
-                                             interactive: false,
-                                             className: className || "routes-country-label"})
-        .setLatLng([it[0], it[1]]).setContent(esc(it[2]))};
-    });
+  /* Show each entry's layer ({z, layer}) in group from its zoom z on. */
+  function byZoom(map, group, entries) {
     function show() {
       var z = map.getZoom();
-      tips.forEach(function (t) {
-        var on = z + 0.5 >= t.z;
-        if (on && !group.hasLayer(t.tip)) { group.addLayer(t.tip); }
-        if (!on && group.hasLayer(t.tip)) { group.removeLayer(t.tip); }
+      entries.forEach(function (e) {
+        var on = z + 0.5 >= e.z;
+        if (on && !group.hasLayer(e.layer)) { group.addLayer(e.layer); }
+        if (!on && group.hasLayer(e.layer)) { group.removeLayer(e.layer); }
       });
     }
     map.on("zoomend", show);
     map.whenReady(show);
     return group;
+  }
+
+  function label(at, text, opts) {
+    return L.tooltip(L.extend({permanent: true, direction: "center", interactive: false,
+                               className: "routes-country-label"}, opts))
+      .setLatLng(at).setContent(esc(text));
+  }
+
+  /* Offline place labels ([lat, lon, text, min zoom] each), drawn as text (escaped), not
+   * clickable; a label shows from its zoom on, so that small countries do not crowd. */
+  function labels(map, items, className) {
+    return byZoom(map, L.layerGroup().addTo(map), items.map(function (it) {
+      return {z: it[3] || 0,
+              layer: label([it[0], it[1]], it[2], className ? {className: className} : {})};
+    }));
+  }
+
+  /* Offline capitals ([lat, lon, name, min zoom] each): a small ringed dot, above the
+   * basemap and below the data, and its name (escaped) beside it; neither clickable. */
+  function capitals(map, items) {
+    return byZoom(map, L.layerGroup().addTo(map), items.map(function (it) {
+      var at = [it[0], it[1]];
+      return {z: it[3] || 0, layer: L.layerGroup([
+        L.circleMarker(at, {radius: 3, weight: 1.2, color: "#444", fillColor: "#fff",
+                            fillOpacity: 1, interactive: false,
+                            pane: pane(map, "routesCapitals")}),
+        label(at, it[2], {direction: "right", offset: [4, 0],
+                          className: "routes-capital-label"})])};
+    }));
   }
 
   /* Keep the views of several maps equal: moving one moves the others. */
@@ -253,6 +282,7 @@
     registry: registry,
     entry: entry,
     openFeature: openFeature,
-    labels: labels
+    labels: labels,
+    capitals: capitals
   };
 })();

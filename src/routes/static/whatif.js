@@ -441,12 +441,48 @@
   function num(x) { return x.toFixed(1); }
   function signed(x) { return (x >= 0 ? "+" : "\u2212") + Math.abs(x).toFixed(1); }
 
+  /* Place names of the offline basemap, as on routes' maps (routes_map.js): the countries',
+   * and the capitals' as small dots with their names, each [lat, lon, name, min zoom] shown
+   * from its zoom on; text, never markup; not clickable. */
+  function placeNames(labels) {
+    var group = L.layerGroup().addTo(map), entries = [];
+    function tip(it, opts) {
+      return L.tooltip(L.extend({permanent: true, direction: "center", interactive: false},
+                                opts))
+        .setLatLng([it[0], it[1]]).setContent(document.createTextNode(it[2]));
+    }
+    (labels.capitals || []).forEach(function (it) {
+      entries.push({z: it[3], layer: L.layerGroup([
+        L.circleMarker([it[0], it[1]], {radius: 3, weight: 1.2, color: "#444",
+                                        fillColor: "#fff", fillOpacity: 1, interactive: false}),
+        tip(it, {direction: "right", offset: [4, 0], className: "whatif-capital-label"})])});
+    });
+    (labels.countries || []).forEach(function (it) {
+      entries.push({z: it[3] || 0, layer: tip(it, {className: "whatif-country-label"})});
+    });
+    function show() {
+      var z = map.getZoom();
+      entries.forEach(function (e) {
+        var on = z + 0.5 >= e.z;
+        if (on && !group.hasLayer(e.layer)) { group.addLayer(e.layer); }
+        if (!on && group.hasLayer(e.layer)) { group.removeLayer(e.layer); }
+      });
+    }
+    map.on("zoomend", show);
+    map.whenReady(show);
+    if (labels.credit) {
+      var credit = el("span", {}, labels.credit);
+      map.attributionControl.addAttribution(credit.outerHTML);
+    }
+  }
+
   var map = L.map("whatif-map", {preferCanvas: true, zoomSnap: 0.25});
   var renderer = L.canvas({padding: 0.5});
   map.attributionControl.setPrefix(false);
   L.geoJSON(DATA.basemap, {interactive: false, style: {
     fillColor: "#f4f1ea", fillOpacity: 1, color: "#9a9a9a", weight: 0.7}}).addTo(map);
   map.getContainer().style.background = "#cfe0ee";
+  placeNames(DATA.labels || {});
 
   var ll = function (i) { return [NODES[i].lat, NODES[i].lon]; };
   var corridorLines = {}, corridorEdges = {};
