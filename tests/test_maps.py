@@ -234,6 +234,9 @@ def test_data_text_never_reaches_the_page_as_markup(hostile):
 @settings(max_examples=40)
 @given(st.text(min_size=1, max_size=30))
 def test_any_name_round_trips_as_text(name):
+    # A mark the page holds nowhere else, so that a name as short as "<" cannot be found in
+    # the page's own markup.
+    name = "\u2603" + name
     G = nx.DiGraph()
     G.add_node("p_a", kind="place", name=name, country="AAA", lat=0.0, lon=0.0, role="origin",
                supply=1.0, demand=0.0, source=name)
@@ -493,3 +496,22 @@ def test_offline_basemap_covers_the_visible_extent():
                             (100.0, 60.0, "Siberia")):
         assert land.contains(Point(lon, lat)), where
     assert not land.contains(Point(18.0, 35.0))    # the Mediterranean stays sea
+
+
+_CAPITALS_RE = re.compile(r"routes\.capitals\(\w+, (\[.*?\])\);")
+
+
+def test_offline_maps_name_the_capitals_and_credit_geonames(hostile):
+    """Every map on the offline basemap names the capitals, and credits GeoNames (CC BY 4.0);
+    online, the tiles name the places (issue 13, item 14)."""
+    ds, _, G = hostile
+    page = map_html(route_map(G, countries=ds.countries, offline=True))
+    [found] = _CAPITALS_RE.findall(page)
+    names = {c[2]: c for c in json.loads(found)}
+    assert {"Kabul", "Tashkent", "Dushanbe", "Tehran", "Ankara", "Moscow", "Berlin"} <= set(names)
+    assert names["Kabul"][3] == 5.0
+    assert "Capitals: GeoNames (CC BY 4.0)" in page
+    both = map_html(compare_map(G, G.copy(), countries=ds.countries, offline=True))
+    assert len(_CAPITALS_RE.findall(both)) == 2
+    assert _CAPITALS_RE.findall(map_html(route_map(G, countries=ds.countries))) == []
+    assert _CAPITALS_RE.findall(map_html(route_map(G, offline=True))) == []   # no basemap

@@ -376,3 +376,85 @@ def test_offline_map_names_the_countries(browser, offline_file, hostile):
         assert set(ds.countries["name"]) <= set(labels)
         assert {"Saudi Arabia", "India", "Egypt", "Spain"} <= set(labels)
         assert v.outside == []
+
+
+# (a label taken off the map fades out for 200 ms before it leaves the page)
+CAPITAL_LABELS_JS = """() => Array.from(document.querySelectorAll('.routes-capital-label'))
+    .filter(e => e.style.opacity !== '0').map(e => e.textContent)"""
+
+
+def test_offline_map_names_the_capitals_from_zoom_5(browser, offline_file):
+    """Capitals are small labelled points on the offline basemap, from zoom 5 on (at the
+    opening zoom of the route maps, 4, only the countries are named), with GeoNames credited;
+    the page still asks for nothing outside itself."""
+    with open_map(browser, offline_file) as v:
+        page = v.page
+        name = map_names(page)[0]
+        set_view(page, name, 34.5, 69.2, 4)
+        assert page.evaluate(CAPITAL_LABELS_JS) == []
+        assert "Afghanistan" in page.eval_on_selector_all(".routes-country-label",
+                                                          "els => els.map(e => e.textContent)")
+        set_view(page, name, 34.5, 69.2, 5)
+        shown = page.evaluate(CAPITAL_LABELS_JS)
+        assert {"Kabul", "Dushanbe", "Tashkent", "Tehran"} <= set(shown)
+        kabul = page.locator(".routes-capital-label", has_text="Kabul")
+        assert kabul.is_visible()
+        # the label sits just right of its point
+        box = kabul.bounding_box()
+        x, y = screen_point(page, name, 34.52813, 69.17233)
+        assert 0 <= box["x"] - x <= 12 and box["y"] <= y <= box["y"] + box["height"]
+        assert "GeoNames (CC BY 4.0)" in page.inner_text(".leaflet-control-attribution")
+        page.wait_for_timeout(200)
+        assert v.outside == [] and v.requests == [offline_file.as_uri()]
+        assert v.errors == [] and v.dialogs == []
+
+
+def test_capital_labels_stay_under_the_legend(browser, offline_file):
+    """A capital's label under the open legend is covered by it, never drawn over it."""
+    with open_map(browser, offline_file) as v:
+        page = v.page
+        name = map_names(page)[0]
+        set_view(page, name, 34.52813, 69.17233, 6)
+        legend = page.locator(".routes-legend")
+        if page.locator(".routes-legend details[open]").count() == 0:
+            page.click(".routes-legend summary")
+        lb = legend.bounding_box()
+        # move the map so that Kabul's label lies in the middle of the legend
+        x, y = screen_point(page, name, 34.52813, 69.17233)
+        page.evaluate("""([n, dx, dy]) => new Promise(done => {
+            window[n].panBy([dx, dy], {animate: false});
+            requestAnimationFrame(() => requestAnimationFrame(done)); })""",
+                      [name, x - (lb["x"] + lb["width"] / 2), y - (lb["y"] + lb["height"] / 2)])
+        label = page.locator(".routes-capital-label", has_text="Kabul").bounding_box()
+        cx, cy = label["x"] + label["width"] / 2, label["y"] + label["height"] / 2
+        assert lb["x"] <= cx <= lb["x"] + lb["width"] and lb["y"] <= cy <= lb["y"] + lb["height"]
+        # labels let the mouse through (pointer-events: none), which would hide them from
+        # elementFromPoint: made hit-testable, the topmost element there is still the legend
+        on_top = page.evaluate("""([x, y]) => {
+            const labels = document.querySelectorAll('.routes-capital-label');
+            labels.forEach(e => { e.style.pointerEvents = 'auto'; });
+            const top = document.elementFromPoint(x, y);
+            labels.forEach(e => { e.style.pointerEvents = ''; });
+            return [!!top.closest('.routes-legend'), top.className]; }""", [cx, cy])
+        assert on_top[0], on_top
+
+
+def test_capital_names_are_text(browser, hostile, tmp_path, monkeypatch):
+    """A capital's name from the data file is put on the page as text, never as markup."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    import routes.maps._build as build
+
+    ds, _, G = hostile
+    caps = gpd.GeoDataFrame({"iso3": ["AAA"], "name": [XSS + SCRIPT_END]},
+                            geometry=[Point(0.2, -0.2)], crs="EPSG:4326")
+    monkeypatch.setattr(build, "basemap_capitals", lambda: caps)
+    path = write_map(route_map(G, countries=ds.countries, offline=True), tmp_path / "m.html")
+    with open_map(browser, path) as v:
+        page = v.page
+        set_view(page, map_names(page)[0], 0.0, 0.5, 8)
+        assert page.evaluate(CAPITAL_LABELS_JS) == [XSS + SCRIPT_END]
+        assert page.locator(".routes-capital-label img").count() == 0
+        page.wait_for_timeout(200)
+        assert v.dialogs == [] and v.errors == [] and v.outside == []

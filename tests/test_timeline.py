@@ -243,6 +243,8 @@ def test_map_escapes_names_and_is_self_contained(snaps, dataset):
                                  title=XSS))
     assert XSS not in page and SCRIPT_END not in page
     assert external_references(page) == []
+    # the offline basemap names the countries and the capitals, as on every offline map
+    assert "routes.labels(" in page and "routes.capitals(" in page and '"Kabul"' in page
 
 
 def test_timeline_is_exported():

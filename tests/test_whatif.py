@@ -186,3 +186,18 @@ def test_the_date_travels_with_the_page(dataset, cost_model):
     assert "x_kyzyl_art_kyzyl_art" in closed  # closed then, open at the end of the data
     # without a date asked for, the download carries none (read back at the default date)
     assert whatif_data(dataset, cost_model)["scenario"]["as_of"] == ""
+
+
+def test_page_draws_the_offline_basemap_and_its_names(data, hostile):
+    """The land and the place names of every offline map: the whole visible extent, the
+    countries' names and the capitals (GeoNames, credited), the data's own countries too."""
+    from routes.maps._assets import basemap_capitals, basemap_world
+
+    ds, _, _ = hostile
+    assert len(data["basemap"]["features"]) == len(basemap_world()) + len(ds.countries)
+    labels = data["labels"]
+    assert len(labels["capitals"]) == len(basemap_capitals())
+    assert [c for c in labels["capitals"] if c[2] == "Kabul"][0][3] == 5.0
+    assert {"Afghanistan", "Saudi Arabia"} <= {c[2] for c in labels["countries"]}
+    assert set(ds.countries["name"]) <= {c[2] for c in labels["countries"]}
+    assert labels["credit"] == "Capitals: GeoNames (CC BY 4.0)"

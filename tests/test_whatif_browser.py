@@ -223,7 +223,43 @@ def test_updates_are_fast_and_request_nothing(page, baseline):
     assert all(u.startswith(("file:", "data:", "blob:")) for u in page.requests)
 
 
+VISIBLE_JS = """(cls) => Array.from(document.querySelectorAll(cls))
+    .filter(e => e.style.opacity !== '0').map(e => e.textContent)"""  # (labels fade out)
+SET_VIEW_JS = """([lat, lon, z]) => new Promise(done => {
+    whatif.map.setView([lat, lon], z, {animate: false});
+    requestAnimationFrame(() => requestAnimationFrame(done)); })"""
+
+
+def test_page_names_the_countries_and_capitals(page):
+    """The offline basemap of every map: countries named, capitals from zoom 5 on."""
+    w = page.page
+    w.evaluate(SET_VIEW_JS, [34.5, 69.2, 4])
+    assert w.evaluate(VISIBLE_JS, ".whatif-capital-label") == []
+    assert {"Afghanistan", "Saudi Arabia", "India"} <= set(
+        w.evaluate(VISIBLE_JS, ".whatif-country-label"))
+    w.evaluate(SET_VIEW_JS, [34.5, 69.2, 5])
+    assert {"Kabul", "Dushanbe", "Tashkent", "Tehran"} <= set(
+        w.evaluate(VISIBLE_JS, ".whatif-capital-label"))
+    assert "Capitals: GeoNames (CC BY 4.0)" in w.inner_text(".leaflet-control-attribution")
+
+
 # --------------------------------------------------------------------------- escaping
+def test_place_names_are_text(browser, tmp_path):
+    ds, cm, _ = load_hostile(tmp_path / "hostile")
+    data = whatif_data(ds, cm)
+    data["labels"] = {"countries": [[0.3, 0.3, SCRIPT_END, 0]],
+                      "capitals": [[-0.3, 0.3, XSS, 0]], "credit": XSS}
+    path = tmp_path / "w.html"
+    path.write_text(whatif_html(data), encoding="utf-8")
+    with open_whatif(browser, path) as v:
+        w = v.page
+        assert w.evaluate(VISIBLE_JS, ".whatif-capital-label") == [XSS]
+        assert w.evaluate(VISIBLE_JS, ".whatif-country-label") == [SCRIPT_END]
+        assert XSS in w.inner_text(".leaflet-control-attribution")
+        assert w.locator("img").count() == 0
+        assert v.dialogs == [] and v.errors == [] and v.outside == []
+
+
 def test_hostile_names_are_text(browser, tmp_path):
     """Names with markup are shown as text; a scenario whose name and description hold
     quotes, backslashes and new lines still downloads as TOML the CLI reads."""
