@@ -194,3 +194,34 @@ def test_a_lock_file_removed_by_its_releasing_holder_is_not_trusted(tmp_path, mo
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 3 and "is being written by another routes run" in r.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- issue 13, item 16
+def test_folder_takes_the_file_name_and_headings_name_both(data, tmp_path, capsys):
+    """The folder is named after the scenario's file, as typed; the headings show the TOML
+    ``name`` and, where it differs, that file, so the page says which folder it is."""
+    sc = tmp_path / "my_case.toml"
+    sc.write_text('[scenario]\nname = "Middle <post> slowed"\n\n'
+                  '[crossings.x_mid]\ndelay_h = 2.5\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["report", "--data", str(data), "--scenario", str(sc), "--out", str(out),
+                 *FAST]) == 0
+    assert "report Middle <post> slowed (my_case.toml):" in capsys.readouterr().out
+    assert report(data, out) == 0
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "baseline", "my_case"]
+    page = (out / "my_case" / "index.html").read_text(encoding="utf-8")
+    assert "<h1>routes report: Middle &lt;post&gt; slowed (my_case.toml)</h1>" in page
+    assert "Scenario: Middle &lt;post&gt; slowed (my_case.toml)" in page
+    md = (out / "my_case" / "report.md").read_text(encoding="utf-8")
+    assert md.splitlines()[0] == "# routes report: Middle &lt;post&gt; slowed (my\\_case.toml)"
+    # a scenario named as its file, and the baseline, show the name alone
+    assert "<h1>routes report: baseline</h1>" in (out / "baseline" / "index.html").read_text(
+        encoding="utf-8")
+    same = tmp_path / "same_name.toml"
+    same.write_text('[scenario]\nname = "same_name"\n', encoding="utf-8")
+    assert main(["report", "--data", str(data), "--compare", str(same), str(sc), "--out",
+                 str(out), *FAST]) == 0
+    page = (out / "compare_same_name_vs_my_case" / "index.html").read_text(encoding="utf-8")
+    assert ("<h1>routes comparison: same_name vs Middle &lt;post&gt; slowed (my_case.toml)"
+            "</h1>") in page

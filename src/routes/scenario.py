@@ -61,6 +61,25 @@ class Scenario:
     source_hash: str = ""
     path: str = ""
 
+    @property
+    def label(self) -> str:
+        """Return the scenario as headings name it: its ``name``, and its file where they differ.
+
+        Output folders are named after the scenario's file, the name a user typed
+        (``--scenario eu_east.toml`` writes ``reports/eu_east/``); a heading that showed only
+        the TOML ``name`` would not say which file, or folder, it belongs to.
+
+        Examples
+        --------
+        >>> Scenario(name="eu-east closed", path="data/eu_east.toml").label
+        'eu-east closed (eu_east.toml)'
+        >>> Scenario(name="eu_east", path="data/eu_east.toml").label, BASELINE.label
+        ('eu_east', 'baseline')
+        """
+        file = Path(self.path)
+        return self.name if not self.path or file.stem == self.name else (
+            f"{self.name} ({file.name})")
+
 
 #: The empty overlay: the data as shipped.
 BASELINE = Scenario(name="baseline", description="The shipped data, unchanged.")

@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
                                          progress=progress.done, command=command)
         else:
             files = write_report(results[0], out, progress=progress.done, command=command)
-    what = " vs ".join(r.scenario.name for r in results)
+    what = " vs ".join(r.scenario.label for r in results)
     print(f"report {what}: {len(files)} files in {out} ({time.perf_counter() - t0:.1f} s)")
     for f in files:
         print(f"  wrote {f}")

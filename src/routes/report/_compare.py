@@ -40,8 +40,14 @@ def _side(a: pd.Series, b: pd.Series, names: tuple[str, str]) -> pd.DataFrame:
     return out
 
 
-def _labels(a: ReportResults, b: ReportResults) -> tuple[str, str]:
-    la, lb = a.scenario.name, b.scenario.name
+def _labels(a: ReportResults, b: ReportResults, *, files: bool = False) -> tuple[str, str]:
+    """Return the two scenarios' names, told apart.
+
+    With ``files``, as headings show them: with the file where its name differs
+    (:attr:`routes.scenario.Scenario.label`); without, as table columns name them.
+    """
+    la, lb = ((a.scenario.label, b.scenario.label) if files
+              else (a.scenario.name, b.scenario.name))
     return (la, lb) if la != lb else (f"{la} (A)", f"{lb} (B)")
 
 
@@ -176,13 +182,13 @@ def _write_map(a: ReportResults, b: ReportResults, out: Path) -> list[Path]:
 
     countries = a.dataset.countries if a.dataset is not None else None
     fig = compare_map(a.G, b.G, countries=countries, analyses=[an(a), an(b)], offline=True,
-                      titles=[f"A: {a.scenario.name}", f"B: {b.scenario.name}"])
+                      titles=[f"A: {a.scenario.label}", f"B: {b.scenario.label}"])
     return [write_map(fig, out / "map.html", generator="routes report")]
 
 
 def _scenario_block(r: ReportResults, tag: str) -> dict[str, Any]:
     sc = r.scenario
-    items = [f"{tag}: {sc.name}. {sc.description}" + (f" (as of {sc.as_of})" if sc.as_of
+    items = [f"{tag}: {sc.label}. {sc.description}" + (f" (as of {sc.as_of})" if sc.as_of
                                                        else "")]
     items += [f"{tag} source: {s}" for s in sc.sources]
     ch = r.tables.get("scenario_changes")
@@ -280,8 +286,9 @@ def _write_compare_files(a: ReportResults, b: ReportResults, out: Path, *,
     sections = _sections(a, b, tables)
     prov = _provenance(a, b, generated, command)
     files = sorted({p.name for p in written} | {"index.html", "report.md", "provenance.json"})
-    title = f"routes comparison: {names[0]} vs {names[1]}"
-    sub = [f"A: {names[0]}. {a.scenario.description}", f"B: {names[1]}. {b.scenario.description}",
+    heads = _labels(a, b, files=True)
+    title = f"routes comparison: {heads[0]} vs {heads[1]}"
+    sub = [f"A: {heads[0]}. {a.scenario.description}", f"B: {heads[1]}. {b.scenario.description}",
            f"Cost model: {a.cm.name}. Routes weighted by {a.options.weight}."]
     written.append(atomic_write_text(out / "provenance.json",
                                      json.dumps(dict(prov, files=files), indent=2,

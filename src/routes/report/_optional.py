@@ -244,7 +244,7 @@ def _timeline(options: ReportOptions) -> OptionalAnalysis | None:
             ds = res.dataset
             m = timeline_map(snaps, res.tables["events"], offline=True,
                              countries=ds.countries if ds is not None else None,
-                             title=f"routes through time: {res.scenario.name}")
+                             title=f"routes through time: {res.scenario.label}")
             files.append(write_map(m, out / tl.MAP_FILE))
         return files
 

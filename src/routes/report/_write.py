@@ -92,7 +92,7 @@ def _write_map(res: ReportResults, out: Path) -> list[Path]:
                      routes=fa.routes if fa is not None else None)
     countries = res.dataset.countries if res.dataset is not None else None
     m = route_map(res.G, countries=countries, analyses=an, offline=True,
-                  title=f"routes: {res.scenario.name}")
+                  title=f"routes: {res.scenario.label}")
     return [write_map(m, out / "map.html", generator="routes report")]
 
 
@@ -103,12 +103,12 @@ def _write_whatif(res: ReportResults, out: Path) -> list[Path]:
     if res.dataset is None:
         return []
     return [write_whatif(res.dataset, res.cm, out / "whatif.html", res.scenario,
-                         title=f"routes what-if: {res.scenario.name}")]
+                         title=f"routes what-if: {res.scenario.label}")]
 
 
 def _subtitle(res: ReportResults) -> list[str]:
     sc, cm = res.scenario, res.cm
-    lines = [f"Scenario: {sc.name}" + (f" (as of {sc.as_of})" if sc.as_of else "")
+    lines = [f"Scenario: {sc.label}" + (f" (as of {sc.as_of})" if sc.as_of else "")
              + (f". {sc.description}" if sc.description else "")]
     lines.append(f"Cost model: {cm.name}. Routes weighted by {res.options.weight}.")
     return lines
@@ -181,7 +181,7 @@ def _write_files(res: ReportResults, out: Path, *, progress: Progress | None,
     sections = core_sections(res, optional)
     prov = provenance(res, generated=generated, command=command)
     files = sorted({p.name for p in written} | {"index.html", "report.md", "provenance.json"})
-    title = f"routes report: {res.scenario.name}"
+    title = f"routes report: {res.scenario.label}"
     written.append(atomic_write_text(out / "provenance.json", json.dumps(
         dict(prov, files=files), indent=2, sort_keys=True) + "\n"))
     written.append(atomic_write_text(out / "report.md", render_markdown(
