@@ -223,6 +223,41 @@ def test_a_round_stops_at_an_over_valued_solution(seed, budget):
     assert r.optimal and r.value == pytest.approx(bf.value, rel=1e-9)
 
 
+@settings(max_examples=10)
+@given(seed=st.integers(0, 10**6), objective=st.sampled_from(["single", "flow"]))
+def test_the_curve_is_the_same_for_any_number_of_workers(seed, objective):
+    """Each budget depends on its budget only: threads change nothing in the table."""
+    G = random_instance(seed, directed=True, n_posts=6)
+    if not _connected(G):
+        return
+    budgets = [0.0, 1.0, 2.0, 2.5, 4.0]
+    one = budget_curve(G, budgets, objective=objective, workers=1)
+    two = budget_curve(G, budgets, objective=objective, workers=2)
+    three = budget_curve(G, budgets[::-1], objective=objective, workers=3)   # another order
+    assert one.equals(two)
+    assert one.equals(three.iloc[::-1].reset_index(drop=True).assign(
+        marginal_gain=one["marginal_gain"], added=one["added"], removed=one["removed"]))
+
+
+@settings(max_examples=15)
+@given(seed=st.integers(0, 10**6), directed=st.booleans())
+def test_pair_bounds_do_not_depend_on_the_budgets_before(seed, directed):
+    G = random_instance(seed, directed=directed)
+    if not _connected(G):
+        return
+    first = _Instance(G, None, None)
+    later = _Instance(G, None, None)
+    for b in (4.0, 0.5, 2.0):   # fill the route cache of ``later`` with other budgets first
+        _milp._pair_bounds(later, b)
+    assert np.array_equal(_milp._pair_bounds(first, 1.0)[1], _milp._pair_bounds(later, 1.0)[1])
+
+
+def test_bad_workers():
+    G = random_instance(1, directed=True)
+    with pytest.raises(RoutesError, match="workers"):
+        budget_curve(G, 2, objective="flow", workers=0)
+
+
 class _Stuck:
     """A model whose every round returns the same ``x`` and bound, with no tangent to add."""
 

@@ -67,6 +67,7 @@ import logging
 import math
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -89,6 +90,7 @@ FORMULATIONS = ("tight", "plain")
 #: of that solution is in the model: HiGHS lets each row be violated by its feasibility
 #: tolerance (1e-6 by default), and the detected share is a weighted mean of the pairs' rows.
 SOLVER_SLACK = 1e-6
+_BOUNDS_LOCK = threading.Lock()
 #: Most posts on a route whose 0-1 knapsack is enumerated (beyond: its LP bound).
 KNAPSACK_ENUMERATE = 12
 
@@ -182,6 +184,7 @@ def _solve(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp.csr_a
 
 
 _BANNER_SHOWN = False
+_BANNER_LOCK = threading.Lock()
 
 
 def _highs() -> Any:
@@ -189,24 +192,24 @@ def _highs() -> Any:
 
     HiGHS prints its banner to the C-level stdout when the process creates its first solver,
     before any option can be set: that one creation runs with stdout sent to the null device
-    (the library is quiet).
+    (the library is quiet), under a lock, as threads may create solvers at once.
     """
     import highspy
 
     global _BANNER_SHOWN
-    if _BANNER_SHOWN:
-        h = highspy.Highs()
-    else:
-        sys.stdout.flush()
-        saved = os.dup(1)
-        try:
-            with open(os.devnull, "w") as null:
-                os.dup2(null.fileno(), 1)
-                h = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-        _BANNER_SHOWN = True
+    with _BANNER_LOCK:
+        if not _BANNER_SHOWN:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "w") as null:
+                    os.dup2(null.fileno(), 1)
+                    highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _BANNER_SHOWN = True
+    h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     return h
 
@@ -252,15 +255,15 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
     if watch is not None:
         def improving(e: Any) -> None:
             y = np.asarray(e.data_out.mip_solution)
-            if watch((y[xcol0:] > 0.5).astype(float), -float(e.data_out.objective_function_value)):
-                stop[0] = True
+            if not stop[0] and watch((y[xcol0:] > 0.5).astype(float),
+                                     -float(e.data_out.objective_function_value)):
+                stop[0] = True   # HiGHS stops at its next interrupt check, asked from now on
+                h.cbMipInterrupt.subscribe(interrupt)
 
         def interrupt(e: Any) -> None:
-            if stop[0]:
-                e.interrupt()
+            e.interrupt()
 
         h.cbMipImprovingSolution.subscribe(improving)
-        h.cbMipInterrupt.subscribe(interrupt)
     h.run()
     info = h.getInfo()
     if info.primal_solution_status != 2:   # no feasible solution
@@ -539,7 +542,7 @@ def _pair_bound(inst: Instance, o: int, m: int, budget: float, most_routes: int 
             tables.append(_level_table(routes[:len(tables) + 1]))
         return _level(routes[:k], budget, tables[k - 1])
 
-    level = level_of(len(routes)) if routes else math.inf
+    level = math.inf   # depends on (o, m, budget) only, not on what other budgets cached
     k = 0
     while True:
         if k == len(routes):
@@ -569,8 +572,18 @@ def _pair_bounds(inst: Instance, budget: float) -> tuple[np.ndarray, np.ndarray]
     """Return ``d0`` (from each origin to every node) and the pair bounds ``U``.
 
     ``U[o, m]`` bounds the least risk of a connected pair under any affordable ``x`` (module
-    notes, step 1; inf for the other pairs).
+    notes, step 1; inf for the other pairs). Kept on the instance by budget; one thread at a
+    time computes them (a budget curve solves budgets in threads, sharing the routes found).
     """
+    with _BOUNDS_LOCK:
+        memo: dict[float, tuple[np.ndarray, np.ndarray]] = inst.__dict__.setdefault(
+            "_milp_bounds", {})
+        if budget not in memo:
+            memo[budget] = _compute_pair_bounds(inst, budget)
+        return memo[budget]
+
+
+def _compute_pair_bounds(inst: Instance, budget: float) -> tuple[np.ndarray, np.ndarray]:
     D0 = csgraph.dijkstra(inst._csr(inst.risk), directed=True, indices=inst.oi)
     U = np.full(inst.F.shape, np.inf)
     for i, j in zip(*np.nonzero(inst.connected), strict=True):

@@ -46,8 +46,8 @@ bounds every potential by what an affordable ``x`` can reach (post-disjoint rout
 knapsack), leaves out the nodes and arcs that no least-risk route can then use, tightens the
 arc coefficients, and hands HiGHS (through ``highspy``) an incumbent; ``"plain"`` is the model
 above as published, kept for comparison. Both prove the same optimum. :func:`budget_curve`
-solves its budgets as one sequence: each starts from the better of the previous optimum and
-the greedy solution.
+starts each budget from its greedy solution and solves up to :data:`CURVE_WORKERS` budgets at
+once (threads); the table does not depend on the order or the number of workers.
 
 Every value this module reports is re-evaluated exactly by Dijkstra for the chosen posts; the
 MILP only chooses. After an exact solve, posts whose removal does not lower the value are
@@ -73,7 +73,9 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +120,10 @@ METHODS = ("exact", "greedy")
 UPGRADE_COLUMNS = ("name", "country_a", "country_b", "status", "crossing_class", "p_detect",
                    "p_detect_upgraded", "upgrade_cost", "risk_factor", "crossing_risk",
                    "delta_risk")
+#: Budgets of a curve solved at once by default (threads: HiGHS lets go of the GIL while it
+#: solves, and each budget's solve depends on its budget only, so the table is the same for
+#: any number of workers). At most the number of CPUs.
+CURVE_WORKERS = 2
 #: Most candidate posts :func:`interdict_brute_force` enumerates.
 BRUTE_FORCE_MAX_POSTS = 22
 
@@ -675,7 +681,8 @@ def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str
                  objective: str = "single", cm: CostModel | None = None,
                  flows: Mapping[tuple[Any, Any], float] | None = None,
                  time_limit: float = 60.0, formulation: str = "tight",
-                 progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+                 progress: Callable[[str], None] | None = None,
+                 workers: int | None = None) -> pd.DataFrame:
     """Solve for every budget and tabulate value, posts, marginal gain and cost-effectiveness.
 
     Parameters
@@ -684,11 +691,16 @@ def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str
         A number ``B`` means ``0, 1, ..., floor(B)``, ``B`` at most the cost of upgrading
         every post (:func:`whole_budgets`).
     formulation : {"tight", "plain"}
-        The MILP (:func:`interdict_exact`). ``"tight"`` solves the budgets as one sequence:
-        each starts from the better of the previous budget's optimum (when affordable) and
-        the greedy solution.
+        The MILP (:func:`interdict_exact`). Each budget starts from its greedy solution and
+        depends on nothing else, so the table is the same whatever the order or the number
+        of workers.
     progress : callable, optional
-        Told one line as each budget is solved (``"budget 3 of 0..10: value ..."``).
+        Told one line per budget, in budget order, as it is solved
+        (``"budget 3 (4 of 11): value ..."``).
+    workers : int, optional
+        Budgets solved at once (``"tight"``: threads, each with its own single-threaded
+        HiGHS, which lets go of the GIL while it solves). Default :data:`CURVE_WORKERS`, at
+        most the number of CPUs; 1 solves them one after another.
 
     Returns
     -------
@@ -710,7 +722,7 @@ def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str
     """
     return budget_curve_solutions(G, budgets, method=method, objective=objective, cm=cm,
                                   flows=flows, time_limit=time_limit, formulation=formulation,
-                                  progress=progress)[0]
+                                  progress=progress, workers=workers)[0]
 
 
 def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
@@ -718,13 +730,15 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
                            cm: CostModel | None = None,
                            flows: Mapping[tuple[Any, Any], float] | None = None,
                            time_limit: float = 60.0, formulation: str = "tight",
-                           progress: Callable[[str], None] | None = None
+                           progress: Callable[[str], None] | None = None,
+                           workers: int | None = None
                            ) -> tuple[pd.DataFrame, dict[float, Interdiction]]:
     """Return :func:`budget_curve`'s table and the solution of each budget, keyed by budget.
 
     For callers that need both the curve and a solution on it (the report), so that no
-    budget is solved twice. ``progress``, if given, is called with each budget before it is
-    solved.
+    budget is solved twice. ``progress``, if given, is called once for each budget, in budget
+    order, as soon as it and the budgets before it are solved. ``workers``: see
+    :func:`budget_curve`.
 
     Examples
     --------
@@ -743,38 +757,65 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
     _check_formulation(formulation)
     inst = _Instance(G, cm, flows)
     memo: dict[tuple[str, bytes], Any] = {}     # greedy evaluations, shared by the budgets
-    rows = []
-    solutions: dict[float, Interdiction] = {}
-    prev: Interdiction | None = None
-    for k, b in enumerate(budgets):
-        g = _greedy(inst, objective, b, memo)
-        if method == "exact":
-            start = inst.x_of(prev.posts) if prev is not None and prev.cost <= b else None
-            r = _exact(inst, objective, b, formulation=formulation, time_limit=time_limit,
-                       rel_tol=1e-7, max_rounds=50, start=start, greedy=g)
-        else:
-            r = g
-        solutions[b] = r
-        row: dict[str, Any] = {
-            "budget": b, "value": r.value, "p_undetected": r.p_undetected,
-            "gain": r.gain, "marginal_gain": r.value - (prev.value if prev else r.base_value),
-            "cost_used": r.cost, "gain_per_cost": r.gain / r.cost if r.cost > 0 else math.nan,
-            "n_posts": len(r.posts), "posts": ";".join(r.posts),
-            "added": ";".join(p for p in r.posts if prev is None or p not in prev.posts),
-            "removed": ";".join(p for p in (prev.posts if prev else ()) if p not in r.posts),
-            "optimal": r.optimal, "bound": r.bound}
-        if method == "exact":
-            gap = max(r.value - g.value, 0.0)
-            row.update(greedy_value=g.value, greedy_posts=";".join(g.order), greedy_gap=gap,
-                       greedy_gap_pct=100.0 * gap / r.gain if r.gain > 0 else 0.0)
-        rows.append(row)
-        prev = r
-        if progress is not None:
-            progress(f"budget {b:g} ({k + 1} of {len(budgets)}): value {r.value:.4f}"
-                     f"{'' if r.optimal or method == 'greedy' else ' (not proven optimal)'}, "
-                     f"{len(r.posts)} posts")
+    greedy = {b: _greedy(inst, objective, b, memo) for b in budgets}
+
+    def solve(b: float) -> Interdiction:   # depends on the budget only: any order, any thread
+        if method == "greedy":
+            return greedy[b]
+        return _exact(inst, objective, b, formulation=formulation, time_limit=time_limit,
+                      rel_tol=1e-7, max_rounds=50, greedy=greedy[b])
+
+    n = _curve_workers(workers, method, formulation, len(budgets))
+    pool = ThreadPoolExecutor(n) if n > 1 else None
+    try:
+        if pool is not None:   # the costliest (largest) budgets first
+            futures = {b: pool.submit(solve, b) for b in sorted(set(budgets), reverse=True)}
+        rows = []
+        solutions: dict[float, Interdiction] = {}
+        prev: Interdiction | None = None
+        for k, b in enumerate(budgets):
+            g = greedy[b]
+            r = futures[b].result() if pool is not None else solve(b)
+            solutions[b] = r
+            rows.append(_curve_row(method, b, r, g, prev))
+            prev = r
+            if progress is not None:
+                progress(f"budget {b:g} ({k + 1} of {len(budgets)}): value {r.value:.4f}"
+                         f"{'' if r.optimal or method == 'greedy' else ' (not proven optimal)'}"
+                         f", {len(r.posts)} posts")
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     cols = list(CURVE_COLUMNS if method == "exact" else CURVE_COLUMNS[:-4])
     return pd.DataFrame(rows, columns=cols), solutions
+
+
+def _curve_workers(workers: int | None, method: str, formulation: str, n_budgets: int) -> int:
+    """How many budgets of a curve to solve at once (threads; see :func:`budget_curve`)."""
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise RoutesError(f"workers must be a whole number >= 1, got {workers!r}")
+    if method != "exact" or formulation != "tight":   # greedy is quick; scipy holds the GIL
+        return 1
+    n = min(CURVE_WORKERS, os.cpu_count() or 1) if workers is None else workers
+    return max(1, min(n, n_budgets))
+
+
+def _curve_row(method: str, b: float, r: Interdiction, g: Interdiction,
+               prev: Interdiction | None) -> dict[str, Any]:
+    """One row of :func:`budget_curve`: budget ``b``'s solution ``r`` (greedy ``g``)."""
+    row: dict[str, Any] = {
+        "budget": b, "value": r.value, "p_undetected": r.p_undetected,
+        "gain": r.gain, "marginal_gain": r.value - (prev.value if prev else r.base_value),
+        "cost_used": r.cost, "gain_per_cost": r.gain / r.cost if r.cost > 0 else math.nan,
+        "n_posts": len(r.posts), "posts": ";".join(r.posts),
+        "added": ";".join(p for p in r.posts if prev is None or p not in prev.posts),
+        "removed": ";".join(p for p in (prev.posts if prev else ()) if p not in r.posts),
+        "optimal": r.optimal, "bound": r.bound}
+    if method == "exact":
+        gap = max(r.value - g.value, 0.0)
+        row.update(greedy_value=g.value, greedy_posts=";".join(g.order), greedy_gap=gap,
+                   greedy_gap_pct=100.0 * gap / r.gain if r.gain > 0 else 0.0)
+    return row
 
 
 def post_values(G: nx.DiGraph, *, objective: str = "single", cm: CostModel | None = None,
