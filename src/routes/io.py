@@ -232,10 +232,21 @@ def replace_dir(path: str | Path, *, keep: Callable[[Path], bool] | None = None
                 _carry_over(p, tmp, keep)
             os.chmod(tmp, 0o777 & ~_umask())
             if os.environ.get(PAUSE_ENV):
-                time.sleep(float(os.environ[PAUSE_ENV]))
+                _pause(float(os.environ[PAUSE_ENV]))
             _swap(tmp, p)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _pause(seconds: float) -> None:
+    """Sleep ``seconds`` in short steps (the test hook of :data:`PAUSE_ENV`).
+
+    A signal handled by another thread of the process does not wake a long sleep in the
+    main thread; short steps let a Ctrl-C (SIGINT) stop the run within a tenth of a second.
+    """
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(0.1, left))
 
 
 def _umask() -> int:
