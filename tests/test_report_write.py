@@ -46,9 +46,16 @@ def report(data: Path, out: Path) -> int:
 
 def start(data: Path, out: Path, pause: float) -> subprocess.Popen[bytes]:
     env = dict(os.environ, **{PAUSE_ENV: str(pause)})
+    # Ctrl-C as at a terminal: the run starts with SIGINT at its default disposition and
+    # unblocked, whatever the test process inherited or set.
     return subprocess.Popen([sys.executable, "-m", "routes", "report", "--data", str(data),
                              "--out", str(out), *FAST], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def wait_for_temporary(out: Path, name: str, proc: subprocess.Popen[bytes]) -> Path:
@@ -110,7 +117,12 @@ def test_two_concurrent_reports_into_the_same_folder(data, tmp_path, capsys):
     assert time.perf_counter() - t0 < 20  # fails at once, before any analysis
     # Interrupted (Ctrl-C), the first run removes its temporary folder; the report is intact.
     first.send_signal(signal.SIGINT)
-    first.communicate(timeout=60)
+    try:
+        first.communicate(timeout=60)
+    except subprocess.TimeoutExpired:   # say where it hangs rather than only that it does
+        first.kill()
+        out_, err_ = first.communicate()
+        raise AssertionError(f"the run ignored Ctrl-C; it wrote: {err_.decode()[-2000:]}") from None
     assert first.returncode == 130
     assert not list(out.glob(".baseline.*.tmp"))
     assert tree(out / "baseline") == before
