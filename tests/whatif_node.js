@@ -1,0 +1,81 @@
+/* Runs the what-if page's script (src/routes/static/whatif.js), unchanged, in Node.
+ *
+ * Used by tests/test_whatif_random.py: one Node process reads one case per line on stdin,
+ * as JSON {data, changes: [[crossing id, state], ...]}, and writes one line of JSON per case:
+ * the page's own summary after `whatif.set(id, state)` for each change (the path a click
+ * takes), and the page's `compute` of that state (every route with its flow, the flow through
+ * each node and along each edge). Each case runs the script in a fresh V8 context whose page
+ * is `data` (the JSON the page embeds); the browser's document and Leaflet are stand-ins that
+ * accept every call and draw nothing, so only the computation is exercised.
+ * Usage: node tests/whatif_node.js [path of whatif.js]
+ */
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+const readline = require("readline");
+const vm = require("vm");
+
+const file = process.argv[2] ||
+  path.join(__dirname, "..", "src", "routes", "static", "whatif.js");
+const script = new vm.Script(fs.readFileSync(file, "utf8"), {filename: file});
+
+/* One object that stands for every DOM element and Leaflet object: any property is itself,
+ * any call returns it, any assignment is accepted. */
+const stub = new Proxy(function () {}, {
+  get(target, key) {
+    if (key === Symbol.toPrimitive) { return () => 0; }
+    if (key === "then") { return undefined; }
+    return stub;
+  },
+  set() { return true; },
+  apply() { return stub; },
+  construct() { return stub; },
+});
+
+function run(data, changes) {
+  const json = JSON.stringify(data);
+  const document = {
+    getElementById(id) { return id === "whatif-data" ? {textContent: json} : stub; },
+    createElement() { return stub; },
+    createTextNode() { return stub; },
+    body: stub,
+  };
+  const window = {};
+  const context = vm.createContext({
+    document, window, L: stub, performance, requestAnimationFrame: () => 0,
+    URL: stub, Blob: stub, setTimeout, Math, JSON, Object, Array,
+  });
+  script.runInContext(context);
+  const w = window.whatif;
+  // The state the changes lead to, by node index, as the page keeps it.
+  const state = {};
+  data.nodes.forEach((d, i) => { if (d.kind === "crossing") { state[i] = d.start; } });
+  let summary = w.summary();
+  for (const [id, s] of changes) {
+    summary = w.set(id, s);
+    state[data.nodes.findIndex((d) => d.id === id)] = s;
+  }
+  const res = w.core.compute(state);
+  return {
+    summary: Object.assign({}, summary, {ms: 0, frameMs: 0}),
+    routes: res.routes.map((r) => ({origin: r.origin, market: r.market, rank: r.rank,
+                                    path: r.path, cost: r.cost, risk: r.risk, prob: r.prob,
+                                    flow: r.flow, corridor: r.corridor})),
+    node: Array.from(res.node), edge: Array.from(res.edge), total: res.total,
+    unserved: res.unserved, detected: res.detected, budget: res.budget,
+    corridors: res.corridors,
+  };
+}
+
+const rl = readline.createInterface({input: process.stdin, terminal: false});
+rl.on("line", (line) => {
+  let out;
+  try {
+    const c = JSON.parse(line);
+    out = {ok: run(c.data, c.changes || [])};
+  } catch (e) {
+    out = {error: String(e && e.stack || e)};
+  }
+  process.stdout.write(JSON.stringify(out) + "\n");
+});
