@@ -241,3 +241,71 @@ def test_cli_priorities_prints_every_post_of_the_curve(data_dir, tmp_path, capsy
     assert len(chosen) >= 2
     for p in chosen:
         assert names[p] in listed, (p, listed)
+
+
+# --------------------------------------------------------------------------- rules pinned
+# (issue 24: each test pins a rule that `make mutate` showed no test held)
+def _two_ways():
+    """``o -> x? -> m``: by cost through xa (cost 2, risk 0.6), by risk through xb (cost 3,
+    risk 0.25); posts: xa 0.2 -> 0.5 (cost 1), xb 0.1 -> 0.6 (cost 1)."""
+    import networkx as nx
+
+    from routes.costs import risk_from_p
+
+    G = nx.DiGraph()
+    G.add_node("o", kind="place", name="O", country="AAA", role="origin", supply=3.0,
+               lat=0.0, lon=0.0)
+    G.add_node("m", kind="place", name="M", country="BBB", role="market", demand=1.0,
+               lat=0.0, lon=2.0)
+    for x, p, pu, lat in (("xa", 0.2, 0.5, 0.5), ("xb", 0.1, 0.6, -0.5)):
+        G.add_node(x, kind="crossing", name=x.upper(), country_a="AAA", country_b="BBB",
+                   status="open", mode="road", p_detect=p, p_detect_upgraded=pu,
+                   upgrade_cost=1.0, crossing_risk=risk_from_p(p), lat=lat, lon=1.0)
+    for u, v, c, r in (("o", "xa", 1.0, 0.3), ("xa", "m", 1.0, 0.3), ("o", "xb", 1.5, 0.15),
+                       ("xb", "m", 1.5, 0.1)):
+        G.add_edge(u, v, cost=c, risk=r, time_h=c, length_km=100 * c, mode="road",
+                   corridor_id=f"{u}-{v}")
+    return G
+
+
+def test_compare_routes_by_the_weight_asked_for_and_names_both_sides(monkeypatch):
+    """Routes by the weight asked for (risk here: through xb, though xa is cheaper); risk
+    change is B minus A; sides without a scenario name are "A" and "B"; the crossing table
+    starts with the crossing's name; the solver gets the time limit asked for; the chosen
+    posts are joined by ";"."""
+    import sys
+
+    mod = sys.modules[compare_scenarios.__module__]
+    limits = []
+    real = mod.interdict
+
+    def spy(*a, **kw):
+        limits.append(kw.get("time_limit"))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(mod, "interdict", spy)
+    A = _two_ways()
+    B = A.copy()
+    B.edges["xb", "m"]["risk"] = 0.2
+    res = compare_scenarios(A, B, None, budget=2.0, weight="risk", time_limit=17.0)
+    assert res.names == ("A", "B") and limits == [17.0, 17.0]
+    assert res.routes.loc["o>m", "path_a"] == "o > xb > m"
+    assert res.routes.loc["o>m", "risk_change"] == pytest.approx(0.1)
+    assert res.routes.loc["o>m", "risk_b"] - res.routes.loc["o>m", "risk_a"] == \
+        res.routes.loc["o>m", "risk_change"]
+    assert res.crossings.columns[0] == "name"
+    assert res.crossings["name"].to_dict() == {"xa": "XA", "xb": "XB"}
+    assert res.priorities["name"].to_dict() == {"xa": "XA", "xb": "XB"}
+    posts = res.solutions[0].posts
+    assert len(posts) == 2
+    assert res.summary.loc["interdiction_posts", "a"] == "xa;xb"
+    by_cost = compare_scenarios(A, B, None, budget=0.0)
+    assert by_cost.routes.loc["o>m", "path_a"] == "o > xa > m"
+
+
+def test_rank_correlations_count_the_rows_compared():
+    """``n`` is the number of rows where both columns are finite."""
+    t = pd.DataFrame({"x": [1.0, 2.0, 3.0, np.nan, 5.0], "y": [2.0, 1.0, 3.0, 4.0, 5.0]})
+    r = rank_correlations(t, ["x", "y"])
+    assert r["n"].tolist() == [4]
+    assert r.loc[0, "kendall_tau"] == pytest.approx(4 / 6)

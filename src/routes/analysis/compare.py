@@ -119,6 +119,8 @@ def priority_table(G: nx.DiGraph, cm: CostModel | None = None, *, weight: str = 
     df["delta_risk"] = pv["delta_risk"]
     df["flow_betweenness"] = ct["flow_betweenness"].reindex(ids).fillna(0.0)
     df["flow_share"] = ct["share"].reindex(ids).fillna(0.0)
+    # vital_crossings has a row for every crossing that is not closed, and every post here is
+    # open or restricted: these two fillna never fill (a changed fill value is equivalent).
     df["unserved_flow"] = vc["unserved_flow"].reindex(ids).fillna(0.0)
     df["cost_rise"] = vc["cost_rise"].reindex(ids).fillna(0.0)
     df["interdiction_gain"] = pv["gain"]
@@ -154,6 +156,8 @@ def rank_correlations(table: pd.DataFrame, columns: Sequence[str] = CRITERIA) ->
         y = table[b].to_numpy(dtype=float)
         ok = np.isfinite(x) & np.isfinite(y)
         x, y = x[ok], y[ok]
+        # The NaN defaults only fill the columns: a default under a changed key (the frame's
+        # columns= leaves the missing ones NaN) is equivalent.
         row: dict[str, Any] = {"a": a, "b": b, "n": int(ok.sum()), "kendall_tau": math.nan,
                                "kendall_p": math.nan, "spearman_rho": math.nan,
                                "spearman_p": math.nan}
