@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import subprocess
 from collections import Counter
@@ -28,7 +29,7 @@ from typing import Any
 
 import networkx as nx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from routes._errors import NoRouteError
@@ -49,6 +50,7 @@ MODES = ("road", "road", "rail", "sea")
 COSTS = (0.0, 0.25, 0.5, 0.5, 0.75, 1.0)
 RISKS = (0.0, 0.05, 0.1, 0.35, 0.8)
 P_DETECT = (0.0, 0.1, 0.23, 0.4)
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 
 
 def near(x: float) -> Any:
@@ -311,7 +313,9 @@ def test_page_engine_equals_python_engine_on_random_networks(page):
     seen: Counter[str] = Counter()
 
     @settings(max_examples=250, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
+              suppress_health_check=[HealthCheck.too_slow],
+              # StrykerJS (make mutate-js) needs only a failure, not its smallest case.
+              phases=NO_SHRINK if os.environ.get("WHATIF_MUTATION") else tuple(Phase))
     @given(case=cases())
     def check(case: tuple[dict[str, Any], list[list[str]]]) -> None:
         data, changes = case

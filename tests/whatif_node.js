@@ -45,6 +45,8 @@ function run(data, changes) {
   const context = vm.createContext({
     document, window, L: stub, performance, requestAnimationFrame: () => 0,
     URL: stub, Blob: stub, setTimeout, Math, JSON, Object, Array,
+    // StrykerJS (make mutate-js) names the active mutant in the environment.
+    process: {env: {__STRYKER_ACTIVE_MUTANT__: process.env.__STRYKER_ACTIVE_MUTANT__}},
   });
   script.runInContext(context);
   const w = window.whatif;
