@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install browser test demo lint data bench mutate clean help
+.PHONY: install browser test demo lint data bench mutate mutate-js clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -60,6 +60,15 @@ MUTATE_TIMEOUT ?= 3600
 MUTATE_ARGS ?=
 mutate: install  ## mutation testing of the core modules: score and surviving mutants (slow)
 	nice -n 19 $(BIN)/python scripts/mutate.py $(MODULES) --timeout $(MUTATE_TIMEOUT) $(MUTATE_ARGS)
+
+# StrykerJS over the what-if page's engine (src/routes/static/whatif.js, the computing part),
+# each mutant judged by the random-network property test (tests/test_whatif_random.py, run in
+# Node). StrykerJS is pinned in scripts/stryker/package-lock.json and installed there by npm.
+# It mutates the file in place and puts it back at the end: do not stop it half-way (if you
+# did, `git checkout src/routes/static/whatif.js`). Report: .mutate/stryker/mutation.json.
+mutate-js: install  ## mutation testing of the what-if page's engine (StrykerJS; slow)
+	cd scripts/stryker && npm ci --no-audit --no-fund --silent
+	nice -n 19 scripts/stryker/node_modules/.bin/stryker run scripts/stryker/stryker.config.json
 
 clean:  ## remove the virtual environment and generated reports
 	rm -rf $(VENV) .mutate reports/*
