@@ -1,4 +1,4 @@
-"""The interdiction MILPs (routes.analysis._milp): the tight formulation against the plain one
+"""The interdiction MILPs (routes.priorities._milp): the tight formulation against the plain one
 and brute force, its bounds, and the budget curve's sharing and progress."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routes._errors import RoutesError
-from routes.analysis import _milp
-from routes.analysis.interdiction import (
+from routes.cli import main
+from routes.priorities import _milp
+from routes.priorities.interdiction import (
     FORMULATIONS,
     _greedy,
     _Instance,
@@ -23,7 +24,6 @@ from routes.analysis.interdiction import (
     interdict_brute_force,
     interdict_exact,
 )
-from routes.cli import main
 from test_compare import args, data_dir  # noqa: F401  (the CLI's three-post data)
 from test_interdiction import _connected, _ends, _post, random_instance
 

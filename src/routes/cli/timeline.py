@@ -9,7 +9,11 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from ..analysis.timeline import (
+from ..costs import WEIGHTS
+from ..io import write_csv
+from ..report import timeline_charts
+from ..settings import DATA_DIR
+from ..timeline.timeline import (
     STEPS,
     observed_seizures,
     timeline_dates,
@@ -17,10 +21,6 @@ from ..analysis.timeline import (
     timeline_frame,
     timeline_snapshots,
 )
-from ..costs import WEIGHTS
-from ..io import write_csv
-from ..report import timeline_charts
-from ..settings import DATA_DIR
 from ._common import add_engine_arg, add_output_args, load_inputs, out_dir, print_table
 
 __all__ = ["add_parser", "run"]

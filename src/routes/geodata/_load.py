@@ -22,8 +22,8 @@ import shapely
 import shapely.ops
 from shapely.geometry import Point
 
-from . import history
-from ._csv import (
+from .. import history
+from .._csv import (
     CONTROL_CHARS,
     check_enum,
     check_required,
@@ -31,8 +31,8 @@ from ._csv import (
     read_table,
     to_float,
 )
-from ._errors import DataError, Problem, RoutesError
-from .costs import CORRIDOR_MODES
+from .._errors import DataError, Problem, RoutesError
+from ..costs import CORRIDOR_MODES
 
 __all__ = [
     "Dataset",
@@ -290,7 +290,7 @@ def _distance_km(geom: Any, lon: float, lat: float) -> float:
     error on which point is nearest is well under 1%), and the distance to it is then measured
     on the WGS84 ellipsoid, so the figure reported is a true geodesic distance.
     """
-    from .costs import geodesic_km
+    from ..costs import geodesic_km
 
     if geom.is_empty:
         return math.inf
@@ -577,7 +577,7 @@ def link_within_countries(crossings: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
     >>> sorted(map(tuple, link_within_countries(cr, pl, k=1)[["from_id", "to_id"]].values))
     [('a', 'b'), ('b', 'c')]
     """
-    from .costs import geodesic_km
+    from ..costs import geodesic_km
 
     nodes: dict[str, list[tuple[str, float, float]]] = {}
     for r in places.itertuples():

@@ -41,7 +41,7 @@ on every edge entering ``v``, where ``f_v`` is the restricted-status factor
     already, this ends with the exact optimum of the nonlinear objective (up to ``rel_tol``
     and HiGHS's tolerances); ``optimal`` says whether it did within ``max_rounds``.
 
-Both MILPs come in two formulations (:mod:`routes.analysis._milp`): ``"tight"``, the default,
+Both MILPs come in two formulations (:mod:`routes.priorities._milp`): ``"tight"``, the default,
 bounds every potential by what an affordable ``x`` can reach (post-disjoint routes priced by a
 knapsack), leaves out the nodes and arcs that no least-risk route can then use, tightens the
 arc coefficients, and hands HiGHS (through ``highspy``) an incumbent; ``"plain"`` is the model
@@ -451,7 +451,7 @@ def interdict_exact(G: nx.DiGraph, budget: float, *, objective: str = "single",
     max_rounds : int
         Most cutting-plane rounds (``"flow"``).
     formulation : {"tight", "plain"}
-        The MILP (:mod:`routes.analysis._milp`): ``"tight"`` (bounded potentials on a pruned
+        The MILP (:mod:`routes.priorities._milp`): ``"tight"`` (bounded potentials on a pruned
         network, tightened coefficients) or ``"plain"`` (as published; slower, same optimum).
     progress : callable, optional
         Told one line per MILP round (value and bound so far); the library is quiet without.

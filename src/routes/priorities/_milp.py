@@ -1,7 +1,7 @@
-"""The exact interdiction MILPs behind :func:`routes.analysis.interdiction.interdict_exact`.
+"""The exact interdiction MILPs behind :func:`routes.priorities.interdiction.interdict_exact`.
 
 Both are the dual MILP of Israeli and Wood [1]_ (module notes of
-:mod:`routes.analysis.interdiction`): the inner least-risk route is replaced by its LP dual
+:mod:`routes.priorities.interdiction`): the inner least-risk route is replaced by its LP dual
 in node potentials ``pi`` (one block of potentials per origin for ``"flow"``, one block over
 every origin for ``"single"``), and for ``"flow"`` the concave ``1 - exp(-d)`` by tangents
 added in rounds (Kelley's cutting planes). They differ in how tight the model is:
@@ -82,7 +82,7 @@ if TYPE_CHECKING:   # the instance lives in interdiction.py, which imports this 
 
 __all__ = ["FORMULATIONS", "Outcome", "PlainMilp", "TightMilp", "solve_exact"]
 
-log = logging.getLogger("routes.analysis.interdiction")
+log = logging.getLogger("routes.priorities.interdiction")
 
 #: MILP formulations (module notes); the first is the default.
 FORMULATIONS = ("tight", "plain")
