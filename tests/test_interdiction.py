@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from routes._errors import NoRouteError, RoutesError
 from routes.costs import risk_from_p
+from routes.priorities._instance import _Instance
 from routes.priorities.interdiction import (
-    _Instance,
     budget_curve,
     evaluate_upgrades,
     interdict,
