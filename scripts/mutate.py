@@ -46,9 +46,13 @@ MODULES: dict[str, list[str]] = {
     "crossings/centrality": ["tests/test_centrality.py", "tests/test_random.py"],
     "crossings/chokepoints": ["tests/test_chokepoints.py", "tests/test_random.py"],
     "priorities/interdiction": ["tests/test_interdiction.py"],
+    "priorities/_instance": ["tests/test_interdiction.py"],
+    "priorities/exact": ["tests/test_interdiction.py"],
+    "priorities/greedy": ["tests/test_interdiction.py"],
+    "priorities/brute_force": ["tests/test_interdiction.py"],
+    "priorities/curves": ["tests/test_interdiction.py"],
     "comparison/compare": ["tests/test_compare.py"],
     "uncertainty/uncertainty": ["tests/test_uncertainty.py", "-k", "not dask and not workers"],
-    "analysis/__init__": ["tests/test_random.py", "tests/test_flows.py"],
 }
 
 _STATUS = re.compile(r"^\s*(\S+): (survived|killed|timeout|no tests|suspicious|skipped|"

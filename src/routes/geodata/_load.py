@@ -224,7 +224,6 @@ def _connect_groups(members: list[tuple[str, float, float]], dist: np.ndarray,
             links.setdefault(frozenset((a, b)), (a, b))
 
 
-
 # --------------------------------------------------------------------------- dates
 def coverage(ds: Dataset) -> tuple[date | None, date | None]:
     """Return the first and last dates the data makes claims for (``None``: no dated files).

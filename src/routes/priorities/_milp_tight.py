@@ -14,10 +14,10 @@ from ._instance import _Instance as Instance
 from ._milp_solve import HIGHS_OPTIONS, Watch, _assemble, _solve_highs, _tangent_rows
 
 __all__ = ["KNAPSACK_ENUMERATE", "TightMilp"]
+
 _BOUNDS_LOCK = threading.Lock()
 #: Most posts on a route whose 0-1 knapsack is enumerated (beyond: its LP bound).
 KNAPSACK_ENUMERATE = 12
-
 
 
 # --------------------------------------------------------------------------- tight

@@ -14,6 +14,7 @@ from ..costs import CostModel
 from ._instance import Interdiction, _check, _Instance, _result
 
 __all__ = ["BRUTE_FORCE_MAX_POSTS", "interdict_brute_force"]
+
 #: Most candidate posts :func:`interdict_brute_force` enumerates.
 BRUTE_FORCE_MAX_POSTS = 22
 

@@ -13,7 +13,15 @@ import pandas as pd
 
 from .._errors import RoutesError
 from ..costs import CostModel
-from ._instance import METHODS, OBJECTIVES, Interdiction, _check, _Instance, upgrade_table
+from ._instance import (
+    METHODS,
+    OBJECTIVES,
+    Interdiction,
+    _check,
+    _Instance,
+    _toy,  # noqa: F401  (the doctests build their network with it)
+    upgrade_table,
+)
 from .exact import _check_formulation, _exact
 from .greedy import _greedy
 
@@ -25,6 +33,7 @@ __all__ = [
     "budget_curve",
     "budget_curve_solutions",
 ]
+
 #: Budgets of a curve solved at once by default (threads: HiGHS lets go of the GIL while it
 #: solves, and each budget's solve depends on its budget only, so the table is the same for
 #: any number of workers). One until the full test suite has run green with two (a report

@@ -11,7 +11,14 @@ import numpy as np
 
 from .._errors import RoutesError
 from ..costs import CostModel
-from ._instance import Interdiction, _check, _Instance, _prune, _result
+from ._instance import (
+    Interdiction,
+    _check,
+    _Instance,
+    _prune,
+    _result,
+    _toy,  # noqa: F401  (the doctests build their network with it)
+)
 from ._milp import FORMULATIONS, solve_exact
 from .greedy import _greedy
 

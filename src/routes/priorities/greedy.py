@@ -10,7 +10,13 @@ import networkx as nx
 import numpy as np
 
 from ..costs import CostModel
-from ._instance import Interdiction, _check, _Instance, _result
+from ._instance import (
+    Interdiction,
+    _check,
+    _Instance,
+    _result,
+    _toy,  # noqa: F401  (the doctests build their network with it)
+)
 
 __all__ = ["interdict_greedy"]
 

@@ -89,6 +89,7 @@ from ._instance import (
     _check,
     _Instance,
     _result,
+    _toy,  # noqa: F401  (the doctests build their network with it)
     upgrade_table,
 )
 from ._milp import FORMULATIONS
