@@ -8,10 +8,11 @@ rebuilds them and compares. Usage::
 
 Run ``--update`` after a deliberate model or output change, and say so in the commit message.
 
-Three report files hold the time of the run and the command that wrote it (the output folder):
-``index.html``, ``report.md`` and ``provenance.json``. They are hashed after replacing the
-timestamp (``YYYY-MM-DDTHH:MM:SSZ``) by ``<generated>`` and the output folder by ``<out>``;
-everything else is hashed byte for byte. No file is left out.
+Three report files hold the time of the run, the command that wrote it (the output folder) and
+the absolute paths of the input files (the checkout's folder): ``index.html``, ``report.md``
+and ``provenance.json``. They are hashed after replacing the timestamp
+(``YYYY-MM-DDTHH:MM:SSZ``) by ``<generated>``, the output folder by ``<out>`` and the data
+folder by ``<data>``; everything else is hashed byte for byte. No file is left out.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import re
 import sys
 import tempfile
 from pathlib import Path
+
+from routes.settings import DATA_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 SNAPSHOT = REPO / "tests" / "data" / "output_hashes.json"
@@ -48,7 +51,7 @@ def folder_hashes(folder: Path, out: Path, prefix: str) -> dict[str, str]:
     """sha256 of every file under ``folder``, keyed ``prefix/relative/path``.
 
     ``out`` is the output folder given on the command line (replaced by ``<out>`` in the
-    :data:`STAMPED` files, with the run's timestamp).
+    :data:`STAMPED` files, with the run's timestamp and the data folder).
     """
     hashes = {}
     for p in sorted(folder.rglob("*")):
@@ -56,7 +59,9 @@ def folder_hashes(folder: Path, out: Path, prefix: str) -> dict[str, str]:
             continue
         data = p.read_bytes()
         if p.name in STAMPED:
-            data = _TIME.sub(b"<generated>", data.replace(str(out).encode(), b"<out>"))
+            data = data.replace(str(out).encode(), b"<out>")
+            data = data.replace(str(DATA_DIR).encode(), b"<data>")
+            data = _TIME.sub(b"<generated>", data)
         hashes[f"{prefix}/{p.relative_to(folder).as_posix()}"] = hashlib.sha256(data).hexdigest()
     return hashes
 
