@@ -16,7 +16,7 @@ from test_layers import SRC, _modules, import_graph, layer
 #: rewritten under issue 20 at the time of the layout; it was moved as it was, not split.
 LONG_OK = {"routes.calibration.calibrate"}
 MAX_LINES = 600
-ANALYSES = ("routing", "crossings", "priorities", "calibration", "uncertainty", "timeline",
+ANALYSES = ("routing", "crossings", "priorities", "calibration", "uncertainty", "changes",
             "comparison")
 
 

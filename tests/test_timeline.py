@@ -10,6 +10,14 @@ import pytest
 
 from routes import timeline
 from routes._errors import RoutesError
+from routes.changes.timeline import (
+    EVENT_COLUMNS,
+    TIMELINE_COLUMNS,
+    sample_dates,
+    timeline_events,
+    timeline_frame,
+    timeline_snapshots,
+)
 from routes.cli import main
 from routes.crossings.centrality import country_table, crossing_table
 from routes.geodata import coverage, dataset_as_of
@@ -19,14 +27,6 @@ from routes.network import network_from_data
 from routes.priorities.interdiction import budget_curve
 from routes.routing.flows import assign_flows
 from routes.routing.paths import CORRIDORS
-from routes.timeline.timeline import (
-    EVENT_COLUMNS,
-    TIMELINE_COLUMNS,
-    sample_dates,
-    timeline_events,
-    timeline_frame,
-    timeline_snapshots,
-)
 from test_maps import SCRIPT_END, XSS
 
 D19 = "2019-06-30"
@@ -250,12 +250,12 @@ def test_map_escapes_names_and_is_self_contained(snaps, dataset):
 def test_timeline_is_exported():
     import routes
     import routes.analysis
-    from routes.timeline import timeline as fn
+    from routes.changes import timeline as fn
+    from routes.changes import timeline_events
 
-    # routes.timeline is the package (see the README's "Layout") and, called, the function
-    assert routes.analysis.timeline is fn and fn.__module__ == "routes.timeline.timeline"
-    assert callable(routes.timeline)
-    assert routes.timeline_events is routes.timeline.timeline_events
+    assert routes.analysis.timeline is fn and fn.__module__ == "routes.changes.timeline"
+    assert routes.timeline is fn
+    assert routes.timeline_events is timeline_events
 
 
 # --------------------------------------------------------------------------- report
@@ -316,7 +316,7 @@ def test_observed_and_modelled_seizures_by_country(snaps, cost_model, monkeypatc
 
     fake.modelled_seizures = modelled_seizures
     monkeypatch.setitem(sys.modules, "routes.calibration.observe", fake)
-    from routes.timeline.timeline import _modelled_seizures
+    from routes.changes.timeline import _modelled_seizures
 
     s = snaps[0]
     got = _modelled_seizures(s.G, cost_model, s.flows)

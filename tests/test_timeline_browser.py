@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from browser_support import Visit, visit
+from routes.changes.timeline import timeline_events, timeline_snapshots
 from routes.geodata import coverage
 from routes.maps import timeline_map, write_map
-from routes.timeline.timeline import timeline_events, timeline_snapshots
 
 D19, D23 = "2019-06-30", "2023-06-30"
 TORKHAM = "x_torkham_torkham"  # closed from 2025-10-12 (status_history.csv)

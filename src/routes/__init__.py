@@ -21,11 +21,11 @@ from ._errors import DataError, NoRouteError, Problem, RoutesError, ScenarioErro
 from ._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers; loaded lazily at run time
+    from .changes.timeline import timeline, timeline_events
     from .costs import CostModel, load_cost_model
     from .geodata import Dataset, load_dataset, validate_dataset
     from .network import network_from_data, network_from_gdfs, network_to_gdfs, od_demand
     from .scenario import BASELINE, Scenario, apply_scenario, load_scenario
-    from .timeline.timeline import timeline, timeline_events
 
 __all__ = [
     "__version__",
@@ -59,7 +59,7 @@ _LAZY = {
     "apply_scenario": "scenario",
     "network_from_data": "network", "network_to_gdfs": "network",
     "network_from_gdfs": "network", "od_demand": "network",
-    "timeline": "timeline", "timeline_events": "timeline",
+    "timeline": "changes.timeline", "timeline_events": "changes.timeline",
 }
 
 
@@ -68,8 +68,7 @@ def __getattr__(name: str) -> Any:
     if mod is None:
         raise AttributeError(f"module 'routes' has no attribute {name!r}")
     module = importlib.import_module(f".{mod}", __name__)
-    # routes.timeline is the package, which called runs the function routes.timeline.timeline
-    value = module if name == mod else getattr(module, name)
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

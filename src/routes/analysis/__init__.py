@@ -5,12 +5,20 @@
 - :mod:`routes.priorities`: which border posts to upgrade within a budget.
 - :mod:`routes.comparison`: priorities side by side, and two scenarios compared.
 - :mod:`routes.uncertainty`: Monte-Carlo rank stability, in-process or on Dask.
-- :mod:`routes.timeline`: the network on a series of dates, its measures and the events between.
+- :mod:`routes.changes`: the network on a series of dates, its measures and the events between.
 - :mod:`routes.calibration`: the observation model and the fit to reported seizures.
 
 ``from routes.analysis import X`` keeps working for every name it exported before the layout.
 """
 
+from ..changes.timeline import (
+    Snapshot,
+    timeline,
+    timeline_dates,
+    timeline_events,
+    timeline_frame,
+    timeline_snapshots,
+)
 from ..comparison.compare import (
     CRITERIA,
     PRIORITY_COLUMNS,
@@ -67,14 +75,6 @@ from ..routing.paths import (
     route_countries,
     routes_frame,
     shortest_routes,
-)
-from ..timeline.timeline import (
-    Snapshot,
-    timeline,
-    timeline_dates,
-    timeline_events,
-    timeline_frame,
-    timeline_snapshots,
 )
 from ..uncertainty.uncertainty import (
     CROSSING_PARAMETERS,

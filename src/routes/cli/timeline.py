@@ -9,11 +9,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from ..costs import WEIGHTS
-from ..io import write_csv
-from ..report import timeline_charts
-from ..settings import DATA_DIR
-from ..timeline.timeline import (
+from ..changes.timeline import (
     STEPS,
     observed_seizures,
     timeline_dates,
@@ -21,6 +17,10 @@ from ..timeline.timeline import (
     timeline_frame,
     timeline_snapshots,
 )
+from ..costs import WEIGHTS
+from ..io import write_csv
+from ..report import timeline_charts
+from ..settings import DATA_DIR
 from ._common import add_engine_arg, add_output_args, load_inputs, out_dir, print_table
 
 __all__ = ["add_parser", "run"]

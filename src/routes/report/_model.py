@@ -111,7 +111,7 @@ class ReportResults:
 ANALYSIS_PACKAGES = {
     "paths": "routing", "flows": "routing", "centrality": "crossings",
     "chokepoints": "crossings", "interdiction": "priorities", "compare": "comparison",
-    "uncertainty": "uncertainty", "timeline": "timeline", "calibrate": "calibration",
+    "uncertainty": "uncertainty", "timeline": "changes", "calibrate": "calibration",
     "observe": "calibration",
 }
 

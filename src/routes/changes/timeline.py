@@ -33,7 +33,7 @@ always shows the network as it stands now.
 
 Events
 ------
-:func:`timeline_events` (:mod:`routes.timeline.events`) lists what changed between
+:func:`timeline_events` (:mod:`routes.changes.events`) lists what changed between
 consecutive dates: status changes from the history and supply or demand shifts, with sources.
 """
 

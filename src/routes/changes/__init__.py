@@ -4,10 +4,6 @@
 - :mod:`.events`
 """
 
-import sys
-import types
-from typing import Any
-
 from .events import (
     EVENT_COLUMNS,
     timeline_events,
@@ -40,15 +36,3 @@ __all__ = [
     "observed_seizures",
 ]
 
-
-class _CallablePackage(types.ModuleType):
-    """The package, callable: ``routes.timeline(ds, cm)`` runs :func:`.timeline.timeline`.
-
-    ``routes.timeline`` was the function before the layout (the README calls it so).
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return timeline(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallablePackage
