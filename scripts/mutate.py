@@ -34,6 +34,10 @@ REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / ".mutate"
 MUTMUT = Path(sys.executable).parent / "mutmut"
 
+#: The tests of the priorities code (interdiction, exact, greedy, curves, brute force).
+_PRIORITIES = ["tests/test_interdiction.py", "tests/test_priorities_rules.py"]
+#: The tests of the MILP formulations (and the priorities' tests that solve through them).
+_MILP = ["tests/test_milp.py", "tests/test_interdiction.py", "tests/test_priorities_rules.py"]
 #: Module (path under src/routes, without .py) -> the test files that exercise it.
 MODULES: dict[str, list[str]] = {
     "costs": ["tests/test_network.py", "tests/test_costs.py"],
@@ -45,14 +49,22 @@ MODULES: dict[str, list[str]] = {
     "routing/paths": ["tests/test_paths.py"],
     "crossings/centrality": ["tests/test_centrality.py", "tests/test_random.py"],
     "crossings/chokepoints": ["tests/test_chokepoints.py", "tests/test_random.py"],
-    "priorities/interdiction": ["tests/test_interdiction.py"],
-    "priorities/_instance": ["tests/test_interdiction.py"],
-    "priorities/exact": ["tests/test_interdiction.py"],
-    "priorities/greedy": ["tests/test_interdiction.py"],
-    "priorities/brute_force": ["tests/test_interdiction.py"],
-    "priorities/curves": ["tests/test_interdiction.py"],
+    "priorities/interdiction": _PRIORITIES,
+    "priorities/_instance": _PRIORITIES,
+    "priorities/exact": _PRIORITIES,
+    "priorities/greedy": _PRIORITIES,
+    "priorities/brute_force": _PRIORITIES,
+    "priorities/curves": _PRIORITIES,
+    "priorities/_milp": _MILP,
+    "priorities/_milp_solve": _MILP,
+    "priorities/_milp_plain": _MILP,
+    "priorities/_milp_tight": _MILP,
     "comparison/compare": ["tests/test_compare.py"],
-    "uncertainty/uncertainty": ["tests/test_uncertainty.py", "-k", "not dask and not workers"],
+    # Dask clusters (a LocalCluster, a scheduler address) would take minutes per mutant.
+    "uncertainty/uncertainty": ["tests/test_uncertainty.py", "-k",
+                                "not dask and not workers and not cluster and not scheduler"],
+    "calibration/observe": ["tests/test_observe.py"],
+    "calibration/calibrate": ["tests/test_calibrate.py", "-k", "not dask and not workers"],
 }
 
 _STATUS = re.compile(r"^\s*(\S+): (survived|killed|timeout|no tests|suspicious|skipped|"
@@ -78,9 +90,10 @@ def pytest_collection_modifyitems(config, items):
 '''
 
 
-def _config(module: str, tests: list[str]) -> str:
-    # Test files that exist, and pytest options (a Dask cluster per mutant would be too slow).
-    sel = [t for t in tests if not t.startswith("tests/") or (REPO / t).exists()]
+def _config(module: str, tests: list[str], folder: Path) -> str:
+    # Test files that exist in the tests folder used (``--tests``: an older one may lack some),
+    # and pytest options (a Dask cluster per mutant would be too slow).
+    sel = [t for t in tests if not t.startswith("tests/") or (folder / t[6:]).exists()]
     sel.append(f"src/routes/{module}.py")
     conf = {
         "source_paths": ["src/"],
@@ -112,7 +125,7 @@ def _prepare(module: str, fresh: bool, tests: Path) -> Path:
     conftest = d / "conftest.py"
     if not conftest.exists() or conftest.read_text() != _CONFTEST:
         conftest.write_text(_CONFTEST)
-    text = (REPO / "pyproject.toml").read_text() + _config(module, MODULES[module])
+    text = (REPO / "pyproject.toml").read_text() + _config(module, MODULES[module], tests)
     p = d / "pyproject.toml"
     if not p.exists() or p.read_text() != text:
         p.write_text(text)

@@ -13,10 +13,9 @@ import math
 import networkx as nx
 import pytest
 
-from routes.analysis.interdiction import (
-    CURVE_COLUMNS,
+from routes.costs import risk_from_p
+from routes.priorities import (
     UPGRADE_COLUMNS,
-    _toy,
     budget_curve,
     budget_curve_solutions,
     evaluate_upgrades,
@@ -24,7 +23,8 @@ from routes.analysis.interdiction import (
     post_effectiveness,
     upgrade_table,
 )
-from routes.costs import risk_from_p
+from routes.priorities._instance import _toy
+from routes.priorities.curves import CURVE_COLUMNS
 
 
 def _three_posts() -> nx.DiGraph:

@@ -8,7 +8,7 @@ pairs with their flow) and a planner's changes (closures, reopenings, upgrades).
 script runs unchanged in Node (tests/whatif_node.js: one Node process for every case, a fresh
 V8 context per case); the Python engine computes the same state on the network that state
 gives: :func:`routes.analysis.flows.assign_flows` (k best routes, logit split, corridors, node
-and edge flows) and :func:`routes.analysis.interdiction.evaluate_upgrades` (the detected
+and edge flows) and :func:`routes.priorities.evaluate_upgrades` (the detected
 share, the flow objective at budget 0). Every figure agrees to 1e-9.
 
 The draws favour what a handful of fixed cases misses: costs on a coarse grid (many ties,
@@ -33,11 +33,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from routes._errors import NoRouteError
-from routes.analysis.flows import assign_flows
-from routes.analysis.interdiction import evaluate_upgrades
-from routes.analysis.paths import CORRIDORS
 from routes.costs import risk_from_p
 from routes.engine import SCALE, quantize
+from routes.priorities import evaluate_upgrades
+from routes.routing.flows import assign_flows
+from routes.routing.paths import CORRIDORS
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = Path(__file__).with_name("whatif_node.js")
