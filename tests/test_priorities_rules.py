@@ -13,18 +13,23 @@ import math
 import networkx as nx
 import pytest
 
-from routes.costs import risk_from_p
+from routes._errors import RoutesError
+from routes.costs import load_cost_model, risk_from_p
 from routes.priorities import (
     UPGRADE_COLUMNS,
     budget_curve,
     budget_curve_solutions,
     evaluate_upgrades,
+    interdict,
     interdict_brute_force,
     post_effectiveness,
+    post_values,
+    total_upgrade_cost,
     upgrade_table,
 )
 from routes.priorities._instance import _toy
 from routes.priorities.curves import CURVE_COLUMNS
+from routes.settings import DEFAULT_COST_MODEL
 
 
 def _three_posts() -> nx.DiGraph:
@@ -80,3 +85,105 @@ def test_an_empty_curve_has_the_curves_columns():
     assert list(curve.columns) == list(CURVE_COLUMNS) and len(curve) == 0 and sols == {}
     greedy = budget_curve(_toy(), [], method="greedy")
     assert list(greedy.columns) == list(CURVE_COLUMNS[:-4]) and len(greedy) == 0
+
+
+def _series() -> nx.DiGraph:
+    """One route ``o -> xa -> xb -> m`` through two posts in series: xa costs 1 and adds
+    ``ln(0.8/0.6)``, xb costs 2 and adds ``ln(0.9/0.4)`` (a budget of 2 buys xb instead of xa)."""
+    G = nx.DiGraph()
+    G.add_node("o", kind="place", role="origin", supply=1.0)
+    G.add_node("m", kind="place", role="market", demand=1.0)
+    for x, p, pu, c in (("xa", 0.2, 0.4, 1.0), ("xb", 0.1, 0.6, 2.0)):
+        G.add_node(x, kind="crossing", name=x.upper(), status="open", p_detect=p,
+                   p_detect_upgraded=pu, upgrade_cost=c, crossing_risk=risk_from_p(p))
+    G.add_edge("o", "xa", risk=0.05 + risk_from_p(0.2))
+    G.add_edge("xa", "xb", risk=risk_from_p(0.1))
+    G.add_edge("xb", "m", risk=0.03)
+    return G
+
+
+def test_curve_rows_say_what_each_budget_adds_and_removes():
+    """Optimal sets need not be nested: budget 2 drops xa for xb (``removed``); the first row
+    lists every post it buys as added, even at a budget above 0."""
+    c = budget_curve(_series(), [1.0, 2.0, 3.0])
+    assert c["posts"].tolist() == ["xa", "xb", "xa;xb"]
+    assert c["added"].tolist() == ["xa", "xb", "xa"]
+    assert c["removed"].tolist() == ["", "xa", ""]
+    assert c["marginal_gain"].iloc[0] == pytest.approx(math.log(0.8 / 0.6))
+
+
+def test_curve_tells_progress_per_budget_and_greedy_is_not_flagged():
+    """One progress line per budget, in order, with value and number of posts; the greedy
+    curve is never "not proven optimal" (it proves nothing and says so elsewhere)."""
+    lines: list[str] = []
+    budget_curve(_series(), 2, progress=lines.append)
+    assert lines[1] == f"budget 1 (2 of 3): value {0.08 + math.log(1 / 0.6 / 0.9):.4f}" \
+        ", 1 posts"
+    greedy: list[str] = []
+    budget_curve(_series(), 2, method="greedy", progress=greedy.append)
+    assert len(greedy) == 3 and not any("proven" in s for s in greedy)
+
+
+def test_curve_workers_are_checked_and_change_nothing():
+    """Two workers give the table one gives; workers must be a whole number >= 1 (1 is
+    allowed), also through budget_curve; an unknown method is named."""
+    one = budget_curve(_three_posts(), 10, workers=1)
+    two = budget_curve(_three_posts(), 10, workers=2)
+    assert one.equals(two) and len(one) == 11
+    with pytest.raises(RoutesError, match="workers must be a whole number >= 1"):
+        budget_curve(_three_posts(), 2, workers=0)
+    with pytest.raises(RoutesError, match="unknown method 'best'"):
+        budget_curve_solutions(_three_posts(), 2, method="best")
+
+
+def test_total_upgrade_cost_uses_the_cost_model_for_restricted_posts():
+    """A restricted post with p_detect 0 needs the cost model's restricted factor: with it the
+    total is every post's cost."""
+    G = _three_posts()
+    G.nodes["xb"].update(status="restricted", p_detect=0.0, crossing_risk=0.4)
+    with pytest.raises(RoutesError, match="restricted with p_detect 0"):
+        total_upgrade_cost(G)
+    assert total_upgrade_cost(G, cm=load_cost_model(DEFAULT_COST_MODEL)) == 10.0
+
+
+def test_evaluating_given_posts_proves_nothing():
+    """evaluate_upgrades reports method "given", not optimal, no bound."""
+    r = evaluate_upgrades(_toy(), ["xa"])
+    assert r.method == "given" and r.optimal is False and math.isnan(r.bound)
+
+
+def test_interdict_uses_the_flows_given():
+    """With flows given, the flow objective weighs the pairs by them: o -> m2 carrying 9 of
+    10 makes xb (its post) the choice; by the network's own demand (m1 larger) it is xa."""
+    G = nx.DiGraph()
+    G.add_node("o", kind="place", role="origin", supply=1.0)
+    for m, x, d in (("m1", "xa", 3.0), ("m2", "xb", 1.0)):
+        G.add_node(m, kind="place", role="market", demand=d)
+        G.add_node(x, kind="crossing", name=x, status="open", p_detect=0.1,
+                   p_detect_upgraded=0.5, upgrade_cost=1.0, crossing_risk=risk_from_p(0.1))
+        G.add_edge("o", x, risk=0.2)
+        G.add_edge(x, m, risk=0.1)
+    assert interdict(G, 1.0, objective="flow").posts == ("xa",)
+    assert interdict(G, 1.0, objective="flow",
+                     flows={("o", "m1"): 1.0, ("o", "m2"): 9.0}).posts == ("xb",)
+
+
+def test_post_tables_divide_gain_by_cost():
+    """post_values: gain per cost is gain / cost (inf for a free post); post_effectiveness:
+    gain alone is the objective with the post alone minus the objective without any (not
+    a mean risk), delta risk the post's, contribution per cost inf below any cost, and its
+    columns in order."""
+    G = _three_posts()
+    G.nodes["xa"]["upgrade_cost"] = 0.5
+    pv = post_values(G, objective="flow")
+    assert (pv["gain_per_cost"] == pv["gain"] / pv["upgrade_cost"]).all()
+    G.nodes["xb"]["upgrade_cost"] = 0.0
+    assert post_values(G, objective="flow").at["xb", "gain_per_cost"] == math.inf
+    r = evaluate_upgrades(G, ["xa", "xc"], objective="flow")
+    eff = post_effectiveness(G, r)
+    assert list(eff.columns) == ["name", "upgrade_cost", "delta_risk", "gain_alone",
+                                 "contribution", "contribution_per_cost"]
+    alone = evaluate_upgrades(G, ["xa"], objective="flow")
+    assert eff.at["xa", "gain_alone"] == pytest.approx(alone.value - alone.base_value)
+    assert eff.at["xa", "delta_risk"] == pytest.approx(math.log(0.9 / 0.65))
+    assert eff.at["xa", "contribution_per_cost"] == eff.at["xa", "contribution"] / 0.5

@@ -76,6 +76,8 @@ CURVE_COLUMNS = ("budget", "value", "p_undetected", "gain", "marginal_gain", "co
                  "greedy_value", "greedy_posts", "greedy_gap", "greedy_gap_pct")
 
 
+# The default time limits (60 s) bound the solver's time only: every network the tests solve
+# takes well under a second, so 61 s for 60 s is an equivalent mutant.
 def budget_curve(G: nx.DiGraph, budgets: Iterable[float] | float, *, method: str = "exact",
                  objective: str = "single", cm: CostModel | None = None,
                  flows: Mapping[tuple[Any, Any], float] | None = None,
@@ -155,7 +157,9 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
         raise RoutesError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     _check_formulation(formulation)
     inst = _Instance(G, cm, flows)
-    memo: dict[tuple[str, bytes], Any] = {}     # greedy evaluations, shared by the budgets
+    # Greedy evaluations, shared by the budgets: a cache only (without it, or with None,
+    # each budget evaluates afresh; the same values, an equivalent mutant).
+    memo: dict[tuple[str, bytes], Any] = {}
     greedy = {b: _greedy(inst, objective, b, memo) for b in budgets}
 
     def solve(b: float) -> Interdiction:   # depends on the budget only: any order, any thread
@@ -165,6 +169,9 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
                       rel_tol=1e-7, max_rounds=50, greedy=greedy[b])
 
     n = _curve_workers(workers, method, formulation, len(budgets))
+    # Threads or not, and in which order the budgets are submitted, change the time only
+    # (tests/test_priorities_rules.py: two workers give one worker's table): mutants of the
+    # threshold or of the submission order are equivalent.
     pool = ThreadPoolExecutor(n) if n > 1 else None
     try:
         if pool is not None:   # the costliest (largest) budgets first

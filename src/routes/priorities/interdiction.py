@@ -173,6 +173,9 @@ def post_values(G: nx.DiGraph, *, objective: str = "single", cm: CostModel | Non
     gains = [inst.value(objective, inst.x_of([p]))[0] - base for p in inst.posts]
     df = inst.upgrades[["upgrade_cost", "delta_risk"]].copy()
     df["gain"] = gains
+    # A free post's gain per cost is inf. Zero costs are replaced by 1 before dividing and
+    # np.where takes inf there, so neither the errstate nor that replacement value changes a
+    # number (their mutants are equivalent).
     with np.errstate(divide="ignore", invalid="ignore"):
         df["gain_per_cost"] = np.where(df["upgrade_cost"] > 0,
                                        df["gain"] / df["upgrade_cost"].where(
