@@ -22,6 +22,7 @@ from routes.priorities import (
     evaluate_upgrades,
     interdict,
     interdict_brute_force,
+    interdict_exact,
     post_effectiveness,
     post_values,
     total_upgrade_cost,
@@ -187,3 +188,12 @@ def test_post_tables_divide_gain_by_cost():
     assert eff.at["xa", "gain_alone"] == pytest.approx(alone.value - alone.base_value)
     assert eff.at["xa", "delta_risk"] == pytest.approx(math.log(0.9 / 0.65))
     assert eff.at["xa", "contribution_per_cost"] == eff.at["xa", "contribution"] / 0.5
+
+
+def test_nothing_affordable_is_answered_without_the_solver():
+    """A budget below every post's cost: no post, method "exact", proven optimal with the
+    bound at the value (the flow objective's value, not a mean risk), and no solver round."""
+    for objective in ("single", "flow"):
+        r = interdict_exact(_three_posts(), 1.5, objective=objective)
+        assert r.posts == () and r.method == "exact" and r.optimal is True
+        assert r.rounds == 0 and r.bound == r.value == r.base_value

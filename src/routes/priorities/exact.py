@@ -106,7 +106,11 @@ def _exact(inst: _Instance, objective: str, budget: float, *, formulation: str,
     if not inst.posts or (inst.cost > budget + 1e-12).all():   # nothing affordable
         return _result(inst, objective, "exact", budget, x0,
                        bound=inst.value(objective, x0)[0], optimal=True)
-    if formulation == "tight":   # the greedy solution is the first incumbent
+    # The greedy solution is the first incumbent: a warm start, which changes the solver's
+    # time and not the optimum it proves (mutants that drop it or compute it for another
+    # objective are equivalent). No caller passes ``start``, so the comparison with it is
+    # never made (its mutants are equivalent too).
+    if formulation == "tight":
         greedy = greedy if greedy is not None else _greedy(inst, objective, budget)
         g = inst.x_of(greedy.posts)
         if start is None or inst.value(objective, g)[0] > inst.value(objective, start)[0]:
