@@ -22,7 +22,7 @@ import shapely
 import shapely.ops
 from shapely.geometry import Point
 
-from . import history
+from . import history, traffic
 from ._csv import (
     CONTROL_CHARS,
     check_enum,
@@ -98,6 +98,10 @@ class Dataset:
     demand: pd.DataFrame | None = None
     #: The date the statuses, supply and demand were resolved for (:func:`dataset_as_of`).
     as_of: date | None = None
+    #: Legitimate traffic per crossing (:mod:`routes.traffic`); ``None`` when the file is
+    #: absent. Not part of :attr:`data_hash` (no network build reads it); the outputs that
+    #: use it record its own hash.
+    border_traffic: pd.DataFrame | None = None
 
     @property
     def data_hash(self) -> str:
@@ -441,6 +445,14 @@ def _check_dated(ds: Dataset, problems: list[Problem]) -> None:
                 problems.append(Problem(file, int(r.line_no), col, f"{v!r}: {what}"))
 
 
+def _check_traffic(ds: Dataset, problems: list[Problem]) -> None:
+    if ds.border_traffic is None or ds.crossings.empty:
+        return
+    traffic.check_traffic_ids(ds.border_traffic,
+                              ds.files.get("border_traffic", "border_traffic.csv"),
+                              set(ds.crossings["id"]), problems)
+
+
 def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
                      skipped: list[str] | None = None) -> list[Problem]:
     """Check the files against each other and against geography.
@@ -451,7 +463,7 @@ def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
     (5 km tolerance on coasts); corridors whose endpoints exist and share a country; the
     status history (known ids, every crossing covered from 2018-01-01 without gaps or
     overlaps, agreeing with ``crossings.csv``'s status on its ``as_of`` date); supply and
-    demand rows on origins and markets.
+    demand rows on origins and markets; ``border_traffic.csv`` rows on known crossings.
 
     Rows that could not be read are left out; ``skipped`` (a list) receives a line per check
     that could not run, and why.
@@ -460,6 +472,7 @@ def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
     notes: list[str] = [] if skipped is None else skipped
     _check_references(ds, problems)
     _check_dated(ds, problems)
+    _check_traffic(ds, problems)
     _check_geography(ds, problems, notes)
     if problems and raise_on_error:
         raise DataError(problems, skipped=notes)
@@ -494,7 +507,8 @@ def load_dataset(
     data_dir : path
         Folder holding ``countries.geojson``, ``crossings.csv``, ``places.csv`` and, unless
         ``corridors`` says otherwise, ``corridors.csv``; and, where present, the dated files
-        ``status_history.csv``, ``supply.csv`` and ``demand.csv`` (:mod:`routes.history`).
+        ``status_history.csv``, ``supply.csv`` and ``demand.csv`` (:mod:`routes.history`)
+        and the legitimate traffic ``border_traffic.csv`` (:mod:`routes.traffic`).
     classes : set of str, optional
         Allowed crossing classes (the cost model's); not checked when ``None``.
     corridors : bool or "auto"
@@ -530,15 +544,22 @@ def load_dataset(
     readers = {"status_history": history.read_status_history, "supply": history.read_supply,
                "demand": history.read_demand}
     dated = {k: readers[k](paths[k], problems) for k in DATED_FILES if k in paths}
+    tpath = d / "border_traffic.csv"
+    legit = traffic.read_border_traffic(tpath, problems) if tpath.exists() else None
     ds = Dataset(countries, crossings, places, corr,
-                 files={k: str(v) for k, v in paths.items()},
-                 hashes={k: _sha256(v) for k, v in paths.items()}, **dated)
+                 files={k: str(v) for k, v in paths.items()}
+                 | ({"border_traffic": str(tpath)} if legit is not None else {}),
+                 hashes={k: _sha256(v) for k, v in paths.items()}, border_traffic=legit,
+                 **dated)
     skipped: list[str] = []
     if validate:
         # One pass: the cross-file checks run on the rows that could be read, whatever the
         # problems of the others; a check that cannot run says so.
         frames = {"countries": countries, "crossings": crossings, "places": places,
                   "corridors": corr, **dated}
+        if legit is not None:
+            paths["border_traffic"] = tpath
+            frames["border_traffic"] = legit
         for name, frame in frames.items():
             broken = any(p.file == str(paths.get(name)) for p in problems)
             if name in paths and frame is not None and frame.empty and broken:
