@@ -230,7 +230,7 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
     h = _highs()
     blocks = [A, budget_row] + ([tangents[0]] if tangents is not None else [])
     M = sp.csc_array(sp.vstack(blocks))
-    parts: list[np.ndarray] = [rhs, np.array([budget], dtype=float)]
+    parts: list[np.ndarray] = [rhs, np.atleast_1d(np.asarray(budget, dtype=float))]
     if tangents is not None:
         parts.append(tangents[1])
     upper = np.concatenate(parts)
@@ -764,18 +764,32 @@ class TightMilp:
                             HIGHS_OPTIONS if self.objective == "flow" else None, watch)
 
 
+def _add_side(model: _Model, a: np.ndarray, e: float, budget: float) -> None:
+    """Append the row ``a x <= e`` to the model's budget row(s)."""
+    m: Any = model
+    P = len(a)
+    row = sp.csr_array((a, (np.zeros(P, dtype=np.int64), m.xcol0 + np.arange(P))),
+                       shape=(1, m.ncol))
+    m.budget_row = sp.csr_array(sp.vstack([m.budget_row, row]))
+    m.budget = np.array([budget, e])
+
+
 # --------------------------------------------------------------------------- the loop
 def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: str = "tight",
                 time_limit: float = 60.0, rel_tol: float = 1e-7, max_rounds: int = 50,
                 start: np.ndarray | None = None, points: dict[int, set[float]] | None = None,
-                progress: Callable[[str], None] | None = None) -> Outcome:
+                progress: Callable[[str], None] | None = None,
+                side: tuple[np.ndarray, float] | None = None) -> Outcome:
     """Solve the MILP, adding tangents (``"flow"``) until the bounds meet.
 
     Each round's MILP relaxes the true problem (tangents over-estimate ``1 - exp(-d)``): its
     optimum bounds the true optimum from above, its ``x`` evaluated by Dijkstra from below.
     ``start`` (``"tight"`` only) is an affordable ``x`` to start from (the incumbent, with
     tangents at its distances); ``points`` the tangent points shared across calls.
-    ``progress`` is told one line per round.
+    ``progress`` is told one line per round. ``side = (a, e)`` adds the constraint
+    ``a x <= e`` over the posts (the epsilon constraint of :mod:`routes.analysis.tradeoff`);
+    ``start`` must then satisfy it. Bounds computed from the budget alone stay valid, since
+    the side constraint only removes solutions.
     """
     x0 = inst.x0()
     best_x, best = x0, inst.value(objective, x0)[0]
@@ -793,6 +807,8 @@ def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: s
                 best_x, best = start.copy(), val
             if objective == "flow":
                 model.add_tangents(inst.distances(start))
+    if side is not None:
+        _add_side(model, np.asarray(side[0], dtype=float), float(side[1]), budget)
     rounds, optimal, bound = 0, False, math.inf
     seen: list[np.ndarray] = []   # solutions the model over-values, caught by the watch
 
