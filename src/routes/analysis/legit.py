@@ -189,7 +189,7 @@ def _rho_from_clearance(T_min: float, s: float, k: float, rho_max: float) -> flo
 
 def added_minutes(rho0: float, s: float, delta: float, *, ca2: float = 1.0, cs2: float = 1.0,
                   rho_max: float = 0.95) -> float:
-    """Added minutes per vehicle or person when service grows from ``s`` to ``s + delta``.
+    """Return the minutes added per vehicle or person when service goes from ``s`` to ``s + delta``.
 
     Examples
     --------
@@ -207,7 +207,7 @@ def added_minutes(rho0: float, s: float, delta: float, *, ca2: float = 1.0, cs2:
 
 # --------------------------------------------------------------------------- traffic
 def _stream(rows: pd.DataFrame, col: str) -> tuple[float, str] | None:
-    """The stream's daily figure from the rows of one crossing (module notes), or None."""
+    """Return the stream's daily figure from one crossing's rows (module notes), or None."""
     for kinds, basis in ((("flow",), "sourced"), (("capacity", "cap"), "capacity")):
         r = rows[rows["kind"].isin(kinds) & rows[col].notna()]
         if r.empty:
@@ -224,7 +224,7 @@ def _stream(rows: pd.DataFrame, col: str) -> tuple[float, str] | None:
 
 def post_traffic(crossings: pd.DataFrame, traffic: pd.DataFrame | None,
                  params: LegitParams) -> pd.DataFrame:
-    """Trucks and people per day and base utilisation of every crossing, sourced or imputed.
+    """Return trucks and people per day and base utilisation per crossing, sourced or imputed.
 
     ``crossings`` needs ``id``, ``mode``, ``crossing_class``; returns :data:`TRAFFIC_COLUMNS`
     indexed by id (sorted). ``*_basis`` is ``sourced``, ``capacity`` or ``imputed``;
@@ -274,7 +274,7 @@ def post_traffic(crossings: pd.DataFrame, traffic: pd.DataFrame | None,
 
 def _impute(recs: dict[str, dict[str, Any]], key: str, mode: str, cls: str
             ) -> tuple[float, float, float, str]:
-    """Median, minimum and maximum of ``key`` over the sourced crossings of a group."""
+    """Return the median, minimum and maximum of ``key`` over a group's sourced crossings."""
     def vals(pred: Any) -> list[float]:
         return [float(v[key][0] if isinstance(v[key], tuple) else v[key])
                 for v in recs.values() if v[key] is not None
@@ -292,7 +292,7 @@ def _impute(recs: dict[str, dict[str, Any]], key: str, mode: str, cls: str
 
 def post_delays(traffic: pd.DataFrame, params: LegitParams, upgrade: str = "physical"
                 ) -> pd.DataFrame:
-    """Added minutes, hours per day and USD per day of upgrading each post (module notes).
+    """Return the added minutes, hours and USD per day of upgrading each post (module notes).
 
     ``traffic`` is :func:`post_traffic`'s table; returns :data:`DELAY_COLUMNS` by id.
     ``imputed`` is True where any of the post's inputs is imputed.
@@ -305,7 +305,8 @@ def post_delays(traffic: pd.DataFrame, params: LegitParams, upgrade: str = "phys
     ...     "trucks_basis": "sourced", "people_basis": "sourced", "rho0": [0.6, 0.6],
     ...     "rho_basis": "sourced"}, index=["a", "b"])
     >>> d = post_delays(t, p, "x")
-    >>> round(float(d.at["a", "truck_h_per_day"]), 9), round(float(d.at["a", "cost_usd_per_day"]), 9)
+    >>> a = d.loc["a"]
+    >>> round(float(a["truck_h_per_day"]), 9), round(float(a["cost_usd_per_day"]), 9)
     (29.761904762, 297.619047619)
     >>> float(d.at["b", "delay_h_per_day"])
     0.0

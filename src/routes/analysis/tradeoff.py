@@ -133,7 +133,7 @@ def pareto_front(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
                  time_limit: float = 60.0, rel_tol: float = 1e-7, max_points: int = 200,
                  progress: Callable[[str], None] | None = None,
                  _inst: _Instance | None = None) -> list[FrontPoint]:
-    """The exact front of detected share against legitimate cost at one budget.
+    """Return the exact front of detected share against legitimate cost at one budget.
 
     Parameters
     ----------
@@ -206,8 +206,10 @@ def pareto_front(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
 
 
 def _repair(inst: _Instance, x: np.ndarray, a: np.ndarray, eps: float) -> np.ndarray:
-    """A start within ``a x <= eps``: drop from ``x`` the post losing least detection per
-    unit of ``a`` saved, until it fits (a feasible incumbent for the next solve)."""
+    """Return a start within ``a x <= eps`` (a feasible incumbent for the next solve).
+
+    Drops from ``x`` the post losing least detection per unit of ``a`` saved, until it fits.
+    """
     x = x.copy()
     while a @ x > eps and x.any():
         best, pick = -math.inf, -1
@@ -227,7 +229,7 @@ def pareto_fronts(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
                   flows: Mapping[tuple[Any, Any], float] | None = None,
                   every_budget: bool = True, time_limit: float = 60.0, rel_tol: float = 1e-7,
                   progress: Callable[[str], None] | None = None) -> list[FrontPoint]:
-    """The fronts at each whole budget ``1..B`` (``every_budget``) or at ``budget`` alone."""
+    """Return the fronts at each whole budget ``1..B`` (``every_budget``) or at ``budget`` alone."""
     inst = _Instance(G, cm, flows)
     budgets = [b for b in whole_budgets(G, budget, cm=cm) if b > 0] if every_budget \
         else [float(budget)]
@@ -242,7 +244,7 @@ def pareto_brute_force(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
                        cm: CostModel | None = None,
                        flows: Mapping[tuple[Any, Any], float] | None = None
                        ) -> list[FrontPoint]:
-    """The front by enumerating every affordable post set (small instances only)."""
+    """Return the front by enumerating every affordable post set (small instances only)."""
     inst = _Instance(G, cm, flows)
     usd, hrs = _vectors(inst, delays)
     P = len(inst.posts)
@@ -259,7 +261,7 @@ def pareto_brute_force(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
 
 
 def knee_point(points: list[FrontPoint]) -> int | None:
-    """Index of the knee: the point farthest from the line between the front's two ends.
+    """Return the index of the knee: the point farthest from the line between the front's two ends.
 
     Both axes are scaled to [0, 1] over the front; ``None`` with fewer than 3 points.
 
@@ -283,7 +285,7 @@ def knee_point(points: list[FrontPoint]) -> int | None:
 
 
 def front_table(points: list[FrontPoint], delays: pd.DataFrame) -> pd.DataFrame:
-    """The fronts as :data:`PARETO_COLUMNS` (posts joined by ``;``; knee marked per budget)."""
+    """Return the fronts as :data:`PARETO_COLUMNS` (posts joined by ``;``; knees marked)."""
     rows = []
     for b in sorted({p.budget for p in points}):
         pts = [p for p in points if p.budget == b]
