@@ -34,8 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "cost model's [legit] table). Epsilon-constraint over the exact MILP: each "
                     "point proven optimal, dominated points removed. Writes to OUT/<scenario>/: "
                     "pareto.csv (budget, detected_share, legit_delay_h_per_day, "
-                    "legit_cost_usd_per_day, posts, optimal, ...), tradeoff_posts.csv and .geojson (every post's traffic, basis and added "
-                    "delay). Prints the front and its knee.")
+                    "legit_cost_usd_per_day, posts, optimal, ...), tradeoff_posts.csv and "
+                    ".geojson (every post's traffic, basis and added delay). Prints the front "
+                    "and its knee.")
     add_data_args(p)
     g = p.add_argument_group("trade-off")
     g.add_argument("--budget", type=float_range(0), required=True, metavar="N",
