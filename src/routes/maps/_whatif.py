@@ -101,9 +101,11 @@ def _reopen_status(ds: Dataset) -> dict[str, str]:
 
 
 def _legit(ds: Dataset, cm: CostModel) -> dict[str, tuple[float, float, bool]]:
-    """``{post: (hours a day, USD a day, imputed)}`` of its ``physical`` upgrade's delay to
-    legitimate traffic (:mod:`routes.analysis.legit`, as ``routes tradeoff``); empty when the
-    cost model has no ``[legit]`` table."""
+    """Return ``{post: (hours a day, USD a day, imputed)}`` of its ``physical`` upgrade.
+
+    The delay to legitimate traffic (:mod:`routes.analysis.legit`, as ``routes tradeoff``);
+    empty when the cost model has no ``[legit]`` table.
+    """
     from ..analysis.legit import legit_params, post_delays, post_traffic
 
     if not (cm.raw or {}).get("legit"):
