@@ -13,10 +13,12 @@ people figure exists. ``queue`` rows are not traffic.
 Imputation (basis ``imputed``)
 ------------------------------
 A stream without a figure takes the median of the same stream at the sourced crossings of
-the same *kind*: the same mode group (land: road, river bridge, mountain pass; rail; water:
-ferry, sea) and crossing class when at least :data:`MIN_GROUP` such crossings have it; else
-the same mode group; else every sourced crossing. Its interval is the group's minimum and
-maximum; ``group`` says which rule applied.
+the same *kind*, the first of these groups with at least :data:`MIN_GROUP` sourced crossings:
+the same mode group (land: road, river bridge, mountain pass; rail; water: ferry, sea), the
+same crossing class and a country in common (Aqina - Imamnazar learns from the other Afghan
+posts of its class, not from the Fergana valley's); the same mode group and class; the same
+mode group; every sourced crossing. Its interval is the group's minimum and maximum;
+``group`` says which rule applied.
 
 Delay (a queueing rule)
 -----------------------
@@ -226,7 +228,8 @@ def post_traffic(crossings: pd.DataFrame, traffic: pd.DataFrame | None,
                  params: LegitParams) -> pd.DataFrame:
     """Return trucks and people per day and base utilisation per crossing, sourced or imputed.
 
-    ``crossings`` needs ``id``, ``mode``, ``crossing_class``; returns :data:`TRAFFIC_COLUMNS`
+    ``crossings`` needs ``id``, ``country_a``, ``country_b``, ``mode``, ``crossing_class``;
+    returns :data:`TRAFFIC_COLUMNS`
     indexed by id (sorted). ``*_basis`` is ``sourced``, ``capacity`` or ``imputed``;
     ``*_low``/``*_high`` the interval (equal to the figure where sourced).
     """
@@ -247,7 +250,8 @@ def post_traffic(crossings: pd.DataFrame, traffic: pd.DataFrame | None,
         rho = _rho_from_clearance(float(clear.mean()) * 60.0, params.truck_service_min, k,
                                   params.rho_max) if len(clear) else None
         recs[r.id] = {"mode": MODE_GROUPS.get(r.mode, "land"), "cls": r.crossing_class,
-                      "trucks": tr, "people": pe, "rho": rho}
+                      "countries": {r.country_a, r.country_b}, "trucks": tr, "people": pe,
+                      "rho": rho}
     out = []
     for cid, d in recs.items():
         row: dict[str, Any] = {"id": cid}
@@ -259,7 +263,7 @@ def post_traffic(crossings: pd.DataFrame, traffic: pd.DataFrame | None,
                 basis = v[1] if isinstance(v, tuple) else "sourced"
                 lo = hi = val
             else:
-                val, lo, hi, g = _impute(recs, key, d["mode"], d["cls"])
+                val, lo, hi, g = _impute(recs, key, d["mode"], d["cls"], d["countries"])
                 basis = "imputed"
                 groups.append(f"{col}: {g}")
             if col == "rho":
@@ -272,15 +276,19 @@ def post_traffic(crossings: pd.DataFrame, traffic: pd.DataFrame | None,
     return pd.DataFrame(out, columns=["id", *TRAFFIC_COLUMNS]).set_index("id")
 
 
-def _impute(recs: dict[str, dict[str, Any]], key: str, mode: str, cls: str
-            ) -> tuple[float, float, float, str]:
+def _impute(recs: dict[str, dict[str, Any]], key: str, mode: str, cls: str,
+            countries: set[str]) -> tuple[float, float, float, str]:
     """Return the median, minimum and maximum of ``key`` over a group's sourced crossings."""
     def vals(pred: Any) -> list[float]:
         return [float(v[key][0] if isinstance(v[key], tuple) else v[key])
                 for v in recs.values() if v[key] is not None
                 and (not isinstance(v[key], tuple) or v[key][1] == "sourced") and pred(v)]
 
-    for name, pred in ((f"median of {mode} crossings of class {cls}",
+    both = "/".join(sorted(countries))
+    for name, pred in ((f"median of {mode} crossings of class {cls} with {both}",
+                        lambda v: v["mode"] == mode and v["cls"] == cls
+                        and bool(v["countries"] & countries)),
+                       (f"median of {mode} crossings of class {cls}",
                         lambda v: v["mode"] == mode and v["cls"] == cls),
                        (f"median of {mode} crossings", lambda v: v["mode"] == mode),
                        ("median of all sourced crossings", lambda v: True)):
