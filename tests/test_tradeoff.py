@@ -121,3 +121,96 @@ def test_targeted_keeps_a_share_of_the_gain(baseline, cost_model):
     assert b["p_detect_upgraded"] - b["p_detect"] == pytest.approx(
         0.8 * (a["p_detect_upgraded"] - a["p_detect"]))
     assert graph_for_upgrade(baseline, p, "physical") is baseline
+
+
+# --------------------------------------------------------------------------- the CLI
+def _hand_with_traffic(tmp_path, *, legit: bool = True):
+    import shutil
+    from pathlib import Path
+
+    from routes.settings import DEFAULT_COST_MODEL
+
+    d = tmp_path / "data"
+    shutil.copytree(Path(__file__).parent / "data" / "handworked", d)
+    (d / "border_traffic.csv").write_text(
+        "crossing_id,direction,period_start,period_end,trucks_per_day,vehicles_per_day,"
+        "people_per_day,clearance_h,kind,note,source\n"
+        'x_mid,both,2024-01-01,2024-12-31,100,,1000,2.4,flow,,"Test agency, Bulletin, 2025"\n')
+    if legit:
+        shipped = DEFAULT_COST_MODEL.read_text()
+        (d / "cost_model.toml").write_text((d / "cost_model.toml").read_text() + "\n"
+                                           + shipped[shipped.index("[legit]"):])
+    return d
+
+
+def test_cli_writes_the_front(tmp_path, capsys):
+    from routes.cli import main
+    from routes.costs import load_cost_model
+    from routes.geodata import load_dataset
+
+    d = _hand_with_traffic(tmp_path)
+    out = tmp_path / "out"
+    assert main(["tradeoff", "--data", str(d), "--budget", "5", "--out", str(out),
+                 "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "1 upgradable posts: trucks sourced at 1 (imputed at 0)" in text
+    folder = out / "baseline"
+    front = pd.read_csv(folder / "pareto.csv")
+    assert list(front.columns[:6]) == ["budget", "detected_share", "legit_delay_h_per_day",
+                                       "legit_cost_usd_per_day", "posts", "optimal"]
+    assert front["posts"].fillna("").tolist() == ["x_mid", ""]
+    assert (folder / "pareto.png").stat().st_size > 0
+    cm = load_cost_model(d / "cost_model.toml")
+    p = legit_params(cm)
+    ds = load_dataset(d)
+    want = post_delays(post_traffic(ds.crossings, ds.border_traffic, p), p)
+    # utilisation from the clearance time: 144 min = 84 + 84 rho / (1 - rho) -> rho = 60 / 144
+    assert want.at["x_mid", "truck_min"] == pytest.approx(
+        added_minutes(60 / 144, 84.0, 2.0), abs=1e-12)
+    assert front.at[0, "legit_delay_h_per_day"] == pytest.approx(
+        want.at["x_mid", "delay_h_per_day"], rel=1e-9)
+    assert front.at[1, "legit_cost_usd_per_day"] == 0
+
+
+def test_cli_errors_exit_2(tmp_path, capsys):
+    from routes.cli import main
+
+    d = _hand_with_traffic(tmp_path, legit=False)
+    out = tmp_path / "out"
+    assert main(["tradeoff", "--data", str(d), "--budget", "1", "--out", str(out)]) == 2
+    assert "legit" in capsys.readouterr().err and not (out / "baseline" / "pareto.csv").exists()
+    d2 = _hand_with_traffic(tmp_path / "b")
+    assert main(["tradeoff", "--data", str(d2), "--budget", "1", "--upgrade", "magic",
+                 "--out", str(out)]) == 2
+    assert "unknown upgrade type 'magic'" in capsys.readouterr().err
+
+
+def test_report_section(tmp_path):
+    """`routes report --tradeoff N`: the section with the front, its knee and the posts' traffic;
+    its table equals `routes tradeoff`'s front; without the option there is no section."""
+    import json
+
+    from routes.cli import main
+
+    d = _hand_with_traffic(tmp_path)
+    out = tmp_path / "rep"
+    assert main(["report", "--data", str(d), "--out", str(out), "--no-map", "--budget", "1",
+                 "--runs", "0", "--tradeoff", "1", "--no-progress"]) == 0
+    folder = out / "baseline"
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert "## Security and legitimate trade" in md and "chart_pareto.png" in md
+    assert "1 have a sourced truck figure and 1 a sourced people figure" in md
+    assert (folder / "chart_pareto.png").exists()
+    assert json.loads((folder / "provenance.json").read_text())["options"][
+        "tradeoff_budget"] == 1.0
+    cli = tmp_path / "cli"
+    assert main(["tradeoff", "--data", str(d), "--budget", "1", "--out", str(cli),
+                 "--no-progress"]) == 0
+    a = pd.read_csv(folder / "pareto.csv")
+    b = pd.read_csv(cli / "baseline" / "pareto.csv")
+    pd.testing.assert_frame_equal(a, b)
+    plain = tmp_path / "plain"
+    assert main(["report", "--data", str(d), "--out", str(plain), "--no-map", "--budget", "1",
+                 "--runs", "0", "--no-progress"]) == 0
+    assert "Security and legitimate trade" not in (plain / "baseline" / "report.md").read_text()
+    assert "tradeoff_budget" not in (plain / "baseline" / "provenance.json").read_text()

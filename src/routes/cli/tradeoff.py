@@ -34,7 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "cost model's [legit] table). Epsilon-constraint over the exact MILP: each "
                     "point proven optimal, dominated points removed. Writes to OUT/<scenario>/: "
                     "pareto.csv (budget, detected_share, legit_delay_h_per_day, "
-                    "legit_cost_usd_per_day, posts, optimal, ...), tradeoff_posts.csv and "
+                    "legit_cost_usd_per_day, posts, optimal, ...), pareto.png (the chart), "
+                    "tradeoff_posts.csv and "
                     ".geojson (every post's traffic, basis and added delay). Prints the front "
                     "and its knee.")
     add_data_args(p)
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.legit import graph_for_upgrade, legit_params, post_delays, post_traffic
     from ..analysis.tradeoff import front_table, pareto_fronts
     from ..network import network_from_data
+    from ..report._tradeoff import front_chart
     from ._common import points
 
     out = out_dir(args)
@@ -85,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
                                  for n in posts.index])
         written: list[Path] = []
         write_table(table, out / "pareto.csv", written)
+        written.append(front_chart(table, out / "pareto.png", budget=budget))
         write_table(posts.reset_index(), out / "tradeoff_posts.csv", written)
         write_table(points(G, posts[posts.index.isin(list(G.nodes))]),
                     out / "tradeoff_posts.geojson", written)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from ._charts import _BLUE, _GREY, _figure, save_png
 from ._model import ReportOptions, ReportResults, optional_module
 from ._sections import OptionalAnalysis, Section, table_block
 from ._tables import TableSpec
 
-__all__ = ["tradeoff_analysis", "TRADEOFF_SPECS"]
+__all__ = ["tradeoff_analysis", "front_chart", "TRADEOFF_SPECS"]
 
 TRADEOFF_SPECS = {s.name: s for s in (
     TableSpec("pareto", "Pareto front: detection against the cost to legitimate traffic",
@@ -45,20 +47,34 @@ TRADEOFF_SPECS = {s.name: s for s in (
 )}
 
 
-def _front_chart(res: ReportResults, out: Path) -> list[Path]:
-    t = res.tables["pareto"]
+def front_chart(table: pd.DataFrame, path: Path, *, budget: float) -> Path:
+    """Draw the fronts of ``table`` (:data:`routes.analysis.tradeoff.PARETO_COLUMNS`) as PNG.
+
+    One line per budget (detected share against the added cost a day), knees circled.
+    """
     fig, ax = _figure(7.5, 4.0)
-    ax.plot(t["legit_cost_usd_per_day"], t["detected_share"], "o-", color=_BLUE,
-            markersize=4, label="Pareto front")
-    k = t[t["knee"]]
-    if len(k):
-        ax.plot(k["legit_cost_usd_per_day"], k["detected_share"], "o", color=_GREY,
-                markersize=10, fillstyle="none", label="knee")
+    budgets = sorted(set(table["budget"]))
+    for i, b in enumerate(budgets):
+        t = table[table["budget"] == b]
+        last = i == len(budgets) - 1
+        ax.plot(t["legit_cost_usd_per_day"], t["detected_share"], "o-",
+                color=_BLUE if last else _GREY, markersize=4 if last else 2,
+                linewidth=1.5 if last else 0.8,
+                label=f"Pareto front, budget {b:g}" if last or len(budgets) < 4 else None)
+        k = t[t["knee"]]
+        if len(k):
+            ax.plot(k["legit_cost_usd_per_day"], k["detected_share"], "o", color=_GREY,
+                    markersize=10, fillstyle="none", label="knee" if last else None)
     ax.set_xlabel("added cost to legitimate traffic (USD a day)")
     ax.set_ylabel("expected detected share")
-    ax.set_title(f"Detection against legitimate trade at budget {res.options.tradeoff_budget:g}",
-                 fontsize=10)
-    return [save_png(fig, out / "chart_pareto.png")]
+    ax.set_title(f"Detection against legitimate trade, budget up to {budget:g}", fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    return save_png(fig, path)
+
+
+def _front_chart(res: ReportResults, out: Path) -> list[Path]:
+    return [front_chart(res.tables["pareto"], out / "chart_pareto.png",
+                        budget=res.options.tradeoff_budget)]
 
 
 def _names(res: ReportResults, posts: str) -> list[str]:
