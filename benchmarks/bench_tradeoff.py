@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 
-from routes.analysis.interdiction import budget_curve
-from routes.analysis.legit import legit_params, post_delays, post_traffic
-from routes.analysis.tradeoff import front_table, pareto_front
 from routes.costs import load_cost_model
 from routes.geodata import load_dataset
 from routes.network import network_from_data
+from routes.priorities.interdiction import budget_curve
+from routes.priorities.legit import legit_params, post_delays, post_traffic
+from routes.priorities.tradeoff import front_table, pareto_front
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
 
 BUDGET = 6.0

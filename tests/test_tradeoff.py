@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from routes.analysis.interdiction import interdict_exact
-from routes.analysis.legit import (
+from routes.priorities.interdiction import interdict_exact
+from routes.priorities.legit import (
     LegitParams,
     UpgradeType,
     added_minutes,
@@ -19,7 +19,7 @@ from routes.analysis.legit import (
     post_delays,
     post_traffic,
 )
-from routes.analysis.tradeoff import pareto_brute_force, pareto_front
+from routes.priorities.tradeoff import pareto_brute_force, pareto_front
 
 
 def test_hand_worked_queue():

@@ -58,9 +58,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; return the exit code."""
     from .._errors import RoutesError
-    from ..analysis.legit import graph_for_upgrade, legit_params, post_delays, post_traffic
-    from ..analysis.tradeoff import front_table, pareto_fronts
     from ..network import network_from_data
+    from ..priorities.legit import graph_for_upgrade, legit_params, post_delays, post_traffic
+    from ..priorities.tradeoff import front_table, pareto_fronts
     from ..report._tradeoff import front_chart
     from ._common import points
 

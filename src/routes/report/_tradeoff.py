@@ -3,7 +3,7 @@
 Shown when the report is asked for it (``ReportOptions.tradeoff_budget > 0``, ``routes report
 --tradeoff N``) and the data has ``border_traffic.csv`` and the cost model a ``[legit]`` table:
 the exact Pareto front at budget N of the detected share against the added cost to legitimate
-traffic (:mod:`routes.analysis.tradeoff`), its knee, and how the recommended posts change
+traffic (:mod:`routes.priorities.tradeoff`), its knee, and how the recommended posts change
 between the most-detecting point and the knee.
 """
 
@@ -48,7 +48,7 @@ TRADEOFF_SPECS = {s.name: s for s in (
 
 
 def front_chart(table: pd.DataFrame, path: Path, *, budget: float) -> Path:
-    """Draw the fronts of ``table`` (:data:`routes.analysis.tradeoff.PARETO_COLUMNS`) as PNG.
+    """Draw the fronts of ``table`` (:data:`routes.priorities.tradeoff.PARETO_COLUMNS`) as PNG.
 
     One line per budget (detected share against the added cost a day), knees circled.
     """

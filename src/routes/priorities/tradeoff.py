@@ -2,8 +2,8 @@
 
 Two objectives over the affordable post sets ``x`` (``sum upgrade_cost x <= budget``): the
 expected detected share of the trafficked flow (``"flow"`` of
-:mod:`routes.analysis.interdiction`, traffickers re-routing), to maximise; and the added cost
-to legitimate traffic, ``sum_v legit_v x_v`` in USD per day (:mod:`routes.analysis.legit`), to
+:mod:`routes.priorities.interdiction`, traffickers re-routing), to maximise; and the added cost
+to legitimate traffic, ``sum_v legit_v x_v`` in USD per day (:mod:`routes.priorities.legit`), to
 minimise. Legitimate traffic does not re-route, so its cost is additive over posts.
 
 The front is found by the epsilon-constraint method [1]_ over the same exact MILP as
@@ -37,8 +37,10 @@ import pandas as pd
 
 from .._errors import RoutesError
 from ..costs import CostModel
+from ._instance import _check, _Instance, _prune
 from ._milp import solve_exact
-from .interdiction import _check, _exact, _Instance, _prune, whole_budgets
+from .curves import whole_budgets
+from .exact import _exact
 
 __all__ = [
     "FrontPoint",
@@ -138,11 +140,11 @@ def pareto_front(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
     Parameters
     ----------
     G : networkx.DiGraph
-        The route network, as for :func:`routes.analysis.interdiction.interdict_exact`.
+        The route network, as for :func:`routes.priorities.interdiction.interdict_exact`.
     budget : float
         In upgrade-cost units.
     delays : pandas.DataFrame
-        :func:`routes.analysis.legit.post_delays`: ``cost_usd_per_day`` and
+        :func:`routes.priorities.legit.post_delays`: ``cost_usd_per_day`` and
         ``delay_h_per_day`` by post id (posts not in it cost nothing).
     time_limit, rel_tol : float
         Per MILP solve, as for ``interdict_exact``.
@@ -158,7 +160,7 @@ def pareto_front(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
 
     Examples
     --------
-    >>> from .interdiction import _toy
+    >>> from routes.priorities._instance import _toy
     >>> d = pd.DataFrame({"cost_usd_per_day": [5.0, 1.0], "delay_h_per_day": [2.0, 0.5]},
     ...                  index=["xa", "xb"])
     >>> [(p.posts, round(p.detected_share, 4), p.legit_cost_usd_per_day)
