@@ -214,3 +214,28 @@ def test_report_section(tmp_path):
                  "--runs", "0", "--no-progress"]) == 0
     assert "Security and legitimate trade" not in (plain / "baseline" / "report.md").read_text()
     assert "tradeoff_budget" not in (plain / "baseline" / "provenance.json").read_text()
+
+
+@pytest.mark.parametrize("ca2, cs2", [(1.0, 1.0), (0.3, 1.7)])
+def test_added_minutes_invariants(ca2, cs2):
+    """More added service never adds less, nor does a busier post while the upgraded post stays
+    below ``rho_max``; nothing added adds nothing. (Past ``rho_max`` the post is taken to open
+    lanes and hold its utilisation there, so a post already saturated gains less from the cap
+    than one brought to it: the rule is monotone in the added service only.)"""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    @given(st.floats(0.0, 0.99), st.floats(0.5, 200.0), st.floats(0.0, 30.0),
+           st.floats(0.0, 30.0), st.floats(0.0, 0.99))
+    def check(rho, s, d1, d2, rho2):
+        lo, hi = sorted((d1, d2))
+        a = added_minutes(rho, s, lo, ca2=ca2, cs2=cs2)
+        assert a >= lo - 1e-9                                  # at least the added service
+        assert added_minutes(rho, s, hi, ca2=ca2, cs2=cs2) >= a - 1e-9
+        r_lo, r_hi = sorted((rho, rho2))
+        if r_hi * (s + hi) / s <= 0.95:
+            assert (added_minutes(r_hi, s, hi, ca2=ca2, cs2=cs2)
+                    >= added_minutes(r_lo, s, hi, ca2=ca2, cs2=cs2) - 1e-9)
+        assert added_minutes(rho, s, 0.0, ca2=ca2, cs2=cs2) == 0.0
+
+    check()

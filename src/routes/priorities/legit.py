@@ -29,8 +29,11 @@ gives ``W(rho, s) = s * rho / (1 - rho) * (ca2 + cs2) / 2``. ``rho0`` comes from
 truck clearance time ``T`` (mean of its ``flow`` rows, CPMM's TFI1): ``T = s + W(rho0, s)``
 solved for ``rho0``; a post without ``T`` takes the imputation rule above. An upgrade adds
 ``delta`` minutes of service per vehicle or person, so ``rho1 = rho0 (s + delta) / s``; both
-are capped at ``rho_max`` (beyond it a post opens lanes or hours; Kingman's formula does not
-hold there). The added time per vehicle or person is
+are capped at ``rho_max`` (beyond it a post opens lanes or hours to hold its utilisation
+there; Kingman's formula does not hold near saturation). The added time per vehicle or person
+grows with the added service; it grows with the post's utilisation too, except where the cap
+binds (a post already at ``rho_max`` pays the longer service at ``rho_max``, less than one
+brought there by the upgrade). The added time is
 
 ``dt = delta + W(rho1, s + delta) - W(rho0, s)``
 
