@@ -11,7 +11,8 @@ from ..geodata import Dataset, border_distances, coverage, load_dataset
 from ..scenario import scenario_problems
 from ..settings import DATA_DIR, DEFAULT_COST_MODEL
 
-_FILES = {"history": "status_history", "supply": "supply", "demand": "demand"}
+_FILES = {"history": "status_history", "supply": "supply", "demand": "demand",
+          "traffic": "border_traffic"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"  places     {len(ds.places):5d}")
     print(f"  corridors  {len(ds.corridors):5d}")
     for name, frame in (("history", ds.status_history), ("supply", ds.supply),
-                        ("demand", ds.demand)):
+                        ("demand", ds.demand), ("traffic", ds.border_traffic)):
         if frame is not None:
             print(f"  {name:<10s} {len(frame):5d}  ({Path(ds.files[_FILES[name]]).name})")
     first, last = coverage(ds)
