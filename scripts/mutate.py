@@ -59,6 +59,8 @@ MODULES: dict[str, list[str]] = {
     "priorities/_milp_solve": _MILP,
     "priorities/_milp_plain": _MILP,
     "priorities/_milp_tight": _MILP,
+    "priorities/tradeoff": ["tests/test_tradeoff.py"],
+    "priorities/legit": ["tests/test_tradeoff.py"],
     "comparison/compare": ["tests/test_compare.py"],
     # Dask clusters (a LocalCluster, a scheduler address) would take minutes per mutant.
     "uncertainty/uncertainty": ["tests/test_uncertainty.py", "-k",
