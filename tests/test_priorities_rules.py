@@ -23,6 +23,7 @@ from routes.priorities import (
     interdict,
     interdict_brute_force,
     interdict_exact,
+    interdict_greedy,
     post_effectiveness,
     post_values,
     total_upgrade_cost,
@@ -165,8 +166,10 @@ def test_interdict_uses_the_flows_given():
         G.add_edge("o", x, risk=0.2)
         G.add_edge(x, m, risk=0.1)
     assert interdict(G, 1.0, objective="flow").posts == ("xa",)
-    assert interdict(G, 1.0, objective="flow",
-                     flows={("o", "m1"): 1.0, ("o", "m2"): 9.0}).posts == ("xb",)
+    flows = {("o", "m1"): 1.0, ("o", "m2"): 9.0}
+    assert interdict(G, 1.0, objective="flow", flows=flows).posts == ("xb",)
+    assert interdict_greedy(G, 1.0, objective="flow").posts == ("xa",)
+    assert interdict_greedy(G, 1.0, objective="flow", flows=flows).posts == ("xb",)
 
 
 def test_post_tables_divide_gain_by_cost():

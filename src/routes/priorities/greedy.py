@@ -58,6 +58,7 @@ def _greedy(inst: _Instance, objective: str, budget: float,
         return float(memo[key])
 
     def candidates(x: np.ndarray) -> np.ndarray:
+        # (Any tag other than "value" keeps the two caches apart: a changed tag is equivalent.)
         key = ("on", x.tobytes())
         if key not in memo:
             memo[key] = np.nonzero(inst.on_routes(objective, x))[0]
@@ -67,6 +68,8 @@ def _greedy(inst: _Instance, objective: str, budget: float,
     cur = value(x)
     left = float(budget)
     order: list[Any] = []
+    # A gain must beat float noise: 1e-12 of the value (at least of 1). Gains are differences
+    # of exp(-risk) of order 1e-3 and more, so 2e-12 for 1e-12 is an equivalent mutant.
     eps = 1e-12 * max(1.0, abs(cur))
     while True:
         best_i, best_ratio, best_val = -1, 0.0, cur
