@@ -45,6 +45,10 @@ class PlainMilp:
         xcols: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []   # rows, post ids, vals
         ncol = nrow = 0
         for oset, mset in groups:
+            # Potentials only for nodes between these origins and markets: the mask trims the
+            # model, and a wider one (any node the origins reach) proves the same optimum. Only
+            # masked entries of ``col`` are read, and they are whole numbers: the fill value
+            # and the dtype are equivalent mutants.
             mask = _reach(inst, inst.oi[oset], inst.mi[mset])
             col = np.full(inst.n, -1, dtype=np.int64)
             col[mask] = ncol + np.arange(mask.sum())
