@@ -200,3 +200,32 @@ def test_nothing_affordable_is_answered_without_the_solver():
         r = interdict_exact(_three_posts(), 1.5, objective=objective)
         assert r.posts == () and r.method == "exact" and r.optimal is True
         assert r.rounds == 0 and r.bound == r.value == r.base_value
+
+
+def _parallel_posts(n: int) -> nx.DiGraph:
+    """``o -> m`` through ``n`` posts in series, all alike (p_detect 0.1 -> 0.3, cost 1)."""
+    G = nx.DiGraph()
+    G.add_node("o", kind="place", role="origin", supply=1.0)
+    G.add_node("m", kind="place", role="market", demand=1.0)
+    prev = "o"
+    for i in range(n):
+        x = f"x{i:02d}"
+        G.add_node(x, kind="crossing", name=x, status="open", p_detect=0.1,
+                   p_detect_upgraded=0.3, upgrade_cost=1.0, crossing_risk=risk_from_p(0.1))
+        G.add_edge(prev, x, risk=risk_from_p(0.1))
+        prev = x
+    G.add_edge(prev, "m", risk=0.02)
+    return G
+
+
+def test_brute_force_enumerates_up_to_its_limit_and_breaks_ties_by_id():
+    """At most BRUTE_FORCE_MAX_POSTS (22) posts are enumerated (22 is allowed, 23 is not);
+    among equal sets, the first ids win; the method is named "brute_force"."""
+    from routes.priorities.brute_force import BRUTE_FORCE_MAX_POSTS
+
+    assert BRUTE_FORCE_MAX_POSTS == 22
+    r = interdict_brute_force(_parallel_posts(22), 0.0)
+    assert r.posts == () and r.method == "brute_force"
+    with pytest.raises(RoutesError, match="23 candidate posts"):
+        interdict_brute_force(_parallel_posts(23), 0.0)
+    assert interdict_brute_force(_parallel_posts(4), 2.0).posts == ("x00", "x01")
