@@ -152,6 +152,7 @@ class Engine:
         self.edge_index: dict[tuple[Any, Any], int] = {
             e: i for i, e in enumerate(self.edges)}
         self._attr_cache: dict[str, np.ndarray] = {}
+        self._pairs_cache: tuple[dict, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         if self.engine == "igraph":
             import igraph as ig  # imported on first use: igraph loads matplotlib (~1.5 s)
 
@@ -381,20 +382,35 @@ class Engine:
 
     def _pairs(self, flows: Mapping[tuple[Any, Any], float]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Origins, targets (index arrays) and the flow matrix of ``flows``."""
-        bad = [x for pair in flows for x in pair if x not in self.index]
+        """Origins, targets (index arrays) and the flow matrix of ``flows``.
+
+        The last answer is kept, with a copy of the mapping it came from: re-weighted runs
+        pass the same flows every time, and comparing two dicts (in C) costs a fraction of
+        parsing one. The arrays returned are shared between calls: read them only.
+        """
+        key = flows if type(flows) is dict else dict(flows)
+        cached = self._pairs_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        bad = [x for pair in key for x in pair if x not in self.index]
         if bad:
             raise RoutesError(f"node {bad[0]!r} is not in the network")
-        items = [(self.index[o], self.index[t], float(f)) for (o, t), f in flows.items()
-                 if f and o != t]
-        src = np.array(sorted({a for a, _, _ in items}), dtype=np.int64)
-        tgt = np.array(sorted({b for _, b, _ in items}), dtype=np.int64)
+        index = self.index
+        items = [(index[o], index[t], float(f)) for (o, t), f in key.items() if f and o != t]
+        if items:
+            a, b, fl = (np.array(c) for c in zip(*items))
+        else:
+            a = b = np.zeros(0, dtype=np.int64)
+            fl = np.zeros(0)
+        src, ra = np.unique(a.astype(np.int64), return_inverse=True)
+        tgt, rb = np.unique(b.astype(np.int64), return_inverse=True)
         F = np.zeros((len(src), len(tgt)))
-        rs = {x: i for i, x in enumerate(src.tolist())}
-        rt = {x: i for i, x in enumerate(tgt.tolist())}
-        for a, b, f in items:
-            F[rs[a], rt[b]] += f
-        return src, tgt, F
+        np.add.at(F, (ra, rb), fl)
+        out = (src, tgt, F)
+        for arr in out:
+            arr.flags.writeable = False
+        self._pairs_cache = (dict(key), out)
+        return out
 
     def flow_betweenness(self, *, weights: Weights,
                          flows: Mapping[tuple[Any, Any], float]
@@ -426,62 +442,75 @@ class Engine:
         """Tree walk where shortest routes are unique, DAG solve for origins with ties.
 
         On road-like data with real-valued weights almost every shortest route is unique: then
-        each pair's flow simply runs back along Dijkstra's predecessor tree (all pairs walk
-        together, one numpy step per hop). An origin for which some node on those routes has
-        two or more shortest-path predecessors (a tie) goes to :meth:`_flow_betweenness_dag`.
+        each pair's flow simply runs back along Dijkstra's predecessor tree. The trees of all
+        origins are numbered as one forest (node ``v`` of origin row ``r`` is ``r * n + v``),
+        all pairs walk back together (one ``take`` per hop), and one ``bincount`` gives the
+        flow reaching each node of the forest: its subtree's flow, which is also the flow on
+        the tree edge into it. An origin for which some node on those routes has two or more
+        shortest-path predecessors (a tie) goes to :meth:`_flow_betweenness_dag` instead.
         """
-        n = self.n
+        n, k = self.n, len(src)
         D, P = self._dist(src, None, wq, predecessors=True)
         ko, kt = np.nonzero(F > 0)
-        cur = tgt[kt]
-        keep = np.isfinite(D[ko, cur])
-        ko, cur, f = ko[keep], cur[keep], F[ko[keep], kt[keep]]
-        # All walkers step back together; a walker that reached its origin stays there (the
-        # origin is made its own predecessor), so one fancy-index per hop does the work.
-        home = src[ko]
-        P = P.astype(np.int64)
-        P[np.arange(len(src)), src] = src
-        steps = [cur]
+        if len(ko) == 0:
+            return np.zeros(n), np.zeros(self.m)
+        f = F[ko, kt]
+        offs = np.arange(k, dtype=np.int64) * n
+        Df = D.ravel()
+        start = offs[ko] + tgt[kt]
+        keep = np.isfinite(Df[start])
+        if not keep.all():
+            ko, start, f = ko[keep], start[keep], f[keep]
+        # The forest's parent pointers; each origin is its own parent, so a walker that got
+        # home stays there and one take per hop moves them all.
+        par = (P + offs[:, None]).ravel()
+        roots = offs + src
+        par[roots] = roots
+        home = roots[ko]
+        steps = [start]
+        cur = start
         while len(cur) and not (cur == home).all():
             for _ in range(8):  # check for the end every 8 hops: parked walkers stay put
-                cur = P[ko, cur]
+                cur = par[cur]
                 steps.append(cur)
-        H = np.stack(steps)                                   # hops x walkers
-        live = H[:-1] != home[None, :]                        # edge H[j+1] -> H[j] exists
-        h = H[:-1][live]
-        t = H[1:][live]
-        r = np.broadcast_to(ko, H[:-1].shape)[live]
-        fl = np.broadcast_to(f, H[:-1].shape)[live]
-        tied = self._tied_rows(D, r, h, wq)
-        node = np.zeros(n)
-        edge = np.zeros(self.m)
-        ok = ~np.isin(r, tied)
-        inner = ok & (t != src[r])
-        node += np.bincount(t[inner], weights=fl[inner], minlength=n)
-        eid = np.searchsorted(self._keys, t[ok] * n + h[ok])
-        edge += np.bincount(eid, weights=fl[ok], minlength=self.m)
+        N = k * n
+        # Flow through each forest node (the walkers' visits after their first step; visits
+        # of a root, by parked walkers, are dropped), and flow into it: through plus ending.
+        through = (np.bincount(np.concatenate(steps[1:]), weights=np.tile(f, len(steps) - 1),
+                               minlength=N) if len(steps) > 1 else np.zeros(N))
+        through[roots] = 0.0
+        inflow = through.copy()
+        inflow[start] += f     # (origin, target) pairs are distinct: starts are unique
+        xs = np.flatnonzero(inflow)
+        r = xs // n
+        v = xs - r * n
+        tied = self._tied_rows(Df, xs, r, v, wq)
+        if len(tied):
+            ok = ~np.isin(r, tied)
+            xs, r, v = xs[ok], r[ok], v[ok]
+            through.reshape(k, n)[tied] = 0.0
+        node = through.reshape(k, n).sum(axis=0)
+        eid = np.searchsorted(self._keys, (par[xs] - offs[r]) * n + v)   # edge parent -> v
+        edge = np.bincount(eid, weights=inflow[xs], minlength=self.m).astype(float, copy=False)
         if len(tied):
             nd, ed = self._flow_betweenness_dag(src[tied], tgt, F[tied], wq, D[tied])
             node += nd
             edge += ed
         return node, edge
 
-    def _tied_rows(self, D: np.ndarray, rows: np.ndarray, nodes: np.ndarray,
+    def _tied_rows(self, Df: np.ndarray, xs: np.ndarray, r: np.ndarray, v: np.ndarray,
                    wq: np.ndarray) -> np.ndarray:
-        """Rows (origins) where a node on the walked routes has several tight in-edges."""
-        if len(rows) == 0:
+        """Rows (origins) where a forest node ``xs`` (row ``r``, node ``v``; not a root) has
+        several tight in-edges; ``Df`` holds the distances, flattened like the forest."""
+        if len(xs) == 0:
             return np.zeros(0, dtype=np.int64)
-        key = np.unique(rows * self.n + nodes)
-        r, v = key // self.n, key % self.n
-        start, stop = self._in_ptr[v], self._in_ptr[v + 1]
-        cnt = stop - start
-        rr = np.repeat(r, cnt)
-        vv = np.repeat(v, cnt)
-        off = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        e = self._in_eid[np.repeat(start, cnt) + off]
-        tight = D[rr, self.u[e]] + wq[e] == D[rr, vv]
-        n_tight = np.bincount(np.repeat(np.arange(len(key)), cnt), weights=tight,
-                              minlength=len(key))
+        first, stop = self._in_ptr[v], self._in_ptr[v + 1]
+        cnt = stop - first
+        grp = np.repeat(np.arange(len(xs)), cnt)
+        pos = np.arange(len(grp)) + np.repeat(first - (np.cumsum(cnt) - cnt), cnt)
+        e = self._in_eid[pos]
+        tight = Df[r[grp] * self.n + self.u[e]] + wq[e] == Df[xs[grp]]
+        n_tight = np.bincount(grp, weights=tight, minlength=len(xs))
         return np.unique(r[n_tight > 1])
 
     def _flow_betweenness_dag(self, src: np.ndarray, tgt: np.ndarray, F: np.ndarray,
