@@ -170,6 +170,8 @@ class Engine:
             by_v = np.argsort(self.v, kind="stable")
             self._in_eid = by_v
             self._in_ptr = np.searchsorted(self.v[by_v], np.arange(self.n + 1))
+            self._in_u = self.u[by_v]
+            self._in_deg = np.diff(self._in_ptr)
         else:
             self._nx = nx.DiGraph()
             self._nx.add_nodes_from(range(self.n))
@@ -445,15 +447,13 @@ class Engine:
         each pair's flow simply runs back along Dijkstra's predecessor tree. The trees of all
         origins are numbered as one forest (node ``v`` of origin row ``r`` is ``r * n + v``),
         all pairs walk back together (one ``take`` per hop), and one ``bincount`` gives the
-        flow reaching each node of the forest: its subtree's flow, which is also the flow on
-        the tree edge into it. An origin for which some node on those routes has two or more
-        shortest-path predecessors (a tie) goes to :meth:`_flow_betweenness_dag` instead.
+        flow through each node of the forest. The flow on the tree edge into a node is that
+        plus the flow ending there. An origin for which some node on those routes has two or
+        more shortest-path predecessors (a tie) goes to :meth:`_flow_betweenness_dag`.
         """
         n, k = self.n, len(src)
         D, P = self._dist(src, None, wq, predecessors=True)
         ko, kt = np.nonzero(F > 0)
-        if len(ko) == 0:
-            return np.zeros(n), np.zeros(self.m)
         f = F[ko, kt]
         offs = np.arange(k, dtype=np.int64) * n
         Df = D.ravel()
@@ -461,6 +461,8 @@ class Engine:
         keep = np.isfinite(Df[start])
         if not keep.all():
             ko, start, f = ko[keep], start[keep], f[keep]
+        if len(start) == 0:
+            return np.zeros(n), np.zeros(self.m)
         # The forest's parent pointers; each origin is its own parent, so a walker that got
         # home stays there and one take per hop moves them all.
         par = (P + offs[:, None]).ravel()
@@ -469,49 +471,61 @@ class Engine:
         home = roots[ko]
         steps = [start]
         cur = start
-        while len(cur) and not (cur == home).all():
+        while not (cur == home).all():
             for _ in range(8):  # check for the end every 8 hops: parked walkers stay put
-                cur = par[cur]
+                cur = par.take(cur)
                 steps.append(cur)
         N = k * n
-        # Flow through each forest node (the walkers' visits after their first step; visits
-        # of a root, by parked walkers, are dropped), and flow into it: through plus ending.
-        through = (np.bincount(np.concatenate(steps[1:]), weights=np.tile(f, len(steps) - 1),
-                               minlength=N) if len(steps) > 1 else np.zeros(N))
+        # Flow through each forest node: the walkers' visits after their first step (the
+        # visits of a root, by parked walkers, are dropped). Flow into it: plus ending there.
+        through = np.bincount(np.concatenate(steps[1:]), weights=np.tile(f, len(steps) - 1),
+                              minlength=N)
         through[roots] = 0.0
         inflow = through.copy()
-        inflow[start] += f     # (origin, target) pairs are distinct: starts are unique
+        inflow[start] += f     # the (origin, target) pairs are distinct: so are the starts
         xs = np.flatnonzero(inflow)
-        r = xs // n
-        v = xs - r * n
-        tied = self._tied_rows(Df, xs, r, v, wq)
+        eid, tied = self._tree_edges(Df, xs, wq)
         if len(tied):
-            ok = ~np.isin(r, tied)
-            xs, r, v = xs[ok], r[ok], v[ok]
             through.reshape(k, n)[tied] = 0.0
         node = through.reshape(k, n).sum(axis=0)
-        eid = np.searchsorted(self._keys, (par[xs] - offs[r]) * n + v)   # edge parent -> v
-        edge = np.bincount(eid, weights=inflow[xs], minlength=self.m).astype(float, copy=False)
+        ok = eid >= 0
+        edge = np.bincount(eid[ok], weights=inflow[xs[ok]], minlength=self.m).astype(
+            float, copy=False)
         if len(tied):
             nd, ed = self._flow_betweenness_dag(src[tied], tgt, F[tied], wq, D[tied])
             node += nd
             edge += ed
         return node, edge
 
-    def _tied_rows(self, Df: np.ndarray, xs: np.ndarray, r: np.ndarray, v: np.ndarray,
-                   wq: np.ndarray) -> np.ndarray:
-        """Rows (origins) where a forest node ``xs`` (row ``r``, node ``v``; not a root) has
-        several tight in-edges; ``Df`` holds the distances, flattened like the forest."""
+    def _tree_edges(self, Df: np.ndarray, xs: np.ndarray, wq: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """The shortest-path in-edge of each forest node ``xs`` (no root), and the tied rows.
+
+        ``Df`` holds the distances of the origin rows, flattened like the forest. Returns the
+        edge id per node (-1 in a tied row) and the rows (origins) where some node of ``xs``
+        has two or more tight in-edges (``d(u) + w(u, v) == d(v)``, exact on integers).
+        """
         if len(xs) == 0:
-            return np.zeros(0, dtype=np.int64)
-        first, stop = self._in_ptr[v], self._in_ptr[v + 1]
-        cnt = stop - first
-        grp = np.repeat(np.arange(len(xs)), cnt)
-        pos = np.arange(len(grp)) + np.repeat(first - (np.cumsum(cnt) - cnt), cnt)
-        e = self._in_eid[pos]
-        tight = Df[r[grp] * self.n + self.u[e]] + wq[e] == Df[xs[grp]]
-        n_tight = np.bincount(grp, weights=tight, minlength=len(xs))
-        return np.unique(r[n_tight > 1])
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        n = self.n
+        v = xs % n
+        base = xs - v                                   # r * n
+        cnt = self._in_deg[v]                           # >= 1: xs are reached
+        ends = np.cumsum(cnt)
+        first = ends - cnt
+        # Every in-edge of every node of xs, as positions into the in-edge order.
+        pos = np.arange(ends[-1]) + np.repeat(self._in_ptr[v] - first, cnt)
+        tight = (Df[np.repeat(base, cnt) + self._in_u[pos]] + wq[self._in_eid[pos]]
+                 == np.repeat(Df[xs], cnt))
+        if np.count_nonzero(tight) == len(xs):          # one tight in-edge each: no tie
+            return self._in_eid[pos[tight]], np.zeros(0, dtype=np.int64)
+        many = np.add.reduceat(tight.astype(np.int64), first) > 1
+        tied = np.unique(base[many] // n)
+        eid = np.full(len(xs), -1, dtype=np.int64)
+        ok = ~np.isin(base // n, tied)
+        # In a row without ties each node's one tight in-edge is its tree edge.
+        eid[ok] = self._in_eid[pos[tight & np.repeat(ok, cnt)]]
+        return eid, tied
 
     def _flow_betweenness_dag(self, src: np.ndarray, tgt: np.ndarray, F: np.ndarray,
                               wq: np.ndarray, D: np.ndarray | None = None
