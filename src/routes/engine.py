@@ -153,6 +153,7 @@ class Engine:
             e: i for i, e in enumerate(self.edges)}
         self._attr_cache: dict[str, np.ndarray] = {}
         self._pairs_cache: tuple[dict, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self._walk_cache: tuple[np.ndarray, tuple[np.ndarray, ...]] | None = None
         if self.engine == "igraph":
             import igraph as ig  # imported on first use: igraph loads matplotlib (~1.5 s)
 
@@ -453,43 +454,38 @@ class Engine:
         """
         n, k = self.n, len(src)
         D, P = self._dist(src, None, wq, predecessors=True)
-        ko, kt = np.nonzero(F > 0)
-        f = F[ko, kt]
-        offs = np.arange(k, dtype=np.int64) * n
+        f, offs, start, roots, home, col = self._walk_plan(src, tgt, F)
         Df = D.ravel()
-        start = offs[ko] + tgt[kt]
-        keep = np.isfinite(Df[start])
+        keep = np.isfinite(Df.take(start))
         if not keep.all():
-            ko, start, f = ko[keep], start[keep], f[keep]
+            start, f, home = start[keep], f[keep], home[keep]
         if len(start) == 0:
             return np.zeros(n), np.zeros(self.m)
         # The forest's parent pointers; each origin is its own parent, so a walker that got
         # home stays there and one take per hop moves them all.
         par = (P + offs[:, None]).ravel()
-        roots = offs + src
         par[roots] = roots
-        home = roots[ko]
         steps = [start]
         cur = start
         while not (cur == home).all():
             for _ in range(8):  # check for the end every 8 hops: parked walkers stay put
                 cur = par.take(cur)
                 steps.append(cur)
-        N = k * n
         # Flow through each forest node: the walkers' visits after their first step (the
         # visits of a root, by parked walkers, are dropped). Flow into it: plus ending there.
         through = np.bincount(np.concatenate(steps[1:]), weights=np.tile(f, len(steps) - 1),
-                              minlength=N)
+                              minlength=k * n)
         through[roots] = 0.0
         inflow = through.copy()
         inflow[start] += f     # the (origin, target) pairs are distinct: so are the starts
         xs = np.flatnonzero(inflow)
-        eid, tied = self._tree_edges(Df, xs, wq)
+        eid, tied = self._tree_edges(Df, xs, col.take(xs), wq)
         if len(tied):
             through.reshape(k, n)[tied] = 0.0
+            ok = eid >= 0
+            eid, xs = eid[ok], xs[ok]
         node = through.reshape(k, n).sum(axis=0)
-        ok = eid >= 0
-        edge = np.bincount(eid[ok], weights=inflow[xs[ok]], minlength=self.m).astype(
+        edge = np.bincount(eid, weights=inflow.take(xs), minlength=self.m).astype(
             float, copy=False)
         if len(tied):
             nd, ed = self._flow_betweenness_dag(src[tied], tgt, F[tied], wq, D[tied])
@@ -497,34 +493,55 @@ class Engine:
             edge += ed
         return node, edge
 
-    def _tree_edges(self, Df: np.ndarray, xs: np.ndarray, wq: np.ndarray
+    def _walk_plan(self, src: np.ndarray, tgt: np.ndarray, F: np.ndarray
+                   ) -> tuple[np.ndarray, ...]:
+        """The walkers of :meth:`_flow_betweenness_fast`, kept for the next call on ``F``.
+
+        ``(f, offs, start, roots, home, col)``: each positive pair's flow, forest offset of
+        each origin row, start (target) and home (origin) forest node of each pair, the roots,
+        and the node of every forest index. Kept only for a read-only ``F`` (the one
+        :meth:`_pairs` returns), which cannot change under the cache.
+        """
+        cached = self._walk_cache
+        if cached is not None and cached[0] is F:
+            return cached[1]
+        n, k = self.n, len(src)
+        ko, kt = np.nonzero(F > 0)
+        offs = np.arange(k, dtype=np.int64) * n
+        roots = offs + src
+        plan = (F[ko, kt], offs, offs[ko] + tgt[kt], roots, roots[ko],
+                np.tile(np.arange(n, dtype=np.int64), k))
+        if not F.flags.writeable:
+            self._walk_cache = (F, plan)
+        return plan
+
+    def _tree_edges(self, Df: np.ndarray, xs: np.ndarray, v: np.ndarray, wq: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray]:
         """The shortest-path in-edge of each forest node ``xs`` (no root), and the tied rows.
 
-        ``Df`` holds the distances of the origin rows, flattened like the forest. Returns the
-        edge id per node (-1 in a tied row) and the rows (origins) where some node of ``xs``
-        has two or more tight in-edges (``d(u) + w(u, v) == d(v)``, exact on integers).
+        ``Df`` holds the distances of the origin rows, flattened like the forest; ``v`` is the
+        node of each of ``xs``. Returns the edge id per node (-1 in a tied row) and the rows
+        (origins) where some node of ``xs`` has two or more tight in-edges
+        (``d(u) + w(u, v) == d(v)``, exact on integers).
         """
         if len(xs) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        n = self.n
-        v = xs % n
-        base = xs - v                                   # r * n
-        cnt = self._in_deg[v]                           # >= 1: xs are reached
-        ends = np.cumsum(cnt)
-        first = ends - cnt
+        cnt = self._in_deg.take(v)                      # >= 1: xs are reached
+        ends = cnt.cumsum()
         # Every in-edge of every node of xs, as positions into the in-edge order.
-        pos = np.arange(ends[-1]) + np.repeat(self._in_ptr[v] - first, cnt)
-        tight = (Df[np.repeat(base, cnt) + self._in_u[pos]] + wq[self._in_eid[pos]]
-                 == np.repeat(Df[xs], cnt))
+        pos = np.repeat(self._in_ptr.take(v) - ends + cnt, cnt)
+        pos += np.arange(len(pos))
+        du = Df.take(np.repeat(xs - v, cnt) + self._in_u.take(pos))
+        tight = du + wq.take(self._in_eid).take(pos) == np.repeat(Df.take(xs), cnt)
         if np.count_nonzero(tight) == len(xs):          # one tight in-edge each: no tie
-            return self._in_eid[pos[tight]], np.zeros(0, dtype=np.int64)
-        many = np.add.reduceat(tight.astype(np.int64), first) > 1
-        tied = np.unique(base[many] // n)
+            return self._in_eid.take(pos[tight]), np.zeros(0, dtype=np.int64)
+        many = np.add.reduceat(tight.astype(np.int64), ends - cnt) > 1
+        row = (xs - v) // self.n
+        tied = np.unique(row[many])
         eid = np.full(len(xs), -1, dtype=np.int64)
-        ok = ~np.isin(base // n, tied)
+        ok = ~np.isin(row, tied)
         # In a row without ties each node's one tight in-edge is its tree edge.
-        eid[ok] = self._in_eid[pos[tight & np.repeat(ok, cnt)]]
+        eid[ok] = self._in_eid.take(pos[tight & np.repeat(ok, cnt)])
         return eid, tied
 
     def _flow_betweenness_dag(self, src: np.ndarray, tgt: np.ndarray, F: np.ndarray,
