@@ -446,15 +446,16 @@ class Engine:
 
         On road-like data with real-valued weights almost every shortest route is unique: then
         each pair's flow simply runs back along Dijkstra's predecessor tree. The trees of all
-        origins are numbered as one forest (node ``v`` of origin row ``r`` is ``r * n + v``),
-        all pairs walk back together (one ``take`` per hop), and one ``bincount`` gives the
-        flow through each node of the forest. The flow on the tree edge into a node is that
-        plus the flow ending there. An origin for which some node on those routes has two or
-        more shortest-path predecessors (a tie) goes to :meth:`_flow_betweenness_dag`.
+        origins are numbered as one forest (node ``v`` of origin row ``r`` is ``r * n + v``)
+        and all pairs walk back together, one ``take`` per hop. Each visit adds the pair's
+        flow to the node (after the first step) and to the tree edge into it; the sums run in
+        hop order, as they always have, so the results are the same to the last bit. An
+        origin for which some node on those routes has two or more shortest-path
+        predecessors (a tie) goes to :meth:`_flow_betweenness_dag` instead.
         """
         n, k = self.n, len(src)
         D, P = self._dist(src, None, wq, predecessors=True)
-        f, offs, start, roots, home, col = self._walk_plan(src, tgt, F)
+        f, offs, start, roots, home, col, at_root = self._walk_plan(src, tgt, F)
         Df = D.ravel()
         keep = np.isfinite(Df.take(start))
         if not keep.all():
@@ -471,22 +472,24 @@ class Engine:
             for _ in range(8):  # check for the end every 8 hops: parked walkers stay put
                 cur = par.take(cur)
                 steps.append(cur)
-        # Flow through each forest node: the walkers' visits after their first step (the
-        # visits of a root, by parked walkers, are dropped). Flow into it: plus ending there.
-        through = np.bincount(np.concatenate(steps[1:]), weights=np.tile(f, len(steps) - 1),
-                              minlength=k * n)
-        through[roots] = 0.0
-        inflow = through.copy()
-        inflow[start] += f     # the (origin, target) pairs are distinct: so are the starts
-        xs = np.flatnonzero(inflow)
+        visits = np.concatenate(steps)                  # hop-major; the first hop: targets
+        on = np.zeros(k * n, dtype=bool)
+        on[visits] = True
+        on[roots] = False
+        xs = np.flatnonzero(on)                         # the forest nodes on the routes
         eid, tied = self._tree_edges(Df, xs, col.take(xs), wq)
-        if len(tied):
-            through.reshape(k, n)[tied] = 0.0
-            ok = eid >= 0
-            eid, xs = eid[ok], xs[ok]
-        node = through.reshape(k, n).sum(axis=0)
-        edge = np.bincount(eid, weights=inflow.take(xs), minlength=self.m).astype(
-            float, copy=False)
+        drop = at_root
+        if len(tied):   # their flow comes from the DAG solve
+            drop = at_root.copy()
+            drop.reshape(k, n)[tied] = True
+        # A visit of a root (a parked walker) or of a tied row adds 0.0: no sum changes.
+        w = np.tile(f, len(steps))
+        w[drop.take(visits)] = 0.0
+        tree_edge = np.zeros(k * n, dtype=np.int64)
+        tree_edge[xs] = np.maximum(eid, 0)
+        first = len(start)
+        node = np.bincount(col.take(visits[first:]), weights=w[first:], minlength=n)
+        edge = np.bincount(tree_edge.take(visits), weights=w, minlength=self.m)
         if len(tied):
             nd, ed = self._flow_betweenness_dag(src[tied], tgt, F[tied], wq, D[tied])
             node += nd
@@ -497,10 +500,11 @@ class Engine:
                    ) -> tuple[np.ndarray, ...]:
         """The walkers of :meth:`_flow_betweenness_fast`, kept for the next call on ``F``.
 
-        ``(f, offs, start, roots, home, col)``: each positive pair's flow, forest offset of
-        each origin row, start (target) and home (origin) forest node of each pair, the roots,
-        and the node of every forest index. Kept only for a read-only ``F`` (the one
-        :meth:`_pairs` returns), which cannot change under the cache.
+        ``(f, offs, start, roots, home, col, at_root)``: each positive pair's flow (pairs in
+        row-major order), the forest offset of each origin row, the start (target) and home
+        (origin) forest node of each pair, the roots, the node of every forest index, and
+        whether it is a root. Kept only for a read-only ``F`` (the one :meth:`_pairs`
+        returns), which cannot change under the cache.
         """
         cached = self._walk_cache
         if cached is not None and cached[0] is F:
@@ -509,8 +513,10 @@ class Engine:
         ko, kt = np.nonzero(F > 0)
         offs = np.arange(k, dtype=np.int64) * n
         roots = offs + src
+        at_root = np.zeros(k * n, dtype=bool)
+        at_root[roots] = True
         plan = (F[ko, kt], offs, offs[ko] + tgt[kt], roots, roots[ko],
-                np.tile(np.arange(n, dtype=np.int64), k))
+                np.tile(np.arange(n, dtype=np.int64), k), at_root)
         if not F.flags.writeable:
             self._walk_cache = (F, plan)
         return plan
