@@ -455,7 +455,7 @@ class Engine:
         """
         n, k = self.n, len(src)
         D, P = self._dist(src, None, wq, predecessors=True)
-        f, offs, start, roots, home, col, at_root = self._walk_plan(src, tgt, F)
+        f, offs, start, roots, home, col, col_x = self._walk_plan(src, tgt, F)
         Df = D.ravel()
         keep = np.isfinite(Df.take(start))
         if not keep.all():
@@ -478,18 +478,20 @@ class Engine:
         on[roots] = False
         xs = np.flatnonzero(on)                         # the forest nodes on the routes
         eid, tied = self._tree_edges(Df, xs, col.take(xs), wq)
-        drop = at_root
-        if len(tied):   # their flow comes from the DAG solve
-            drop = at_root.copy()
-            drop.reshape(k, n)[tied] = True
-        # A visit of a root (a parked walker) or of a tied row adds 0.0: no sum changes.
+        # Visits of a root (parked walkers) and, with ties, of a tied row (whose flow comes
+        # from the DAG solve) count in a spare last bin, dropped: no other sum changes.
+        bin_node = col_x
+        if len(tied):
+            bin_node = col_x.copy()
+            bin_node.reshape(k, n)[tied] = n
+            eid[eid < 0] = self.m
+        bin_edge = np.full(k * n, self.m, dtype=np.int64)
+        bin_edge[xs] = eid
         w = np.tile(f, len(steps))
-        w[drop.take(visits)] = 0.0
-        tree_edge = np.zeros(k * n, dtype=np.int64)
-        tree_edge[xs] = np.maximum(eid, 0)
         first = len(start)
-        node = np.bincount(col.take(visits[first:]), weights=w[first:], minlength=n)
-        edge = np.bincount(tree_edge.take(visits), weights=w, minlength=self.m)
+        node = np.bincount(bin_node.take(visits[first:]), weights=w[first:],
+                           minlength=n + 1)[:n]
+        edge = np.bincount(bin_edge.take(visits), weights=w, minlength=self.m + 1)[:self.m]
         if len(tied):
             nd, ed = self._flow_betweenness_dag(src[tied], tgt, F[tied], wq, D[tied])
             node += nd
@@ -500,10 +502,10 @@ class Engine:
                    ) -> tuple[np.ndarray, ...]:
         """The walkers of :meth:`_flow_betweenness_fast`, kept for the next call on ``F``.
 
-        ``(f, offs, start, roots, home, col, at_root)``: each positive pair's flow (pairs in
+        ``(f, offs, start, roots, home, col, col_x)``: each positive pair's flow (pairs in
         row-major order), the forest offset of each origin row, the start (target) and home
-        (origin) forest node of each pair, the roots, the node of every forest index, and
-        whether it is a root. Kept only for a read-only ``F`` (the one :meth:`_pairs`
+        (origin) forest node of each pair, the roots, the node of every forest index, and the
+        same with ``n`` (a spare bin) at the roots. Kept only for a read-only ``F`` (the one :meth:`_pairs`
         returns), which cannot change under the cache.
         """
         cached = self._walk_cache
@@ -513,10 +515,10 @@ class Engine:
         ko, kt = np.nonzero(F > 0)
         offs = np.arange(k, dtype=np.int64) * n
         roots = offs + src
-        at_root = np.zeros(k * n, dtype=bool)
-        at_root[roots] = True
-        plan = (F[ko, kt], offs, offs[ko] + tgt[kt], roots, roots[ko],
-                np.tile(np.arange(n, dtype=np.int64), k), at_root)
+        col = np.tile(np.arange(n, dtype=np.int64), k)
+        col_x = col.copy()
+        col_x[roots] = n
+        plan = (F[ko, kt], offs, offs[ko] + tgt[kt], roots, roots[ko], col, col_x)
         if not F.flags.writeable:
             self._walk_cache = (F, plan)
         return plan
