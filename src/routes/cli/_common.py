@@ -25,6 +25,7 @@ from ..settings import DATA_DIR, DEFAULT_COST_MODEL, ENGINE, REPORTS_DIR
 __all__ = [
     "int_range",
     "float_range",
+    "announce_curve",
     "MAX_RUNS",
     "MAX_TOP",
     "MAX_SEED",
@@ -123,6 +124,35 @@ def clamp_budget(graphs: nx.DiGraph | Sequence[nx.DiGraph], cm: CostModel, budge
               f"post ({total:g}); using {total:g}", file=sys.stderr)
         return total
     return budget
+
+
+def announce_curve(budgets: Sequence[float], *, method: str, command: str,
+                   step: float | None = None, enabled: bool = True) -> None:
+    """Say on stderr how many budgets a budget curve solves, and how, before it starts.
+
+    The time is estimated as the curve runs (each budget's progress line gives the time so
+    far and the time left at that pace); the budgets in the middle of a range usually take
+    longest. Quiet unless ``enabled`` (the command's progress).
+    """
+    from ..priorities.interdiction import MAX_CURVE_BUDGETS
+
+    if not enabled:
+        return
+
+    n = len(budgets)
+    if n > 2:
+        gaps = {round(b - a, 9) for a, b in zip(budgets, budgets[1:-1])}
+        spacing = f"step {budgets[1] - budgets[0]:g}" if len(gaps) == 1 else "uneven steps"
+        what = f"{n} budgets {budgets[0]:g}, {budgets[1]:g}, ..., {budgets[-1]:g} ({spacing}"
+    else:
+        what = f"{n} budget{'s' if n > 1 else ''} {', '.join(f'{b:g}' for b in budgets)} ("
+        what += "no step" if n < 2 else f"step {budgets[1] - budgets[0]:g}"
+    how = ("--step given" if step is not None else
+           f"at most {MAX_CURVE_BUDGETS} by default, evenly spaced; --step to choose")
+    solves = (f"{n} exact solve{'s' if n > 1 else ''} (MILP, one after another; the time "
+              "so far and left is shown as each budget is solved)" if method == "exact"
+              else "greedy, no MILP")
+    print(f"routes {command}: budget curve of {what}; {how}): {solves}", file=sys.stderr)
 
 
 class Stages:
