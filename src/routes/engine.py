@@ -500,13 +500,13 @@ class Engine:
 
     def _walk_plan(self, src: np.ndarray, tgt: np.ndarray, F: np.ndarray
                    ) -> tuple[np.ndarray, ...]:
-        """The walkers of :meth:`_flow_betweenness_fast`, kept for the next call on ``F``.
+        """Return the walkers of :meth:`_flow_betweenness_fast`, kept for the next call on F.
 
         ``(f, offs, start, roots, home, col, col_x)``: each positive pair's flow (pairs in
         row-major order), the forest offset of each origin row, the start (target) and home
         (origin) forest node of each pair, the roots, the node of every forest index, and the
-        same with ``n`` (a spare bin) at the roots. Kept only for a read-only ``F`` (the one :meth:`_pairs`
-        returns), which cannot change under the cache.
+        same with ``n`` (a spare bin) at the roots. Kept only for a read-only ``F`` (the one
+        :meth:`_pairs` returns), which cannot change under the cache.
         """
         cached = self._walk_cache
         if cached is not None and cached[0] is F:
@@ -525,7 +525,7 @@ class Engine:
 
     def _tree_edges(self, Df: np.ndarray, xs: np.ndarray, v: np.ndarray, wq: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray]:
-        """The shortest-path in-edge of each forest node ``xs`` (no root), and the tied rows.
+        """Return the tree in-edge of each forest node ``xs`` (no root), and the tied rows.
 
         ``Df`` holds the distances of the origin rows, flattened like the forest; ``v`` is the
         node of each of ``xs``. Returns the edge id per node (-1 in a tied row) and the rows

@@ -11,10 +11,10 @@ from ..comparison.compare import CRITERIA, priority_table, rank_correlations
 from ..costs import WEIGHTS
 from ..network import network_from_data
 from ..priorities.interdiction import (
-    METHODS,
-    OBJECTIVES,
     MAX_CURVE_BUDGETS,
     MAX_STEP_BUDGETS,
+    METHODS,
+    OBJECTIVES,
     budget_curve_solutions,
     curve_budgets,
     post_effectiveness,
@@ -24,9 +24,9 @@ from ._common import (
     MAX_TOP,
     Stages,
     add_data_args,
-    announce_curve,
     add_engine_arg,
     add_output_args,
+    announce_curve,
     clamp_budget,
     float_range,
     int_range,

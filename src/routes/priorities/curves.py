@@ -258,8 +258,10 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
 
 
 def _pace(method: str, t0: float, done: int, total: int) -> str:
-    """``"; 12 s so far, about 30 s left"``: the time of an exact curve, and the rest at its
-    pace so far (the budgets in the middle of the range usually take longest)."""
+    """Return ``"; 12 s so far, about 30 s left"`` for an exact curve (the rest at its pace).
+
+    The budgets in the middle of a range usually take longest, so early estimates are low.
+    """
     if method != "exact":
         return ""
     spent = time.perf_counter() - t0
