@@ -385,12 +385,7 @@ class Engine:
 
     def _pairs(self, flows: Mapping[tuple[Any, Any], float]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Origins, targets (index arrays) and the flow matrix of ``flows``.
-
-        The last answer is kept, with a copy of the mapping it came from: re-weighted runs
-        pass the same flows every time, and comparing two dicts (in C) costs a fraction of
-        parsing one. The arrays returned are shared between calls: read them only.
-        """
+        """Origins, targets (index arrays) and flow matrix of ``flows``: read-only, kept."""
         key = flows if type(flows) is dict else dict(flows)
         cached = self._pairs_cache
         if cached is not None and cached[0] == key:
@@ -400,11 +395,7 @@ class Engine:
             raise RoutesError(f"node {bad[0]!r} is not in the network")
         index = self.index
         items = [(index[o], index[t], float(f)) for (o, t), f in key.items() if f and o != t]
-        if items:
-            a, b, fl = (np.array(c) for c in zip(*items))
-        else:
-            a = b = np.zeros(0, dtype=np.int64)
-            fl = np.zeros(0)
+        a, b, fl = (np.array(c) for c in zip(*items)) if items else (np.zeros(0),) * 3
         src, ra = np.unique(a.astype(np.int64), return_inverse=True)
         tgt, rb = np.unique(b.astype(np.int64), return_inverse=True)
         F = np.zeros((len(src), len(tgt)))
@@ -448,10 +439,9 @@ class Engine:
         each pair's flow simply runs back along Dijkstra's predecessor tree. The trees of all
         origins are numbered as one forest (node ``v`` of origin row ``r`` is ``r * n + v``)
         and all pairs walk back together, one ``take`` per hop. Each visit adds the pair's
-        flow to the node (after the first step) and to the tree edge into it; the sums run in
-        hop order, as they always have, so the results are the same to the last bit. An
-        origin for which some node on those routes has two or more shortest-path
-        predecessors (a tie) goes to :meth:`_flow_betweenness_dag` instead.
+        flow to the node (after the first step) and to the tree edge into it, in hop order as
+        before (the same sums to the last bit). An origin for which some node on those routes
+        has two or more shortest-path predecessors (a tie) goes to the DAG solve instead.
         """
         n, k = self.n, len(src)
         D, P = self._dist(src, None, wq, predecessors=True)
@@ -466,16 +456,14 @@ class Engine:
         # home stays there and one take per hop moves them all.
         par = (P + offs[:, None]).ravel()
         par[roots] = roots
-        steps = [start]
-        cur = start
+        steps, cur = [start], start
         while not (cur == home).all():
             for _ in range(8):  # check for the end every 8 hops: parked walkers stay put
                 cur = par.take(cur)
                 steps.append(cur)
         visits = np.concatenate(steps)                  # hop-major; the first hop: targets
         on = np.zeros(k * n, dtype=bool)
-        on[visits] = True
-        on[roots] = False
+        on[visits], on[roots] = True, False
         xs = np.flatnonzero(on)                         # the forest nodes on the routes
         eid, tied = self._tree_edges(Df, xs, col.take(xs), wq)
         # Visits of a root (parked walkers) and, with ties, of a tied row (whose flow comes
@@ -487,10 +475,8 @@ class Engine:
             eid[eid < 0] = self.m
         bin_edge = np.full(k * n, self.m, dtype=np.int64)
         bin_edge[xs] = eid
-        w = np.tile(f, len(steps))
-        first = len(start)
-        node = np.bincount(bin_node.take(visits[first:]), weights=w[first:],
-                           minlength=n + 1)[:n]
+        w, first = np.tile(f, len(steps)), len(start)
+        node = np.bincount(bin_node.take(visits[first:]), w[first:], minlength=n + 1)[:n]
         edge = np.bincount(bin_edge.take(visits), weights=w, minlength=self.m + 1)[:self.m]
         if len(tied):
             nd, ed = self._flow_betweenness_dag(src[tied], tgt, F[tied], wq, D[tied])
@@ -500,20 +486,17 @@ class Engine:
 
     def _walk_plan(self, src: np.ndarray, tgt: np.ndarray, F: np.ndarray
                    ) -> tuple[np.ndarray, ...]:
-        """Return the walkers of :meth:`_flow_betweenness_fast`, kept for the next call on F.
+        """Return ``(f, offs, start, roots, home, col, col_x)`` for :meth:`_pairs`'s ``F``.
 
-        ``(f, offs, start, roots, home, col, col_x)``: each positive pair's flow (pairs in
-        row-major order), the forest offset of each origin row, the start (target) and home
-        (origin) forest node of each pair, the roots, the node of every forest index, and the
-        same with ``n`` (a spare bin) at the roots. Kept only for a read-only ``F`` (the one
-        :meth:`_pairs` returns), which cannot change under the cache.
+        Each positive pair's flow (row-major), each origin row's forest offset, each pair's
+        start (target) and home (origin) forest node, the roots, the node of every forest
+        index, and the same with ``n`` (a spare bin) at the roots; kept for a read-only F.
         """
         cached = self._walk_cache
         if cached is not None and cached[0] is F:
             return cached[1]
         n, k = self.n, len(src)
-        ko, kt = np.nonzero(F > 0)
-        offs = np.arange(k, dtype=np.int64) * n
+        (ko, kt), offs = np.nonzero(F > 0), np.arange(k, dtype=np.int64) * n
         roots = offs + src
         col = np.tile(np.arange(n, dtype=np.int64), k)
         col_x = col.copy()
@@ -525,15 +508,14 @@ class Engine:
 
     def _tree_edges(self, Df: np.ndarray, xs: np.ndarray, v: np.ndarray, wq: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return the tree in-edge of each forest node ``xs`` (no root), and the tied rows.
+        """Return each forest node's tree in-edge (-1 in a tied row) and the tied rows.
 
-        ``Df`` holds the distances of the origin rows, flattened like the forest; ``v`` is the
-        node of each of ``xs``. Returns the edge id per node (-1 in a tied row) and the rows
-        (origins) where some node of ``xs`` has two or more tight in-edges
-        (``d(u) + w(u, v) == d(v)``, exact on integers).
+        ``xs``: forest nodes (node ``v``); a row is tied where one has two or more tight
+        in-edges (``d(u) + w(u, v) == d(v)`` on the flat distances ``Df``, exact on integers).
         """
+        none = np.zeros(0, dtype=np.int64)
         if len(xs) == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            return none, none
         cnt = self._in_deg.take(v)                      # >= 1: xs are reached
         ends = cnt.cumsum()
         # Every in-edge of every node of xs, as positions into the in-edge order.
@@ -542,7 +524,7 @@ class Engine:
         du = Df.take(np.repeat(xs - v, cnt) + self._in_u.take(pos))
         tight = du + wq.take(self._in_eid).take(pos) == np.repeat(Df.take(xs), cnt)
         if np.count_nonzero(tight) == len(xs):          # one tight in-edge each: no tie
-            return self._in_eid.take(pos[tight]), np.zeros(0, dtype=np.int64)
+            return self._in_eid.take(pos.take(np.flatnonzero(tight))), none
         many = np.add.reduceat(tight.astype(np.int64), ends - cnt) > 1
         row = (xs - v) // self.n
         tied = np.unique(row[many])
