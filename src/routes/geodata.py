@@ -22,7 +22,7 @@ import shapely
 import shapely.ops
 from shapely.geometry import Point
 
-from . import history
+from . import flowfiles, history
 from ._csv import (
     CONTROL_CHARS,
     check_enum,
@@ -96,6 +96,9 @@ class Dataset:
     status_history: pd.DataFrame | None = None
     supply: pd.DataFrame | None = None
     demand: pd.DataFrame | None = None
+    #: Flow files (:mod:`routes.flowfiles`); ``None`` when the file is absent.
+    hubs: pd.DataFrame | None = None
+    stocks: pd.DataFrame | None = None
     #: The date the statuses, supply and demand were resolved for (:func:`dataset_as_of`).
     as_of: date | None = None
 
@@ -441,6 +444,15 @@ def _check_dated(ds: Dataset, problems: list[Problem]) -> None:
                 problems.append(Problem(file, int(r.line_no), col, f"{v!r}: {what}"))
 
 
+def _check_flow_files(ds: Dataset, problems: list[Problem]) -> None:
+    """Check ``hubs.csv`` against the places and countries (:func:`flowfiles.check_hubs`)."""
+    if ds.hubs is None or ds.places.empty:
+        return
+    places = {r.id: (r.role, r.country) for r in ds.places.itertuples()}
+    flowfiles.check_hubs(ds.hubs, ds.files.get("hubs", "hubs.csv"), places,
+                         set(ds.countries["iso3"]), problems)
+
+
 def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
                      skipped: list[str] | None = None) -> list[Problem]:
     """Check the files against each other and against geography.
@@ -451,7 +463,8 @@ def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
     (5 km tolerance on coasts); corridors whose endpoints exist and share a country; the
     status history (known ids, every crossing covered from 2018-01-01 without gaps or
     overlaps, agreeing with ``crossings.csv``'s status on its ``as_of`` date); supply and
-    demand rows on origins and markets.
+    demand rows on origins and markets; hubs on known places serving known markets or
+    countries.
 
     Rows that could not be read are left out; ``skipped`` (a list) receives a line per check
     that could not run, and why.
@@ -460,6 +473,7 @@ def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
     notes: list[str] = [] if skipped is None else skipped
     _check_references(ds, problems)
     _check_dated(ds, problems)
+    _check_flow_files(ds, problems)
     _check_geography(ds, problems, notes)
     if problems and raise_on_error:
         raise DataError(problems, skipped=notes)
@@ -494,7 +508,8 @@ def load_dataset(
     data_dir : path
         Folder holding ``countries.geojson``, ``crossings.csv``, ``places.csv`` and, unless
         ``corridors`` says otherwise, ``corridors.csv``; and, where present, the dated files
-        ``status_history.csv``, ``supply.csv`` and ``demand.csv`` (:mod:`routes.history`).
+        ``status_history.csv``, ``supply.csv`` and ``demand.csv`` (:mod:`routes.history`), and
+        the flow files ``hubs.csv`` and ``stocks.csv`` (:mod:`routes.flowfiles`).
     classes : set of str, optional
         Allowed crossing classes (the cost model's); not checked when ``None``.
     corridors : bool or "auto"
@@ -515,7 +530,7 @@ def load_dataset(
              "places": d / "places.csv"}
     if corridors is True:
         paths["corridors"] = d / "corridors.csv"
-    for name in DATED_FILES:
+    for name in (*DATED_FILES, *flowfiles.FLOW_FILES):
         if (d / f"{name}.csv").exists():
             paths[name] = d / f"{name}.csv"
     problems: list[Problem] = []
@@ -529,7 +544,9 @@ def load_dataset(
         corr = pd.DataFrame(columns=[*CORRIDOR_FIELDS, "line_no"])
     readers = {"status_history": history.read_status_history, "supply": history.read_supply,
                "demand": history.read_demand}
-    dated = {k: readers[k](paths[k], problems) for k in DATED_FILES if k in paths}
+    readers.update(hubs=flowfiles.read_hubs, stocks=flowfiles.read_stocks)
+    dated = {k: readers[k](paths[k], problems)
+             for k in (*DATED_FILES, *flowfiles.FLOW_FILES) if k in paths}
     ds = Dataset(countries, crossings, places, corr,
                  files={k: str(v) for k, v in paths.items()},
                  hashes={k: _sha256(v) for k, v in paths.items()}, **dated)
