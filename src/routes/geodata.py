@@ -58,7 +58,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CROSSING_MODES = ("road", "rail", "river_bridge", "mountain_pass", "ferry", "sea")
+CROSSING_MODES = ("road", "rail", "river_bridge", "mountain_pass", "ferry", "sea", "air")
 LAND_MODES = ("road", "rail", "river_bridge", "mountain_pass")
 STATUSES = ("open", "restricted", "closed")
 ROLES = ("origin", "staging", "transit", "market", "port")
