@@ -90,7 +90,8 @@ class Dataset:
     status_history: pd.DataFrame | None = None
     supply: pd.DataFrame | None = None
     demand: pd.DataFrame | None = None
-    #: Flow files (:mod:`routes.flowfiles`); ``None`` when the file is absent.
+    #: Flow files (:mod:`routes.flowfiles`; applied by :mod:`routes.supplyside`): wholesale
+    #: hubs and opium stocks; ``None`` when the file is absent.
     hubs: pd.DataFrame | None = None
     stocks: pd.DataFrame | None = None
     #: The date the statuses, supply and demand were resolved for (:func:`dataset_as_of`).
