@@ -160,3 +160,15 @@ def test_sampled_single_curve_by_hand(three_posts):
                         "xa;xb;xc": {"min": 30.0, "max": 30.0}}
     assert c.drop_duplicates("posts")["value"].tolist() == pytest.approx(
         [0.03 + 1.5 * -math.log(0.95), 0.05 - math.log(0.9), 0.13 - math.log(0.85), 0.45])
+
+
+def test_cli_report_huge_budget_solves_25_budgets(tmp_path, capsys):
+    data = _costly_hand(tmp_path, 60.0)
+    assert main(["report", "--data", str(data), "--budget", "1e18", "--out",
+                 str(tmp_path / "out"), "--no-map", "--no-timeline", "--runs", "0"]) == 0
+    err = capsys.readouterr().err
+    assert ("routes report: budget curve of 25 budgets 0, 2.5, ..., 60 (step 2.5; at most 25 "
+            "by default, evenly spaced): 25 exact solves (MILP") in err
+    assert sum(s.startswith("report: budget ") for s in err.splitlines()) == 25
+    curve = pd.read_csv(tmp_path / "out" / "baseline" / "budget_curve.csv")
+    assert curve["budget"].tolist() == [2.5 * i for i in range(25)]

@@ -146,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
             if args.budget > 0:
                 opts = replace(opts, budget=clamp_budget(G, cm, opts.budget, command="report"))
                 announce_curve(curve_budgets(G, opts.budget, cm=cm), method="exact",
-                               command="report", enabled=not args.no_progress)
+                               command="report", enabled=not args.no_progress,
+                               step_option=False)
             results.append(collect_results(G, cm, scenario=s, dataset=ds, options=opts,
                                            progress=progress.done, detail=progress.note))
         if args.compare:
