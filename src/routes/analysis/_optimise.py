@@ -56,7 +56,7 @@ class MultiStart:
     converged: bool = False
 
     def record(self) -> dict[str, Any]:
-        """A JSON-ready summary: objective, convergence, winning start, every start."""
+        """Return a JSON-ready summary: objective, convergence, winning start, every start."""
         return {"objective": self.fun, "converged": self.converged, "winner": self.winner,
                 "winning_start": self.starts[self.winner].kind if self.starts else None,
                 "starts_agreeing": self.agreeing, "evaluations": self.nfev,
@@ -134,7 +134,7 @@ def multistart(f: Callable[[np.ndarray], float], lo: np.ndarray, hi: np.ndarray,
 
 
 def _simplex(x0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """A starting simplex of a tenth of the box along each axis, kept inside it."""
+    """Return a starting simplex of a tenth of the box along each axis, kept inside it."""
     k = len(x0)
     S = np.tile(x0, (k + 1, 1))
     for i in range(k):

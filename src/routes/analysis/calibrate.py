@@ -23,8 +23,8 @@ times ``heroin_kg_per_flow_unit``; flows are set by demand, not reduced by seizu
 ``ln theta_k ~ Normal(ln median_k, sd_k^2)``
 
 plus ``background_flow_kg`` (``[observation]``, flow the modelled routes do not carry) in
-``F_cy``. ``A`` = ``offset_kg`` (10 kg: reported zeros stay finite and a handful of kilograms does not
-weigh like tonnes). The hierarchical centre ``mu0 = ln(g / L)``: ``g`` the global interception
+``F_cy``. ``A`` = ``offset_kg`` (10 kg: reported zeros stay finite and a handful of kilograms
+does not weigh like tonnes). The hierarchical centre ``mu0 = ln(g / L)``: ``g`` the global interception
 rate (``[observation] global_interception``, UNODC's "about a fifth" of opiate flow), ``L``
 the flow-weighted number of countries a unit of flow passes through at the prior's centre (so
 that rates of ``g / L`` everywhere seize ``g`` of the flow). Every prior is in the cost model,
@@ -281,7 +281,7 @@ def apply_parameters(cm: CostModel, values: dict[str, float],
 
 
 def _without_rates(cm: CostModel) -> CostModel:
-    """The cost model with its seizure rates removed (its detection observation model)."""
+    """Return the cost model with its seizure rates removed (its detection observation model)."""
     raw = dict(cm.raw)
     obs = {k: v for k, v in raw.get("observation", {}).items()
            if k not in ("seizure_rates", "default_rate")}
@@ -377,13 +377,13 @@ class Workspace:
                                 - set(exclude))
 
     def graph(self, year: int) -> nx.DiGraph:
-        """The network of ``year`` with the base cost model (built once)."""
+        """Return the network of ``year`` with the base cost model (built once)."""
         if year not in self._graphs:
             self._graphs[year] = self.build(year, self.cm)
         return self._graphs[year]
 
     def model(self, year: int) -> YearModel:
-        """The year's fast model (one per distinct network)."""
+        """Return the year's fast model (one per distinct network)."""
         sig = _signature(self.graph(year))
         if sig not in self._models:
             self._models[sig] = YearModel(self.graph(year), self.cm, groups=[],
@@ -391,7 +391,7 @@ class Workspace:
         return self._models[sig]
 
     def uncalibrated(self, year: int) -> pd.Series:
-        """Detected flow by country of the base cost model's detection model (flow units)."""
+        """Return the detected flow by country, base cost model's detection model (flow units)."""
         G = self.graph(year)
         sig = _signature(G)
         if sig not in self._unc:

@@ -307,7 +307,7 @@ def modelled_seizures(G: nx.DiGraph, cm: CostModel, *, routes: pd.DataFrame | No
 
 
 def seizure_rates(cm: CostModel) -> tuple[dict[str, float], float] | None:
-    """The cost model's seizure rates and default rate, or None (module notes).
+    """Return the cost model's seizure rates and default rate, or None (module notes).
 
     Raises
     ------
