@@ -711,10 +711,8 @@ def observed_vs_modelled(build: Build, cm: CostModel, seizures: pd.DataFrame, *,
     Columns ``iso3, year, split, observed_kg, modelled_kg, log_residual``
     (``ln(observed + offset) - ln(modelled + offset)``: positive = the model under-predicts).
     """
-    kg = observation_params(cm).kg_per_unit
     all_years = [int(y) for y in years] + [int(y) for y in holdout if y not in years]
-    exact = {y: modelled_seizures(build(y, cm), cm, engine=engine,
-                                  params=ObservationParams(1.0, 1.0))["seized"]
+    exact = {y: modelled_seizures(build(y, cm), cm, engine=engine)["modelled_kg"]
              for y in all_years}
     obs = seizures.set_index(["iso3", "year"])["heroin_eq_kg"]
     rows = []
@@ -723,7 +721,7 @@ def observed_vs_modelled(build: Build, cm: CostModel, seizures: pd.DataFrame, *,
             if c in exclude:
                 continue
             o = float(obs.get((c, y), float("nan")))
-            m = float(v) * kg
+            m = float(v)
             rows.append({"iso3": c, "year": y, "split": "fit" if y in years else "holdout",
                          "observed_kg": o, "modelled_kg": m,
                          "log_residual": float(np.log(o + offset) - np.log(m + offset))})

@@ -36,6 +36,7 @@ COMMANDS = (
     "uncertainty",
     "timeline",
     "calibrate",
+    "observe",
 )
 
 _DESCRIPTION = """\
