@@ -50,8 +50,9 @@ steps, and a Laplace approximation would read its curvature from a step. The pos
 (``posterior_grid`` points per parameter) and integrated: each parameter's marginal gives its
 90% interval (5% and 95% quantiles) and sd. A parameter whose posterior sd is more than
 :data:`PIN_RATIO` of its prior sd is reported as not pinned by the data (the prior carries
-it). Rates: the conditional sd of ``ln s_c`` at the mode (Gauss-Newton), pinned when below
-:data:`PIN_RATIO` of ``tau``.
+it). Rates: at each grid point the conditional posterior of ``ln s_c`` is normal (Gauss-Newton
+sd at the mode); their mixture, weighted by the grid posterior, gives the 90% interval. A rate
+is pinned when its conditional sd at the estimate is below :data:`PIN_RATIO` of ``tau``.
 """
 
 from __future__ import annotations
@@ -72,7 +73,14 @@ from ..costs import CostModel
 from ..network import od_demand
 from ._fastobs import Theta, YearModel, stack
 from ._optimise import multistart
-from ._posterior import GridPosterior, RateFit, RatePrior, grid_posterior, profile_rates
+from ._posterior import (
+    GridPosterior,
+    RateFit,
+    RatePrior,
+    grid_posterior,
+    mixture_quantiles,
+    profile_rates,
+)
 from .observe import ObservationParams, _countries, modelled_seizures, observation_params
 
 __all__ = ["RouteParameter", "ROUTE_PARAMETERS", "Prior", "Calibration", "calibrate", "Workspace",
@@ -560,7 +568,14 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
     f_hat = pb.objective(u_hat)
     n_fit_evals = pb.evaluations
     t_fit = time.perf_counter()
-    post = grid_posterior(pb.objective, lo, hi, posterior_grid) if names else None
+    seen: dict[bytes, RateFit] = {}
+
+    def recorded(u: np.ndarray) -> float:
+        rf = pb.profile(u)
+        seen[np.asarray(u, float).tobytes()] = rf
+        return rf.nlp + pb.prior_nlp(u)
+
+    post = grid_posterior(recorded, lo, hi, posterior_grid) if names else None
     if post is not None and post.f_best < f_hat - 1e-9:
         # The posterior grid found a better point than the search: polish from it.
         better = multistart(pb.objective, lo, hi, grid=1, polish=0, starts=0, seed=seed,
@@ -572,6 +587,12 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
     F_hat = pb.flows_kg(values)
     params = _parameter_table(names, u_hat, post, route_priors)
     rates = _rate_table(rf, countries, oc, F_hat, tau)
+    if post is not None:
+        # Rates' intervals: their conditional posteriors mixed over the route parameters' grid.
+        fits = [seen[np.asarray(p, float).tobytes()] for p in post.points]
+        q = mixture_quantiles(np.array([f.a for f in fits]), np.array([f.sd for f in fits]),
+                              post.weights)
+        rates["p05"], rates["p95"] = np.exp(q[:, 0]), np.exp(q[:, 1])
     fitted = {c: float(np.exp(rf.a[i])) for i, c in enumerate(countries)
               if rates.loc[c, "n_obs"] > 0}
     cal = apply_parameters(base_cm, values, fitted, float(np.exp(rf.mu)))
