@@ -267,8 +267,9 @@ def grid_posterior(f: Callable[[np.ndarray], float], lo: np.ndarray, hi: np.ndar
 
 def mixture_quantiles(a: np.ndarray, sd: np.ndarray, w: np.ndarray,
                       qs: tuple[float, ...] = (0.05, 0.95), n: int = 801) -> np.ndarray:
-    """Quantiles of each column's normal mixture: weights ``w`` (G), means ``a`` and sds ``sd``
-    (G x C). Returns C x len(qs).
+    """Return quantiles of each column's normal mixture (C x len(qs)).
+
+    Weights ``w`` (G), means ``a`` and sds ``sd`` (G x C).
 
     The log rates' posterior given the route parameters is normal (conditional sd at the
     mode); mixing over the route parameters' grid posterior carries their uncertainty into

@@ -24,8 +24,8 @@ times ``heroin_kg_per_flow_unit``; flows are set by demand, not reduced by seizu
 
 plus ``background_flow_kg`` (``[observation]``, flow the modelled routes do not carry) in
 ``F_cy``. ``A`` = ``offset_kg`` (10 kg: reported zeros stay finite and a handful of kilograms
-does not weigh like tonnes). The hierarchical centre ``mu0 = ln(g / L)``: ``g`` the global interception
-rate (``[observation] global_interception``, UNODC's "about a fifth" of opiate flow), ``L``
+does not weigh like tonnes). The hierarchical centre ``mu0 = ln(g / L)``: ``g`` the global
+interception rate (``[observation] global_interception``, UNODC's "about a fifth"), ``L``
 the flow-weighted number of countries a unit of flow passes through at the prior's centre (so
 that rates of ``g / L`` everywhere seize ``g`` of the flow). Every prior is in the cost model,
 beside the parameter's rationale. A country that did not report is missing, not zero.

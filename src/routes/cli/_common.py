@@ -227,7 +227,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[Dataset, CostModel, Scenario]
     sc = load_scenario(path) if path else BASELINE
     made = getattr(sc, "cost_model_sha256", "")
     if made and made != cm.source_hash:
-        print(f"routes: warning: scenario {Path(path).name} was made with the cost model "
+        print(f"routes: warning: scenario {Path(str(path)).name} was made with the cost model "
               f"{sc.cost_model or '?'} (sha256 {made[:12]}); this run uses {cm.name} "
               f"({Path(cm.path).name if cm.path else '?'}, sha256 {cm.source_hash[:12]}): "
               "its figures will differ from the page's; pass --cost-model to match",

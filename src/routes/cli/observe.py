@@ -11,8 +11,12 @@ import pandas as pd
 
 from .._errors import RoutesError
 from ..analysis._posterior import rank_partial
-from ..analysis.calibrate import DEFAULT_EXCLUDE, DEFAULT_OFFSET_KG, observed_vs_modelled, \
-    year_builder
+from ..analysis.calibrate import (
+    DEFAULT_EXCLUDE,
+    DEFAULT_OFFSET_KG,
+    observed_vs_modelled,
+    year_builder,
+)
 from ..network import network_from_data
 from ..observed import read_seizures
 from ._common import (
