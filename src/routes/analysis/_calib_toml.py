@@ -43,7 +43,7 @@ def _fmt(v: Any) -> str:
 def _changes(base: CostModel, cal: CostModel, params: pd.DataFrame
              ) -> dict[tuple[str, str], tuple[Any, str]]:
     """``(table, key) -> (new value, comment)`` for every value the calibration changed."""
-    from .calibrate import ROUTE_PARAMETERS
+    from ._priors import ROUTE_PARAMETERS
 
     out: dict[tuple[str, str], tuple[Any, str]] = {}
     for name, r in params.iterrows():

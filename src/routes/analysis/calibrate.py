@@ -59,124 +59,47 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize_scalar
 
-from .._errors import DataError, Problem, RoutesError
+from .._errors import RoutesError
 from ..costs import CostModel
-from ..network import od_demand
+from ._calib_tables import fit_statistics, fit_table, parameter_table, rate_table
 from ._fastobs import Theta, YearModel, stack
 from ._optimise import multistart
-from ._posterior import (
-    GridPosterior,
-    RateFit,
-    RatePrior,
-    grid_posterior,
-    mixture_quantiles,
-    profile_rates,
+from ._posterior import RateFit, RatePrior, grid_posterior, mixture_quantiles, profile_rates
+from ._priors import (
+    PIN_RATIO,
+    ROUTE_PARAMETERS,
+    Prior,
+    RouteParameter,
+    background_flow,
+    priors,
 )
-from .observe import ObservationParams, _countries, modelled_seizures, observation_params
+from ._workspace import (
+    DEFAULT_EXCLUDE,
+    DEFAULT_OFFSET_KG,
+    Build,
+    Workspace,
+    observed_vs_modelled,
+    year_builder,
+)
+from .observe import observation_params
 
-__all__ = ["RouteParameter", "ROUTE_PARAMETERS", "Prior", "Calibration", "calibrate", "Workspace",
-           "apply_parameters", "priors", "fit_statistics", "year_builder",
+__all__ = ["RouteParameter", "ROUTE_PARAMETERS", "Prior", "Calibration", "calibrate",
+           "Workspace", "apply_parameters", "priors", "fit_statistics", "year_builder",
            "observed_vs_modelled", "DEFAULT_OFFSET_KG", "DEFAULT_EXCLUDE", "PIN_RATIO", "Build"]
 
 log = logging.getLogger(__name__)
 
-#: Offset (kg) in the log of observed and modelled seizures.
-DEFAULT_OFFSET_KG = 10.0
-#: Posterior sd above this share of the prior sd: the data do not pin the parameter.
-PIN_RATIO = 0.7
-#: z of a central 90% interval.
-_Z90 = 1.6448536269514722
 #: Rounds of choice-set extension and refit after the first fit.
 _ROUNDS = 4
-Build = Callable[[int, CostModel], nx.DiGraph]
 
 
-@dataclass(frozen=True)
-class RouteParameter:
-    """A route-choice parameter the calibration fits: its cost-model table and meaning."""
-
-    name: str
-    table: str
-    about: str
-
-
-#: The route-choice parameters, in fitting order.
-ROUTE_PARAMETERS: dict[str, RouteParameter] = {p.name: p for p in (
-    RouteParameter("hours_per_risk", "weights",
-                   "weight of the perceived risk in the route cost (hours per unit of risk)"),
-    RouteParameter("logit_theta", "flow", "logit dispersion of the route choice"),
-    RouteParameter("hours_per_km", "weights", "cost of distance (hours-equivalent per km)"),
-)}
-
-
-@dataclass(frozen=True)
-class Prior:
-    """Log-normal prior: ``ln x ~ Normal(ln median, sd_log^2)``."""
-
-    median: float
-    sd_log: float
-
-
-def _prior_pair(problems: list[Problem], cm: CostModel, where: str, v: Any) -> Prior:
-    ok = (isinstance(v, list) and len(v) == 2 and all(
-        isinstance(x, int | float) and not isinstance(x, bool) and x > 0 for x in v))
-    if not ok:
-        problems.append(Problem(cm.path or cm.name, None, where,
-                                f"must be [median, sd_log], both > 0, got {v!r}"))
-        return Prior(1.0, 1.0)
-    return Prior(float(v[0]), float(v[1]))
-
-
-def priors(cm: CostModel) -> tuple[dict[str, Prior], tuple[float, float, float]]:
-    """Read the priors from the cost model.
-
-    Returns the route parameters' priors (``<name>_prior = [median, sd_log]`` in the
-    parameter's table) and ``(global_interception, its sd_log, tau)`` from ``[observation]``
-    (``global_interception``, ``global_interception_sd_log``, ``rate_sd_log``).
-
-    Raises
-    ------
-    DataError
-        A prior that is missing or not two positive numbers.
-
-    Examples
-    --------
-    >>> from routes.costs import load_cost_model
-    >>> from routes.settings import DEFAULT_COST_MODEL
-    >>> route, rate = priors(load_cost_model(DEFAULT_COST_MODEL))
-    >>> route["hours_per_risk"].median, rate[0]
-    (500.0, 0.2)
-    """
-    raw = cm.raw if isinstance(cm.raw, dict) else {}
-    problems: list[Problem] = []
-    out = {}
-    for p in ROUTE_PARAMETERS.values():
-        out[p.name] = _prior_pair(problems, cm, f"{p.table}.{p.name}_prior",
-                                  raw.get(p.table, {}).get(f"{p.name}_prior"))
-    obs = raw.get("observation", {})
-    vals = []
-    for key in ("global_interception", "global_interception_sd_log", "rate_sd_log"):
-        v = obs.get(key)
-        if not (isinstance(v, int | float) and not isinstance(v, bool) and v > 0):
-            problems.append(Problem(cm.path or cm.name, None, f"observation.{key}",
-                                    f"must be a number > 0, got {v!r}"))
-            v = 1.0
-        vals.append(float(v))
-    if problems:
-        raise DataError(problems)
-    return out, (vals[0], vals[1], vals[2])
-
-
-# --------------------------------------------------------------------------- problem
 @dataclass
 class _Problem:
     """The data of a fit: stacked year models, observations, priors."""
@@ -233,7 +156,6 @@ class _Problem:
         return self.profile(u).nlp + self.prior_nlp(u)
 
 
-# --------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class Calibration:
     """The result of :func:`calibrate`.
@@ -288,60 +210,6 @@ def apply_parameters(cm: CostModel, values: dict[str, float],
                            logit_theta=values.get("logit_theta", cm.logit_theta))
 
 
-def _without_rates(cm: CostModel) -> CostModel:
-    """Return the cost model with its seizure rates removed (its detection observation model)."""
-    raw = dict(cm.raw)
-    obs = {k: v for k, v in raw.get("observation", {}).items()
-           if k not in ("seizure_rates", "default_rate")}
-    raw["observation"] = obs
-    return cm.with_changes(raw=raw)
-
-
-def fit_statistics(fit: pd.DataFrame, *, offset: float = DEFAULT_OFFSET_KG) -> pd.DataFrame:
-    """Spearman rank correlation and mean absolute log error per split, both models.
-
-    Examples
-    --------
-    >>> f = pd.DataFrame({"split": ["fit"] * 3, "observed_kg": [10.0, 100.0, 1000.0],
-    ...                   "modelled_kg": [20.0, 90.0, 5000.0],
-    ...                   "modelled_kg_uncalibrated": [5.0, 1.0, 3.0]})
-    >>> fit_statistics(f, offset=0.0).round(4).to_dict("records")[0]   # (ln 2 + ln 10/9 + ln 5) / 3
-    {'split': 'fit', 'model': 'calibrated', 'n': 3, 'spearman': 1.0, 'male': 0.8026}
-    """
-    rows = []
-    for split in ("fit", "holdout"):
-        d = fit[(fit["split"] == split) & fit["observed_kg"].notna()]
-        for model, col in (("calibrated", "modelled_kg"),
-                           ("uncalibrated", "modelled_kg_uncalibrated")):
-            if len(d) == 0:
-                continue
-            obs, mod = d["observed_kg"].to_numpy(float), d[col].to_numpy(float)
-            rho = float(pd.Series(obs).corr(pd.Series(mod), method="spearman")) \
-                if len(d) > 1 else float("nan")
-            male = float(np.mean(np.abs(np.log(obs + offset) - np.log(mod + offset))))
-            rows.append({"split": split, "model": model, "n": len(d), "spearman": rho,
-                         "male": male})
-    return pd.DataFrame(rows, columns=["split", "model", "n", "spearman", "male"])
-
-
-# --------------------------------------------------------------------------- calibrate
-#: Countries left out of the fit by default, and why.
-DEFAULT_EXCLUDE = {
-    "CHN": "95% of the heroin seized in China comes from the Golden Triangle, not Afghanistan "
-           "(China's National Narcotics Control Commission, in China Daily, 'Golden Triangle "
-           "threat increases', 2016-06-24)",
-}
-
-
-def _signature(G: nx.DiGraph) -> tuple[Any, ...]:
-    """Everything of a year's network the fast model reads (equal -> one model serves both)."""
-    edges = tuple((u, v, round(d.get("time_h", 0.0), 9), round(d.get("risk", 0.0), 12),
-                   round(d.get("length_km", 0.0), 9))
-                  for u, v, d in sorted(G.edges(data=True)))
-    flows = tuple(sorted((str(k), round(v, 9)) for k, v in od_demand(G).items()))
-    return edges, flows
-
-
 def _observations(seizures: pd.DataFrame, years: Sequence[int], countries: list[str]
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cidx = {c: i for i, c in enumerate(countries)}
@@ -351,89 +219,6 @@ def _observations(seizures: pd.DataFrame, years: Sequence[int], countries: list[
     return (np.array([yidx[y] for y in d["year"]], dtype=np.int64),
             np.array([cidx[c] for c in d["iso3"]], dtype=np.int64),
             d["heroin_eq_kg"].to_numpy(float))
-
-
-def _demand(G: nx.DiGraph) -> dict[str, float]:
-    """Demand of each country's markets (flow units)."""
-    out: dict[str, float] = {}
-    for (_, m), f in od_demand(G).items():
-        c = str(G.nodes[m].get("country"))
-        out[c] = out.get(c, 0.0) + float(f)
-    return out
-
-
-class Workspace:
-    """Networks, year models and uncalibrated results shared by fits on the same data.
-
-    The rolling-origin evaluation (:func:`routes.analysis._holdout.rolling_origin`) fits the
-    same years several times: the networks of the base cost model, each year's choice set
-    (only ever extended, so a set grown by one fit serves the next) and the uncalibrated
-    model's seizures are computed once. ``years``: every year any fit will see or predict
-    (its networks give the countries).
-    """
-
-    def __init__(self, build: Build, cm: CostModel, years: Sequence[int], *,
-                 exclude: Sequence[str] = tuple(DEFAULT_EXCLUDE),
-                 engine: str | None = None) -> None:
-        self.build, self.cm, self.engine = build, _without_rates(cm), engine
-        self.exclude = list(exclude)
-        self._graphs: dict[int, nx.DiGraph] = {}
-        self._models: dict[tuple[Any, ...], YearModel] = {}
-        self._unc: dict[tuple[Any, ...], pd.Series] = {}
-        self.yen: dict[Any, Any] = {}     # k-shortest routes shared by identical networks
-        self.countries = sorted({c for y in years for c in _countries(self.graph(int(y)))}
-                                - set(exclude))
-
-    def graph(self, year: int) -> nx.DiGraph:
-        """Return the network of ``year`` with the base cost model (built once)."""
-        if year not in self._graphs:
-            self._graphs[year] = self.build(year, self.cm)
-        return self._graphs[year]
-
-    def model(self, year: int) -> YearModel:
-        """Return the year's fast model (one per distinct network)."""
-        sig = _signature(self.graph(year))
-        if sig not in self._models:
-            self._models[sig] = YearModel(self.graph(year), self.cm, groups=[],
-                                          countries=self.countries, engine=self.engine)
-        return self._models[sig]
-
-    def uncalibrated(self, year: int) -> pd.Series:
-        """Return the detected flow by country, base cost model's detection model (flow units)."""
-        G = self.graph(year)
-        sig = _signature(G)
-        if sig not in self._unc:
-            self._unc[sig] = modelled_seizures(G, self.cm, engine=self.engine,
-                                               params=ObservationParams(1.0, 1.0))["seized"]
-        return self._unc[sig]
-
-    def calibrated(self, year: int, cal: CostModel) -> pd.Series:
-        """Modelled seizures (kg) of a calibrated cost model, its network rebuilt with it."""
-        return modelled_seizures(self.build(year, cal), cal, engine=self.engine)["modelled_kg"]
-
-
-def _share_only(seized: dict[int, pd.Series], obs: pd.DataFrame, kg: float,
-                offset: float) -> float:
-    """Best share alone (uncalibrated model): 1-D least squares on log seizures."""
-    m = np.array([seized[y].get(c, 0.0) for c, y in zip(obs["iso3"], obs["year"])]) * kg
-    o = obs["heroin_eq_kg"].to_numpy(float)
-    if len(o) == 0:
-        return 1.0
-    res = minimize_scalar(lambda ls: float(np.sum((np.log(o + offset)
-                                                   - np.log(np.exp(ls) * m + offset)) ** 2)),
-                          bounds=(np.log(1e-3), 0.0), method="bounded",
-                          options={"xatol": 1e-6})
-    return float(np.exp(res.x))
-
-
-def _background(cm: CostModel) -> float:
-    """``[observation] background_flow_kg`` (0 when absent)."""
-    v = cm.raw.get("observation", {}).get("background_flow_kg", 0.0) \
-        if isinstance(cm.raw, dict) else 0.0
-    if not (isinstance(v, int | float) and not isinstance(v, bool) and v >= 0):
-        raise DataError(Problem(cm.path or cm.name, None, "observation.background_flow_kg",
-                                f"must be a number >= 0, got {v!r}"))
-    return float(v)
 
 
 def _theta(v: dict[str, float]) -> Theta:
@@ -522,7 +307,7 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
     L = float(np.mean(F0.sum(axis=1) / np.maximum(total, 1e-300)))
     pb.rate_prior = RatePrior(mu0=float(np.log(g_rate / max(L, 1e-9))), omega=g_sd, tau=tau,
                               offset=offset)
-    pb.background = _background(base_cm)
+    pb.background = background_flow(base_cm)
     t_prep = time.perf_counter()
     lo = np.array([np.log(route_priors[n].median) - 3 * route_priors[n].sd_log for n in names])
     hi = np.array([np.log(route_priors[n].median) + 3 * route_priors[n].sd_log for n in names])
@@ -585,8 +370,8 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
     rf = pb.profile(u_hat)
     values = pb.values(u_hat)
     F_hat = pb.flows_kg(values)
-    params = _parameter_table(names, u_hat, post, route_priors)
-    rates = _rate_table(rf, countries, oc, F_hat, tau)
+    params = parameter_table(names, u_hat, post, route_priors)
+    rates = rate_table(rf, countries, oc, F_hat, tau)
     if post is not None:
         # Rates' intervals: their conditional posteriors mixed over the route parameters' grid.
         fits = [seen[np.asarray(p, float).tobytes()] for p in post.points]
@@ -598,7 +383,7 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
     cal = apply_parameters(base_cm, values, fitted, float(np.exp(rf.mu)))
     cal = cal.with_changes(name=f"{cm.name.removesuffix('-calibrated')}-calibrated")
     t_post = time.perf_counter()
-    fit, diffs, share_unc = _fit_table(ws, cal, seizures, years, holdout, F_hat, rf,
+    fit, diffs, share_unc = fit_table(ws, cal, seizures, years, holdout, F_hat, rf,
                                        obs_par, offset, check)
     info = {
         "years": years, "holdout": holdout, "countries": countries,
@@ -630,122 +415,3 @@ def _implied(rf: RateFit, F: np.ndarray, total: np.ndarray) -> float:
     """Modelled seizures over modelled supply, mean over the fitted years."""
     seized = (F * np.exp(rf.a)[None, :]).sum(axis=1)
     return float(np.mean(seized / np.maximum(total, 1e-300)))
-
-
-def _fit_table(ws: Workspace, cal: CostModel, seizures: pd.DataFrame, years: list[int],
-               holdout: list[int], F_hat: np.ndarray, rf: RateFit, obs_par: ObservationParams,
-               offset: float, check: bool) -> tuple[pd.DataFrame, list[float], float]:
-    countries = ws.countries
-    fast = F_hat * np.exp(rf.a)[None, :]     # kg
-    mod: dict[int, dict[str, float]] = {}
-    diffs: list[float] = []
-    for i, y in enumerate(years):
-        mod[y] = dict(zip(countries, fast[i].tolist()))
-        if check:
-            ex = ws.calibrated(y, cal)
-            diffs += [abs(float(ex.get(c, 0.0)) - fast[i, j]) / max(fast[i, j], 1.0)
-                      for j, c in enumerate(countries)]
-    for y in holdout:
-        mod[y] = ws.calibrated(y, cal).to_dict()
-    fit_rows = seizures[seizures["year"].isin(years) & seizures["iso3"].isin(countries)
-                        & seizures["heroin_eq_kg"].notna()]
-    unc = {y: ws.uncalibrated(y) for y in years + holdout}
-    share = _share_only(unc, fit_rows, obs_par.heroin_kg_per_flow_unit, offset)
-    obs = seizures.set_index(["iso3", "year"])["heroin_eq_kg"]
-    rows = []
-    for y in years + holdout:
-        demand = _demand(ws.graph(y))
-        for c in countries:
-            rows.append({"iso3": c, "year": y, "split": "fit" if y in years else "holdout",
-                         "observed_kg": float(obs.get((c, y), float("nan"))),
-                         "modelled_kg": float(mod[y].get(c, 0.0)),
-                         "modelled_kg_uncalibrated": float(unc[y].get(c, 0.0))
-                         * share * obs_par.heroin_kg_per_flow_unit,
-                         "demand": float(demand.get(c, 0.0))})
-    return pd.DataFrame(rows), diffs, share
-
-
-def _parameter_table(names: list[str], u: np.ndarray, post: GridPosterior | None,
-                     pri: dict[str, Prior]) -> pd.DataFrame:
-    """Estimates, 90% intervals from the grid posterior's marginals, priors, pinned."""
-    rows = []
-    for j, n in enumerate(names):
-        p = pri[n]
-        assert post is not None
-        _, sd = post.mean_sd(j)
-        pinned = bool(sd < PIN_RATIO * p.sd_log)
-        note = "" if pinned else (f"posterior sd {sd:.2f} vs prior {p.sd_log:.2f} (ln): the "
-                                  "data do not pin it; the prior carries it")
-        rows.append({"parameter": n, "value": float(np.exp(u[j])),
-                     "p05": float(np.exp(post.quantile(j, 0.05))),
-                     "p95": float(np.exp(post.quantile(j, 0.95))),
-                     "prior_median": p.median,
-                     "prior_p05": float(p.median * np.exp(-_Z90 * p.sd_log)),
-                     "prior_p95": float(p.median * np.exp(_Z90 * p.sd_log)),
-                     "sd_log": sd, "prior_sd_log": p.sd_log, "pinned": pinned, "note": note,
-                     "about": ROUTE_PARAMETERS[n].about})
-    cols = ["value", "p05", "p95", "prior_median", "prior_p05", "prior_p95", "sd_log",
-            "prior_sd_log", "pinned", "note", "about"]
-    return pd.DataFrame(rows, columns=["parameter", *cols]).set_index("parameter")
-
-
-def _rate_table(rf: RateFit, countries: list[str], oc: np.ndarray, F: np.ndarray,
-                tau: float) -> pd.DataFrame:
-    """Rates with 90% intervals; pinned when the data narrow the prior (sd < PIN_RATIO tau)."""
-    n_obs = np.bincount(oc, minlength=len(countries))
-    rows = []
-    for i, c in enumerate(countries):
-        a, sd = float(rf.a[i]), float(rf.sd[i])
-        rows.append({"iso3": c, "rate": float(np.exp(a)), "p05": float(np.exp(a - _Z90 * sd)),
-                     "p95": float(np.exp(a + _Z90 * sd)), "sd_log": sd,
-                     "n_obs": int(n_obs[i]), "flow_kg": float(F[:, i].mean()),
-                     "pinned": bool(n_obs[i] > 0 and sd < PIN_RATIO * tau)})
-    return pd.DataFrame(rows).set_index("iso3")
-
-
-def year_builder(ds: Any, scenario: Any = None) -> Build:
-    """Return ``build(year, cm)``: the network of ``ds`` as of 1 July of the year.
-
-    When the data is not dated (``network_from_data`` without ``as_of``), every year gets the
-    network as it is.
-    """
-    import datetime as dt
-    import inspect
-
-    from ..network import network_from_data
-
-    if "as_of" in inspect.signature(network_from_data).parameters:
-        def build(year: int, cm: CostModel) -> nx.DiGraph:
-            return network_from_data(ds, cm, scenario,  # type: ignore[call-arg]
-                                     as_of=dt.date(year, 7, 1))
-        return build
-    return lambda year, cm: network_from_data(ds, cm, scenario)
-
-
-def observed_vs_modelled(build: Build, cm: CostModel, seizures: pd.DataFrame, *,
-                         years: Sequence[int], holdout: Sequence[int] = (),
-                         exclude: Sequence[str] = tuple(DEFAULT_EXCLUDE),
-                         offset: float = DEFAULT_OFFSET_KG,
-                         engine: str | None = None) -> pd.DataFrame:
-    """Observed and modelled seizures (the cost model as given) per country and year.
-
-    Columns ``iso3, year, split, observed_kg, modelled_kg, log_residual``
-    (``ln(observed + offset) - ln(modelled + offset)``: positive = the model under-predicts).
-    """
-    all_years = [int(y) for y in years] + [int(y) for y in holdout if y not in years]
-    exact = {y: modelled_seizures(build(y, cm), cm, engine=engine)["modelled_kg"]
-             for y in all_years}
-    obs = seizures.set_index(["iso3", "year"])["heroin_eq_kg"]
-    rows = []
-    for y in all_years:
-        for c, v in exact[y].items():
-            if c in exclude:
-                continue
-            o = float(obs.get((c, y), float("nan")))
-            m = float(v)
-            rows.append({"iso3": c, "year": y, "split": "fit" if y in years else "holdout",
-                         "observed_kg": o, "modelled_kg": m,
-                         "log_residual": float(np.log(o + offset) - np.log(m + offset))})
-    return pd.DataFrame(rows, columns=["iso3", "year", "split", "observed_kg", "modelled_kg",
-                                       "log_residual"])
-
