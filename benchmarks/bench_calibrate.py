@@ -19,11 +19,11 @@ import time
 
 import numpy as np
 
-from routes.analysis._fastobs import Theta, YearModel, stack
-from routes.analysis._holdout import rolling_origin
-from routes.analysis._posterior import RatePrior, profile_rates
-from routes.analysis.calibrate import Workspace, calibrate, year_builder
-from routes.analysis.observe import _countries
+from routes.calibration._fastobs import Theta, YearModel, stack
+from routes.calibration._holdout import rolling_origin
+from routes.calibration._posterior import RatePrior, profile_rates
+from routes.calibration.calibrate import Workspace, calibrate, year_builder
+from routes.calibration.observe import _countries
 from routes.costs import load_cost_model
 from routes.geodata import load_dataset
 from routes.observed import read_seizures

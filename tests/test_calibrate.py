@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from routes.analysis._calib_toml import calibrated_text
-from routes.analysis._holdout import holdout_predictions, rolling_origin
-from routes.analysis._optimise import multistart
-from routes.analysis._posterior import RatePrior, profile_rates
-from routes.analysis.calibrate import apply_parameters, calibrate
-from routes.analysis.observe import modelled_seizures
+from routes.calibration._calib_toml import calibrated_text
+from routes.calibration._holdout import holdout_predictions, rolling_origin
+from routes.calibration._optimise import multistart
+from routes.calibration._posterior import RatePrior, profile_rates
+from routes.calibration.calibrate import apply_parameters, calibrate
+from routes.calibration.observe import modelled_seizures
 from routes.cli import main
 from routes.costs import crossing_terms, edge_weights, load_cost_model
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
@@ -98,7 +98,7 @@ def fitted(cm):
 def test_shares_move_with_the_parameter_and_the_year(cm):
     """The test problem can identify hours_per_risk: Iran's share of the flow differs by year
     and by the parameter's value."""
-    from routes.analysis.flows import assign_flows
+    from routes.routing.flows import assign_flows
 
     def iran_share(year, hpr):
         c = cm.with_changes(hours_per_risk=hpr)

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from routes._errors import DataError
-from routes.analysis._fastobs import Theta, YearModel
-from routes.analysis.observe import (
+from routes.calibration._fastobs import Theta, YearModel
+from routes.calibration.observe import (
     ObservationParams,
     country_throughput,
     edge_checks,
@@ -105,9 +105,9 @@ def test_fast_model_equals_exact_on_shipped_network(cm):
 
 def test_fast_throughput_equals_exact_on_shipped_network(cm):
     """YearModel.through (the calibration's) equals country_throughput on the logit routes."""
-    from routes.analysis.flows import assign_flows
     from routes.geodata import load_dataset
     from routes.network import network_from_data
+    from routes.routing.flows import assign_flows
     from routes.settings import DATA_DIR
 
     G = network_from_data(load_dataset(DATA_DIR, classes=set(cm.classes)), cm)

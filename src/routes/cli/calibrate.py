@@ -11,9 +11,9 @@ from typing import Any
 
 from .._errors import RoutesError
 from .._version import __version__
-from ..analysis._calib_toml import calibrated_text
-from ..analysis._holdout import rolling_origin
-from ..analysis.calibrate import (
+from ..calibration._calib_toml import calibrated_text
+from ..calibration._holdout import rolling_origin
+from ..calibration.calibrate import (
     DEFAULT_EXCLUDE,
     DEFAULT_OFFSET_KG,
     ROUTE_PARAMETERS,
@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         "base_cost_model_sha256": cm.source_hash, "data_hash": ds.data_hash,
         "seizures_file": Path(path).name, "seizures_sha256": seizures.attrs["sha256"],
         "years": args.years, "holdout": args.holdout, "excluded": exclude,
-        "objective": "negative log posterior (module routes.analysis.calibrate), seizure "
+        "objective": "negative log posterior (module routes.calibration.calibrate), seizure "
                      "rates profiled out",
         "objective_value": info["objective"], "observations": info["observations"],
         "optimiser_converged": bool(info["optimiser"].get("converged", False)),

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import RoutesError
-from ..analysis._posterior import rank_partial
-from ..analysis.calibrate import (
+from ..calibration._posterior import rank_partial
+from ..calibration.calibrate import (
     DEFAULT_EXCLUDE,
     DEFAULT_OFFSET_KG,
     observed_vs_modelled,

@@ -64,7 +64,7 @@ def demand_by_country(G: nx.DiGraph) -> dict[str, float]:
 class Workspace:
     """Networks, year models and uncalibrated results shared by fits on the same data.
 
-    The rolling-origin evaluation (:func:`routes.analysis._holdout.rolling_origin`) fits the
+    The rolling-origin evaluation (:func:`routes.calibration._holdout.rolling_origin`) fits the
     same years several times: the networks of the base cost model, each year's choice set
     (only ever extended, so a set grown by one fit serves the next) and the uncalibrated
     model's seizures are computed once. ``years``: every year any fit will see or predict

@@ -101,7 +101,7 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
         out += ([f"# {why}"] if why else []) + [f"{key} = {_fmt(val)}"]
     fitted = rates[rates["n_obs"] > 0]
     out += ["", "# Seizure rates fitted by `routes calibrate`: heroin-equivalent kg seized per kg "
-            "of modelled", "# flow through the country (routes.analysis.observe); 90% interval "
+            "of modelled", "# flow through the country (routes.calibration.observe); 90% interval "
             "and reports in the fitted years.", "[observation.seizure_rates]"]
     for iso, r in fitted.sort_index().iterrows():
         out.append(f"{iso} = {_fmt(float(r['rate']))}   # {r['p05']:.3g}-{r['p95']:.3g}, "
@@ -110,7 +110,7 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
             "# Calibration: how the values marked 'calibrated' above were fitted "
             "(routes calibrate).",
             "# Posterior mode of the route-choice parameters with the seizure rates profiled "
-            "out; 90%", "# intervals from the posterior on a grid (routes.analysis.calibrate).",
+            "out; 90%", "# intervals from the posterior on a grid (routes.calibration.calibrate).",
             "# " + "-" * 93, "[calibration]"]
     for k, v in provenance.items():
         if not isinstance(v, dict):

@@ -3,7 +3,7 @@
 Route-choice parameters: ``<name>_prior = [median, sd_log]`` in the parameter's table (a
 log-normal prior). Seizure rates: ``[observation] global_interception``,
 ``global_interception_sd_log`` and ``rate_sd_log`` (the hierarchical prior of
-:mod:`routes.analysis.calibrate`); ``background_flow_kg``, the flow the routes do not carry.
+:mod:`routes.calibration.calibrate`); ``background_flow_kg``, the flow the routes do not carry.
 """
 
 from __future__ import annotations

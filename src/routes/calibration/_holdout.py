@@ -15,7 +15,7 @@ same countries):
 
 Scores: Spearman's rank correlation with the reported seizures, the mean absolute log error
 ``mean |ln(obs + A) - ln(pred + A)|`` and the rank partial correlation of the predictor with
-the reported seizures given last year's (:func:`routes.analysis._posterior.rank_partial`): what
+the reported seizures given last year's (:func:`routes.calibration._posterior.rank_partial`): what
 the predictor knows about the order of the countries beyond last year's figures.
 """
 
@@ -132,7 +132,7 @@ def rolling_origin(build: Build, cm: CostModel, seizures: pd.DataFrame, *, first
     """Fit ``first .. h - 1`` and score on ``h``, for each ``h`` of ``holdouts``.
 
     ``calibrations``: fits already made (by held-out year), reused; ``kw`` goes to
-    :func:`routes.analysis.calibrate.calibrate` (the secondary fits skip the exact check of
+    :func:`routes.calibration.calibrate.calibrate` (the secondary fits skip the exact check of
     their fitted years). Returns the table ``holdout, fitted, predictor, n, spearman, male,
     partial`` and the calibrations by held-out year.
     """

@@ -1,6 +1,6 @@
 """The calibration's posterior: country seizure rates profiled out, priors, Laplace intervals.
 
-Pure numpy over arrays; :mod:`routes.analysis.calibrate` states the model in full. Given the
+Pure numpy over arrays; :mod:`routes.calibration.calibrate` states the model in full. Given the
 modelled flow through each observed country-year ``F_i`` (heroin-equivalent kg) and the
 reported seizures ``obs_i``:
 

@@ -13,7 +13,7 @@ Two kinds of parameter, kept apart
 Observation model
 -----------------
 For country ``c`` in year ``y``, with ``F_cy(theta)`` the modelled flow through ``c``
-(:meth:`routes.analysis._fastobs.YearModel.through`: each route's logit flow, once in every
+(:meth:`routes.calibration._fastobs.YearModel.through`: each route's logit flow, once in every
 country it runs in or enters, in heroin-equivalent kg: flow units times ``trafficked_share``
 times ``heroin_kg_per_flow_unit``; flows are set by demand, not reduced by seizures):
 
@@ -33,12 +33,12 @@ beside the parameter's rationale. A country that did not report is missing, not 
 Fit
 ---
 For fixed ``theta`` the rates, ``mu`` and ``sigma`` are profiled out
-(:func:`routes.analysis._posterior.profile_rates`: the ratio estimator ``sum obs / sum F``
+(:func:`routes.calibration._posterior.profile_rates`: the ratio estimator ``sum obs / sum F``
 shrunk by the prior, polished by Gauss-Newton). The negative log posterior of ``theta``
 (profiled) is minimised over ``ln theta`` within three prior sds by
-:func:`routes.analysis._optimise.multistart` (grid, then Nelder-Mead from the best grid points,
+:func:`routes.calibration._optimise.multistart` (grid, then Nelder-Mead from the best grid points,
 the prior's centre and seeded random points). Each year's choice set
-(:class:`routes.analysis._fastobs.YearModel`) is extended with the k best routes at the
+(:class:`routes.calibration._fastobs.YearModel`) is extended with the k best routes at the
 estimate and the fit polished again until no route is added; the final fit is recomputed
 exactly (networks rebuilt with the calibrated cost model, :func:`modelled_seizures`).
 
@@ -196,7 +196,7 @@ def apply_parameters(cm: CostModel, values: dict[str, float],
 
     Route parameters replace the cost model's values; ``rates`` become
     ``[observation.seizure_rates]`` and ``default_rate`` ``[observation] default_rate`` of
-    ``raw`` (so :func:`routes.analysis.observe.modelled_seizures` uses them).
+    ``raw`` (so :func:`routes.calibration.observe.modelled_seizures` uses them).
     """
     raw = dict(cm.raw)
     obs = dict(raw.get("observation", {}))
