@@ -129,6 +129,15 @@ def _residual_text(by: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
+def _oos_text(source: tuple[str, Any] | None) -> str:
+    if source is None:
+        return ("Out of sample, this cost model's calibration predicts each held-out year "
+                "from the years before it only:")
+    return (f"Out of sample: this report's cost model is not calibrated; the calibrated model "
+            f"of its data folder ({source[0]}, fitted on {source[1]}) predicts each held-out "
+            "year from the years before it only (its [calibration] record):")
+
+
 def observations_analysis(options: ReportOptions) -> Any:
     """Return the optional analysis (see :mod:`routes.report._optional`), or None."""
     from ._sections import OptionalAnalysis
@@ -181,7 +190,19 @@ def observations_analysis(options: ReportOptions) -> Any:
                                  "male": float(np.abs(s["log_residual"]).mean())})
         res.tables["observation_fit"] = pd.DataFrame(
             rows, columns=["split", "model", "n", "spearman", "male"])
-        oos = cal.get("out_of_sample")
+        oos, oos_from = cal.get("out_of_sample"), None
+        shipped = path.parent / "cost_model_calibrated.toml"
+        if not oos and shipped.exists():
+            # An uncalibrated report still shows how the calibrated model of its data folder
+            # does out of sample (its [calibration] record), naming that file.
+            import tomllib
+
+            try:
+                rec = tomllib.loads(shipped.read_text(encoding="utf-8")).get("calibration", {})
+            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+                rec = {}
+            oos, oos_from = rec.get("out_of_sample"), (shipped.name, rec.get("years"))
+        res.extra["out_of_sample_from"] = oos_from
         if isinstance(oos, list) and oos:
             res.tables["out_of_sample"] = pd.DataFrame(
                 oos, columns=["holdout", "fitted", "predictor", "n", "spearman", "male",
@@ -223,7 +244,8 @@ def observations_analysis(options: ReportOptions) -> Any:
         by = res.tables["observations_by_country"]
         blocks: list[dict[str, Any]] = [
             table_block(res, "observation_fit", spec=_SPECS["observation_fit"], top=None),
-            *([table_block(res, "out_of_sample", spec=_SPECS["out_of_sample"], top=None)]
+            *([{"kind": "text", "text": _oos_text(res.extra.get("out_of_sample_from"))},
+               table_block(res, "out_of_sample", spec=_SPECS["out_of_sample"], top=None)]
               if "out_of_sample" in res.tables else []),
             {"kind": "chart", "file": "chart_observations.png",
              "alt": "Reported against modelled seizures (log-log)"},
