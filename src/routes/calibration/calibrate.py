@@ -229,7 +229,7 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
               holdout: Sequence[int] = (), free: Sequence[str] | None = None, starts: int = 2,
               grid: int = 4, seed: int = 0, offset: float = DEFAULT_OFFSET_KG,
               exclude: Sequence[str] = tuple(DEFAULT_EXCLUDE), engine: str | None = None,
-              maxfev: int = 120, posterior_grid: int = 9, check: bool = True,
+              maxfev: int = 250, posterior_grid: int = 9, check: bool = True,
               workspace: Workspace | None = None) -> Calibration:
     """Fit seizure rates and route-choice parameters to the seizures of ``years`` (module notes).
 
