@@ -76,9 +76,22 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
     out: list[str] = []
     table = ""
     done: set[tuple[str, str]] = set()
+    def flush(tbl: str) -> None:
+        """Add the keys of ``tbl`` that its text lacks, before the next table starts."""
+        keys = [k for k in changes if k[0] == tbl and k not in done]
+        while keys and out and not out[-1].strip():
+            out.pop()
+        for k in keys:
+            val, why = changes[k]
+            out.extend(([f"# {why}"] if why else []) + [f"{k[1]} = {_fmt(val)}"])
+            done.add(k)
+        if keys:
+            out.append("")
+
     for ln in lines:
         h = _HEADER.match(ln)
         if h:
+            flush(table)
             table = h.group(1)
             if table.startswith("calibration") or table == "observation.seizure_rates":
                 break   # an older calibration is replaced
@@ -91,14 +104,16 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
             done.add((table, m.group(2)))
             continue
         out.append(ln)
+    flush(table)
     missing = [k for k in changes if k not in done]
     while out and not out[-1].strip():
         out.pop()
-    if table != "observation" and any(t == "observation" for t, _ in missing):
-        out += ["", "[observation]"]
-    for t, key in missing:   # default_rate (the [observation] table comes last)
-        val, why = changes[(t, key)]
-        out += ([f"# {why}"] if why else []) + [f"{key} = {_fmt(val)}"]
+    for tbl in dict.fromkeys(t for t, _ in missing):   # tables the base file lacks
+        out += ["", f"[{tbl}]"] if tbl else []
+        for t, key in missing:
+            if t == tbl:
+                val, why = changes[(t, key)]
+                out += ([f"# {why}"] if why else []) + [f"{key} = {_fmt(val)}"]
     fitted = rates[rates["n_obs"] > 0]
     out += ["", "# Seizure rates fitted by `routes calibrate`: heroin-equivalent kg seized per kg "
             "of modelled", "# flow through the country (routes.calibration.observe); 90% interval "
