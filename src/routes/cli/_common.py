@@ -258,6 +258,13 @@ def load_inputs(args: argparse.Namespace) -> tuple[Dataset, CostModel, Scenario]
                       corridors="auto" if getattr(args, "auto_link", False) else True)
     path = getattr(args, "scenario", None)
     sc = load_scenario(path) if path else BASELINE
+    made = getattr(sc, "cost_model_sha256", "")
+    if made and made != cm.source_hash:
+        print(f"routes: warning: scenario {Path(str(path)).name} was made with the cost model "
+              f"{sc.cost_model or '?'} (sha256 {made[:12]}); this run uses {cm.name} "
+              f"({Path(cm.path).name if cm.path else '?'}, sha256 {cm.source_hash[:12]}): "
+              "its figures will differ from the page's; pass --cost-model to match",
+              file=sys.stderr)
     as_of = getattr(args, "as_of", None)
     if as_of is not None:
         # An explicit date wins over the scenarios' own as_of (network_from_data keeps it).
