@@ -24,6 +24,7 @@ LAYERS = {
     "routes.geodata": 1, "routes.history": 1,   # history: the dated files geodata reads
     "routes.traffic": 1,                         # legitimate traffic, read like the data
     "routes.observed": 1,                        # observed seizures, read like the data
+    "routes.flowfiles": 1,                       # hubs, stocks, published flows, heroin links
     "routes.scenario": 2,
     "routes.network": 3, "routes.io": 3,
     "routes.analysis": 4,   # the facade re-exporting the analysis packages below
