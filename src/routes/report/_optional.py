@@ -12,11 +12,13 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
 from ..geodata import coverage
 from ._charts import interval_chart, line_chart
 from ._model import ReportOptions, ReportResults, optional_module
 from ._sections import OptionalAnalysis, Section, table_block
-from ._tables import TableSpec
+from ._tables import TableSpec, display_rows
 
 __all__ = ["OptionalAnalysis", "available", "optional_stages"]
 
@@ -271,7 +273,7 @@ def _timeline(options: ReportOptions) -> OptionalAnalysis | None:
             {"kind": "chart", "file": tl.CHART_CROSSINGS, "alt": "Top crossings by date"}]
         if res.options.map:
             blocks.append({"kind": "map", "file": tl.MAP_FILE})
-        blocks.append(table_block(res, "events", spec=tl.TIMELINE_SPECS["events"], top=None))
+        blocks.append(_events_block(res, tl.TIMELINE_SPECS["events"]))
         return {"id": "timeline", "title": "How the routes changed",
                 "intro": "The routes year by year: what each date's closures, openings and "
                          "supply did to the corridors and crossings. The map beside this page "
@@ -279,6 +281,41 @@ def _timeline(options: ReportOptions) -> OptionalAnalysis | None:
                          "slider.", "blocks": blocks}
 
     return OptionalAnalysis("timeline", stage, charts, section)
+
+
+def largest_events(events: pd.DataFrame, top: int) -> pd.DataFrame:
+    """Return the ``top`` events a reader looks at first, in date order.
+
+    Closures and reopenings first (a status change to or from ``closed``), then the other
+    status changes, then the supply and demand shifts by their size; ties by date and key.
+    """
+    ev = events.reset_index(drop=True)
+    status = ev["kind"] == "status"
+    closed = status & ((ev["from"].astype(str) == "closed") | (ev["to"].astype(str) == "closed"))
+    size = pd.to_numeric(ev.get("change"), errors="coerce").abs().fillna(0.0)
+    order = pd.DataFrame({"cls": (~closed).astype(int) + (~status).astype(int),
+                          "size": -size, "date": ev["date"].astype(str),
+                          "key": ev["key"].astype(str)})
+    keep = order.sort_values(["cls", "size", "date", "key"], kind="stable").index[:top]
+    return ev.loc[sorted(keep)]
+
+
+def _events_block(res: ReportResults, spec: TableSpec) -> dict:
+    """Return the events table: the largest changes shown, every event folded away."""
+    ev = res.tables["events"]
+    top = res.options.top
+    shown = largest_events(ev, top)
+    for col in ("note", "source"):   # cut long texts: the collapsed table and events.csv hold them
+        if col in shown:
+            shown[col] = shown[col].map(lambda x: x if not isinstance(x, str) or len(x) <= 140
+                                        else x[:139].rstrip() + "\u2026")
+    block = table_block(res, "events", spec=spec, top=None, frame=shown)
+    block["total"] = len(ev)
+    if len(ev) > top:
+        block["shown_as"] = ("the largest changes: closures and reopenings first, then other "
+                             "status changes, then the largest supply and demand shifts")
+        block["all_rows"] = display_rows(ev, spec, None)[1]
+    return block
 
 
 # --------------------------------------------------------------------------- observations

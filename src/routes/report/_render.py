@@ -59,6 +59,11 @@ def _md_link(value: Any) -> str:
     return _Raw(f"[{md_escape(value)}]({_md_name(value)})")
 
 
+def _md_figure(fig: dict[str, Any]) -> str:
+    """Return a key finding's figure as a Markdown link to the CSV file it is read from."""
+    return _Raw(f"[{md_escape(fig['text'])}]({_md_name(fig['csv'])})")
+
+
 def _md_table(labels: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:
     """Return a Markdown table with every cell escaped."""
     lines = ["| " + " | ".join(md_escape(x) for x in labels) + " |",
@@ -86,6 +91,7 @@ def _env(markdown: bool) -> jinja2.Environment:
     env.filters["md_table"] = _md_table
     env.filters["md_name"] = _md_name
     env.filters["md_link"] = _md_link
+    env.filters["md_figure"] = _md_figure
     return env
 
 

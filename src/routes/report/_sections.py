@@ -58,7 +58,7 @@ def table_block(res: ReportResults, name: str, *, spec: TableSpec | None = None,
     n = res.options.top if top == -1 else top
     labels, rows = display_rows(df, spec, n)
     return {"kind": "table", "title": spec.title, "about": spec.about, "labels": labels,
-            "rows": rows, "csv": f"{name}.csv", "total": len(df)}
+            "rows": rows, "csv": f"{name}.csv", "total": len(df), "anchor": f"table-{name}"}
 
 
 def _chart(file: str, alt: str) -> dict[str, Any]:

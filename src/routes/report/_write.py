@@ -22,6 +22,7 @@ from shapely.geometry import Point
 
 from ..io import atomic_write_text, data_date, replace_dir, write_geopackage
 from ..network import network_to_gdfs
+from ._findings import findings_section
 from ._model import Progress, ReportResults
 from ._provenance import previous_files, provenance
 from ._render import render_html, render_markdown
@@ -179,6 +180,9 @@ def _write_files(res: ReportResults, out: Path, *, progress: Progress | None,
     # An optional analysis without its inputs (e.g. no seizures file) has no section.
     optional: list[Section] = [s for a in extras if (s := a.section(res)) is not None]
     sections = core_sections(res, optional)
+    shown = {b["csv"][:-4] for s in sections for b in s["blocks"]
+             if b.get("kind") == "table" and b.get("csv")}
+    sections.insert(0, findings_section(res, shown))
     prov = provenance(res, generated=generated, command=command)
     files = sorted({p.name for p in written} | {"index.html", "report.md", "provenance.json"})
     title = f"routes report: {res.scenario.label}"
