@@ -16,6 +16,7 @@ import pandas as pd
 
 from .._errors import RoutesError
 from ._layers import LayerData, line_geometry, point_geometry, shape_geometry, sqrt_scale
+from ._palette import PALETTE
 
 __all__ = [
     "MapAnalyses",
@@ -33,38 +34,27 @@ __all__ = [
     "ROUTE_COLOURS",
 ]
 
-#: Priority rank classes: (highest rank in class, fill colour, label).
-RANK_CLASSES: tuple[tuple[float, str, str], ...] = (
-    (5, "#99000d", "priority 1-5"),
-    (10, "#e31a1c", "priority 6-10"),
-    (20, "#fd8d3c", "priority 11-20"),
-    (float("inf"), "#fed976", "priority > 20"),
-)
-UNRANKED = "#bdbdbd"
+#: Priority rank classes: (highest rank in class, fill colour, label); from the palette.
+RANK_CLASSES: tuple[tuple[float, str, str], ...] = tuple(
+    (float("inf") if hi is None else float(hi), col, text)
+    for hi, col, text in PALETTE["priority"])
+UNRANKED: str = PALETTE["unranked"]
 #: Transit share classes: (upper bound, fill colour), YlGnBu's green part. One palette per
 #: meaning: reds are crossing priority, blues route rank, yellow-greens country transit share.
-SHARE_CLASSES: tuple[tuple[float, str], ...] = (
-    (0.05, "#f7fcb9"), (0.15, "#d9f0a3"), (0.30, "#addd8e"), (0.50, "#78c679"),
-    (float("inf"), "#31a354"),
-)
-NO_SHARE = "#f2f2f2"
-#: Outline of a crossing by status.
+SHARE_CLASSES: tuple[tuple[float, str], ...] = tuple(
+    (float("inf") if hi is None else float(hi), col) for hi, col in PALETTE["share"])
+NO_SHARE: str = PALETTE["no_share"]
+#: Outline of a crossing by status (its fill is its priority on the route map).
 STATUS_STYLES: dict[str, dict[str, Any]] = {
-    "open": {"color": "#222222", "weight": 1},
-    "restricted": {"color": "#6a3d9a", "weight": 3},
-    "closed": {"color": "#000000", "weight": 2, "dashArray": "3 3", "fillOpacity": 0.0},
-}
-MODE_COLOURS: dict[str, str] = {
-    "road": "#5a5a5a", "rail": "#8c510a", "ferry": "#2166ac", "sea": "#4393c3",
-    "track": "#a0a0a0",
-}
-MODE_DASH: dict[str, str] = {"sea": "6 4", "ferry": "6 4", "track": "2 4"}
-ROLE_COLOURS: dict[str, str] = {
-    "origin": "#1a9641", "market": "#2c7bb6", "staging": "#a6611a", "transit": "#737373",
-    "port": "#01665e",
-}
+    s: {k: v for k, v in st.items() if k != "fillColor"}
+    for s, st in PALETTE["status"].items() if s != "upgraded"}
+#: Fill of a crossing sample by status, where no priority is drawn (legends, timeline).
+STATUS_FILLS: dict[str, str] = {s: st["fillColor"] for s, st in PALETTE["status"].items()}
+MODE_COLOURS: dict[str, str] = dict(PALETTE["modes"])
+MODE_DASH: dict[str, str] = dict(PALETTE["mode_dash"])
+ROLE_COLOURS: dict[str, str] = dict(PALETTE["roles"])
 #: Route rank of its pair (1 = best): Blues, darkest first.
-ROUTE_COLOURS = ("#08306b", "#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1")
+ROUTE_COLOURS: tuple[str, ...] = tuple(PALETTE["route_rank"])
 
 _BETWEENNESS = ("flow_betweenness", "betweenness")
 _RANK = ("priority_rank", "rank")
@@ -244,7 +234,7 @@ def crossings_layer(nodes: gpd.GeoDataFrame, table: pd.DataFrame | None = None) 
         rank = vals[extra.index(rcol)] if rcol else None
         status = getattr(r, "status", "open")
         style = {"radius": sqrt_scale(_f(b), bmax, 4.0, 16.0) if bcol else 6.0,
-                 "fillColor": _rank_colour(rank) if rcol else "#fd8d3c",
+                 "fillColor": _rank_colour(rank) if rcol else STATUS_FILLS.get(status, UNRANKED),
                  "fillOpacity": 0.9, "opacity": 1.0,
                  **STATUS_STYLES.get(status, STATUS_STYLES["open"])}
         layer.add(point_geometry(r.lon, r.lat), r.name, style, [

@@ -312,4 +312,7 @@ def findings_section(res: ReportResults, shown: set[str]) -> dict[str, Any]:
              f"{res.G.graph.get('as_of', '')}. Each figure links to the table it is read "
              "from.")
     return {"id": "findings", "title": "Key findings", "intro": intro,
-            "blocks": [{"kind": "findings", "items": findings}]}
+            "blocks": [{"kind": "findings", "items": findings},
+                       {"kind": "link", "file": "brief.html",
+                        "text": "The same findings with one map and one chart, laid out to "
+                                "print on two A4 pages:"}]}

@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-__all__ = ["render_html", "render_markdown", "md_escape", "provenance_tables"]
+__all__ = ["render_html", "render_markdown", "render_brief", "md_escape", "provenance_tables"]
 
 _NUMBER = re.compile(r"^[-+]?[\d,]*\.?\d+(e[-+]?\d+)?%?$")
 _FILE = re.compile(r"^[A-Za-z0-9_.\-/]+$")
@@ -148,6 +148,11 @@ def render_html(title: str, subtitle: Sequence[str], sections: list[dict[str, An
     """Render the report page (``index.html``)."""
     return _env(False).get_template("report.html.j2").render(
         _context(title, subtitle, sections, prov, files))
+
+
+def render_brief(context: dict[str, Any]) -> str:
+    """Render the brief (``brief.html``) from :func:`routes.report._brief.brief_context`."""
+    return _env(False).get_template("brief.html.j2").render(context)
 
 
 def render_markdown(title: str, subtitle: Sequence[str], sections: list[dict[str, Any]],
