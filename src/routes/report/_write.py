@@ -197,10 +197,10 @@ def _write_files(res: ReportResults, out: Path, *, progress: Progress | None,
         title, _subtitle(res), sections, prov, files)))
     written.append(atomic_write_text(out / "index.html", render_html(
         title, _subtitle(res), sections, prov, files)))
-    names = {p.name for p in written}
+    made = {p.name for p in written}
     chart = next(((f, alt) for f, alt in (
         ("chart_budget.png", "Budget curve: the objective the best posts reach at each budget"),
-        ("chart_corridors.png", "Corridor shares of the routed flow")) if f in names), None)
+        ("chart_corridors.png", "Corridor shares of the routed flow")) if f in made), None)
     written.append(atomic_write_text(out / BRIEF_FILE, render_brief(brief_context(
         res, sections[0]["blocks"][0]["items"], prov,
         map_file=BRIEF_MAP if brief_png is not None else None, chart=chart))))
