@@ -62,6 +62,8 @@ from ._assets import (
     _style,
     basemap_capitals,
     basemap_world,
+    common_css,
+    common_js,
     external_references,
     js_json,
     leaflet_css,
@@ -285,12 +287,14 @@ def whatif_html(data: dict[str, Any]) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title>",
-        _style(leaflet_css()), _style(_static("whatif.css")), _script(leaflet_js()),
+        _style(leaflet_css()), _style(common_css()), _style(_static("whatif.css")),
+        _script(leaflet_js()),
         "</head><body>",
         '<div id="whatif-map"></div><aside id="whatif-panel" aria-label="What-if results">'
         "</aside>",
         f'<script type="application/json" id="whatif-data">{js_json(data)}</script>',
-        _script(_static("whatif.js")),
+        # the code every routes page shares (palette, place names, search), then the page's
+        _script(common_js() + "\n" + _static("whatif.js")),
         "</body></html>", ""])
     refs = external_references(page)
     if refs:  # pragma: no cover - guarded by the tests
