@@ -287,7 +287,8 @@ def largest_events(events: pd.DataFrame, top: int) -> pd.DataFrame:
     """Return the ``top`` events a reader looks at first, in date order.
 
     Closures and reopenings first (a status change to or from ``closed``), then the other
-    status changes, then the supply and demand shifts by their size; ties by date and key.
+    status changes, then the supply and demand shifts by their size; ties: the latest first,
+    then by key.
     """
     ev = events.reset_index(drop=True)
     status = ev["kind"] == "status"
@@ -296,7 +297,8 @@ def largest_events(events: pd.DataFrame, top: int) -> pd.DataFrame:
     order = pd.DataFrame({"cls": (~closed).astype(int) + (~status).astype(int),
                           "size": -size, "date": ev["date"].astype(str),
                           "key": ev["key"].astype(str)})
-    keep = order.sort_values(["cls", "size", "date", "key"], kind="stable").index[:top]
+    keep = order.sort_values(["cls", "size", "date", "key"], ascending=[True, True, False, True],
+                             kind="stable").index[:top]
     return ev.loc[sorted(keep)]
 
 

@@ -24,18 +24,30 @@
     return String(v);
   }
 
-  /* Popup HTML of a feature: the layer's field labels beside the feature's values, escaped. */
+  /* Popup HTML of a feature: the layer's field labels beside the feature's values, escaped.
+   * The first cfg.first rows show at once, the others behind a "more" toggle; a field with
+   * a help line (cfg.helps) is explained in words under its row. */
   function popupHtml(cfg, p) {
-    var rows = [];
+    var head = [], rest = [];
     for (var i = 0; i < cfg.fields.length; i++) {
       var v = p.v ? p.v[i] : undefined;
       if (v === null || v === undefined || v === "") { continue; }
       var f = cfg.formats ? cfg.formats[i] : "";
+      var rows = (cfg.first && i >= cfg.first) ? rest : head;
       rows.push("<tr><th>" + esc(cfg.fields[i]) + "</th><td>" + esc(fmt(v, f)) + "</td></tr>");
+      var help = cfg.helps ? cfg.helps[i] : "";
+      if (help) {
+        rows.push("<tr class=\"routes-popup-help\"><td colspan=\"2\">" + esc(help) +
+                  "</td></tr>");
+      }
     }
+    var more = rest.length ? "<details class=\"routes-popup-more\"><summary>more (" +
+      rest.filter(function (r) { return r.indexOf("routes-popup-help") < 0; }).length +
+      ")</summary><table>" + rest.join("") + "</table></details>" : "";
     return "<div class=\"routes-popup\"><div class=\"routes-popup-title\">" + esc(p.n) +
-      "</div><div class=\"routes-popup-kind\">" + esc(cfg.title) + "</div><table>" +
-      rows.join("") + "</table></div>";
+      "</div><div class=\"routes-popup-kind\">" + esc(cfg.title) +
+      (cfg.note ? " \u00b7 " + esc(cfg.note) : "") + "</div><table>" +
+      head.join("") + "</table>" + more + "</div>";
   }
 
   /* Four corner marks, drawn: headless and minimal systems may lack a font with U+26F6. */
@@ -184,6 +196,16 @@
     return C.placeNames(map, {capitals: items});
   }
 
+  /* Fit bounds ([[lat, lon], [lat, lon]]) in the part of the map the legend (bottom left)
+   * leaves free, so that the legend covers no origin, market or crossing. */
+  function fitClear(map, bounds) {
+    var lg = map.getContainer().querySelector(".routes-legend");
+    var left = lg ? Math.ceil(lg.getBoundingClientRect().width) + 20 : 0;
+    if (left > map.getSize().x / 2) { left = 0; }  // a narrow map: the legend folds instead
+    map.fitBounds(bounds, {paddingTopLeft: [left, 10], paddingBottomRight: [10, 10],
+                           animate: false});
+  }
+
   /* Keep the views of several maps equal: moving one moves the others. */
   function sync(maps) {
     var busy = false;
@@ -206,6 +228,7 @@
     fullscreen: function (opts) { return new Fullscreen(opts); },
     legend: function (opts) { return new Legend(opts); },
     sync: sync,
+    fitClear: fitClear,
     registry: registry,
     entry: entry,
     openFeature: openFeature,
