@@ -59,9 +59,11 @@ _PRIORITY_SPECS = {s.name: s for s in (
                ("contribution", "contribution", ".4f"),
                ("contribution_per_cost", "per cost", ".4f"))),
     TableSpec("priorities", "Posts ranked by three criteria",
-              "Every upgradable crossing ranked by flow betweenness, closure impact and "
-              "interdiction value (its gain upgraded alone, with re-routing); ties share their "
-              "mean rank.",
+              "Every upgradable crossing ranked by flow betweenness (flow on the best "
+              "routes), closure impact (flow left without a route if closed, then cost rise) "
+              "and interdiction value (its gain upgraded alone, with re-routing); ties share "
+              "their mean rank. The ranks are among the upgradable posts only, so the flow "
+              "rank differs from the crossings table's rank over all crossings.",
               (("id", "id", ""), ("name", "crossing", ""), ("country_a", "from", ""),
                ("country_b", "to", ""), ("upgrade_cost", "cost", "g"),
                ("interdiction_gain", "interdiction gain", ".4f"),
