@@ -32,6 +32,7 @@ PALETTE: dict[str, Any] = palette()
 
 def palette_js() -> str:
     """Return the script line that gives a page the palette: ``window.ROUTES_PALETTE = ...``."""
-    from ._assets import js_json
-
-    return f"window.ROUTES_PALETTE = {js_json(PALETTE)};"
+    text = json.dumps(PALETTE, separators=(",", ":"), ensure_ascii=True)
+    # nothing in it may end the script block it is inlined into
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f"window.ROUTES_PALETTE = {text};"
