@@ -167,3 +167,20 @@ def test_brief_prints_on_two_a4_pages(browser, report: Path) -> None:
     for f in figs:
         _check(f, report)
         assert f["href"].startswith(("index.html#", f"{f['table']}.csv"))
+
+
+def test_hostile_names_are_text_in_the_findings_and_the_brief(browser, tmp_path_factory):
+    """A crossing named with markup shows as text in the key findings, the brief and the
+    Markdown; nothing it holds runs."""
+    from test_report import XSS, hostile_report
+
+    out = hostile_report(tmp_path_factory)
+    for name in ("index.html", "brief.html"):
+        raw = (out / name).read_text(encoding="utf-8")
+        assert XSS not in raw
+        with _open(browser, out / name) as v:
+            assert v.dialogs == [] and v.errors == [] and v.outside == []
+            assert v.page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+            assert v.page.locator("#findings li").count() >= 3
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert XSS not in md
