@@ -78,9 +78,13 @@ def brief_map(res: ReportResults, path: Path) -> Path | None:
         ax.scatter([pos[p][0] for p in posts], [pos[p][1] for p in posts], s=60, marker="D",
                    color=top, edgecolor="black", linewidth=0.6, zorder=4,
                    label="posts to strengthen")
-        for i, p in enumerate(sorted(posts, key=lambda q: pos[q])):
+        placed: list[tuple[float, float]] = []
+        for p in sorted(posts, key=lambda q: (pos[q][1], pos[q][0])):
+            # a label near an earlier one goes one line up, so that neighbours stay readable
+            near = sum(1 for x, y in placed if abs(x - pos[p][0]) < 6 and abs(y - pos[p][1]) < 2)
+            placed.append(pos[p])
             ax.annotate(label(G.nodes[p].get("name", p), 26), pos[p], fontsize=6.5,
-                        xytext=(4, 4 + 7 * (i % 3)), textcoords="offset points", zorder=5)
+                        xytext=(5, 3 + 8 * near), textcoords="offset points", zorder=5)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect(1.0 / np.cos(np.radians((y0 + y1) / 2)))
