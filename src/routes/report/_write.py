@@ -6,8 +6,8 @@ second run into the same folder fails clearly. The tables, charts and the GeoPac
 byte-identical on every run with the same inputs and options (the GeoPackage's layers are
 dated with the scenario's ``as_of`` date, else the latest ``as_of`` of the crossings);
 ``index.html``, ``report.md`` and ``brief.html`` differ only in their timestamp (in the
-provenance section, the brief's footer), ``provenance.json`` holds it too. The map is drawn by folium, whose element ids are random,
-so ``map.html`` differs between runs.
+provenance section, the brief's footer), ``provenance.json`` holds it too. The map is drawn
+by folium, whose element ids are random, so ``map.html`` differs between runs.
 """
 
 from __future__ import annotations
