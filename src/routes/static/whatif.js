@@ -6,10 +6,10 @@
  *     fixed-point weights (Yen); every route as short as the k-th is found, the routes are
  *     sorted by (length, node ids) and the first k kept (routes.engine.Engine.k_shortest_paths);
  *   - flows: the logit split P(r) = exp(-theta * (c_r / c_min - 1)) / sum, c = the route's
- *     cost (routes.analysis.flows.logit_shares), each pair's flow split over its routes;
- *   - corridors: the labelling rules of routes.analysis.paths.corridor_of_route;
+ *     cost (routes.routing.flows.logit_shares), each pair's flow split over its routes;
+ *   - corridors: the labelling rules of routes.routing.paths.corridor_of_route;
  *   - detected share: sum flow(o, m) * (1 - exp(-d_om)) / routed flow, d_om the least risk
- *     from o to m (the flow objective of routes.analysis.interdiction).
+ *     from o to m (the flow objective of routes.priorities).
  * A crossing's state changes only the weights of the edges entering it (closed: no edges at
  * all); the weights of each state come with the data, computed by the Python network build.
  * Every text from the data is put on the page as text (textContent), never as markup.
@@ -237,7 +237,7 @@
   function has(list, x) { return list.indexOf(x) >= 0; }
   function meets(set, list) { return list.some(function (c) { return set[c]; }); }
 
-  /* Countries a route crosses, in order (routes.analysis.paths.route_countries). */
+  /* Countries a route crosses, in order (routes.routing.paths.route_countries). */
   function routeCountries(path) {
     var out = [];
     path.forEach(function (i) {
@@ -253,7 +253,7 @@
     return out;
   }
 
-  /* Corridor label (routes.analysis.paths.corridor_of_route). */
+  /* Corridor label (routes.routing.paths.corridor_of_route). */
   function corridorOf(countries, modes, before) {
     var cs = {};
     countries.forEach(function (c) { cs[c] = true; });
@@ -284,7 +284,7 @@
             risk: risk, countries: countries, corridor: corridorOf(countries, modes, before)};
   }
 
-  /* Logit shares of routes with these costs (routes.analysis.flows.logit_shares). */
+  /* Logit shares of routes with these costs (routes.routing.flows.logit_shares). */
   function logitShares(costs, theta) {
     var cmin = Math.min.apply(null, costs), u, total = 0;
     if (cmin <= 0) {
