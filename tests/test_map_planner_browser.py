@@ -32,8 +32,7 @@ def _open(browser, path: Path, width: int, height: int, ready: str = MAP_READY):
 
 COVERED_JS = """() => {
   const e = Object.values(routes.registry)[0], m = e.map, c = m.getContainer();
-  const boxes = [c.querySelector('.routes-legend'), c.querySelector('.leaflet-control-layers')]
-    .map(x => x.getBoundingClientRect());
+  const boxes = [c.querySelector('.routes-legend')].map(x => x.getBoundingClientRect());
   const out = [], seen = [];
   ['markets', 'origins'].forEach(k => e.layers[k].eachLayer(l => {
     const p = m.latLngToContainerPoint(l.getLatLng());
