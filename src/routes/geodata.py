@@ -22,7 +22,7 @@ import shapely
 import shapely.ops
 from shapely.geometry import Point
 
-from . import history
+from . import history, supplyside
 from ._csv import (
     CONTROL_CHARS,
     check_enum,
@@ -68,7 +68,7 @@ BORDER_TOLERANCE_KM = 15.0
 COAST_TOLERANCE_KM = 5.0
 PORT_TOLERANCE_KM = 15.0
 #: The dated input files (:mod:`routes.history`), read when present.
-DATED_FILES = ("status_history", "supply", "demand")
+DATED_FILES = ("status_history", "supply", "demand", "hubs", "stocks")
 #: The first date the status history must cover.
 HISTORY_START = date(2018, 1, 1)
 
@@ -96,6 +96,9 @@ class Dataset:
     status_history: pd.DataFrame | None = None
     supply: pd.DataFrame | None = None
     demand: pd.DataFrame | None = None
+    #: Wholesale hubs and opium stocks (:mod:`routes.supplyside`); ``None`` when absent.
+    hubs: pd.DataFrame | None = None
+    stocks: pd.DataFrame | None = None
     #: The date the statuses, supply and demand were resolved for (:func:`dataset_as_of`).
     as_of: date | None = None
 
@@ -428,6 +431,8 @@ def _check_dated(ds: Dataset, problems: list[Problem]) -> None:
                 problems.append(Problem(cfile, int(r.line_no), "status",
                                         f"{r.status!r} on {when} but {hfile} says {on[0]!r} "
                                         "on that date"))
+    if ds.hubs is not None and not ds.places.empty:
+        supplyside.check_hubs(ds.hubs, ds.files.get("hubs", "hubs.csv"), ds.places, problems)
     roles = dict(zip(ds.places["id"], ds.places["role"]))
     for name, col, role in (("supply", "origin_id", "origin"), ("demand", "market_id", "market")):
         frame = getattr(ds, name)
@@ -528,7 +533,8 @@ def load_dataset(
     else:
         corr = pd.DataFrame(columns=[*CORRIDOR_FIELDS, "line_no"])
     readers = {"status_history": history.read_status_history, "supply": history.read_supply,
-               "demand": history.read_demand}
+               "demand": history.read_demand, "hubs": supplyside.read_hubs,
+               "stocks": supplyside.read_stocks}
     dated = {k: readers[k](paths[k], problems) for k in DATED_FILES if k in paths}
     ds = Dataset(countries, crossings, places, corr,
                  files={k: str(v) for k, v in paths.items()},
@@ -712,9 +718,14 @@ def dataset_as_of(ds: Dataset, as_of: date | str | None = None) -> Dataset:
         places = places.copy()
     if ds.supply is not None:
         sup = history.supply_in(ds.supply, when.year)
+        # The stocks rule (routes.supplyside): the year's drawdown spread over the origins.
+        draw = supplyside.allocate_drawdown(
+            ds.supply, when.year, supplyside.drawdown_in(ds.stocks, when.year))
         is_origin = places["role"] == "origin"
         places.loc[is_origin, "supply"] = places.loc[is_origin, "id"].map(
-            lambda o: sup[o][0] if o in sup else np.nan)
+            lambda o: sup[o][0] + draw.get(o, 0.0) if o in sup else np.nan)
+        places.loc[is_origin, "drawdown_t"] = places.loc[is_origin, "id"].map(
+            lambda o: draw.get(o, 0.0))
         places.loc[is_origin, "figure_source"] = places.loc[is_origin, "id"].map(
             lambda o: sup[o][1] if o in sup else "")
     if ds.demand is not None:
@@ -724,4 +735,10 @@ def dataset_as_of(ds: Dataset, as_of: date | str | None = None) -> Dataset:
             lambda m: dem[m][0] if m in dem else np.nan)
         places.loc[is_market, "figure_source"] = places.loc[is_market, "id"].map(
             lambda m: f"{dem[m][2]} (estimate for {dem[m][1]})" if m in dem else "")
+        places.loc[is_market, "demand_year"] = places.loc[is_market, "id"].map(
+            lambda m: float(dem[m][1]) if m in dem else np.nan)
+    if ds.hubs is not None:
+        serves = supplyside.hubs_on(ds.hubs, places, when)
+        places = places.copy() if places is ds.places else places
+        places["hub_serves"] = places["id"].map(lambda p: " ".join(serves.get(p, [])))
     return replace(ds, crossings=crossings, places=places, as_of=when)
