@@ -126,7 +126,7 @@ def logit_shares(costs: Sequence[float], theta: float) -> np.ndarray:
 
 
 def _from_origins(routes: pd.DataFrame) -> pd.DataFrame:
-    """The routes that leave a producing origin (not the onward legs from a hub)."""
+    """Return the routes that leave a producing origin (not the onward legs from a hub)."""
     if "onward" not in routes.columns or not len(routes):
         return routes
     return routes[~routes["onward"].astype(bool)]

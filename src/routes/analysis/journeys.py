@@ -72,8 +72,11 @@ def journey_routes(G: nx.DiGraph, routes: pd.DataFrame) -> pd.DataFrame:
     ...                   "corridor": ["Southern", "Balkan", "Other"],
     ...                   "countries": [["AFG", "PAK", "NLD"], ["AFG", "IRN", "DEU"],
     ...                                 ["NLD", "DEU"]]})
-    >>> journey_routes(G, r)[["hub", "market", "countries", "flow"]].values.tolist()
-    [['', 'h', 'AFG > PAK > NLD', 4.0], ['', 'm', 'AFG > IRN > DEU', 3.0], ['h', 'm', 'AFG > PAK > NLD > DEU', 1.0]]
+    >>> for row in journey_routes(G, r)[["hub", "market", "countries", "flow"]].values:
+    ...     print(*row)
+     h AFG > PAK > NLD 4.0
+     m AFG > IRN > DEU 3.0
+    h m AFG > PAK > NLD > DEU 1.0
     """
     by_pair: dict[tuple[str, str], list[tuple[int, float, str, list[str]]]] = defaultdict(list)
     for o, m, rank, p, cor, cs in zip(routes["origin"], routes["market"], routes["rank"],
@@ -97,7 +100,7 @@ def journey_routes(G: nx.DiGraph, routes: pd.DataFrame) -> pd.DataFrame:
 
 def markets_beyond(G: nx.DiGraph, journeys: pd.DataFrame, country: str, *,
                    min_flow: float = 0.0) -> list[str]:
-    """Final markets outside ``country`` reached with flow by journeys through it, sorted.
+    """Return the final markets outside ``country`` that journeys through it reach with flow.
 
     Examples
     --------

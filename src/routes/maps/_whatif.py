@@ -213,9 +213,10 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         gives; ``p_detect`` where the post is not ``upgradable``), ``upgrade_cost``),
         ``edges`` (sorted by ``(u, v)``: node indices, corridor id, mode, the weights
         ``[cost, cost in fixed-point units, risk]`` and, for an edge entering an upgradable
-        post, its weights with the post upgraded), ``pairs`` (``[origin, market, flow, onward]``
-        sorted by id; ``onward`` 1 for the onward leg of a journey through a hub, which the
-        corridor shares leave out), ``scenario`` (the starting overlay, written back into the download) and
+        post, its weights with the post upgraded), ``pairs``
+        (``[origin, market, flow, onward]`` sorted by id; ``onward`` 1 for the onward leg of
+        a journey through a hub, which the corridor shares leave out), ``scenario`` (the
+        starting overlay, written back into the download) and
         ``basemap`` (country outlines, GeoJSON: the offline maps' basemap) and ``labels``
         (``countries`` and ``capitals``, ``[lat, lon, name, min zoom]`` each, and the
         capitals' ``credit``).
