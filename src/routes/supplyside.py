@@ -65,6 +65,8 @@ __all__ = [
     "drawdown_in",
     "allocate_drawdown",
     "supply_table",
+    "STALE_DEMAND_YEARS",
+    "demand_ages",
 ]
 
 HUB_FIELDS = ("place_id", "serves", "valid_from", "valid_to", "note", "source")
@@ -77,6 +79,8 @@ MEASURES = ("consumption", "seizures", "inflow", "exit_share", "corridor_share")
 #: Units of a published figure: tonnes of heroin or of opium, or a share in [0, 1].
 UNITS = ("heroin_t", "opium_t", "share")
 _YEARS = (1990.0, 2100.0)
+#: A demand figure more years older than the date it is used at is flagged as stale (issue 19).
+STALE_DEMAND_YEARS = 5
 
 
 def _whole_years(df: pd.DataFrame, file: str, col: str, problems: list[Problem]) -> pd.Series:
@@ -318,3 +322,35 @@ def supply_table(supply: pd.DataFrame, stocks: pd.DataFrame | None = None) -> pd
                      "stock_t": stock})
     return pd.DataFrame(rows, columns=["year", "production_t", "drawdown_t", "supply_t",
                                        "stock_t"]).set_index("year")
+
+
+# --------------------------------------------------------------------------- demand
+def demand_ages(places: pd.DataFrame, when: date, *,
+                max_age_years: int = STALE_DEMAND_YEARS) -> pd.DataFrame:
+    """Age of each market's demand figure at ``when``; ``stale`` where it is too old.
+
+    ``places`` as :func:`routes.geodata.dataset_as_of` returns them (``demand_year``: the
+    year the figure used refers to, the newest at or before the date, else the oldest).
+    ``age_years = when.year - demand_year``; ``stale`` when it exceeds ``max_age_years`` or
+    is negative (no figure at or before the date: a later one is used). Indexed by market id.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"id": ["m", "n"], "name": ["M", "N"], "country": ["RUS", "DEU"],
+    ...                   "role": ["market", "market"], "demand": [690.0, 5.0],
+    ...                   "demand_year": [2010.0, 2020.0]})
+    >>> demand_ages(p, date(2019, 6, 30))[["age_years", "stale"]].values.tolist()
+    [[9, True], [-1, True]]
+    """
+    cols = ["name", "country", "demand", "demand_year", "age_years", "stale"]
+    if "demand_year" not in places.columns:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="id"))
+    m = places[(places["role"] == "market") & places["demand_year"].notna()]
+    age = (when.year - m["demand_year"]).astype(int)
+    out = pd.DataFrame({"name": m["name"].to_numpy(), "country": m["country"].to_numpy(),
+                        "demand": m["demand"].astype(float).to_numpy(),
+                        "demand_year": m["demand_year"].astype(int).to_numpy(),
+                        "age_years": age.to_numpy(),
+                        "stale": ((age > max_age_years) | (age < 0)).to_numpy()},
+                       index=pd.Index(m["id"].to_numpy(), name="id"))
+    return out.sort_index()
