@@ -84,8 +84,9 @@ def main(out: str) -> int:
     if missing:
         print(f"missing countries in Natural Earth: {sorted(missing)}", file=sys.stderr)
         return 1
-    window = sel["iso3"].map(lambda c: SINK_WINDOW if c in SINK_ISO3 else WINDOW)
-    sel["geometry"] = sel.geometry.intersection(gpd.GeoSeries(window, index=sel.index, crs=sel.crs)).simplify(
+    window = gpd.GeoSeries(sel["iso3"].map(lambda c: SINK_WINDOW if c in SINK_ISO3 else WINDOW),
+                           index=sel.index, crs=sel.crs)
+    sel["geometry"] = sel.geometry.intersection(window).simplify(
         TOLERANCE_DEG, preserve_topology=True
     )
     sel["geometry"] = sel.geometry.set_precision(1e-4)

@@ -334,6 +334,23 @@ DEMAND: list[tuple[str, int, float, str, str, str]] = [
     ("p_vilnius", 2007, 5.458,
      "5,458 long-duration/regular opioid users (5,314-5,605) (Lithuania)", "count",
      "EMCDDA, Statistical Bulletin 2013, Table PDU-1 (iii), 2013 (capture-recapture)"),
+    # Newer estimates for existing markets (issue 19, item 4).
+    ("p_vienna", 2019, 34.0,
+     "31,000-37,000 people with high-risk opioid use, midpoint 34,000 (Austria)", "count",
+     "Gesundheit Osterreich (GOG), Bericht zur Drogensituation 2020 (reporting year 2019), "
+     "Dec 2020, as reported by praevention.at, 'Drogensituation in Osterreich stabil', "
+     "15 Feb 2021, https://www.praevention.at/news/news-detail/drogensituation-in-oesterreich-stabil"),
+    ("p_vienna", 2021, 37.5,
+     "35,000-40,000 people with high-risk opioid use, midpoint 37,500 (Austria)", "count",
+     "Gesundheit Osterreich (GOG), Bericht zur Drogensituation 2022 (reporting year 2021), as "
+     "reported by Bundesministerium fur Inneres, Offentliche Sicherheit 5-6/2023, "
+     "'Drogenbericht Osterreich 2022', https://bmi.gv.at/magazin/2023_05_06/"
+     "05_Drogenbericht_Oesterreich_2022.aspx"),
+    ("p_almaty", 2019, 120.5,
+     "about 120,500 people who inject drugs (Kazakhstan; estimate cited in 2019, its own "
+     "reference year not stated)", "pwid_count",
+     "Eurasian Harm Reduction Association, 'Criminalization costs: Kazakhstan' (data as of "
+     "Jan-Feb 2019), https://harmreductioneurasia.org/criminalization-costs/kazakhstan/"),
     # Global sinks (issue 19): East and Southern Africa and India.
     ("p_mombasa", 2011, 30.0,
      "about 30,000 people who inject drugs (Kenya); heroin injected by 93% of them "

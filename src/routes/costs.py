@@ -86,6 +86,9 @@ class CostModel:
     onward_share: float = 0.0
     #: Regions of the yearly balance: name -> ISO3 codes (``[balance.regions]``).
     regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The year the newest opium stock estimate is expected to last until (``[stocks]
+    #: last_year``; :mod:`routes.supplyside`); ``None``: no drawdown without a published one.
+    stocks_last_year: int | None = None
     source_hash: str = ""
     path: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -321,6 +324,13 @@ def load_cost_model(path: str | Path) -> CostModel:
                 problems.append(Problem(file, None, f"balance.regions.{name}",
                                         f"{c} is already in another region"))
         regions[str(name)] = tuple(codes)
+    stocks = raw.get("stocks", {})
+    last = stocks.get("last_year") if isinstance(stocks, dict) else None
+    if last is not None and (not isinstance(last, int) or isinstance(last, bool)
+                             or not 1990 <= last <= 2100):
+        problems.append(Problem(file, None, "stocks.last_year",
+                                f"must be a year (1990-2100), got {last!r}"))
+        last = None
     k = flow.get("k_routes", 5)
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         problems.append(Problem(file, None, "flow.k_routes", f"must be an integer >= 1, got {k!r}"))
@@ -346,6 +356,7 @@ def load_cost_model(path: str | Path) -> CostModel:
         uncertainty=unc,
         onward_share=onward,
         regions=regions,
+        stocks_last_year=last,
         source_hash=hashlib.sha256(data).hexdigest(),
         path=file,
         raw=raw,

@@ -22,7 +22,7 @@ import shapely
 import shapely.ops
 from shapely.geometry import Point
 
-from . import history, supplyside
+from . import flowfiles, history, supplyside
 from ._csv import (
     CONTROL_CHARS,
     check_enum,
@@ -68,7 +68,7 @@ BORDER_TOLERANCE_KM = 15.0
 COAST_TOLERANCE_KM = 5.0
 PORT_TOLERANCE_KM = 15.0
 #: The dated input files (:mod:`routes.history`), read when present.
-DATED_FILES = ("status_history", "supply", "demand", "hubs", "stocks")
+DATED_FILES = ("status_history", "supply", "demand")
 #: The first date the status history must cover.
 HISTORY_START = date(2018, 1, 1)
 
@@ -96,7 +96,8 @@ class Dataset:
     status_history: pd.DataFrame | None = None
     supply: pd.DataFrame | None = None
     demand: pd.DataFrame | None = None
-    #: Wholesale hubs and opium stocks (:mod:`routes.supplyside`); ``None`` when absent.
+    #: Flow files (:mod:`routes.flowfiles`; applied by :mod:`routes.supplyside`): wholesale
+    #: hubs and opium stocks; ``None`` when the file is absent.
     hubs: pd.DataFrame | None = None
     stocks: pd.DataFrame | None = None
     #: The date the statuses, supply and demand were resolved for (:func:`dataset_as_of`).
@@ -431,8 +432,6 @@ def _check_dated(ds: Dataset, problems: list[Problem]) -> None:
                 problems.append(Problem(cfile, int(r.line_no), "status",
                                         f"{r.status!r} on {when} but {hfile} says {on[0]!r} "
                                         "on that date"))
-    if ds.hubs is not None and not ds.places.empty:
-        supplyside.check_hubs(ds.hubs, ds.files.get("hubs", "hubs.csv"), ds.places, problems)
     roles = dict(zip(ds.places["id"], ds.places["role"]))
     for name, col, role in (("supply", "origin_id", "origin"), ("demand", "market_id", "market")):
         frame = getattr(ds, name)
@@ -446,6 +445,15 @@ def _check_dated(ds: Dataset, problems: list[Problem]) -> None:
                 problems.append(Problem(file, int(r.line_no), col, f"{v!r}: {what}"))
 
 
+def _check_flow_files(ds: Dataset, problems: list[Problem]) -> None:
+    """Check ``hubs.csv`` against the places and countries (:func:`flowfiles.check_hubs`)."""
+    if ds.hubs is None or ds.places.empty:
+        return
+    places = {r.id: (r.role, r.country) for r in ds.places.itertuples()}
+    flowfiles.check_hubs(ds.hubs, ds.files.get("hubs", "hubs.csv"), places,
+                         set(ds.countries["iso3"]), problems)
+
+
 def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
                      skipped: list[str] | None = None) -> list[Problem]:
     """Check the files against each other and against geography.
@@ -456,7 +464,8 @@ def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
     (5 km tolerance on coasts); corridors whose endpoints exist and share a country; the
     status history (known ids, every crossing covered from 2018-01-01 without gaps or
     overlaps, agreeing with ``crossings.csv``'s status on its ``as_of`` date); supply and
-    demand rows on origins and markets.
+    demand rows on origins and markets; hubs on known places serving known markets or
+    countries.
 
     Rows that could not be read are left out; ``skipped`` (a list) receives a line per check
     that could not run, and why.
@@ -465,6 +474,7 @@ def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
     notes: list[str] = [] if skipped is None else skipped
     _check_references(ds, problems)
     _check_dated(ds, problems)
+    _check_flow_files(ds, problems)
     _check_geography(ds, problems, notes)
     if problems and raise_on_error:
         raise DataError(problems, skipped=notes)
@@ -499,7 +509,8 @@ def load_dataset(
     data_dir : path
         Folder holding ``countries.geojson``, ``crossings.csv``, ``places.csv`` and, unless
         ``corridors`` says otherwise, ``corridors.csv``; and, where present, the dated files
-        ``status_history.csv``, ``supply.csv`` and ``demand.csv`` (:mod:`routes.history`).
+        ``status_history.csv``, ``supply.csv`` and ``demand.csv`` (:mod:`routes.history`), and
+        the flow files ``hubs.csv`` and ``stocks.csv`` (:mod:`routes.flowfiles`).
     classes : set of str, optional
         Allowed crossing classes (the cost model's); not checked when ``None``.
     corridors : bool or "auto"
@@ -520,7 +531,7 @@ def load_dataset(
              "places": d / "places.csv"}
     if corridors is True:
         paths["corridors"] = d / "corridors.csv"
-    for name in DATED_FILES:
+    for name in (*DATED_FILES, *flowfiles.FLOW_FILES):
         if (d / f"{name}.csv").exists():
             paths[name] = d / f"{name}.csv"
     problems: list[Problem] = []
@@ -533,9 +544,10 @@ def load_dataset(
     else:
         corr = pd.DataFrame(columns=[*CORRIDOR_FIELDS, "line_no"])
     readers = {"status_history": history.read_status_history, "supply": history.read_supply,
-               "demand": history.read_demand, "hubs": supplyside.read_hubs,
-               "stocks": supplyside.read_stocks}
-    dated = {k: readers[k](paths[k], problems) for k in DATED_FILES if k in paths}
+               "demand": history.read_demand}
+    readers.update(hubs=flowfiles.read_hubs, stocks=flowfiles.read_stocks)
+    dated = {k: readers[k](paths[k], problems)
+             for k in (*DATED_FILES, *flowfiles.FLOW_FILES) if k in paths}
     ds = Dataset(countries, crossings, places, corr,
                  files={k: str(v) for k, v in paths.items()},
                  hashes={k: _sha256(v) for k, v in paths.items()}, **dated)
@@ -718,14 +730,9 @@ def dataset_as_of(ds: Dataset, as_of: date | str | None = None) -> Dataset:
         places = places.copy()
     if ds.supply is not None:
         sup = history.supply_in(ds.supply, when.year)
-        # The stocks rule (routes.supplyside): the year's drawdown spread over the origins.
-        draw = supplyside.allocate_drawdown(
-            ds.supply, when.year, supplyside.drawdown_in(ds.stocks, when.year))
         is_origin = places["role"] == "origin"
         places.loc[is_origin, "supply"] = places.loc[is_origin, "id"].map(
-            lambda o: sup[o][0] + draw.get(o, 0.0) if o in sup else np.nan)
-        places.loc[is_origin, "drawdown_t"] = places.loc[is_origin, "id"].map(
-            lambda o: draw.get(o, 0.0))
+            lambda o: sup[o][0] if o in sup else np.nan)
         places.loc[is_origin, "figure_source"] = places.loc[is_origin, "id"].map(
             lambda o: sup[o][1] if o in sup else "")
     if ds.demand is not None:

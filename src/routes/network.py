@@ -7,7 +7,9 @@ them once, and they depend on the direction: the country being entered does the 
 edge from ``country_a``'s side enters ``country_b`` and pays the crossing's class; the reverse
 pays ``class_into_a``; each edge records the country it ``enters``). Closed crossings stay as
 nodes (for maps) but have no edges: they carry no traffic. The network holds one date's
-statuses, supply and demand (``G.graph["as_of"]``).
+statuses, supply and demand (``G.graph["as_of"]``). An origin's supply is the year's
+production plus its share of the year's stock drawdown (:mod:`routes.supplyside`; the node
+then keeps ``production_t`` and ``drawdown_t``).
 
 Where the flow goes (:func:`od_journeys`, :func:`od_demand`)
 ------------------------------------------------------------
@@ -54,6 +56,7 @@ from ._version import __version__
 from .costs import CostModel, crossing_terms, edge_weights, geodesic_km, p_from_risk, risk_from_p
 from .geodata import Dataset, dataset_as_of
 from .scenario import BASELINE, Scenario, apply_scenario
+from .supplyside import allocate_drawdown, drawdown_in
 
 __all__ = [
     "network_from_data",
@@ -88,12 +91,27 @@ def _opt(v: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
-def _add_places(G: nx.DiGraph, places: gpd.GeoDataFrame) -> None:
+def _drawdown(ds: Dataset, cm: CostModel) -> dict[str, float]:
+    """Each origin's share of the year's stock drawdown (:mod:`routes.supplyside`)."""
+    if ds.supply is None or ds.as_of is None:
+        return {}
+    year = ds.as_of.year
+    return allocate_drawdown(ds.supply, year,
+                             drawdown_in(ds.stocks, year, cm.stocks_last_year))
+
+
+def _add_places(G: nx.DiGraph, places: gpd.GeoDataFrame,
+                drawdown: dict[str, float] | None = None) -> None:
     has_hubs = "hub_serves" in places.columns
+    drawdown = drawdown or {}
     for r in places.itertuples():
         G.add_node(r.id, kind="place", name=r.name, country=r.country, lat=float(r.lat),
                    lon=float(r.lon), role=r.role, supply=_num(r.supply), demand=_num(r.demand),
                    source=r.source)
+        if r.role == "origin" and G.nodes[r.id]["supply"] > 0 and drawdown.get(r.id):
+            G.nodes[r.id]["production_t"] = G.nodes[r.id]["supply"]
+            G.nodes[r.id]["drawdown_t"] = drawdown[r.id]
+            G.nodes[r.id]["supply"] += drawdown[r.id]
         serves = str(getattr(r, "hub_serves", "") or "") if has_hubs else ""
         if serves:
             G.nodes[r.id]["hub_serves"] = serves
@@ -232,7 +250,7 @@ def network_from_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = No
         as_of=ds.as_of.isoformat() if ds.as_of else "",
         onward_share=float(cm.onward_share),
     )
-    _add_places(G, ds2.places)
+    _add_places(G, ds2.places, _drawdown(ds, cm))
     _add_crossings(G, ds2.crossings, cm2)
     _add_corridors(G, ds2.corridors, cm2)
     log.info("built network %s: %d nodes, %d edges", G.graph["name"], G.number_of_nodes(),
@@ -262,13 +280,14 @@ def crossings(G: nx.DiGraph, *, include_closed: bool = True) -> list[str]:
 def hub_of(G: nx.DiGraph) -> dict[str, str]:
     """Market id -> the hub its onward share comes through (module notes), in id order.
 
-    Only markets with demand that some hub with demand serves; a hub never serves itself.
+    A hub is any node with ``hub_serves`` (a market, a port, a city); only markets with
+    demand are served; a hub never serves itself.
 
     Examples
     --------
     >>> G = nx.DiGraph()
     >>> G.add_node("nl", role="market", demand=1.0, lon=4.9, lat=52.4, hub_serves="de at")
-    >>> G.add_node("be", role="market", demand=1.0, lon=4.4, lat=51.2, hub_serves="de")
+    >>> G.add_node("be", role="port", lon=4.4, lat=51.2, hub_serves="de")
     >>> G.add_node("de", role="market", demand=2.0, lon=13.4, lat=52.5)
     >>> G.add_node("at", role="market", demand=1.0, lon=16.4, lat=48.2)
     >>> hub_of(G)
@@ -276,8 +295,8 @@ def hub_of(G: nx.DiGraph) -> dict[str, str]:
     """
     m = markets(G)
     serving: dict[str, list[str]] = {}
-    for h in m:
-        for x in str(G.nodes[h].get("hub_serves", "") or "").split():
+    for h, d in sorted(G.nodes(data=True)):
+        for x in str(d.get("hub_serves", "") or "").split():
             if x in m and x != h:
                 serving.setdefault(x, []).append(h)
     out = {}

@@ -1,66 +1,37 @@
-"""Wholesale hubs, opium stocks, and the published figures the model is compared with.
+"""Wholesale hubs, opium stocks and demand ages: the rules applied to the flow files.
 
-Four optional input files, each row a claim at a date with its source:
-
-``data/geo/hubs.csv``
-    ``place_id, serves, valid_from, valid_to, note, source``: a market that is also a
-    wholesale distribution hub, the markets it serves (``serves``: space-separated market ids
-    or ISO3 codes; an ISO3 code stands for every market of that country) and the period the
-    claim holds (``valid_to`` empty: until further notice). The hub must be a market; it never
-    serves itself.
-``data/geo/stocks.csv``
-    ``year, stock_t, drawdown_t, low_t, high_t, note, source``: Afghan opium stocks (tonnes of
-    opium) at the end of ``year`` and the drawdown of stocks during ``year`` (empty: none
-    published, taken as 0); ``low_t``/``high_t`` the published range of the stock.
-``data/observed/published_flows.csv``
-    ``year, measure, subject, value, low, high, unit, note, source``: a published estimate
-    (:data:`MEASURES`): ``consumption``, ``seizures`` or ``inflow`` of a region (``subject``
-    a region of the cost model's ``[balance.regions]``), ``exit_share`` of a country
-    (``subject`` an ISO3 code, or ``Central Asia``) or ``corridor_share`` of a corridor
-    (``subject`` a corridor label); ``unit`` one of :data:`UNITS`.
-``data/observed/heroin_links.csv``
-    ``from_iso3, to_iso3, year_from, year_to, note, source``: an observed country-to-country
-    heroin trafficking link (from seizure records) and the years it was observed.
-
-The rules applied here (pure functions over DataFrames):
+The files are read and checked by :mod:`routes.flowfiles` (``hubs.csv``, ``stocks.csv`` in the
+data folder; ``published_flows.csv``, ``heroin_links.csv`` in ``data/observed``). This module
+holds what the model does with them (pure functions over DataFrames):
 
 Stocks
     The opiate available in a year is that year's production plus the year's drawdown of
-    stocks (``drawdown_t`` of the year's row; a year without a row draws nothing). The
-    drawdown is spread over the origins in proportion to each origin's production summed over
-    every year of ``supply.csv`` before the drawdown year (stocks are held where the opium was
-    grown and stored: farmers and traders keep them in the producing provinces, UNODC
-    Afghanistan Opium Survey 2023); without an earlier year, in proportion to the year's own
-    production (:func:`allocate_drawdown`).
+    stocks (:func:`drawdown_in`): the year's ``drawdown_t`` where ``stocks.csv`` gives one;
+    otherwise, in a year from the newest stock estimate's year (``stock_t``, tonnes of opium
+    at the start of that year) to the year the stocks are expected to last until (the cost
+    model's ``[stocks] last_year``), an even share of that stock,
+    ``stock_t / (last_year - stock_year + 1)``; otherwise none. The drawdown is spread over
+    the origins in proportion to each origin's production summed over every year of
+    ``supply.csv`` before the drawdown year (stocks are held where the opium was grown and
+    stored: farmers and traders keep them in the producing provinces); without an earlier
+    year, in proportion to the year's own production (:func:`allocate_drawdown`).
 Hubs
     :func:`hubs_on` resolves the hubs valid on a date to ``{hub id: [market ids]}``;
     :mod:`routes.network` turns it into onward legs (its module notes give the rule).
+Demand ages
+    :func:`demand_ages`: how old each market's demand figure is at the date it is used, and
+    whether it is stale (older than :data:`STALE_DEMAND_YEARS`, or from after the date).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._csv import check_date, check_enum, check_required, read_table, to_float
-from ._errors import Problem
-
 __all__ = [
-    "HUB_FIELDS",
-    "STOCK_FIELDS",
-    "PUBLISHED_FIELDS",
-    "LINK_FIELDS",
-    "MEASURES",
-    "UNITS",
-    "read_hubs",
-    "read_stocks",
-    "read_published_flows",
-    "read_heroin_links",
-    "check_hubs",
     "hubs_on",
     "drawdown_in",
     "allocate_drawdown",
@@ -69,165 +40,28 @@ __all__ = [
     "demand_ages",
 ]
 
-HUB_FIELDS = ("place_id", "serves", "valid_from", "valid_to", "note", "source")
-STOCK_FIELDS = ("year", "stock_t", "drawdown_t", "low_t", "high_t", "note", "source")
-PUBLISHED_FIELDS = ("year", "measure", "subject", "value", "low", "high", "unit", "note",
-                    "source")
-LINK_FIELDS = ("from_iso3", "to_iso3", "year_from", "year_to", "note", "source")
-#: What a published figure measures (module notes).
-MEASURES = ("consumption", "seizures", "inflow", "exit_share", "corridor_share")
-#: Units of a published figure: tonnes of heroin or of opium, or a share in [0, 1].
-UNITS = ("heroin_t", "opium_t", "share")
-_YEARS = (1990.0, 2100.0)
 #: A demand figure more years older than the date it is used at is flagged as stale (issue 19).
 STALE_DEMAND_YEARS = 5
 
 
-def _whole_years(df: pd.DataFrame, file: str, col: str, problems: list[Problem]) -> pd.Series:
-    y = to_float(df, file, col, problems, lo=_YEARS[0], hi=_YEARS[1])
-    for i in df.index:
-        if pd.notna(y.at[i]) and y.at[i] != int(y.at[i]):
-            problems.append(Problem(file, int(df.at[i, "line_no"]), col,
-                                    f"not a whole year: {df.at[i, col]!r}"))
-            y.at[i] = np.nan
-    return y
-
-
-def read_hubs(path: str | Path, problems: list[Problem]) -> pd.DataFrame:
-    """Read ``hubs.csv`` and check each row on its own (references: :func:`check_hubs`)."""
-    file = str(path)
-    df = read_table(Path(path), HUB_FIELDS, problems, optional={"note", "valid_to"})
-    check_required(df, file, ("place_id", "serves", "valid_from", "source"), problems)
-    df["valid_from"] = check_date(df, file, "valid_from", problems)
-    df["valid_to"] = check_date(df, file, "valid_to", problems)
-    for i in df.index:
-        a, b = df.at[i, "valid_from"], df.at[i, "valid_to"]
-        if pd.notna(a) and pd.notna(b) and b < a:
-            problems.append(Problem(file, int(df.at[i, "line_no"]), "valid_to",
-                                    f"{b.date()} is before valid_from {a.date()}"))
-    return df
-
-
-def read_stocks(path: str | Path, problems: list[Problem]) -> pd.DataFrame:
-    """Read ``stocks.csv`` (opium stocks and drawdown, tonnes, by year)."""
-    file = str(path)
-    df = read_table(Path(path), STOCK_FIELDS, problems,
-                    optional={"stock_t", "drawdown_t", "low_t", "high_t", "note"})
-    check_required(df, file, ("year", "source"), problems)
-    df["year"] = _whole_years(df, file, "year", problems)
-    for col in ("stock_t", "drawdown_t", "low_t", "high_t"):
-        df[col] = to_float(df, file, col, problems, lo=0.0)
-    seen: dict[float, int] = {}
-    for i in df.index:
-        y, row = df.at[i, "year"], int(df.at[i, "line_no"])
-        if pd.isna(y):
-            continue
-        if y in seen:
-            problems.append(Problem(file, row, "year", f"a second row for {int(y)} "
-                                                       f"(first at row {seen[y]})"))
-        seen.setdefault(y, row)
-        lo, hi, s = df.at[i, "low_t"], df.at[i, "high_t"], df.at[i, "stock_t"]
-        if pd.notna(lo) and pd.notna(hi) and lo > hi:
-            problems.append(Problem(file, row, "high_t", f"{hi} is below low_t {lo}"))
-        elif pd.notna(s) and ((pd.notna(lo) and s < lo) or (pd.notna(hi) and s > hi)):
-            problems.append(Problem(file, row, "stock_t", f"{s} lies outside [low_t, high_t]"))
-    return df
-
-
-def read_published_flows(path: str | Path, problems: list[Problem]) -> pd.DataFrame:
-    """Read ``published_flows.csv`` (module notes); subjects are checked by their users."""
-    file = str(path)
-    df = read_table(Path(path), PUBLISHED_FIELDS, problems, optional={"low", "high", "note",
-                                                                       "value"})
-    check_required(df, file, ("year", "measure", "subject", "unit", "source"), problems)
-    check_enum(df, file, "measure", MEASURES, problems)
-    check_enum(df, file, "unit", UNITS, problems)
-    df["year"] = _whole_years(df, file, "year", problems)
-    for col in ("value", "low", "high"):
-        df[col] = to_float(df, file, col, problems, lo=0.0)
-    for i in df.index:
-        row = int(df.at[i, "line_no"])
-        v, lo, hi = df.at[i, "value"], df.at[i, "low"], df.at[i, "high"]
-        if pd.isna(v) and (pd.isna(lo) or pd.isna(hi)):
-            problems.append(Problem(file, row, "value", "empty; give a value or a low-high "
-                                                        "range"))
-        if pd.notna(lo) and pd.notna(hi) and lo > hi:
-            problems.append(Problem(file, row, "high", f"{hi} is below low {lo}"))
-        if df.at[i, "unit"] == "share" and any(pd.notna(x) and x > 1 for x in (v, lo, hi)):
-            problems.append(Problem(file, row, "value", "a share lies in [0, 1]"))
-    return df
-
-
-def read_heroin_links(path: str | Path, problems: list[Problem]) -> pd.DataFrame:
-    """Read ``heroin_links.csv`` (observed country-to-country links, module notes)."""
-    file = str(path)
-    df = read_table(Path(path), LINK_FIELDS, problems, optional={"note", "year_to"})
-    check_required(df, file, ("from_iso3", "to_iso3", "year_from", "source"), problems)
-    df["year_from"] = _whole_years(df, file, "year_from", problems)
-    df["year_to"] = _whole_years(df, file, "year_to", problems)
-    for i in df.index:
-        row = int(df.at[i, "line_no"])
-        a, b = df.at[i, "from_iso3"], df.at[i, "to_iso3"]
-        for col, v in (("from_iso3", a), ("to_iso3", b)):
-            if v and not (len(v) == 3 and v.isalpha() and v.isupper()):
-                problems.append(Problem(file, row, col, f"{v!r} is not an ISO3 code"))
-        if a and a == b:
-            problems.append(Problem(file, row, "to_iso3", "a link joins two countries"))
-        y0, y1 = df.at[i, "year_from"], df.at[i, "year_to"]
-        if pd.notna(y0) and pd.notna(y1) and y1 < y0:
-            problems.append(Problem(file, row, "year_to", f"{int(y1)} is before year_from"))
-    return df
-
-
 # --------------------------------------------------------------------------- hubs
-def _resolve(serves: str, markets: dict[str, str]) -> tuple[list[str], list[str]]:
-    """Market ids a ``serves`` value names, and the tokens that name none."""
+def _resolve(serves: str, markets: dict[str, str]) -> list[str]:
+    """Market ids a ``serves`` value names (an ISO3 code: every market of that country)."""
     by_country: dict[str, list[str]] = defaultdict(list)
     for m, c in sorted(markets.items()):
         by_country[c].append(m)
     out: list[str] = []
-    bad: list[str] = []
     for tok in serves.split():
         got = [tok] if tok in markets else by_country.get(tok, [])
-        if not got:
-            bad.append(tok)
         out.extend(g for g in got if g not in out)
-    return out, bad
-
-
-def check_hubs(hubs: pd.DataFrame, file: str, places: pd.DataFrame,
-               problems: list[Problem]) -> None:
-    """Check hub rows against the places: a market as hub, known markets or ISO3 served.
-
-    Two periods of one hub may not overlap.
-    """
-    roles = dict(zip(places["id"], places["role"]))
-    markets = {str(i): str(c) for i, c, r in zip(places["id"], places["country"],
-                                                 places["role"]) if r == "market"}
-    periods: dict[str, list[tuple[pd.Timestamp, pd.Timestamp, int]]] = defaultdict(list)
-    for r in hubs.itertuples():
-        row = int(r.line_no)
-        if r.place_id and roles.get(r.place_id) != "market":
-            what = ("unknown place id" if r.place_id not in roles
-                    else f"a {roles[r.place_id]}, not a market")
-            problems.append(Problem(file, row, "place_id", f"{r.place_id!r}: {what}"))
-        served, bad = _resolve(str(r.serves), markets)
-        for tok in bad:
-            problems.append(Problem(file, row, "serves", f"{tok!r} is neither a market id nor "
-                                                         "the ISO3 code of a market's country"))
-        if r.serves and not bad and not [m for m in served if m != r.place_id]:
-            problems.append(Problem(file, row, "serves", "serves no market but itself"))
-        if pd.notna(r.valid_from):
-            end = r.valid_to if pd.notna(r.valid_to) else pd.Timestamp.max
-            for a, b, first in periods[r.place_id]:
-                if r.valid_from <= b and a <= end:
-                    problems.append(Problem(file, row, "valid_from",
-                                            f"overlaps the period of row {first}"))
-            periods[r.place_id].append((r.valid_from, end, row))
+    return out
 
 
 def hubs_on(hubs: pd.DataFrame, places: pd.DataFrame, when: date) -> dict[str, list[str]]:
     """Return ``{hub id: [market ids it serves]}`` on ``when`` (the hub itself left out).
+
+    A hub is any place (a port, a city); what it serves are markets: a market id, or an ISO3
+    code standing for every market of that country (a code without a market names none).
 
     Examples
     --------
@@ -245,20 +79,42 @@ def hubs_on(hubs: pd.DataFrame, places: pd.DataFrame, when: date) -> dict[str, l
     for r in hubs.sort_values("place_id", kind="stable").itertuples():
         if pd.isna(r.valid_from) or r.valid_from > t or (pd.notna(r.valid_to) and r.valid_to < t):
             continue
-        served, _ = _resolve(str(r.serves), markets)
-        keep = [m for m in served if m != r.place_id]
-        if keep and r.place_id in markets:
-            out[str(r.place_id)] = keep
+        keep = [m for m in _resolve(str(r.serves), markets) if m != r.place_id]
+        if keep:
+            out.setdefault(str(r.place_id), [])
+            out[str(r.place_id)] += [m for m in keep if m not in out[str(r.place_id)]]
     return out
 
 
 # --------------------------------------------------------------------------- stocks
-def drawdown_in(stocks: pd.DataFrame | None, year: int) -> float:
-    """Drawdown of stocks in ``year`` (tonnes of opium; 0 without a figure)."""
+def drawdown_in(stocks: pd.DataFrame | None, year: int, last_year: int | None = None
+                ) -> float:
+    """Drawdown of stocks in ``year``, tonnes of opium (module notes: the stocks rule).
+
+    Examples
+    --------
+    >>> k = pd.DataFrame({"year": [2023.0, 2025.0], "stock_t": [13200.0, np.nan],
+    ...                   "drawdown_t": [np.nan, 1000.0]})
+    >>> [drawdown_in(k, y, 2027) for y in (2022, 2023, 2024, 2025, 2027, 2028)]
+    [0.0, 2640.0, 2640.0, 1000.0, 2640.0, 0.0]
+    >>> drawdown_in(k, 2024)
+    0.0
+    """
     if stocks is None or stocks.empty:
         return 0.0
     rows = stocks[stocks["year"] == year]["drawdown_t"].dropna()
-    return float(rows.iloc[0]) if len(rows) else 0.0
+    if len(rows):
+        return float(rows.iloc[0])
+    if last_year is None:
+        return 0.0
+    est = stocks[(stocks["year"] <= year) & stocks["stock_t"].notna()]
+    if est.empty:
+        return 0.0
+    newest = est.sort_values("year").iloc[-1]
+    y0 = int(newest["year"])
+    if not y0 <= year <= last_year:
+        return 0.0
+    return float(newest["stock_t"]) / (last_year - y0 + 1)
 
 
 def allocate_drawdown(supply: pd.DataFrame, year: int, drawdown_t: float
@@ -290,10 +146,12 @@ def allocate_drawdown(supply: pd.DataFrame, year: int, drawdown_t: float
     return {str(o): drawdown_t * float(w) / total for o, w in weights.items() if w > 0}
 
 
-def supply_table(supply: pd.DataFrame, stocks: pd.DataFrame | None = None) -> pd.DataFrame:
+def supply_table(supply: pd.DataFrame, stocks: pd.DataFrame | None = None,
+                 last_year: int | None = None) -> pd.DataFrame:
     """Supply used per year: ``production_t``, ``drawdown_t``, ``supply_t`` and ``stock_t``.
 
-    One row per year of ``supply`` or ``stocks``; production of a year after the last year of
+    ``last_year``: the cost model's ``[stocks] last_year``. One row per year of ``supply`` or
+    ``stocks``; production of a year after the last year of
     ``supply`` is the last year's (as :func:`routes.history.supply_in` gives it).
 
     Examples
@@ -313,7 +171,7 @@ def supply_table(supply: pd.DataFrame, stocks: pd.DataFrame | None = None) -> pd
     for y in sorted(years):
         p = float(prod.get(float(min(y, last)), 0.0)) if last is not None and y >= min(
             int(i) for i in prod.index) else 0.0
-        d = drawdown_in(stocks, y)
+        d = drawdown_in(stocks, y, last_year)
         stock = np.nan
         if stocks is not None and not stocks.empty:
             s = stocks[stocks["year"] == y]["stock_t"].dropna()

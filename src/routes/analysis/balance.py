@@ -18,22 +18,17 @@ hubs valid then) and its flow assigned by the logit
     Expected seizures in the region's countries (:func:`routes.analysis.observe.modelled_seizures`,
     the ``seized`` column: detected flow, before the observation model's scale).
 
-Beside them, from ``published_flows.csv`` (:mod:`routes.supplyside`), for each measure
-``consumption``, ``inflow`` and ``seizures``: the published estimate of the same region and
-year (``published_<measure>_t``, ``_low_t``, ``_high_t``, in tonnes of opium: a heroin figure
-times ``[conversion] opium_per_heroin``) and its ``_source``. Published figures are rare: a
-year without one shows NaN.
+A ``World`` row sums the regions (its ``inflow_t`` is NaN). The published estimates are set
+beside the model's by :func:`routes.analysis.published.published_vs_modelled`.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 
 from ..costs import CostModel
@@ -45,7 +40,7 @@ from .journeys import journey_routes
 from .observe import modelled_seizures
 
 __all__ = ["BALANCE_COLUMNS", "region_of", "year_balance", "balance_of", "yearly_balance",
-           "published_beside", "balance_date"]
+           "balance_date"]
 
 #: The measures set beside the published estimates.
 _MEASURES = ("consumption", "inflow", "seizures")
@@ -53,6 +48,8 @@ _MEASURES = ("consumption", "inflow", "seizures")
 BALANCE_COLUMNS = ("year", "region", "production_t", "drawdown_t", "supply_t",
                    "consumption_t", "inflow_t", "seizures_t")
 OTHER = "Other"
+#: The row of every region together.
+WORLD = "World"
 
 
 def balance_date(ds: Dataset, year: int) -> date:
@@ -136,65 +133,20 @@ def balance_of(G: nx.DiGraph, routes: pd.DataFrame, seizures: pd.DataFrame | Non
         "inflow_t": [inflow.get(r, 0.0) for r in names],
         "seizures_t": [seized.get(r, 0.0) for r in names]})
     out["supply_t"] = out["production_t"] + out["drawdown_t"]
+    world = out.drop(columns=["year", "region"]).sum()
+    world["inflow_t"] = float("nan")   # a sum over regions would count a journey many times
+    out = pd.concat([out, pd.DataFrame([{"year": int(year), "region": WORLD, **world}])],
+                    ignore_index=True)
     return out[list(BALANCE_COLUMNS)]
 
 
-def published_beside(balance: pd.DataFrame, published: pd.DataFrame | None,
-                     opium_per_heroin: float) -> pd.DataFrame:
-    """Add the published estimates of each (year, region, measure) beside the balance.
-
-    Heroin tonnes are turned into opium tonnes with ``opium_per_heroin``; where a year and
-    region have several rows of one measure, the first in the file is shown.
-
-    Examples
-    --------
-    >>> b = pd.DataFrame({"year": [2009], "region": ["Europe"], "consumption_t": [800.0]})
-    >>> p = pd.DataFrame({"year": [2009.0], "measure": ["consumption"], "subject": ["Europe"],
-    ...                   "value": [87.0], "low": [np.nan], "high": [np.nan],
-    ...                   "unit": ["heroin_t"], "source": ["UNODC 2011"]})
-    >>> r = published_beside(b, p, 10.0)
-    >>> float(r.at[0, "published_consumption_t"]), r.at[0, "published_consumption_source"]
-    (870.0, 'UNODC 2011')
-    """
-    out = balance.copy()
-    for m in _MEASURES:
-        for suffix in ("t", "low_t", "high_t"):
-            out[f"published_{m}_{suffix}"] = np.nan
-        out[f"published_{m}_source"] = ""
-    if published is None or published.empty:
-        return out
-    key = {(int(y), str(r)): i for i, (y, r) in enumerate(zip(out["year"], out["region"]))}
-    done: set[tuple[int, str, str]] = set()
-    for r in published.itertuples():
-        if r.measure not in _MEASURES or pd.isna(r.year):
-            continue
-        k = (int(r.year), str(r.subject))
-        if k not in key or (*k, r.measure) in done:
-            continue
-        done.add((*k, r.measure))
-        f = opium_per_heroin if r.unit == "heroin_t" else 1.0
-        i = out.index[key[k]]
-        for col, v in (("t", r.value), ("low_t", r.low), ("high_t", r.high)):
-            out.at[i, f"published_{r.measure}_{col}"] = (
-                float(v) * f if v is not None and not (isinstance(v, float) and math.isnan(v))
-                else np.nan)
-        out.at[i, f"published_{r.measure}_source"] = str(r.source)
-    return out
-
-
 def yearly_balance(ds: Dataset, cm: CostModel, years: Iterable[int], *,
-                   published: pd.DataFrame | None = None,
                    engine: str | None = None) -> pd.DataFrame:
-    """Return the balance of every year in ``years`` by region, with the published estimates.
+    """Return the balance of every year in ``years`` by region (:data:`BALANCE_COLUMNS`).
 
-    Returns
-    -------
-    DataFrame
-        :data:`BALANCE_COLUMNS` and the ``published_*`` columns (:func:`published_beside`),
-        sorted by year and region.
+    The published figures are set beside the model's by
+    :func:`routes.analysis.published.published_vs_modelled`.
     """
     frames = [year_balance(ds, cm, int(y), engine=engine) for y in sorted(set(years))]
-    bal = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=list(BALANCE_COLUMNS))
-    oph = float(cm.raw.get("conversion", {}).get("opium_per_heroin", 10.0))
-    return published_beside(bal, published, oph)

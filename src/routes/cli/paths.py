@@ -7,10 +7,12 @@ from pathlib import Path
 
 from ..analysis.flows import METHODS, assign_flows, exit_shares
 from ..analysis.journeys import journey_routes, link_coverage, markets_beyond
+from ..analysis.observe import modelled_seizures
 from ..analysis.published import (
     corridors_vs_published,
     exits_vs_published,
     observed_dir,
+    published_vs_modelled,
     read_observed,
 )
 from ..history import to_date
@@ -45,8 +47,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "(whole journeys, through a wholesale hub where there is one: AFG > PAK > "
                     "NLD > DEU), demand_ages.csv (age of each market's demand figure, stale "
                     "when older than 5 years); with data/observed/published_flows.csv beside "
-                    "the data folder, exits_published.csv and corridors_published.csv (the "
-                    "published figures of the year beside the modelled ones), and with "
+                    "the data folder, published_vs_modelled.csv (each published figure beside "
+                    "the model's), exits_published.csv and corridors_published.csv; and with "
                     "heroin_links.csv, links_coverage.csv (observed links a route with flow "
                     "runs along).")
     add_analysis_args(p)
@@ -87,11 +89,13 @@ def run(args: argparse.Namespace) -> int:
     if ages is not None:
         write_table(ages, out / "demand_ages.csv", written)
     published, links = read_observed(observed_dir(ds))
-    year = when.year if when else 0
-    ex_pub = exits_vs_published(exits, published, year) if published is not None else None
-    co_pub = (corridors_vs_published(res.corridors, published, year)
-              if published is not None else None)
-    if ex_pub is not None and co_pub is not None:
+    ex_pub = co_pub = None
+    if published is not None:
+        cmp = published_vs_modelled(published, G, exits, journeys,
+                                    modelled_seizures(G, cm, routes=res.routes), cm)
+        ex_pub = exits_vs_published(exits, cmp)
+        co_pub = corridors_vs_published(res.corridors, cmp)
+        write_table(cmp, out / "published_vs_modelled.csv", written)
         write_table(ex_pub, out / "exits_published.csv", written)
         write_table(co_pub, out / "corridors_published.csv", written)
     coverage = None
@@ -108,14 +112,12 @@ def run(args: argparse.Namespace) -> int:
                 ["from_country", "into", "flow", "share"], len(exits),
                 {"flow": ".1f", "share": ".1%"})
     if ex_pub is not None and co_pub is not None:
-        fmt = {"modelled": ".1%", "published": ".1%", "low": ".1%", "high": ".1%",
-               "published_year": ".0f"}
-        print_table(f"Exits from Afghanistan beside the published figures ({year})", ex_pub,
-                    ["modelled", "published", "low", "high", "published_year"], len(ex_pub),
-                    fmt)
-        print_table(f"Corridor shares beside the published figures ({year})", co_pub,
-                    ["modelled", "published", "low", "high", "published_year"], len(co_pub),
-                    fmt)
+        fmt = {"modelled": ".1%", "low": ".1%", "high": ".1%", "year": ".0f"}
+        print_table(f"Exits from Afghanistan ({when}) beside the published shares of Afghan "
+                    "opiates (published year)", ex_pub,
+                    ["modelled", "low", "high", "year"], len(ex_pub), fmt)
+        print_table(f"Corridor shares ({when}) beside the published shares", co_pub,
+                    ["modelled", "low", "high", "year"], len(co_pub), fmt)
     beyond = markets_beyond(G, journeys, "PAK")
     n_hub = int((journeys["hub"] != "").sum()) if len(journeys) else 0
     print(f"\nJourneys: {len(journeys)} routes ({n_hub} through a wholesale hub); journeys "
