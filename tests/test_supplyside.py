@@ -16,7 +16,7 @@ import pytest
 from routes._errors import DataError
 from routes.costs import load_cost_model
 from routes.geodata import dataset_as_of, load_dataset
-from routes.network import hub_of, network_from_data, od_demand, od_journeys
+from routes.network import hubs_of, network_from_data, od_demand, od_journeys
 from routes.settings import DATA_DIR
 from routes.supplyside import allocate_drawdown, drawdown_in, supply_table
 
@@ -87,21 +87,23 @@ def test_hubs_csv_reaches_the_network_and_unknown_ids_are_problems(data_copy: Pa
 
 
 def test_two_stage_assignment_by_hand() -> None:
-    # Supply 12 at o; demand h 1, g 2, m 2, n 5 (total 10); share 0.3 onward; h serves m and
-    # n, but n is nearer hub g (a port, no market, which serves n only); a hub may be any place.
+    # Supply 12 at o; demand h 1, gm 2, m 2, n 5 (total 10); share 0.3 onward; h (a market)
+    # serves m and n, g (a port, no market: a hub may be any place) serves n. So o -> m is
+    # 2.4: 1.68 direct, 0.72 through h; o -> n is 6: 4.2 direct, 0.9 through g, 0.9 through h.
     G = nx.DiGraph(onward_share=0.3)
     G.add_node("o", role="origin", supply=12.0)
-    G.add_node("h", role="market", demand=1.0, lon=0.0, lat=0.0, hub_serves="m n")
-    G.add_node("g", role="port", lon=9.0, lat=0.0, hub_serves="n")
-    G.add_node("gm", role="market", demand=2.0, lon=9.0, lat=1.0)
-    G.add_node("m", role="market", demand=2.0, lon=1.0, lat=0.0)
-    G.add_node("n", role="market", demand=5.0, lon=8.0, lat=0.0)
-    assert hub_of(G) == {"m": "h", "n": "g"}
+    G.add_node("h", role="market", demand=1.0, hub_serves="m n")
+    G.add_node("g", role="port", hub_serves="n g")
+    G.add_node("gm", role="market", demand=2.0)
+    G.add_node("m", role="market", demand=2.0)
+    G.add_node("n", role="market", demand=5.0)
+    assert hubs_of(G) == {"m": ["h"], "n": ["g", "h"]}
     j = od_journeys(G)
     want = [("o", "", "gm", 2.4), ("o", "", "h", 1.2), ("o", "", "m", 1.68),
-            ("o", "h", "m", 0.72), ("o", "", "n", 4.2), ("o", "g", "n", 1.8)]
+            ("o", "h", "m", 0.72), ("o", "", "n", 4.2), ("o", "g", "n", 0.9),
+            ("o", "h", "n", 0.9)]
     assert [x[:3] for x in j] == [x[:3] for x in want]
     assert [x[3] for x in j] == pytest.approx([x[3] for x in want], abs=1e-12)
-    assert od_demand(G) == pytest.approx({("g", "n"): 1.8, ("h", "m"): 0.72,
-                                          ("o", "g"): 1.8, ("o", "gm"): 2.4, ("o", "h"): 1.92,
+    assert od_demand(G) == pytest.approx({("g", "n"): 0.9, ("h", "m"): 0.72, ("h", "n"): 0.9,
+                                          ("o", "g"): 0.9, ("o", "gm"): 2.4, ("o", "h"): 2.82,
                                           ("o", "m"): 1.68, ("o", "n"): 4.2})

@@ -19,10 +19,11 @@ date: a hub market's node carries ``hub_serves``, the market ids it serves) rece
 ``onward_share`` of that amount (``[hubs]`` of the cost model, ``G.graph["onward_share"]``)
 through one hub and the rest directly:
 
-- the hub is the serving hub nearest the market (great-circle distance between the two
-  places; ties by hub id). The choice depends on the data only, not on the network's state,
-  so every engine (routes, flows, betweenness, the exact MILP, the what-if page) sees the
-  same origin-market pairs whatever crossings a scenario or a planner closes or upgrades;
+- a market served by several hubs takes equal parts of that share from each (the sources
+  name which hubs supply a market, never in what proportion; each sourced hub-market link
+  then carries flow). The split depends on the data only, not on the network's state, so
+  every engine (routes, flows, betweenness, the exact MILP, the what-if page) sees the same
+  origin-market pairs whatever crossings a scenario or a planner closes or upgrades;
 - the onward amount travels as two ordinary legs: ``origin -> hub`` and ``hub -> market``.
   :func:`od_demand` adds the legs to the pairs (the hub is then also the origin of onward
   pairs), so every analysis routes them as it routes any pair. A journey is reported whole
@@ -67,7 +68,7 @@ __all__ = [
     "crossings",
     "od_demand",
     "od_journeys",
-    "hub_of",
+    "hubs_of",
     "entered_country",
 ]
 
@@ -277,8 +278,8 @@ def crossings(G: nx.DiGraph, *, include_closed: bool = True) -> list[str]:
                   and (include_closed or d.get("status") != "closed"))
 
 
-def hub_of(G: nx.DiGraph) -> dict[str, str]:
-    """Market id -> the hub its onward share comes through (module notes), in id order.
+def hubs_of(G: nx.DiGraph) -> dict[str, list[str]]:
+    """Market id -> the hubs its onward share comes through (module notes), in id order.
 
     A hub is any node with ``hub_serves`` (a market, a port, a city); only markets with
     demand are served; a hub never serves itself.
@@ -286,33 +287,29 @@ def hub_of(G: nx.DiGraph) -> dict[str, str]:
     Examples
     --------
     >>> G = nx.DiGraph()
-    >>> G.add_node("nl", role="market", demand=1.0, lon=4.9, lat=52.4, hub_serves="de at")
-    >>> G.add_node("be", role="port", lon=4.4, lat=51.2, hub_serves="de")
-    >>> G.add_node("de", role="market", demand=2.0, lon=13.4, lat=52.5)
-    >>> G.add_node("at", role="market", demand=1.0, lon=16.4, lat=48.2)
-    >>> hub_of(G)
-    {'at': 'nl', 'de': 'nl'}
+    >>> G.add_node("nl", role="market", demand=1.0, hub_serves="de at")
+    >>> G.add_node("be", role="port", hub_serves="de be")
+    >>> G.add_node("de", role="market", demand=2.0)
+    >>> G.add_node("at", role="market", demand=1.0)
+    >>> hubs_of(G)
+    {'at': ['nl'], 'de': ['be', 'nl']}
     """
     m = markets(G)
     serving: dict[str, list[str]] = {}
     for h, d in sorted(G.nodes(data=True)):
         for x in str(d.get("hub_serves", "") or "").split():
-            if x in m and x != h:
+            if x in m and x != h and h not in serving.get(x, []):
                 serving.setdefault(x, []).append(h)
-    out = {}
-    for x, hubs in sorted(serving.items()):
-        nx_ = G.nodes[x]
-        out[x] = min(hubs, key=lambda h: (geodesic_km(G.nodes[h]["lon"], G.nodes[h]["lat"],
-                                                      nx_["lon"], nx_["lat"]), h))
-    return out
+    return dict(sorted(serving.items()))
 
 
 def od_journeys(G: nx.DiGraph) -> list[tuple[str, str, str, float]]:
     """Every journey ``(origin, hub, market, flow)``; ``hub`` is ``""`` for a direct one.
 
     ``flow`` of origin ``o`` to market ``m`` is ``supply(o) * demand(m) / sum(demand)``; a
-    market with a hub (:func:`hub_of`) gets ``onward_share`` of it through the hub and the
-    rest directly (module notes). Sorted by ``(origin, market, hub)``; zero flows left out.
+    market with hubs (:func:`hubs_of`) gets ``onward_share`` of it through them, in equal
+    parts, and the rest directly (module notes). Sorted by ``(origin, market, hub)``; zero
+    flows left out.
 
     Examples
     --------
@@ -328,18 +325,18 @@ def od_journeys(G: nx.DiGraph) -> list[tuple[str, str, str, float]]:
     if total <= 0:
         return []
     share = float(G.graph.get("onward_share", 0.0) or 0.0)
-    hubs = hub_of(G) if share > 0 else {}
+    hubs = hubs_of(G) if share > 0 else {}
     out = []
     for a, sa in o.items():
         for b, db in m.items():
             f = sa * db / total
-            h = hubs.get(b)
-            if h is None:
+            hs = hubs.get(b)
+            if not hs:
                 out.append((a, "", b, f))
                 continue
             if share < 1:
                 out.append((a, "", b, f * (1.0 - share)))
-            out.append((a, h, b, f * share))
+            out.extend((a, h, b, f * share / len(hs)) for h in hs)
     return [j for j in sorted(out, key=lambda j: (j[0], j[2], j[1])) if j[3] > 0]
 
 

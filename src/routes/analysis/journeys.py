@@ -30,9 +30,11 @@ from scipy.sparse import csgraph
 from ..costs import CostModel
 from ..network import od_journeys
 
-__all__ = ["JOURNEY_COLUMNS", "journey_routes", "markets_beyond", "link_coverage",
+__all__ = ["JOURNEY_COLUMNS", "MIN_LINK_SHARE", "journey_routes", "markets_beyond", "link_coverage",
            "journey_detected_share"]
 
+#: Least share of the routed flow on a link for :func:`link_coverage` to count it as used.
+MIN_LINK_SHARE = 1e-6
 #: Columns of :func:`journey_routes`.
 JOURNEY_COLUMNS = ("origin", "hub", "market", "journey_flow", "rank", "rank_onward",
                    "corridor", "countries", "flow")
@@ -125,8 +127,10 @@ def link_coverage(G: nx.DiGraph, routes: pd.DataFrame, links: pd.DataFrame
     """Share of observed links between network countries that a route with flow runs along.
 
     A link ``(from_iso3, to_iso3)`` (directed; duplicates counted once) is *on the network*
-    when both countries have a node of ``G``, and *covered* when some route with ``flow > 0``
-    enters ``to_iso3`` straight from ``from_iso3`` (consecutive in its ``countries``).
+    when both countries have a node of ``G``, and *covered* when the routes that enter
+    ``to_iso3`` straight from ``from_iso3`` (consecutive in their ``countries``) carry at
+    least :data:`MIN_LINK_SHARE` of the routed flow (the logit gives each of a pair's k
+    routes some flow, however costly: ``1e-97`` of a tonne is no route in use).
 
     Returns
     -------
@@ -154,9 +158,11 @@ def link_coverage(G: nx.DiGraph, routes: pd.DataFrame, links: pd.DataFrame
         if f > 0:
             for a, b in zip(cs[:-1], cs[1:]):
                 flow[(a, b)] += float(f)
+    least = MIN_LINK_SHARE * float(routes["flow"].sum())
     pairs = sorted({(str(a), str(b)) for a, b in zip(links["from_iso3"], links["to_iso3"])})
     rows = [{"from_iso3": a, "to_iso3": b, "on_network": a in have and b in have,
-             "covered": (a, b) in flow, "flow": flow.get((a, b), 0.0)} for a, b in pairs]
+             "covered": flow.get((a, b), 0.0) >= least and flow.get((a, b), 0.0) > 0,
+             "flow": flow.get((a, b), 0.0)} for a, b in pairs]
     t = pd.DataFrame(rows, columns=["from_iso3", "to_iso3", "on_network", "covered", "flow"])
     on = t[t["on_network"]]
     share = float(on["covered"].mean()) if len(on) else math.nan
