@@ -164,8 +164,8 @@ def supply_table(supply: pd.DataFrame, stocks: pd.DataFrame | None = None,
     prod = supply.groupby("year")["opium_t"].sum() if not supply.empty else pd.Series(
         dtype=float)
     years = set(int(y) for y in prod.index)
-    if stocks is not None and not stocks.empty:
-        years |= {int(y) for y in stocks["year"].dropna()}
+    if stocks is not None and not stocks.empty and years:
+        years |= {int(y) for y in stocks["year"].dropna() if y >= min(years)}
     rows = []
     last = int(prod.index.max()) if len(prod) else None
     for y in sorted(years):

@@ -110,7 +110,8 @@ def balance_of(G: nx.DiGraph, routes: pd.DataFrame, seizures: pd.DataFrame | Non
         for o, t in zip(rows["origin_id"], rows["opium_t"]):
             prod[region(country.get(o))] += float(t)
         for o, t in allocate_drawdown(ds.supply, int(year),
-                                      drawdown_in(ds.stocks, int(year))).items():
+                                      drawdown_in(ds.stocks, int(year),
+                                                  cm.stocks_last_year)).items():
             draw[region(country.get(o))] += t
     cons: dict[str, float] = defaultdict(float)
     inflow: dict[str, float] = defaultdict(float)
