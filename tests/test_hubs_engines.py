@@ -41,6 +41,7 @@ def near(x: float) -> object:
 def hub_data(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("hubs") / "geo"
     shutil.copytree(DATA_DIR, d, ignore=shutil.ignore_patterns("scenarios"))
+    shutil.copytree(DATA_DIR.parent / "observed", d.parent / "observed")
     (d / "hubs.csv").write_text(HUBS, encoding="utf-8")
     return d
 
@@ -108,6 +109,16 @@ def test_paths_writes_whole_journeys_through_the_hub(hub_data, tmp_path, capsys)
     by_origin = via.groupby("origin").agg(flow=("flow", "sum"), journey=("journey_flow", "first"))
     assert by_origin["flow"].to_numpy() == pytest.approx(by_origin["journey"].to_numpy(),
                                                          rel=1e-9)
+    assert "Observed heroin links covered by a modelled route with flow:" in text
+    ex = pd.read_csv(out / "baseline" / "exits_published.csv")
+    assert list(ex.columns) == ["into", "modelled", "low", "high", "year", "unit", "source"]
+    assert ex.loc[ex["into"] == "PAK", "low"].item() == 0.43
+    cmp = pd.read_csv(out / "baseline" / "published_vs_modelled.csv")
+    assert list(cmp.columns) == ["indicator", "subject", "year", "unit", "low", "high",
+                                 "low_model_unit", "high_model_unit", "modelled",
+                                 "model_unit", "modelled_note", "source"]
+    cov = pd.read_csv(out / "baseline" / "links_coverage.csv")
+    assert list(cov.columns) == ["from_iso3", "to_iso3", "on_network", "covered", "flow"]
     ages = pd.read_csv(out / "baseline" / "demand_ages.csv")
     assert list(ages.columns) == ["id", "name", "country", "demand", "demand_year",
                                   "age_years", "stale"]

@@ -107,3 +107,16 @@ def test_two_stage_assignment_by_hand() -> None:
     assert od_demand(G) == pytest.approx({("g", "n"): 0.9, ("h", "m"): 0.72, ("h", "n"): 0.9,
                                           ("o", "g"): 0.9, ("o", "gm"): 2.4, ("o", "h"): 2.82,
                                           ("o", "m"): 1.68, ("o", "n"): 4.2})
+
+
+def test_every_tonne_goes_somewhere_in_the_balance() -> None:
+    # 2023: production 333 t + drawdown 13,200 / 5 = 2,640 t; every tonne reaches a market.
+    from routes.analysis.balance import WORLD, year_balance
+
+    cm = load_cost_model(DATA_DIR / "cost_model.toml")
+    b = year_balance(load_dataset(DATA_DIR), cm, 2023).set_index("region")
+    assert b.loc[WORLD, "production_t"] == pytest.approx(333.0)
+    assert b.loc[WORLD, "drawdown_t"] == pytest.approx(2640.0)
+    assert b.loc[WORLD, "consumption_t"] == pytest.approx(2973.0, rel=1e-9)
+    assert b.loc["Afghanistan", "supply_t"] == pytest.approx(2973.0)
+    assert b.drop(index=WORLD)["consumption_t"].sum() == pytest.approx(2973.0, rel=1e-9)
