@@ -16,14 +16,14 @@ import pandas as pd
 import pytest
 
 from browser_support import visit
-from routes.analysis.flows import assign_flows
-from routes.analysis.interdiction import evaluate_upgrades
-from routes.analysis.journeys import journey_detected_share
 from routes.cli import main
 from routes.costs import load_cost_model
 from routes.geodata import load_dataset
 from routes.maps import whatif_data, whatif_html
 from routes.network import network_from_data, od_demand, od_journeys
+from routes.priorities import evaluate_upgrades
+from routes.routing.flows import assign_flows
+from routes.routing.journeys import journey_detected_share
 from routes.settings import DATA_DIR
 
 TOL = 1e-9

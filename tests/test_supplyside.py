@@ -111,7 +111,7 @@ def test_two_stage_assignment_by_hand() -> None:
 
 def test_every_tonne_goes_somewhere_in_the_balance() -> None:
     # 2023: production 333 t + drawdown 13,200 / 5 = 2,640 t; every tonne reaches a market.
-    from routes.analysis.balance import WORLD, year_balance
+    from routes.calibration.balance import WORLD, year_balance
 
     cm = load_cost_model(DATA_DIR / "cost_model.toml")
     b = year_balance(load_dataset(DATA_DIR), cm, 2023).set_index("region")

@@ -27,18 +27,18 @@ through one hub and the rest directly:
 - the onward amount travels as two ordinary legs: ``origin -> hub`` and ``hub -> market``.
   :func:`od_demand` adds the legs to the pairs (the hub is then also the origin of onward
   pairs), so every analysis routes them as it routes any pair. A journey is reported whole
-  by joining its legs (``AFG > PAK > NLD > DEU``, :mod:`routes.analysis.journeys`).
+  by joining its legs (``AFG > PAK > NLD > DEU``, :mod:`routes.routing.journeys`).
 
 Each leg is a consignment of its own: the flow on leg 2 is the whole onward amount (flows are
 what is dispatched, never reduced by detection earlier on, as on every route of the model),
-and the detected share of the flow objective (:mod:`routes.analysis.interdiction`) counts
+and the detected share of the flow objective (:mod:`routes.priorities.interdiction`) counts
 each leg as one consignment: ``sum over pairs f * (1 - exp(-d)) / sum f`` over the ordinary
 pairs. The hub's wholesalers break bulk and re-ship: a consignment detected on leg 1 is
 replaced from the hub's stock, so leg 2's amount does not depend on leg 1's detection. This
 is the rule the MILP, the Python engine and the what-if page share exactly; the journey view
 (a consignment detected on leg 1 never runs leg 2, detected with probability
 ``1 - exp(-(d1 + d2))``) is reported beside it by
-:func:`routes.analysis.journeys.journey_detected_share`.
+:func:`routes.routing.journeys.journey_detected_share`.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def _add_crossings(G: nx.DiGraph, crossings: gpd.GeoDataFrame, cm: CostModel) ->
         # class_into_a where the two sides differ. A row's or scenario's own p_detect (an
         # upgrade among them) describes the post as a whole: the risk it adds over the class
         # default is added in both directions, as an upgrade adds its delta risk to every edge
-        # entering the post (routes.analysis.interdiction).
+        # entering the post (routes.priorities.interdiction).
         rev = (getattr(r, "class_into_a", "") or "") if has_rev else ""
         if rev and rev != r.crossing_class:
             p_own = _opt(r.p_detect)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..analysis.flows import METHODS, assign_flows, exit_shares
-from ..analysis.journeys import journey_routes, link_coverage, markets_beyond
-from ..analysis.observe import modelled_seizures
-from ..analysis.published import (
+from ..calibration.observe import modelled_seizures
+from ..calibration.published import (
     corridors_vs_published,
     exits_vs_published,
     observed_dir,
@@ -17,6 +15,8 @@ from ..analysis.published import (
 )
 from ..history import to_date
 from ..network import network_from_data
+from ..routing.flows import METHODS, assign_flows, exit_shares
+from ..routing.journeys import journey_routes, link_coverage, markets_beyond
 from ..supplyside import demand_ages
 from ._common import (
     add_analysis_args,

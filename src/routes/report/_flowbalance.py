@@ -15,16 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.balance import WORLD, balance_of
-from ..analysis.flows import assign_flows, exit_shares
-from ..analysis.journeys import (
-    journey_detected_share,
-    journey_routes,
-    link_coverage,
-    markets_beyond,
-)
-from ..analysis.observe import modelled_seizures
-from ..analysis.published import (
+from ..calibration.balance import WORLD, balance_of
+from ..calibration.observe import modelled_seizures
+from ..calibration.published import (
     corridors_vs_published,
     exits_vs_published,
     observed_dir,
@@ -33,6 +26,13 @@ from ..analysis.published import (
 )
 from ..geodata import coverage, dataset_as_of
 from ..network import network_from_data
+from ..routing.flows import assign_flows, exit_shares
+from ..routing.journeys import (
+    journey_detected_share,
+    journey_routes,
+    link_coverage,
+    markets_beyond,
+)
 from ..supplyside import STALE_DEMAND_YEARS, demand_ages, supply_table
 from ._model import ReportOptions, ReportResults
 from ._sections import OptionalAnalysis, Section, table_block

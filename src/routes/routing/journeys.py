@@ -52,7 +52,7 @@ def journey_routes(G: nx.DiGraph, routes: pd.DataFrame) -> pd.DataFrame:
     G : networkx.DiGraph
         The network (its ``od_journeys``).
     routes : DataFrame
-        A route table with ``choice_prob`` (:func:`routes.analysis.flows.assign_flows`).
+        A route table with ``choice_prob`` (:func:`routes.routing.flows.assign_flows`).
 
     Returns
     -------
@@ -181,7 +181,7 @@ def journey_detected_share(G: nx.DiGraph, posts: Iterable[str] = (), *,
     ``posts`` are upgraded first (their ``p_detect_upgraded``, as the priorities do).
     """
     from ..network import od_demand  # noqa: PLC0415 - same module family, kept local
-    from .interdiction import _Instance
+    from ..priorities._instance import _Instance
 
     inst = _Instance(G, cm, None)
     x = inst.x_of(posts)

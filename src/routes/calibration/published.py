@@ -203,9 +203,9 @@ def published_vs_modelled(published: pd.DataFrame | None, G: nx.DiGraph, exits: 
         ``published_flows.csv`` as :func:`read_observed` reads it.
     G, exits, journeys, seizures, cm
         The network at the date compared, its exit shares
-        (:func:`routes.analysis.flows.exit_shares`), whole journeys
-        (:func:`routes.analysis.journeys.journey_routes`), modelled seizures
-        (:func:`routes.analysis.observe.modelled_seizures`, or ``None``) and cost model.
+        (:func:`routes.routing.flows.exit_shares`), whole journeys
+        (:func:`routes.routing.journeys.journey_routes`), modelled seizures
+        (:func:`routes.calibration.observe.modelled_seizures`, or ``None``) and cost model.
 
     Returns
     -------
@@ -277,7 +277,7 @@ def exits_vs_published(exits: pd.DataFrame, cmp: pd.DataFrame) -> pd.DataFrame:
 
 
 def corridors_vs_published(corridors: pd.DataFrame, cmp: pd.DataFrame) -> pd.DataFrame:
-    """Corridor shares (:func:`routes.analysis.flows.corridor_shares`) with published ranges.
+    """Corridor shares (:func:`routes.routing.flows.corridor_shares`) with published ranges.
 
     The northern route's published share of Afghan opiates sits beside ``Northern``; the
     other corridors have no published share in the file and show NaN.

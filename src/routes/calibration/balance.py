@@ -3,7 +3,7 @@
 For each year ``y`` the network is built as of ``y-06-30`` (:func:`balance_date`; that
 date's statuses, the year's supply with the stock drawdown, the newest demand figures, the
 hubs valid then) and its flow assigned by the logit
-(:func:`routes.analysis.flows.assign_flows`). Per region of the cost model's
+(:func:`routes.routing.flows.assign_flows`). Per region of the cost model's
 ``[balance.regions]`` (a country in none is in ``Other``), in tonnes of opium:
 
 ``production_t``, ``drawdown_t``
@@ -15,11 +15,12 @@ hubs valid then) and its flow assigned by the logit
     Flow of the journeys that enter the region (the origin's own region excluded): what
     reaches or crosses it.
 ``seizures_t``
-    Expected seizures in the region's countries (:func:`routes.analysis.observe.modelled_seizures`,
-    the ``seized`` column: detected flow, before the observation model's scale).
+    Expected seizures in the region's countries
+    (:func:`routes.calibration.observe.modelled_seizures`, the ``seized`` column: detected
+    flow, before the observation model's scale).
 
 A ``World`` row sums the regions (its ``inflow_t`` is NaN). The published estimates are set
-beside the model's by :func:`routes.analysis.published.published_vs_modelled`.
+beside the model's by :func:`routes.calibration.published.published_vs_modelled`.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ import pandas as pd
 from ..costs import CostModel
 from ..geodata import Dataset, coverage
 from ..network import network_from_data
+from ..routing.flows import assign_flows
+from ..routing.journeys import journey_routes
 from ..supplyside import allocate_drawdown, drawdown_in
-from .flows import assign_flows
-from .journeys import journey_routes
 from .observe import modelled_seizures
 
 __all__ = ["BALANCE_COLUMNS", "region_of", "year_balance", "balance_of", "yearly_balance",
@@ -93,8 +94,8 @@ def balance_of(G: nx.DiGraph, routes: pd.DataFrame, seizures: pd.DataFrame | Non
                ds: Dataset, cm: CostModel, year: int) -> pd.DataFrame:
     """Return the balance by region of one year's network ``G``, its routes and modelled seizures.
 
-    ``routes`` has ``choice_prob`` (:func:`routes.analysis.flows.assign_flows`);
-    ``seizures`` is :func:`routes.analysis.observe.modelled_seizures` (``None``: zero).
+    ``routes`` has ``choice_prob`` (:func:`routes.routing.flows.assign_flows`);
+    ``seizures`` is :func:`routes.calibration.observe.modelled_seizures` (``None``: zero).
     """
     reg = region_of(cm)
 
@@ -146,7 +147,7 @@ def yearly_balance(ds: Dataset, cm: CostModel, years: Iterable[int], *,
     """Return the balance of every year in ``years`` by region (:data:`BALANCE_COLUMNS`).
 
     The published figures are set beside the model's by
-    :func:`routes.analysis.published.published_vs_modelled`.
+    :func:`routes.calibration.published.published_vs_modelled`.
     """
     frames = [year_balance(ds, cm, int(y), engine=engine) for y in sorted(set(years))]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
