@@ -81,6 +81,8 @@ def test_shipped_data_covers_the_region(dataset):
         ("corridors.csv", "to_id", "p_atlantis",
          r"corridors.csv, row 2, field 'to_id': unknown place or crossing id 'p_atlantis'"),
         ("corridors.csv", "mode", "balloon", r"corridors.csv, row 2, field 'mode'"),
+        ("corridors.csv", "oneway", "maybe",
+         r"corridors.csv, row 2, field 'oneway': 'maybe' is not one of no, yes"),
     ],
 )
 def test_bad_field(data_copy, cost_model, file, field, value, expect):

@@ -22,8 +22,9 @@ LAYERS = {
     "routes._errors": 0, "routes._version": 0, "routes.settings": 0, "routes._csv": 0,
     "routes.costs": 0, "routes.engine": 0,
     "routes.geodata": 1, "routes.history": 1,   # history: the dated files geodata reads
-    "routes.flowfiles": 1, "routes.supplyside": 1,   # the flow files and their rules (issue 19)
+    "routes.supplyside": 1,   # the rules applied to the flow files (issue 19)
     "routes.observed": 1,                        # observed seizures, read like the data
+    "routes.flowfiles": 1,                       # hubs, stocks, published flows, heroin links
     "routes.scenario": 2,
     "routes.network": 3, "routes.io": 3,
     "routes.analysis": 4,   # the facade re-exporting the analysis packages below

@@ -23,6 +23,7 @@ from ._read import (
     BORDER_TOLERANCE_KM,
     COAST_TOLERANCE_KM,
     CORRIDOR_FIELDS,
+    CORRIDOR_ONEWAY,
     CROSSING_MODES,
     DATED_FILES,
     HISTORY_START,
@@ -57,6 +58,7 @@ __all__ = [
     "LAND_MODES",
     "BORDER_TOLERANCE_KM",
     "COAST_TOLERANCE_KM",
+    "CORRIDOR_ONEWAY",
 ]
 
 log = logging.getLogger("routes.geodata")
