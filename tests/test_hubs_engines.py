@@ -118,7 +118,9 @@ def test_paths_writes_whole_journeys_through_the_hub(hub_data, tmp_path, capsys)
                                  "low_model_unit", "high_model_unit", "modelled",
                                  "model_unit", "modelled_note", "source"]
     cov = pd.read_csv(out / "baseline" / "links_coverage.csv")
-    assert list(cov.columns) == ["from_iso3", "to_iso3", "on_network", "covered", "flow"]
+    assert list(cov.columns) == ["from_iso3", "to_iso3", "on_network", "covered", "direct",
+                                 "flow"]
+    assert not (cov["direct"] & ~cov["covered"]).any()
     ages = pd.read_csv(out / "baseline" / "demand_ages.csv")
     assert list(ages.columns) == ["id", "name", "country", "demand", "demand_year",
                                   "age_years", "stale"]

@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
         on = cov[cov["on_network"]]
         print(f"Observed heroin links covered by a modelled route with flow: "
               f"{int(on['covered'].sum())} of {len(on)} between network countries "
-              f"({coverage:.2f})")
+              f"({coverage:.2f}); {int(on['direct'].sum())} of them as consecutive countries "
+              f"({on['direct'].mean():.2f})")
     if ages is not None and ages["stale"].any():
         st = ages[ages["stale"]]
         print(f"Demand figures older than 5 years at {when} (or from after it): {len(st)} of "

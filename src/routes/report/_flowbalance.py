@@ -81,10 +81,12 @@ _SPECS = {s.name: s for s in (
                ("modelled", "modelled", ",.3g"), ("model_unit", "model unit", ""))),
     TableSpec("coverage", "Observed links and markets beyond Pakistan",
               "Observed country-to-country heroin links (heroin_links.csv) between countries "
-              "of the network that a modelled route with flow runs along, and the markets "
+              "of the network that a modelled route with flow runs along, from the first "
+              "country to the second (direct: as consecutive countries), and the markets "
               "outside Pakistan that journeys through Pakistan reach.",
               (("date", "date", ""), ("links_on_network", "links on the network", "d"),
                ("links_covered", "covered", "d"), ("coverage", "share", ".2f"),
+               ("links_direct", "of them direct", "d"),
                ("markets_beyond_pakistan", "markets beyond Pakistan", "d"),
                ("detected_legs", "detected share (legs)", ".4f"),
                ("detected_journeys", "detected share (journeys)", ".4f"))),
@@ -151,7 +153,7 @@ def _stage(res: ReportResults) -> None:
             share, t = link_coverage(G, fa.routes, links)
             on = t[t["on_network"]]
             row.update(links_on_network=len(on), links_covered=int(on["covered"].sum()),
-                       coverage=share)
+                       coverage=share, links_direct=int(on["direct"].sum()))
         legs, whole = journey_detected_share(G, cm=res.cm)
         row.update(detected_legs=legs, detected_journeys=whole)
         cov.append(row)

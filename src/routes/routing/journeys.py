@@ -10,7 +10,8 @@ through a hub is two of them, ``origin -> hub`` and ``hub -> market`` (rule in
   (``AFG > PAK > NLD > DEU``);
 - :func:`markets_beyond`: the final markets outside a country that journeys through it reach;
 - :func:`link_coverage`: the share of observed country-to-country links (between countries of
-  the network) that some modelled route with flow runs along;
+  the network) that some modelled route with flow runs along, from the first country to the
+  second (and how many of them directly, as consecutive countries);
 - :func:`journey_detected_share`: the detected share if a consignment ran both legs (detected
   on leg 1, it never runs leg 2), beside the legs-as-consignments share that every engine
   optimises and reports: the size of that rule's difference.
@@ -124,46 +125,60 @@ def markets_beyond(G: nx.DiGraph, journeys: pd.DataFrame, country: str, *,
 
 def link_coverage(G: nx.DiGraph, routes: pd.DataFrame, links: pd.DataFrame
                   ) -> tuple[float, pd.DataFrame]:
-    """Share of observed links between network countries that a route with flow runs along.
+    """Share of observed links between network countries that the modelled routes carry.
 
-    A link ``(from_iso3, to_iso3)`` (directed; duplicates counted once) is *on the network*
-    when both countries have a node of ``G``, and *covered* when the routes that enter
-    ``to_iso3`` straight from ``from_iso3`` (consecutive in their ``countries``) carry at
-    least :data:`MIN_LINK_SHARE` of the routed flow (the logit gives each of a pair's k
-    routes some flow, however costly: ``1e-97`` of a tonne is no route in use).
+    A link ``(from_iso3, to_iso3)`` (directed; duplicates counted once) is a seizure record's
+    consignment moving from one country to another, the countries in between not recorded.
+    It is *on the network* when both countries have a node of ``G``, and *covered* when the
+    routes that pass through ``from_iso3`` and later ``to_iso3`` carry at least
+    :data:`MIN_LINK_SHARE` of the routed flow (the logit gives each of a pair's k routes some
+    flow, however costly: ``1e-97`` of a tonne is no route in use). ``direct`` says whether
+    such routes also enter ``to_iso3`` straight from ``from_iso3`` (consecutive countries):
+    the stricter reading, reported beside it.
 
     Returns
     -------
     (float, DataFrame)
         The covered share (NaN without a link on the network) and one row per distinct link:
-        ``from_iso3``, ``to_iso3``, ``on_network``, ``covered``, ``flow`` (flow of the routes
-        along it).
+        ``from_iso3``, ``to_iso3``, ``on_network``, ``covered``, ``direct``, ``flow`` (flow
+        of the routes through both, in that order).
 
     Examples
     --------
     >>> G = nx.DiGraph()
-    >>> for n, c in [("a", "PAK"), ("b", "NLD"), ("c", "DEU")]:
+    >>> for n, c in [("a", "PAK"), ("b", "NLD"), ("c", "DEU"), ("d", "BEL")]:
     ...     G.add_node(n, country=c)
-    >>> r = pd.DataFrame({"flow": [2.0, 0.0], "countries": [["PAK", "NLD"], ["NLD", "DEU"]]})
+    >>> r = pd.DataFrame({"flow": [2.0, 0.0], "countries": [["PAK", "BEL", "NLD"],
+    ...                                                     ["NLD", "DEU"]]})
     >>> l = pd.DataFrame({"from_iso3": ["PAK", "NLD", "PAK"], "to_iso3": ["NLD", "DEU", "USA"]})
     >>> share, t = link_coverage(G, r, l)
-    >>> share, t["covered"].tolist()
-    (0.5, [False, True, False])
+    >>> share, t["covered"].tolist(), t["direct"].tolist()
+    (0.5, [False, True, False], [False, False, False])
     """
     have = {str(d.get("country") or "") for _, d in G.nodes(data=True)}
     for _, d in G.nodes(data=True):
         have |= {str(d.get("country_a") or ""), str(d.get("country_b") or "")}
-    flow: dict[tuple[str, str], float] = defaultdict(float)
+    later: dict[tuple[str, str], float] = defaultdict(float)
+    direct: dict[tuple[str, str], float] = defaultdict(float)
     for cs, f in zip(routes["countries"], routes["flow"]):
         if f > 0:
-            for a, b in zip(cs[:-1], cs[1:]):
-                flow[(a, b)] += float(f)
+            seq = list(cs)
+            for a, b in {(seq[i], seq[j]) for i in range(len(seq))
+                         for j in range(i + 1, len(seq))}:
+                later[(a, b)] += float(f)
+            for a, b in set(zip(seq[:-1], seq[1:])):
+                direct[(a, b)] += float(f)
     least = MIN_LINK_SHARE * float(routes["flow"].sum())
     pairs = sorted({(str(a), str(b)) for a, b in zip(links["from_iso3"], links["to_iso3"])})
+
+    def used(flows: dict[tuple[str, str], float], k: tuple[str, str]) -> bool:
+        return flows.get(k, 0.0) > 0 and flows.get(k, 0.0) >= least
+
     rows = [{"from_iso3": a, "to_iso3": b, "on_network": a in have and b in have,
-             "covered": flow.get((a, b), 0.0) >= least and flow.get((a, b), 0.0) > 0,
-             "flow": flow.get((a, b), 0.0)} for a, b in pairs]
-    t = pd.DataFrame(rows, columns=["from_iso3", "to_iso3", "on_network", "covered", "flow"])
+             "covered": used(later, (a, b)), "direct": used(direct, (a, b)),
+             "flow": later.get((a, b), 0.0)} for a, b in pairs]
+    t = pd.DataFrame(rows, columns=["from_iso3", "to_iso3", "on_network", "covered", "direct",
+                                    "flow"])
     on = t[t["on_network"]]
     share = float(on["covered"].mean()) if len(on) else math.nan
     return share, t
