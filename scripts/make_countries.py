@@ -47,8 +47,9 @@ SINK_WINDOW = box(10.0, -36.0, 60.0, 30.0)
 WINDOW = box(-30.0, 20.0, 180.0, 82.0)
 TOLERANCE_DEG = 0.01
 #: The offline maps' basemap (src/routes/static/basemap.geojson): every country of the map's
-#: visible extent, whole (China and India south of 20N, Arabia, North Africa), coarser.
-BASEMAP_WINDOW = box(-35.0, -12.0, 150.0, 84.0)
+#: visible extent, whole (China and India south of 20N, Arabia, Africa down to 36S for the
+#: global sinks of issue 19), coarser.
+BASEMAP_WINDOW = box(-35.0, -36.0, 150.0, 84.0)
 BASEMAP_TOLERANCE_DEG = 0.08
 BASEMAP = Path(__file__).resolve().parents[1] / "src" / "routes" / "static" / "basemap.geojson"
 
