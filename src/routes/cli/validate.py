@@ -13,7 +13,7 @@ from ..scenario import scenario_problems
 from ..settings import DATA_DIR, DEFAULT_COST_MODEL
 
 _FILES = {"history": "status_history", "supply": "supply", "demand": "demand", "hubs": "hubs",
-          "stocks": "stocks"}
+          "stocks": "stocks", "traffic": "border_traffic"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"  places     {len(ds.places):5d}")
     print(f"  corridors  {len(ds.corridors):5d}")
     for name, frame in (("history", ds.status_history), ("supply", ds.supply),
-                        ("demand", ds.demand), ("hubs", ds.hubs), ("stocks", ds.stocks)):
+                        ("demand", ds.demand), ("hubs", ds.hubs), ("stocks", ds.stocks),
+                        ("traffic", ds.border_traffic)):
         if frame is not None:
             print(f"  {name:<10s} {len(frame):5d}  ({Path(ds.files[_FILES[name]]).name})")
     for name, frame in observed.items():

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .. import flowfiles, history, supplyside
+from .. import flowfiles, history, supplyside, traffic
 from .._errors import DataError, Problem, RoutesError
 from ._read import (
     BORDER_TOLERANCE_KM,
@@ -87,8 +87,9 @@ def load_dataset(
     data_dir : path
         Folder holding ``countries.geojson``, ``crossings.csv``, ``places.csv`` and, unless
         ``corridors`` says otherwise, ``corridors.csv``; and, where present, the dated files
-        ``status_history.csv``, ``supply.csv`` and ``demand.csv`` (:mod:`routes.history`), and
-        the flow files ``hubs.csv`` and ``stocks.csv`` (:mod:`routes.flowfiles`).
+        ``status_history.csv``, ``supply.csv`` and ``demand.csv`` (:mod:`routes.history`),
+        the flow files ``hubs.csv`` and ``stocks.csv`` (:mod:`routes.flowfiles`) and the
+        legitimate traffic ``border_traffic.csv`` (:mod:`routes.traffic`).
     classes : set of str, optional
         Allowed crossing classes (the cost model's); not checked when ``None``.
     corridors : bool or "auto"
@@ -126,15 +127,22 @@ def load_dataset(
     readers.update(hubs=flowfiles.read_hubs, stocks=flowfiles.read_stocks)
     dated = {k: readers[k](paths[k], problems)
              for k in (*DATED_FILES, *flowfiles.FLOW_FILES) if k in paths}
+    tpath = d / "border_traffic.csv"
+    legit = traffic.read_border_traffic(tpath, problems) if tpath.exists() else None
     ds = Dataset(countries, crossings, places, corr,
-                 files={k: str(v) for k, v in paths.items()},
-                 hashes={k: _sha256(v) for k, v in paths.items()}, **dated)
+                 files={k: str(v) for k, v in paths.items()}
+                 | ({"border_traffic": str(tpath)} if legit is not None else {}),
+                 hashes={k: _sha256(v) for k, v in paths.items()}, border_traffic=legit,
+                 **dated)
     skipped: list[str] = []
     if validate:
         # One pass: the cross-file checks run on the rows that could be read, whatever the
         # problems of the others; a check that cannot run says so.
         frames = {"countries": countries, "crossings": crossings, "places": places,
                   "corridors": corr, **dated}
+        if legit is not None:
+            paths["border_traffic"] = tpath
+            frames["border_traffic"] = legit
         for name, frame in frames.items():
             broken = any(p.file == str(paths.get(name)) for p in problems)
             if name in paths and frame is not None and frame.empty and broken:

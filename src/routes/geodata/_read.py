@@ -96,6 +96,10 @@ class Dataset:
     stocks: pd.DataFrame | None = None
     #: The date the statuses, supply and demand were resolved for (:func:`dataset_as_of`).
     as_of: date | None = None
+    #: Legitimate traffic per crossing (:mod:`routes.traffic`); ``None`` when the file is
+    #: absent. Not part of :attr:`data_hash` (no network build reads it); the outputs that
+    #: use it record its own hash.
+    border_traffic: pd.DataFrame | None = None
 
     @property
     def data_hash(self) -> str:

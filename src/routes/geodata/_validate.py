@@ -14,7 +14,7 @@ import shapely
 import shapely.ops
 from shapely.geometry import Point
 
-from .. import flowfiles, history
+from .. import flowfiles, history, traffic
 from .._errors import DataError, Problem
 from ._read import (
     BORDER_TOLERANCE_KM,
@@ -189,6 +189,14 @@ def _check_dated(ds: Dataset, problems: list[Problem]) -> None:
                 problems.append(Problem(file, int(r.line_no), col, f"{v!r}: {what}"))
 
 
+def _check_traffic(ds: Dataset, problems: list[Problem]) -> None:
+    if ds.border_traffic is None or ds.crossings.empty:
+        return
+    traffic.check_traffic_ids(ds.border_traffic,
+                              ds.files.get("border_traffic", "border_traffic.csv"),
+                              set(ds.crossings["id"]), problems)
+
+
 def _check_flow_files(ds: Dataset, problems: list[Problem]) -> None:
     """Check ``hubs.csv`` against the places and countries (:func:`flowfiles.check_hubs`)."""
     if ds.hubs is None or ds.places.empty:
@@ -209,7 +217,7 @@ def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
     status history (known ids, every crossing covered from 2018-01-01 without gaps or
     overlaps, agreeing with ``crossings.csv``'s status on its ``as_of`` date); supply and
     demand rows on origins and markets; hubs on known places serving known markets or
-    countries.
+    countries; ``border_traffic.csv`` rows on known crossings.
 
     Rows that could not be read are left out; ``skipped`` (a list) receives a line per check
     that could not run, and why.
@@ -218,6 +226,7 @@ def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
     notes: list[str] = [] if skipped is None else skipped
     _check_references(ds, problems)
     _check_dated(ds, problems)
+    _check_traffic(ds, problems)
     _check_flow_files(ds, problems)
     _check_geography(ds, problems, notes)
     if problems and raise_on_error:
