@@ -38,7 +38,10 @@ replaced from the hub's stock, so leg 2's amount does not depend on leg 1's dete
 is the rule the MILP, the Python engine and the what-if page share exactly; the journey view
 (a consignment detected on leg 1 never runs leg 2, detected with probability
 ``1 - exp(-(d1 + d2))``) is reported beside it by
-:func:`routes.routing.journeys.journey_detected_share`.
+:func:`routes.routing.journeys.journey_detected_share`. The ``"single"`` objective (the least
+risk of any route from production to a market) reads only the pairs leaving a producing
+origin (:func:`routes.priorities._instance.objective_flows`): a journey through a hub is at
+least as risky as its first leg.
 """
 
 from __future__ import annotations
