@@ -236,8 +236,10 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         ``physical`` upgrade adds for legitimate traffic, as ``routes tradeoff``),
         ``edges`` (sorted by ``(u, v)``: node indices, corridor id, mode, the weights
         ``[cost, cost in fixed-point units, risk]`` and, for an edge entering an upgradable
-        post, its weights with the post upgraded), ``pairs`` (``[origin, market, flow]``
-        sorted by id), ``scenario`` (the starting overlay, written back into the download) and
+        post, its weights with the post upgraded), ``pairs``
+        (``[origin, market, flow, onward]`` sorted by id; ``onward`` 1 for the onward leg of
+        a journey through a hub, which the corridor shares leave out), ``scenario`` (the
+        starting overlay, written back into the download) and
         ``basemap`` (country outlines, GeoJSON: the offline maps' basemap) and ``labels``
         (``countries`` and ``capitals``, ``[lat, lon, name, min zoom]`` each, and the
         capitals' ``credit``).
@@ -266,7 +268,8 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
              if d.get("kind") == "crossing" and G_up.nodes[n]["p_detect"] > d["p_detect"]}
     nodes = _node_rows(G_open, start, reopen, level, _legit(ds, cm))
     index = {r["id"]: i for i, r in enumerate(nodes)}
-    pairs = [[index[o], index[m], float(f)] for (o, m), f in sorted(od_demand(start).items())]
+    pairs = [[index[o], index[m], float(f), int(start.nodes[o].get("role") != "origin")]
+             for (o, m), f in sorted(od_demand(start).items())]
     g = start.graph
     return {
         "meta": {"title": title or f"routes what-if: {sc.name}", "scenario": sc.name,

@@ -329,15 +329,24 @@ def _observations(options: ReportOptions) -> OptionalAnalysis | None:
     return observations_analysis(options)
 
 
-#: Probes: each returns its analysis when the module and its functions exist, else None.
+# --------------------------------------------------------------------------- flow balance
+def _flow_balance(options: ReportOptions) -> OptionalAnalysis | None:
+    from ._flowbalance import flow_balance_analysis
+
+    return flow_balance_analysis(options)
+
+
 def _tradeoff(options: ReportOptions) -> OptionalAnalysis | None:
     from ._tradeoff import tradeoff_analysis
 
     return tradeoff_analysis(options)
 
 
+#: Probes: each returns its analysis when the module and its functions exist, else None.
+#: The flow balance comes after the timeline, whose yearly networks it reads.
 _PROBES: tuple[Callable[[ReportOptions], OptionalAnalysis | None], ...] = (_interdiction,
                                                                            _tradeoff,
                                                                            _uncertainty,
                                                                            _timeline,
-                                                                           _observations)
+                                                                           _observations,
+                                                                           _flow_balance)

@@ -7,7 +7,9 @@
  *     sorted by (length, node ids) and the first k kept (routes.engine.Engine.k_shortest_paths);
  *   - flows: the logit split P(r) = exp(-theta * (c_r / c_min - 1)) / sum, c = the route's
  *     cost (routes.routing.flows.logit_shares), each pair's flow split over its routes;
- *   - corridors: the labelling rules of routes.routing.paths.corridor_of_route;
+ *   - corridors: the labelling rules of routes.routing.paths.corridor_of_route; the onward
+ *     legs from wholesale hubs (a pair's 4th field) are left out of the corridor shares, as
+ *     in routes.routing.flows.corridor_shares;
  *   - detected share: sum flow(o, m) * (1 - exp(-d_om)) / routed flow, d_om the least risk
  *     from o to m (the flow objective of routes.priorities).
  * A crossing's state changes only the weights of the edges entering it (closed: no edges at
@@ -323,7 +325,9 @@
       total += f;
       var rows = found.map(function (r, i) { return routeRow(net, o, m, i + 1, r); });
       var probs = logitShares(rows.map(function (r) { return r.cost; }), PARAMS.theta);
-      rows.forEach(function (r, i) { r.prob = probs[i]; r.flow = f * probs[i]; routes.push(r); });
+      rows.forEach(function (r, i) {
+        r.prob = probs[i]; r.flow = f * probs[i]; r.onward = !!p[3]; routes.push(r);
+      });
     });
     var node = new Float64Array(NODES.length), edge = new Float64Array(EDGES.length);
     var corridor = {};
@@ -331,7 +335,7 @@
     routes.forEach(function (r) {
       for (var i = 1; i + 1 < r.path.length; i++) { node[r.path[i]] += r.flow; }
       r.edges.forEach(function (e) { edge[e] += r.flow; });
-      corridor[r.corridor].flow += r.flow;
+      if (!r.onward) { corridor[r.corridor].flow += r.flow; }
     });
     var ctotal = 0;
     CORRIDORS.forEach(function (c) { ctotal += corridor[c].flow; });
