@@ -21,6 +21,7 @@ from ._instance import (
     _check,
     _Instance,
     _toy,  # noqa: F401  (the doctests build their network with it)
+    objective_flows,
     upgrade_table,
 )
 from .exact import _check_formulation, _exact
@@ -224,7 +225,7 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
     if method not in METHODS:
         raise RoutesError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     _check_formulation(formulation)
-    inst = _Instance(G, cm, flows)
+    inst = _Instance(G, cm, objective_flows(G, flows, objective))
     # Greedy evaluations, shared by the budgets: a cache only (without it, or with None,
     # each budget evaluates afresh; the same values, an equivalent mutant).
     memo: dict[tuple[str, bytes], Any] = {}
