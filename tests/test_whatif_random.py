@@ -23,6 +23,7 @@ import math
 import os
 import shutil
 import subprocess
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from hypothesis import strategies as st
 from routes._errors import NoRouteError
 from routes.costs import risk_from_p
 from routes.engine import SCALE, quantize
+from routes.maps._assets import common_js
 from routes.priorities import evaluate_upgrades
 from routes.routing.flows import assign_flows
 from routes.routing.paths import CORRIDORS
@@ -65,7 +67,13 @@ class Page:
         if NODE is None:
             pytest.fail("node not found: the what-if engine's property test runs the page's "
                         "script in Node (apt-get install nodejs)")
-        self.proc = subprocess.Popen([NODE, str(HARNESS)], stdin=subprocess.PIPE,
+        # The script exactly as the page inlines it: the shared code, then whatif.js.
+        self.tmp = tempfile.TemporaryDirectory()
+        script = Path(self.tmp.name) / "whatif_page.js"
+        script.write_text(common_js() + "\n" + (ROOT / "src" / "routes" / "static" /
+                                                "whatif.js").read_text(encoding="utf-8"),
+                          encoding="utf-8")
+        self.proc = subprocess.Popen([NODE, str(HARNESS), str(script)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, bufsize=1)
 
     def run(self, data: dict[str, Any], changes: list[list[str]]) -> dict[str, Any]:
@@ -82,6 +90,7 @@ class Page:
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
         self.proc.stdout.close()
+        self.tmp.cleanup()
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +146,9 @@ def cases(draw: st.DrawFn) -> tuple[dict[str, Any], list[list[str]]]:
     forced: dict[tuple[str, str], float] = {}
     if len(ids) >= 4 and draw(st.booleans()):
         x, y, a, b = draw(st.permutations(ids))[:4]
+        if draw(st.booleans()):   # between the first origin and the first market
+            a, b = draw(st.permutations(ids[2:]))[:2]
+            x, y = ids[0], ids[1]
         c1, c2 = draw(st.sampled_from(COSTS[1:])), draw(st.sampled_from(COSTS[1:]))
         forced = {(x, a): c1, (a, y): c2, (x, b): c2, (b, y): c1}
         chosen = list({*chosen, *forced})

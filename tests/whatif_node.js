@@ -7,7 +7,7 @@
  * each node and along each edge). Each case runs the script in a fresh V8 context whose page
  * is `data` (the JSON the page embeds); the browser's document and Leaflet are stand-ins that
  * accept every call and draw nothing, so only the computation is exercised.
- * Usage: node tests/whatif_node.js [path of whatif.js]
+ * Usage: node tests/whatif_node.js [path of the page's script: routes_common.js, then whatif.js]
  */
 "use strict";
 
@@ -35,12 +35,10 @@ const stub = new Proxy(function () {}, {
 
 function run(data, changes) {
   const json = JSON.stringify(data);
-  const document = {
+  // The page's data element; every other document call gets the stand-in.
+  const document = new Proxy({
     getElementById(id) { return id === "whatif-data" ? {textContent: json} : stub; },
-    createElement() { return stub; },
-    createTextNode() { return stub; },
-    body: stub,
-  };
+  }, {get(target, key) { return key in target ? target[key] : stub; }});
   const window = {};
   const context = vm.createContext({
     document, window, L: stub, performance, requestAnimationFrame: () => 0,
