@@ -19,7 +19,7 @@ from routes.priorities.legit import (
     post_delays,
     post_traffic,
 )
-from routes.priorities.tradeoff import pareto_brute_force, pareto_front
+from routes.priorities.tradeoff import pareto_brute_force, pareto_front, pareto_fronts
 
 
 def test_hand_worked_queue():
@@ -113,6 +113,28 @@ def test_front_equals_brute_force(directed, seed, budget):
                         and q.legit_cost_usd_per_day < p.legit_cost_usd_per_day)
 
 
+def test_fronts_at_every_budget_up_to_b():
+    """Every budget of the priorities' curve up to B, bounded by the cost of every post (here
+    1 + 2 + 1 + 2 + 1 = 7), each front as at its budget alone; B alone when asked; a progress
+    line per budget."""
+    G = _net(True, 2)
+    d = pd.DataFrame({"cost_usd_per_day": [30.0, 55.0, 30.0, 12.5, 0.0],
+                      "delay_h_per_day": [3.0, 5.5, 3.0, 1.25, 0.0],
+                      "imputed": False}, index=["xa", "xb", "xc", "xd", "xe"])
+    said: list[str] = []
+    pts = pareto_fronts(G, 1e18, d, progress=said.append)
+    assert sorted({p.budget for p in pts}) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    assert [s for s in said if s.startswith("front at")] == [
+        f"front at budget {b} ({b} of 7)" for b in range(1, 8)]
+    for b in (1.0, 4.0, 7.0):
+        assert [(p.detected_share, p.posts) for p in pts if p.budget == b] == [
+            (p.detected_share, p.posts) for p in pareto_front(G, b, d)]
+    half = pareto_fronts(G, 2.5, d)
+    assert sorted({p.budget for p in half}) == [1.0, 2.0, 2.5]
+    assert {p.budget for p in pareto_fronts(G, 2.5, d, every_budget=False)} == {2.5}
+    assert [p.posts for p in pareto_fronts(G, 0.0, d)] == [()]
+
+
 def test_targeted_keeps_a_share_of_the_gain(baseline, cost_model):
     p = legit_params(cost_model)
     H = graph_for_upgrade(baseline, p, "targeted")
@@ -186,8 +208,9 @@ def test_cli_errors_exit_2(tmp_path, capsys):
 
 
 def test_report_section(tmp_path):
-    """`routes report --tradeoff N`: the section with the front, its knee and the posts' traffic;
-    its table equals `routes tradeoff`'s front; without the option there is no section."""
+    """`routes report`: the section with the front, its knee and the posts' traffic, by default
+    at the report's budget; its table equals `routes tradeoff`'s front; `--no-tradeoff` leaves
+    it out, `--tradeoff N` chooses another budget."""
     import json
 
     from routes.cli import main
@@ -195,11 +218,13 @@ def test_report_section(tmp_path):
     d = _hand_with_traffic(tmp_path)
     out = tmp_path / "rep"
     assert main(["report", "--data", str(d), "--out", str(out), "--no-map", "--budget", "1",
-                 "--runs", "0", "--tradeoff", "1", "--no-progress"]) == 0
+                 "--runs", "0", "--no-progress"]) == 0
     folder = out / "baseline"
     md = (folder / "report.md").read_text(encoding="utf-8")
     assert "## Security and legitimate trade" in md and "chart_pareto.png" in md
     assert "1 have a sourced truck figure and 1 a sourced people figure" in md
+    assert "At a budget of 1, the front has 2 points" in md
+    assert "Trade-off with legitimate traffic" in md
     assert (folder / "chart_pareto.png").exists()
     assert json.loads((folder / "provenance.json").read_text())["options"][
         "tradeoff_budget"] == 1.0
@@ -209,11 +234,18 @@ def test_report_section(tmp_path):
     a = pd.read_csv(folder / "pareto.csv")
     b = pd.read_csv(cli / "baseline" / "pareto.csv")
     pd.testing.assert_frame_equal(a, b)
+    other = tmp_path / "other"
+    assert main(["report", "--data", str(d), "--out", str(other), "--no-map", "--budget", "1",
+                 "--runs", "0", "--tradeoff", "0.5", "--no-progress"]) == 0
+    md = (other / "baseline" / "report.md").read_text(encoding="utf-8")
+    assert "At a budget of 0.5, the front has 1 points" in md
+    assert pd.read_csv(other / "baseline" / "pareto.csv")["budget"].tolist() == [0.5]
     plain = tmp_path / "plain"
     assert main(["report", "--data", str(d), "--out", str(plain), "--no-map", "--budget", "1",
-                 "--runs", "0", "--no-progress"]) == 0
+                 "--runs", "0", "--no-tradeoff", "--no-progress"]) == 0
     assert "Security and legitimate trade" not in (plain / "baseline" / "report.md").read_text()
     assert "tradeoff_budget" not in (plain / "baseline" / "provenance.json").read_text()
+    assert not (plain / "baseline" / "pareto.csv").exists()
 
 
 @pytest.mark.parametrize("ca2, cs2", [(1.0, 1.0), (0.3, 1.7)])

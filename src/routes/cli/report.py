@@ -83,10 +83,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--no-timeline", action="store_true",
                    help="leave out \"How the routes changed\" (the network on each year's "
                         "mid-year date; needs the dated data files)")
-    g.add_argument("--tradeoff", type=float_range(0), default=0.0, metavar="N",
-                   help="add \"Security and legitimate trade\": the Pareto front of detection "
-                        "against the delay cost to legitimate traffic at budget N (as routes "
-                        "tradeoff; default: %(default)g, left out)")
+    t = g.add_mutually_exclusive_group()
+    t.add_argument("--tradeoff", type=float_range(0), default=None, metavar="N",
+                   help="budget of \"Security and legitimate trade\", the Pareto front of "
+                        "detection against the delay cost to legitimate traffic (as routes "
+                        "tradeoff --only-budget N; default: the report's --budget)")
+    t.add_argument("--no-tradeoff", action="store_true",
+                   help="leave out \"Security and legitimate trade\"")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress bar on stderr")
     add_output_args(p)
@@ -99,7 +102,8 @@ def _options(args: argparse.Namespace) -> ReportOptions:
                          top=args.top, map=not args.no_map,
                          # a comparison shows no timeline: do not compute one per side
                          timeline=not args.no_timeline and not args.compare,
-                         tradeoff_budget=0.0 if args.compare else args.tradeoff)
+                         tradeoff_budget=0.0 if args.compare or args.no_tradeoff
+                         else args.tradeoff)
 
 
 def _scenario(path: Path) -> Scenario:

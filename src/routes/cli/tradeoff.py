@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..priorities.curves import MAX_CURVE_BUDGETS
 from ._common import (
     Stages,
     add_data_args,
@@ -24,9 +25,10 @@ MAX_TIME_LIMIT = 86_400.0
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register the subcommand."""
     p = sub.add_parser(
-        "tradeoff", help="Pareto front of posts: detected share against the delay and cost "
+        "tradeoff", help="Pareto fronts of posts: detected share against the delay and cost "
                          "to legitimate traffic",
-        description="The exact Pareto front, within --budget, of the expected detected share "
+        description="The exact Pareto front, at each budget up to --budget (or at "
+                    "--budget alone with --only-budget), of the expected detected share "
                     "of the trafficked flow (traffickers re-routing, as `routes priorities "
                     "--objective flow`) against the added cost (USD a day) of the upgrades' "
                     "delay to the legitimate trucks and travellers crossing the chosen posts "
@@ -36,8 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "pareto.csv (budget, detected_share, legit_delay_h_per_day, "
                     "legit_cost_usd_per_day, posts, optimal, ...), pareto.png (the chart), "
                     "tradeoff_posts.csv and "
-                    ".geojson (every post's traffic, basis and added delay). Prints the front "
-                    "and its knee.")
+                    ".geojson (every post's traffic, basis and added delay). Prints each "
+                    "front and its knee.")
     add_data_args(p)
     g = p.add_argument_group("trade-off")
     g.add_argument("--budget", type=float_range(0), required=True, metavar="N",
@@ -45,12 +47,16 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--upgrade", default="physical", metavar="TYPE",
                    help="upgrade type of the cost model's [legit.upgrades] (shipped: physical, "
                         "targeted = risk-based; default: %(default)s)")
-    g.add_argument("--every-budget", action="store_true",
-                   help="a front at each whole budget 1..N, not only at N")
+    g.add_argument("--only-budget", action="store_true",
+                   help="the front at N alone (default: a front at each budget up to N, the "
+                        "budgets of `routes priorities`' curve: 1, 2, ..., N, or "
+                        f"{MAX_CURVE_BUDGETS} evenly spaced budgets when that is more)")
     g.add_argument("--time-limit", type=float_range(0, MAX_TIME_LIMIT, lo_open=True),
                    default=60.0, metavar="S", help="seconds per MILP solve (default: "
                                                    "%(default)s)")
-    g.add_argument("--no-progress", action="store_true", help="no progress on stderr")
+    g.add_argument("--no-progress", action="store_true",
+                   help="no progress on stderr (by default: each budget and each point "
+                        "of its front as it is solved)")
     add_output_args(p)
     return p
 
@@ -78,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         traffic = post_traffic(ds.crossings, ds.border_traffic, params)
         delays = post_delays(traffic, params, args.upgrade)
         progress.done("network")
-        pts = pareto_fronts(G, budget, delays, cm=cm, every_budget=args.every_budget,
+        pts = pareto_fronts(G, budget, delays, cm=cm, every_budget=not args.only_budget,
                             time_limit=args.time_limit, progress=progress.note)
         table = front_table(pts, delays)
         progress.done("front")

@@ -39,7 +39,7 @@ from .._errors import RoutesError
 from ..costs import CostModel
 from ._instance import _check, _Instance, _prune
 from ._milp import solve_exact
-from .curves import whole_budgets
+from .curves import curve_budgets
 from .exact import _exact
 
 __all__ = [
@@ -231,12 +231,22 @@ def pareto_fronts(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
                   flows: Mapping[tuple[Any, Any], float] | None = None,
                   every_budget: bool = True, time_limit: float = 60.0, rel_tol: float = 1e-7,
                   progress: Callable[[str], None] | None = None) -> list[FrontPoint]:
-    """Return the fronts at each whole budget ``1..B`` (``every_budget``) or at ``budget`` alone."""
+    """Return the fronts at each budget up to ``budget`` (``every_budget``) or at it alone.
+
+    The budgets up to ``budget`` are those of the priorities' budget curve
+    (:func:`routes.priorities.curves.curve_budgets` without 0): the whole budgets ``1..B``
+    and ``B`` itself when it is not whole, or evenly spaced budgets when that is too many,
+    where ``B`` is at most the cost of upgrading every post, so a huge budget stays bounded.
+    ``progress`` is told as each budget starts, then each point of its front.
+    """
     inst = _Instance(G, cm, flows)
-    budgets = [b for b in whole_budgets(G, budget, cm=cm) if b > 0] if every_budget \
+    budgets = [b for b in curve_budgets(G, budget, cm=cm) if b > 0] if every_budget \
         else [float(budget)]
+    budgets = budgets or [0.0]  # budget 0 (or nothing to upgrade): the empty set alone
     out: list[FrontPoint] = []
-    for b in budgets:
+    for i, b in enumerate(budgets, 1):
+        if progress is not None and len(budgets) > 1:
+            progress(f"front at budget {b:g} ({i} of {len(budgets)})")
         out += pareto_front(G, b, delays, time_limit=time_limit, rel_tol=rel_tol,
                             progress=progress, _inst=inst)
     return out

@@ -58,9 +58,10 @@ class ReportOptions:
     timeline : bool
         Add "How the routes changed" (the network on each year's mid-year date) when the
         data has dated files.
-    tradeoff_budget : float
-        Budget of the "Security and legitimate trade" section's Pareto front (0 leaves the
-        section out).
+    tradeoff_budget : float, optional
+        Budget of the "Security and legitimate trade" section's Pareto front: ``None`` (the
+        default) for the report's ``budget``, the one its priorities use; 0 leaves the
+        section out. See :attr:`tradeoff_at`.
     """
 
     weight: str = "cost"
@@ -72,15 +73,20 @@ class ReportOptions:
     top: int = 15
     map: bool = True
     timeline: bool = True
-    tradeoff_budget: float = 0.0
+    tradeoff_budget: float | None = None
+
+    @property
+    def tradeoff_at(self) -> float:
+        """Return the budget of the trade-off section's front (0: no section)."""
+        return float(self.budget if self.tradeoff_budget is None else self.tradeoff_budget)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the options as a plain dict (for provenance)."""
         return {"weight": self.weight, "engine": self.engine, "seed": self.seed,
                 "runs": self.runs, "budget": self.budget, "objective": self.objective,
                 "top": self.top, "map": self.map, "timeline": self.timeline,
-                # recorded only when asked for: older reports' provenance stays as it was
-                **({"tradeoff_budget": self.tradeoff_budget} if self.tradeoff_budget else {})}
+                # recorded only when the section is asked for (by default, at the budget)
+                **({"tradeoff_budget": self.tradeoff_at} if self.tradeoff_at else {})}
 
 
 @dataclass

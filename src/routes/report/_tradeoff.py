@@ -1,8 +1,9 @@
 """The report's "Security and legitimate trade" section (issue 21), self-contained.
 
-Shown when the report is asked for it (``ReportOptions.tradeoff_budget > 0``, ``routes report
---tradeoff N``) and the data has ``border_traffic.csv`` and the cost model a ``[legit]`` table:
-the exact Pareto front at budget N of the detected share against the added cost to legitimate
+Shown by default (at the report's budget, the one its priorities use; ``routes report
+--tradeoff N`` for another, ``--no-tradeoff`` or ``ReportOptions.tradeoff_budget = 0`` to leave
+it out) when the data has ``border_traffic.csv`` and the cost model a ``[legit]`` table: the
+exact Pareto front at that budget of the detected share against the added cost to legitimate
 traffic (:mod:`routes.priorities.tradeoff`), its knee, and how the recommended posts change
 between the most-detecting point and the knee.
 """
@@ -75,7 +76,7 @@ def front_chart(table: pd.DataFrame, path: Path, *, budget: float) -> Path:
 
 def _front_chart(res: ReportResults, out: Path) -> list[Path]:
     return [front_chart(res.tables["pareto"], out / "chart_pareto.png",
-                        budget=res.options.tradeoff_budget)]
+                        budget=res.options.tradeoff_at)]
 
 
 def _names(res: ReportResults, posts: str) -> list[str]:
@@ -93,7 +94,7 @@ def _section(res: ReportResults) -> Section:
             f"the {len(on)} posts that can be upgraded, {n_t} have a sourced truck figure and "
             f"{n_p} a sourced people figure (border_traffic.csv); the others' traffic is "
             f"imputed from sourced crossings of the same kind and marked as such. At a "
-            f"budget of {res.options.tradeoff_budget:g}, the front has {len(t)} points, "
+            f"budget of {res.options.tradeoff_at:g}, the front has {len(t)} points, "
             f"{'all' if t['optimal'].all() else 'not all'} proven optimal. The most-detecting "
             f"set (the one `routes priorities` recommends) detects "
             f"{top['detected_share']:.4f} of the flow and adds "
@@ -133,10 +134,10 @@ def _section(res: ReportResults) -> Section:
 
 
 def tradeoff_analysis(options: ReportOptions) -> OptionalAnalysis | None:
-    """Return the section's analysis, or ``None`` when not asked for or not available."""
+    """Return the section's analysis, or ``None`` when left out or not available."""
     trade = optional_module("tradeoff")
     legit = optional_module("legit")
-    if trade is None or legit is None or getattr(options, "tradeoff_budget", 0) <= 0:
+    if trade is None or legit is None or options.tradeoff_at <= 0:
         return None
 
     def stage(res: ReportResults) -> None:
@@ -146,7 +147,7 @@ def tradeoff_analysis(options: ReportOptions) -> OptionalAnalysis | None:
         params = legit.legit_params(res.cm)
         traffic = legit.post_traffic(ds.crossings, ds.border_traffic, params)
         delays = legit.post_delays(traffic, params, "physical")
-        pts = trade.pareto_front(res.G, res.options.tradeoff_budget, delays, cm=res.cm,
+        pts = trade.pareto_front(res.G, res.options.tradeoff_at, delays, cm=res.cm,
                                  progress=res.detail)
         res.tables["pareto"] = trade.front_table(pts, delays)
         table = traffic.join(delays)
