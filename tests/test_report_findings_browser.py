@@ -93,7 +93,7 @@ def test_key_findings_figures_equal_their_tables(browser, report: Path) -> None:
         tables = {f["table"] for f in figs}
         # the findings a planner needs, each from its table
         assert {"priority_posts", "budget_curve", "rank_stability", "corridors",
-                "timeline_corridors", "crossings", "observation_fit"} <= tables
+                "timeline_corridors", "crossings", "observation_fit", "pareto"} <= tables
         for f in figs:
             _check(f, report)
             # each figure links to its table on the page, else to its CSV file

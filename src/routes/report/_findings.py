@@ -262,14 +262,25 @@ def _pareto(res: ReportResults) -> Finding | None:
                          ascending=[False, True], kind="stable").iloc[0]
     pos = int(best.name) if not isinstance(best.name, str) else best.name
     parts: list[Any] = [
-        "Trade-off with legitimate traffic: the most-detecting choice within the budget "
-        "(detected share ",
+        "The most-detecting choice within the budget (detected share ",
         _fig(_pct(float(best["detected_share"])), "pareto", ("#row", pos), "detected_share",
              fmt="pct"),
         ") adds ",
         _fig(f"{float(best['legit_delay_h_per_day']):,.1f}", "pareto", ("#row", pos),
              "legit_delay_h_per_day", fmt="g"),
-        " hours a day of delay to legitimate traffic (the Pareto front in pareto.csv)."]
+        " hours a day of delay to legitimate traffic"]
+    knee = t[t["knee"].astype(bool)] if "knee" in t.columns else t.iloc[:0]
+    if len(knee) and knee.index[0] != best.name:
+        k = knee.iloc[0]
+        kpos = int(k.name) if not isinstance(k.name, str) else k.name
+        parts += ["; the front's knee detects ",
+                  _fig(_pct(float(k["detected_share"])), "pareto", ("#row", kpos),
+                       "detected_share", fmt="pct"),
+                  " for ",
+                  _fig(f"{float(k['legit_delay_h_per_day']):,.1f}", "pareto", ("#row", kpos),
+                       "legit_delay_h_per_day", fmt="g"),
+                  " hours a day"]
+    parts.append(" (the Pareto front in pareto.csv).")
     return {"key": "pareto", "title": "Trade-off with legitimate traffic", "parts": parts}
 
 
