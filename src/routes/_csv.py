@@ -154,21 +154,44 @@ def check_required(df: pd.DataFrame, file: str, cols: tuple[str, ...],
 def to_float(df: pd.DataFrame, file: str, col: str, problems: list[Problem], *,
               lo: float | None = None, hi: float | None = None,
               lo_open: bool = False) -> pd.Series:
-    out = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
+    """Parse ``col`` as finite numbers in the range; a bad value is a problem and becomes NaN.
+
+    Not a number, infinite (``inf``), or too large for a float (``1e400``) is "not a
+    finite number"; outside ``lo``..``hi`` is "out of range". A bad value is returned as
+    NaN (like an empty one), so that no later check computes with it.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"lat": ["45.5", "1e400", "x", "95", ""], "line_no": [2, 3, 4, 5, 6]})
+    >>> probs = []
+    >>> to_float(df, "f.csv", "lat", probs, lo=-90, hi=90).tolist()
+    [45.5, nan, nan, nan, nan]
+    >>> [str(p) for p in probs]  # doctest: +NORMALIZE_WHITESPACE
+    ["f.csv, row 3, field 'lat': not a finite number: '1e400'",
+     "f.csv, row 4, field 'lat': not a number: 'x'",
+     "f.csv, row 5, field 'lat': 95.0 out of range [-90, 90]"]
+    """
+    out = pd.to_numeric(df[col].replace("", np.nan), errors="coerce").astype(float)
     for i in df.index:
         raw = df.at[i, col]
         if raw == "":
             continue
         v = out.at[i]
         row = int(df.at[i, "line_no"])
-        if pd.isna(v) or not math.isfinite(v):
+        if pd.isna(v) and raw.strip().lower() not in ("nan", "-nan", "+nan"):
             problems.append(Problem(file, row, col, f"not a number: {raw!r}"))
+            out.at[i] = np.nan
+            continue
+        if not math.isfinite(v):
+            problems.append(Problem(file, row, col, f"not a finite number: {raw!r}"))
+            out.at[i] = np.nan
             continue
         too_low = lo is not None and (v <= lo if lo_open else v < lo)
         if too_low or (hi is not None and v > hi):
             left = "(" if lo_open else "["
             problems.append(Problem(file, row, col, f"{v} out of range {left}{lo}, {hi}]"))
-    return out.astype(float)
+            out.at[i] = np.nan
+    return out
 
 
 def check_enum(df: pd.DataFrame, file: str, col: str, allowed: tuple[str, ...] | set[str],
