@@ -60,9 +60,11 @@ def read_table(path: Path, fields: tuple[str, ...], problems: list[Problem], *,
     header = [c.strip() for c in header]
     sep = _other_separator(header, fields)
     if sep:
-        problems.append(Problem(file, 1, None, f"expected comma-separated columns "
-                                               f"{','.join(fields)}; the header is separated "
-                                               f"by {sep!r} (save the file as CSV with commas)"))
+        # the field is the first column expected: the whole header was read as its name
+        problems.append(Problem(file, 1, fields[0], f"expected comma-separated columns "
+                                                    f"{','.join(fields)}; the header is "
+                                                    f"separated by {sep!r} (save the file as "
+                                                    "CSV with commas)"))
         return empty
     for f in fields:
         if f not in header and f not in optional:
@@ -70,9 +72,7 @@ def read_table(path: Path, fields: tuple[str, ...], problems: list[Problem], *,
     rows, lines = [], []
     for line, values in records[1:]:
         if len(values) != len(header):
-            problems.append(Problem(file, line, None,
-                                    f"{len(values)} values but the header has {len(header)} "
-                                    "columns (a comma inside a value needs double quotes)"))
+            problems.append(_width_problem(file, line, values, header))
             continue
         rows.append(values)
         lines.append(line)
@@ -119,6 +119,24 @@ def _records(text: str, file: str, problems: list[Problem]) -> list[tuple[int, l
     except csv.Error as exc:
         problems.append(Problem(file, last + 1, None, f"cannot parse CSV: {exc}"))
     return out
+
+
+def _width_problem(file: str, line: int, values: list[str], header: list[str]) -> Problem:
+    """Return the problem of a row whose width differs from the header's, naming a field.
+
+    Fewer values: the first column left without one; more: the last column (the values
+    beyond it have no column). A row separated by another character is said so.
+    """
+    n, m = len(values), len(header)
+    field = header[n] if n < m else header[-1]
+    sep = _other_separator(values[:1], ()) if n == 1 and m > 1 else ""
+    if sep:
+        why = f"the row is separated by {sep!r}, not by commas"
+    elif n < m:
+        why = f"no value from column {field!r} on"
+    else:
+        why = "values beyond the last column (a comma inside a value needs double quotes)"
+    return Problem(file, line, field, f"{n} values but the header has {m} columns: {why}")
 
 
 def _other_separator(header: list[str], fields: tuple[str, ...]) -> str:
