@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import networkx as nx
 import pytest
 from hypothesis import settings
@@ -10,6 +12,7 @@ from routes.costs import CostModel, load_cost_model
 from routes.geodata import Dataset, load_dataset
 from routes.network import network_from_data
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
+from shared_support import digest
 
 # No per-example deadline for the property tests: none of them checks timing, and on a loaded
 # machine (CI has 2 cores and the suite runs ~18 minutes) a 200 ms deadline measures the
@@ -31,8 +34,16 @@ def dataset(cost_model: CostModel) -> Dataset:
 
 
 @pytest.fixture(scope="session")
-def _baseline(dataset: Dataset, cost_model: CostModel) -> nx.DiGraph:
-    return network_from_data(dataset, cost_model)
+def _baseline(dataset: Dataset, cost_model: CostModel) -> Iterator[nx.DiGraph]:
+    """The baseline network of the shipped data, built once per session and shared.
+
+    Frozen (adding or removing a node or edge raises); a test that changed an attribute in
+    place would make the session fail here at its end. Tests that change it use ``baseline``.
+    """
+    G = nx.freeze(network_from_data(dataset, cost_model))
+    before = digest(G)
+    yield G
+    assert digest(G) == before, "a test changed the shared baseline network in place"
 
 
 @pytest.fixture
