@@ -56,7 +56,7 @@ bench: install  ## benchmarks: ratios against networkx measured in the same run
 	$(BIN)/python -m benchmarks
 
 # Mutation testing, one module at a time at the lowest priority (the machine may be shared);
-# MODULES= picks some (costs network scenario engine analysis/flows ...), MUTATE_TIMEOUT bounds
+# MODULES= picks some (costs network scenario engine routing/flows ...), MUTATE_TIMEOUT bounds
 # each module in seconds, MUTATE_ARGS passes more options (--sample N, --recheck, --children N).
 # Results are kept in .mutate/ and re-used.
 MODULES ?=

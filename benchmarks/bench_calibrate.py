@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from routes.analysis.calibrate import calibrate, year_builder
+from routes.calibration.calibrate import calibrate, year_builder
 from routes.costs import load_cost_model
 from routes.geodata import load_dataset
 from routes.observed import read_seizures

@@ -10,7 +10,7 @@ the exact MILP with brute-force enumeration on small instances (same run).
 Each exact time is given for both MILP formulations, measured in the same run: ``plain`` (the
 published Israeli-Wood dual with scipy's HiGHS, as in the first release) and ``tight`` (the
 default: bounded potentials on a pruned network, tightened coefficients, an incumbent and
-tuned options through highspy; see ``routes.analysis._milp``). The shipped network's flow
+tuned options through highspy; see ``routes.priorities._milp``). The shipped network's flow
 budget curve 0..10 is timed with both as well (``tight`` with one worker and with two, the
 budgets solved in threads), and its values checked equal; the CPU time is the process's.
 """
@@ -23,15 +23,15 @@ import networkx as nx
 import numpy as np
 
 from benchmarks._timing import median_time, row
-from routes.analysis.interdiction import (
+from routes.costs import load_cost_model, risk_from_p
+from routes.geodata import load_dataset
+from routes.network import network_from_data
+from routes.priorities.interdiction import (
     budget_curve,
     interdict_brute_force,
     interdict_exact,
     interdict_greedy,
 )
-from routes.costs import load_cost_model, risk_from_p
-from routes.geodata import load_dataset
-from routes.network import network_from_data
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
 
 LIMIT_S = 60.0

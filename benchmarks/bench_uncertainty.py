@@ -30,12 +30,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from routes.analysis._montecarlo import _dask_client
-from routes.analysis.uncertainty import rank_stability
 from routes.costs import load_cost_model
 from routes.geodata import load_dataset
 from routes.network import network_from_data
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
+from routes.uncertainty._montecarlo import _dask_client
+from routes.uncertainty.uncertainty import rank_stability
 
 N_RUNS = 1_000
 SEED = 0

@@ -19,12 +19,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from routes.analysis.flows import assign_flows
-from routes.analysis.interdiction import interdict
 from routes.costs import load_cost_model
 from routes.geodata import load_dataset
 from routes.maps import whatif_data, whatif_html
 from routes.network import network_from_data
+from routes.priorities.interdiction import interdict
+from routes.routing.flows import assign_flows
 from routes.scenario import BASELINE
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
 

@@ -11,7 +11,7 @@ Prints, per module, the score (killed / mutants tested) and each surviving mutan
 
     python scripts/mutate.py [MODULE ...] [--timeout S] [--children N] [--fresh] [--recheck]
 
-MODULE is a key of :data:`MODULES` (``costs``, ``analysis/flows``...); all when omitted.
+MODULE is a key of :data:`MODULES` (``costs``, ``routing/flows``...); all when omitted.
 The machine may be shared: run it under ``nice`` (``make mutate`` does) with one worker.
 """
 
@@ -41,14 +41,18 @@ MODULES: dict[str, list[str]] = {
     "scenario": ["tests/test_network.py", "tests/test_scenario.py"],
     "engine": ["tests/test_engine.py", "tests/test_paths.py", "tests/test_flows.py",
                "tests/test_centrality.py", "tests/test_chokepoints.py"],
-    "analysis/flows": ["tests/test_flows.py", "tests/test_random.py"],
-    "analysis/paths": ["tests/test_paths.py"],
-    "analysis/centrality": ["tests/test_centrality.py", "tests/test_random.py"],
-    "analysis/chokepoints": ["tests/test_chokepoints.py", "tests/test_random.py"],
-    "analysis/interdiction": ["tests/test_interdiction.py"],
-    "analysis/compare": ["tests/test_compare.py"],
-    "analysis/uncertainty": ["tests/test_uncertainty.py", "-k", "not dask and not workers"],
-    "analysis/__init__": ["tests/test_random.py", "tests/test_flows.py"],
+    "routing/flows": ["tests/test_flows.py", "tests/test_random.py"],
+    "routing/paths": ["tests/test_paths.py"],
+    "crossings/centrality": ["tests/test_centrality.py", "tests/test_random.py"],
+    "crossings/chokepoints": ["tests/test_chokepoints.py", "tests/test_random.py"],
+    "priorities/interdiction": ["tests/test_interdiction.py"],
+    "priorities/_instance": ["tests/test_interdiction.py"],
+    "priorities/exact": ["tests/test_interdiction.py"],
+    "priorities/greedy": ["tests/test_interdiction.py"],
+    "priorities/brute_force": ["tests/test_interdiction.py"],
+    "priorities/curves": ["tests/test_interdiction.py"],
+    "comparison/compare": ["tests/test_compare.py"],
+    "uncertainty/uncertainty": ["tests/test_uncertainty.py", "-k", "not dask and not workers"],
 }
 
 _STATUS = re.compile(r"^\s*(\S+): (survived|killed|timeout|no tests|suspicious|skipped|"

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from routes.analysis._calib_toml import calibrated_text
-from routes.analysis.calibrate import apply_parameters, calibrate
-from routes.analysis.observe import modelled_seizures
+from routes.calibration._calib_toml import calibrated_text
+from routes.calibration.calibrate import apply_parameters, calibrate
+from routes.calibration.observe import modelled_seizures
 from routes.cli import main
 from routes.costs import crossing_terms, edge_weights, load_cost_model
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL

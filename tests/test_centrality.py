@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from routes.analysis.centrality import (
+from routes.crossings.centrality import (
     CROSSING_COLUMNS,
     closeness_from_distances,
     country_table,

@@ -6,7 +6,7 @@ import networkx as nx
 import pytest
 
 from routes._errors import NoRouteError, RoutesError
-from routes.analysis.chokepoints import (
+from routes.crossings.chokepoints import (
     VITAL_COLUMNS,
     articulation_points,
     bridges,

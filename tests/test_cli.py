@@ -92,7 +92,7 @@ def test_one_default_seed():
     """``routes uncertainty`` and ``routes report`` draw with the same default seed (item 16)."""
     import inspect
 
-    from routes.analysis.uncertainty import DEFAULT_SEED, rank_stability
+    from routes.uncertainty.uncertainty import DEFAULT_SEED, rank_stability
 
     subs = build_parser()._subparsers._group_actions[0].choices
     seeds = {cmd: next(a.default for a in subs[cmd]._actions if "--seed" in a.option_strings)

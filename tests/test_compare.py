@@ -10,18 +10,18 @@ import pandas as pd
 import pytest
 
 from routes._errors import NoRouteError, RoutesError
-from routes.analysis.compare import (
+from routes.cli import main
+from routes.comparison.compare import (
     CRITERIA,
     PRIORITY_COLUMNS,
     compare_scenarios,
     priority_table,
     rank_correlations,
 )
-from routes.analysis.interdiction import interdict_brute_force, interdict_exact
-from routes.cli import main
 from routes.costs import load_cost_model
 from routes.geodata import load_dataset
 from routes.network import network_from_data
+from routes.priorities.interdiction import interdict_brute_force, interdict_exact
 from routes.scenario import BASELINE, load_scenario
 
 HAND = Path(__file__).parent / "data" / "handworked"

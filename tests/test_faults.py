@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 
 from routes._errors import MAX_LISTED, DataError, Problem
-from routes.analysis.interdiction import budget_curve, total_upgrade_cost, whole_budgets
 from routes.cli import main
 from routes.cli._common import Stages
 from routes.costs import load_cost_model
 from routes.geodata import load_dataset
 from routes.network import network_from_data
+from routes.priorities.interdiction import budget_curve, total_upgrade_cost, whole_budgets
 
 HAND = Path(__file__).parent / "data" / "handworked"
 CLOSED = '[scenario]\nname = "closed"\n[crossings.x_mid]\nstatus = "closed"\n'

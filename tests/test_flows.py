@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from routes._errors import RoutesError
-from routes.analysis.flows import (
+from routes.engine import ENGINES
+from routes.routing.flows import (
     assign_flows,
     corridor_shares,
     country_transit,
     logit_shares,
 )
-from routes.engine import ENGINES
 from test_paths import toy_network
 
 P2 = math.exp(-5) / (1 + math.exp(-5))  # second Balkan route: cost 6 against 4, theta 10

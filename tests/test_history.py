@@ -202,7 +202,7 @@ def test_shipped_crossing_closed_and_open_by_date(dataset, cost_model, crossing,
 
 def test_an_upgrade_adds_the_same_risk_in_both_directions(tmp_path):
     """A scenario's p_detect (an upgrade) shifts both directions by interdiction's delta risk."""
-    from routes.analysis.interdiction import upgrade_table
+    from routes.priorities.interdiction import upgrade_table
     from routes.scenario import Scenario
 
     d = _copy_with_lax_entry(tmp_path)

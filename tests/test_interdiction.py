@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routes._errors import NoRouteError, RoutesError
-from routes.analysis.interdiction import (
-    _Instance,
+from routes.costs import risk_from_p
+from routes.priorities._instance import _Instance
+from routes.priorities.interdiction import (
     budget_curve,
     evaluate_upgrades,
     interdict,
@@ -24,7 +25,6 @@ from routes.analysis.interdiction import (
     post_values,
     upgrade_table,
 )
-from routes.costs import risk_from_p
 from routes.settings import DATA_DIR
 
 HAS_DATA = (DATA_DIR / "crossings.csv").exists() and (DATA_DIR / "corridors.csv").exists()

@@ -83,7 +83,7 @@ def test_network_exports_are_byte_identical_between_runs(baseline, tmp_path):
 
 def test_engines_write_the_same_csv(baseline, tmp_path):
     # The engines agree to ~1e-15 (not bit for bit); the CSV writes 10 significant digits.
-    from routes.analysis.centrality import node_centrality
+    from routes.crossings.centrality import node_centrality
 
     for engine in ("networkx", "igraph"):
         write_csv(node_centrality(baseline, weight="cost", engine=engine),

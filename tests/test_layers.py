@@ -25,7 +25,10 @@ LAYERS = {
     "routes.observed": 1,                        # observed seizures, read like the data
     "routes.scenario": 2,
     "routes.network": 3, "routes.io": 3,
-    "routes.analysis": 4,
+    "routes.analysis": 4,   # the facade re-exporting the analysis packages below
+    "routes.routing": 4, "routes.crossings": 4, "routes.priorities": 4,
+    "routes.calibration": 4, "routes.uncertainty": 4, "routes.changes": 4,
+    "routes.comparison": 4,
     "routes.maps": 5,
     "routes.report": 6,
     "routes.cli": 7, "routes.__main__": 7,

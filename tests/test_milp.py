@@ -1,4 +1,4 @@
-"""The interdiction MILPs (routes.analysis._milp): the tight formulation against the plain one
+"""The interdiction MILPs (routes.priorities._milp): the tight formulation against the plain one
 and brute force, its bounds, and the budget curve's sharing and progress."""
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routes._errors import RoutesError
-from routes.analysis import _milp
-from routes.analysis.interdiction import (
+from routes.cli import main
+from routes.priorities import _milp, _milp_tight
+from routes.priorities._instance import _Instance
+from routes.priorities.greedy import _greedy
+from routes.priorities.interdiction import (
     FORMULATIONS,
-    _greedy,
-    _Instance,
     budget_curve,
     budget_curve_solutions,
     interdict_brute_force,
     interdict_exact,
 )
-from routes.cli import main
 from test_compare import args, data_dir  # noqa: F401  (the CLI's three-post data)
 from test_interdiction import _connected, _ends, _post, random_instance
 
@@ -41,12 +41,12 @@ def _affordable(inst: _Instance, budget: float):
 
 # --------------------------------------------------------------------------- hand-worked
 def test_raise_cost_exact_and_fractional():
-    r = _milp._Raise(np.array([0.3, 0.5, 0.2]), np.array([1.0, 3.0, 0.0]))
+    r = _milp_tight._Raise(np.array([0.3, 0.5, 0.2]), np.array([1.0, 3.0, 0.0]))
     # 0.2 is free; beyond it: 0.3 for 1, 0.5 for 3, 0.8 for 4.
     assert [r.cost(g) for g in (0.1, 0.2, 0.4, 0.5, 0.7, 0.9, 1.0, 1.1)] == [
         0.0, 0.0, 1.0, 1.0, 3.0, 4.0, 4.0, math.inf]
-    many = np.full(_milp.KNAPSACK_ENUMERATE + 2, 0.1)
-    f = _milp._Raise(many, np.linspace(1.0, 2.5, len(many)))
+    many = np.full(_milp_tight.KNAPSACK_ENUMERATE + 2, 0.1)
+    f = _milp_tight._Raise(many, np.linspace(1.0, 2.5, len(many)))
     assert not f.exact
     # the fractional cover: cheapest first; 0.15 costs 1 + half of the second (1.1071...)
     assert f.cost(0.15) == pytest.approx(1.0 + 0.5 * (1.0 + 1.5 / (len(many) - 1)))
@@ -54,13 +54,13 @@ def test_raise_cost_exact_and_fractional():
 
 def test_level_of_two_disjoint_routes():
     """Routes of risk 1.0 and 1.2; raising the first by 0.3 costs 1, by 0.7 costs 2."""
-    a = _milp._Raise(np.array([0.3, 0.4]), np.array([1.0, 1.0]))
-    b = _milp._Raise(np.array([0.25]), np.array([2.0]))
+    a = _milp_tight._Raise(np.array([0.3, 0.4]), np.array([1.0, 1.0]))
+    b = _milp_tight._Raise(np.array([0.25]), np.array([2.0]))
     routes = [(1.0, a), (1.2, b)]
-    assert _milp._level(routes, 0.0) == pytest.approx(1.0)
-    assert _milp._level(routes, 1.0) == pytest.approx(1.2)     # capped by the second route
-    assert _milp._level(routes, 2.0) == pytest.approx(1.2)     # b still unaffordable
-    assert _milp._level(routes, 4.0) == pytest.approx(1.45)    # both fully raised: b's top
+    assert _milp_tight._level(routes, 0.0) == pytest.approx(1.0)
+    assert _milp_tight._level(routes, 1.0) == pytest.approx(1.2)     # capped by the second route
+    assert _milp_tight._level(routes, 2.0) == pytest.approx(1.2)     # b still unaffordable
+    assert _milp_tight._level(routes, 4.0) == pytest.approx(1.45)    # both fully raised: b's top
 
 
 def test_tight_model_prunes_a_long_detour():
@@ -97,7 +97,7 @@ def test_pair_bounds_hold_for_every_affordable_set(seed, directed, budget):
     if not _connected(G):
         return
     inst = _Instance(G, None, None)
-    D0, U = _milp._pair_bounds(inst, budget)
+    D0, U = _milp_tight._pair_bounds(inst, budget)
     ok = inst.connected
     assert np.allclose(D0[:, inst.mi][ok], inst.distances(inst.x0())[ok])
     for x in _affordable(inst, budget):
@@ -191,7 +191,7 @@ def test_an_origin_that_leads_only_to_another_shares_its_block():
     assert _connected(G)
     inst = _Instance(G, None, None)
     q, p0 = inst.origins.index("q"), inst.origins.index("p0")
-    assert _milp._leads(inst) == {q: (p0, 0.07)}
+    assert _milp_tight._leads(inst) == {q: (p0, 0.07)}
     shared = _milp.TightMilp(inst, "flow", 2.0)
     assert set(shared.shift.values()) == {0.07}     # q's pairs read p0's potentials + 0.07
     assert len(shared.shift) == int(inst.connected[q].sum())
@@ -248,8 +248,9 @@ def test_pair_bounds_do_not_depend_on_the_budgets_before(seed, directed):
     first = _Instance(G, None, None)
     later = _Instance(G, None, None)
     for b in (4.0, 0.5, 2.0):   # fill the route cache of ``later`` with other budgets first
-        _milp._pair_bounds(later, b)
-    assert np.array_equal(_milp._pair_bounds(first, 1.0)[1], _milp._pair_bounds(later, 1.0)[1])
+        _milp_tight._pair_bounds(later, b)
+    assert np.array_equal(_milp_tight._pair_bounds(first, 1.0)[1],
+                          _milp_tight._pair_bounds(later, 1.0)[1])
 
 
 def test_bad_workers():

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from routes._errors import DataError
-from routes.analysis._fastobs import Theta, YearModel
-from routes.analysis.observe import (
+from routes.calibration._fastobs import Theta, YearModel
+from routes.calibration.observe import (
     ObservationParams,
     edge_checks,
     modelled_seizures,

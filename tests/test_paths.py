@@ -8,14 +8,14 @@ import networkx as nx
 import pytest
 
 from routes._errors import NoRouteError, RoutesError
-from routes.analysis.paths import (
+from routes.engine import ENGINES
+from routes.routing.paths import (
     CORRIDORS,
     corridor_of_route,
     k_best_routes,
     route_countries,
     shortest_routes,
 )
-from routes.engine import ENGINES
 
 
 def toy_network() -> nx.DiGraph:
@@ -173,7 +173,7 @@ def test_routes_carry_the_flows_given(toy):
 
 
 def test_k_best_routes_gdf_is_k_best_by_cost(toy):
-    from routes.analysis.paths import k_best_routes_gdf
+    from routes.routing.paths import k_best_routes_gdf
 
     r = k_best_routes_gdf(toy)
     assert r.equals(k_best_routes(toy, k=5)) and r.crs == "EPSG:4326"

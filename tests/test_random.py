@@ -8,7 +8,7 @@ import random
 import numpy as np
 
 from routes.analysis import assign_flows, chokepoint_table, crossing_table, rank_stability
-from routes.analysis.interdiction import interdict
+from routes.priorities.interdiction import interdict
 
 
 def test_no_global_rng_touched(baseline, cost_model):

@@ -19,10 +19,9 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from routes.analysis.centrality import country_table, crossing_table
-from routes.analysis.chokepoints import chokepoint_table
-from routes.analysis.flows import assign_flows
 from routes.cli import main
+from routes.crossings.centrality import country_table, crossing_table
+from routes.crossings.chokepoints import chokepoint_table
 from routes.network import network_to_gdfs
 from routes.report import (
     FLOAT_FORMAT,
@@ -35,6 +34,7 @@ from routes.report import (
 )
 from routes.report._render import md_escape
 from routes.report._tables import format_value
+from routes.routing.flows import assign_flows
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL, SCENARIO_DIR
 from shared_support import read_only
 
@@ -175,7 +175,7 @@ def test_tables_equal_the_analysis_functions(report: Path, baseline_graph, cost_
 
 def test_priority_tables_equal_the_interdiction_functions(report: Path, baseline_graph,
                                                           cost_model) -> None:
-    from routes.analysis import interdiction
+    from routes.priorities import interdiction
 
     G = baseline_graph
     # The report's default objective is the flow-weighted one (the informative one here).
@@ -185,7 +185,7 @@ def test_priority_tables_equal_the_interdiction_functions(report: Path, baseline
     assert (report / "budget_curve.csv").read_text() == expected_csv(curve)
     assert (report / "priority_posts.csv").read_text() == expected_csv(
         interdiction.post_effectiveness(G, sol, cm=cost_model))
-    from routes.analysis import compare
+    from routes.comparison import compare
 
     table = compare.priority_table(G, cost_model, objective="flow", solution=sol)
     assert (report / "priorities.csv").read_text() == expected_csv(table)
@@ -195,9 +195,9 @@ def test_priority_tables_equal_the_interdiction_functions(report: Path, baseline
 
 def test_rank_stability_equals_the_uncertainty_function(report: Path, baseline_graph,
                                                         cost_model) -> None:
-    from routes.analysis import uncertainty as unc
     from routes.report import DEFAULT_SEED
     from routes.report._optional import TOP_K
+    from routes.uncertainty import uncertainty as unc
 
     u = unc.rank_stability(baseline_graph, cost_model, runs=200, seed=DEFAULT_SEED,
                            top_k=TOP_K, weight="cost")

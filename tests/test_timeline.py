@@ -10,11 +10,7 @@ import pytest
 
 from routes import timeline
 from routes._errors import RoutesError
-from routes.analysis.centrality import country_table, crossing_table
-from routes.analysis.flows import assign_flows
-from routes.analysis.interdiction import budget_curve
-from routes.analysis.paths import CORRIDORS
-from routes.analysis.timeline import (
+from routes.changes.timeline import (
     EVENT_COLUMNS,
     TIMELINE_COLUMNS,
     sample_dates,
@@ -23,10 +19,14 @@ from routes.analysis.timeline import (
     timeline_snapshots,
 )
 from routes.cli import main
+from routes.crossings.centrality import country_table, crossing_table
 from routes.geodata import coverage, dataset_as_of
 from routes.maps import map_html, timeline_data, timeline_map
 from routes.maps._assets import external_references
 from routes.network import network_from_data
+from routes.priorities.interdiction import budget_curve
+from routes.routing.flows import assign_flows
+from routes.routing.paths import CORRIDORS
 from test_maps import SCRIPT_END, XSS
 
 D19 = "2019-06-30"
@@ -250,9 +250,12 @@ def test_map_escapes_names_and_is_self_contained(snaps, dataset):
 def test_timeline_is_exported():
     import routes
     import routes.analysis
+    from routes.changes import timeline as fn
+    from routes.changes import timeline_events
 
-    assert routes.timeline is routes.analysis.timeline
-    assert routes.timeline.__module__ == "routes.analysis.timeline"
+    assert routes.analysis.timeline is fn and fn.__module__ == "routes.changes.timeline"
+    assert routes.timeline is fn
+    assert routes.timeline_events is timeline_events
 
 
 # --------------------------------------------------------------------------- report
@@ -303,7 +306,7 @@ def test_observed_and_modelled_seizures_by_country(snaps, cost_model, monkeypatc
     obs = df[df["measure"] == "seizures_observed_kg"]
     assert obs[["date", "key", "value"]].values.tolist() == [[D19, "TJK", 1200.5],
                                                              [D23, "TJK", 310.0]]
-    fake = types.ModuleType("routes.analysis.observe")
+    fake = types.ModuleType("routes.calibration.observe")
     seen = []
 
     def modelled_seizures(G, cm, *, routes):
@@ -312,8 +315,8 @@ def test_observed_and_modelled_seizures_by_country(snaps, cost_model, monkeypatc
                             index=pd.Index(["IRN", "TJK"], name="iso3"))
 
     fake.modelled_seizures = modelled_seizures
-    monkeypatch.setitem(sys.modules, "routes.analysis.observe", fake)
-    from routes.analysis.timeline import _modelled_seizures
+    monkeypatch.setitem(sys.modules, "routes.calibration.observe", fake)
+    from routes.changes.timeline import _modelled_seizures
 
     s = snaps[0]
     got = _modelled_seizures(s.G, cost_model, s.flows)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from browser_support import Visit, visit
-from routes.analysis.timeline import timeline_events, timeline_snapshots
+from routes.changes.timeline import timeline_events, timeline_snapshots
 from routes.geodata import coverage
 from routes.maps import timeline_map, write_map
 

@@ -15,10 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routes._errors import RoutesError, ScenarioError
-from routes.analysis import _montecarlo
-from routes.analysis import uncertainty as unc
-from routes.analysis.centrality import crossing_table
-from routes.analysis.uncertainty import (
+from routes.cli import main
+from routes.costs import CORRIDOR_MODES, crossing_terms, edge_weights, load_cost_model
+from routes.crossings.centrality import crossing_table
+from routes.engine import Engine
+from routes.geodata import load_dataset
+from routes.network import network_from_data
+from routes.settings import DATA_DIR
+from routes.uncertainty import _montecarlo
+from routes.uncertainty import uncertainty as unc
+from routes.uncertainty.uncertainty import (
     Multipliers,
     Ranges,
     RunsFailedError,
@@ -31,12 +37,6 @@ from routes.analysis.uncertainty import (
     run_rng,
     split_flow_betweenness,
 )
-from routes.cli import main
-from routes.costs import CORRIDOR_MODES, crossing_terms, edge_weights, load_cost_model
-from routes.engine import Engine
-from routes.geodata import load_dataset
-from routes.network import network_from_data
-from routes.settings import DATA_DIR
 
 HAND = Path(__file__).parent / "data" / "handworked"
 ZERO = Ranges({k: (1.0, 1.0) for k in unc.PARAMETERS})
@@ -378,7 +378,7 @@ def test_networkx_engine_gives_the_same_ranks(synth):
 
 
 def test_priorities_option(toy):
-    import routes.analysis.interdiction  # noqa: F401  (the priorities option needs it)
+    import routes.priorities.interdiction  # noqa: F401  (the priorities option needs it)
     G, cm = toy
     u = rank_stability(G, cm, runs=6, seed=2, priorities=1.0, ranges=ZERO)
     c = u.crossings
@@ -542,7 +542,7 @@ def test_local_cluster_of_worker_processes(toy):
 
 _DASK_SCRIPT = """
 import logging, sys
-from routes.analysis.uncertainty import _toy, rank_stability
+from routes.uncertainty.uncertainty import _toy, rank_stability
 from routes.costs import load_cost_model
 from routes.settings import DEFAULT_COST_MODEL
 # as the CLI does (routes -v or not)

@@ -20,12 +20,12 @@ import pandas as pd
 import pytest
 
 from browser_support import Visit, visit
-from routes.analysis.flows import assign_flows
-from routes.analysis.interdiction import evaluate_upgrades, interdict
 from routes.cli import main
 from routes.engine import Engine, quantize
 from routes.maps import whatif_data, whatif_html
 from routes.network import network_from_data
+from routes.priorities.interdiction import evaluate_upgrades, interdict
+from routes.routing.flows import assign_flows
 from routes.scenario import BASELINE, Scenario, load_scenario
 from test_maps import SCRIPT_END, XSS, load_hostile
 

@@ -21,7 +21,7 @@ from ._errors import DataError, NoRouteError, Problem, RoutesError, ScenarioErro
 from ._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers; loaded lazily at run time
-    from .analysis.timeline import timeline, timeline_events
+    from .changes.timeline import timeline, timeline_events
     from .costs import CostModel, load_cost_model
     from .geodata import Dataset, load_dataset, validate_dataset
     from .network import network_from_data, network_from_gdfs, network_to_gdfs, od_demand
@@ -59,7 +59,7 @@ _LAZY = {
     "apply_scenario": "scenario",
     "network_from_data": "network", "network_to_gdfs": "network",
     "network_from_gdfs": "network", "od_demand": "network",
-    "timeline": "analysis.timeline", "timeline_events": "analysis.timeline",
+    "timeline": "changes.timeline", "timeline_events": "changes.timeline",
 }
 
 
@@ -67,7 +67,8 @@ def __getattr__(name: str) -> Any:
     mod = _LAZY.get(name)
     if mod is None:
         raise AttributeError(f"module 'routes' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    module = importlib.import_module(f".{mod}", __name__)
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

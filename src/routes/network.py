@@ -84,7 +84,7 @@ def _add_crossings(G: nx.DiGraph, crossings: gpd.GeoDataFrame, cm: CostModel) ->
         # class_into_a where the two sides differ. A row's or scenario's own p_detect (an
         # upgrade among them) describes the post as a whole: the risk it adds over the class
         # default is added in both directions, as an upgrade adds its delta risk to every edge
-        # entering the post (routes.analysis.interdiction).
+        # entering the post (routes.priorities.interdiction).
         rev = (getattr(r, "class_into_a", "") or "") if has_rev else ""
         if rev and rev != r.crossing_class:
             p_own = _opt(r.p_detect)

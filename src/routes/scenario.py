@@ -22,7 +22,7 @@ is built; it never modifies them. Format::
     demand = 120.0
 
     [uncertainty]               # optional Monte-Carlo ranges, read by routes uncertainty
-    p_detect = [0.8, 1.2]       # (see routes.analysis.uncertainty.load_ranges)
+    p_detect = [0.8, 1.2]       # (see routes.uncertainty.uncertainty.load_ranges)
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ def _read_scenario(path: Path) -> tuple[Scenario | None, list[Problem]]:
         return None, [Problem(file, None, None, f"not valid TOML: {exc}")]
     problems: list[Problem] = []
     # [uncertainty] holds Monte-Carlo ranges: read and checked by
-    # routes.analysis.uncertainty.load_ranges, not applied to the network.
+    # routes.uncertainty.uncertainty.load_ranges, not applied to the network.
     unknown = set(raw) - {"scenario", "crossings", "classes", "places", "uncertainty"}
     for key in sorted(unknown):
         problems.append(Problem(file, None, key, "unknown table"))

@@ -1,17 +1,33 @@
-"""Analyses of the route network, one module per question.
+"""The analyses in one namespace (a facade: the code lives in one package per question).
 
-- :mod:`.centrality`: route-restricted, flow-weighted centrality of nodes, edges, crossings,
-  countries (with plain betweenness, closeness and current-flow betweenness for comparison).
-- :mod:`.paths`: the k best routes of each origin-market pair, labelled by corridor.
-- :mod:`.flows`: all-or-nothing and logit flow assignment; corridor and country shares.
-- :mod:`.chokepoints`: articulation points, bridges, minimum cuts, vital crossings.
-- :mod:`.interdiction`: which border posts to upgrade within a budget (exact MILP, greedy).
-- :mod:`.compare`: priorities side by side, and two scenarios compared.
-- :mod:`.uncertainty`: Monte-Carlo rank stability, in-process or on Dask.
-- :mod:`.timeline`: the network on a series of dates, its measures and the events between.
+- :mod:`routes.routing`: which routes, and where the flow goes (paths, flows).
+- :mod:`routes.crossings`: which crossings matter (centrality, chokepoints).
+- :mod:`routes.priorities`: which border posts to upgrade within a budget.
+- :mod:`routes.comparison`: priorities side by side, and two scenarios compared.
+- :mod:`routes.uncertainty`: Monte-Carlo rank stability, in-process or on Dask.
+- :mod:`routes.changes`: the network on a series of dates, its measures and the events between.
+- :mod:`routes.calibration`: the observation model and the fit to reported seizures.
+
+``from routes.analysis import X`` keeps working for every name it exported before the layout.
 """
 
-from .centrality import (
+from ..changes.timeline import (
+    Snapshot,
+    timeline,
+    timeline_dates,
+    timeline_events,
+    timeline_frame,
+    timeline_snapshots,
+)
+from ..comparison.compare import (
+    CRITERIA,
+    PRIORITY_COLUMNS,
+    ScenarioComparison,
+    compare_scenarios,
+    priority_table,
+    rank_correlations,
+)
+from ..crossings.centrality import (
     closeness_from_distances,
     country_table,
     crossing_table,
@@ -19,7 +35,7 @@ from .centrality import (
     edge_centrality,
     node_centrality,
 )
-from .chokepoints import (
+from ..crossings.chokepoints import (
     articulation_points,
     bridges,
     chokepoint_table,
@@ -28,23 +44,7 @@ from .chokepoints import (
     om_subgraph,
     vital_crossings,
 )
-from .compare import (
-    CRITERIA,
-    PRIORITY_COLUMNS,
-    ScenarioComparison,
-    compare_scenarios,
-    priority_table,
-    rank_correlations,
-)
-from .flows import (
-    FlowAssignment,
-    assign_flows,
-    corridor_shares,
-    country_transit,
-    crossing_flows,
-    logit_shares,
-)
-from .interdiction import (
+from ..priorities.interdiction import (
     METHODS,
     OBJECTIVES,
     UPGRADE_COLUMNS,
@@ -59,7 +59,15 @@ from .interdiction import (
     post_values,
     upgrade_table,
 )
-from .paths import (
+from ..routing.flows import (
+    FlowAssignment,
+    assign_flows,
+    corridor_shares,
+    country_transit,
+    crossing_flows,
+    logit_shares,
+)
+from ..routing.paths import (
     CORRIDORS,
     corridor_of_route,
     k_best_routes,
@@ -68,15 +76,7 @@ from .paths import (
     routes_frame,
     shortest_routes,
 )
-from .timeline import (
-    Snapshot,
-    timeline,
-    timeline_dates,
-    timeline_events,
-    timeline_frame,
-    timeline_snapshots,
-)
-from .uncertainty import (
+from ..uncertainty.uncertainty import (
     CROSSING_PARAMETERS,
     P_DETECT_MAX,
     PARAMETERS,

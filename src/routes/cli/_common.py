@@ -114,7 +114,7 @@ def clamp_budget(graphs: nx.DiGraph | Sequence[nx.DiGraph], cm: CostModel, budge
 
     With several networks (a comparison), the largest of their costs.
     """
-    from ..analysis.interdiction import total_upgrade_cost
+    from ..priorities.interdiction import total_upgrade_cost
 
     many = [graphs] if isinstance(graphs, nx.DiGraph) else list(graphs)
     total = max(total_upgrade_cost(G, cm=cm) for G in many)

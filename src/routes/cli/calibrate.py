@@ -11,8 +11,8 @@ from typing import Any
 
 from .._errors import RoutesError
 from .._version import __version__
-from ..analysis._calib_toml import calibrated_text
-from ..analysis.calibrate import (
+from ..calibration._calib_toml import calibrated_text
+from ..calibration.calibrate import (
     DEFAULT_EXCLUDE,
     DEFAULT_OFFSET_KG,
     PARAMETERS,

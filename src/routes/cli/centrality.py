@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..analysis.centrality import country_table, crossing_table, edge_centrality, node_centrality
+from ..crossings.centrality import country_table, crossing_table, edge_centrality, node_centrality
 from ._common import (
     add_analysis_args,
     load_network,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import RoutesError
-from ..analysis.chokepoints import (
+from ..crossings.chokepoints import (
     articulation_points,
     bridges,
     chokepoint_table,

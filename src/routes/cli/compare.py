@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..analysis.compare import compare_scenarios
-from ..analysis.interdiction import METHODS, OBJECTIVES
+from ..comparison.compare import compare_scenarios
 from ..costs import WEIGHTS
 from ..io import check_output_dir
 from ..network import network_from_data
+from ..priorities.interdiction import METHODS, OBJECTIVES
 from ..scenario import BASELINE, Scenario, load_scenario
 from ._common import (
     MAX_TOP,

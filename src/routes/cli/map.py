@@ -67,7 +67,8 @@ def map_analyses(G: nx.DiGraph, cm: CostModel) -> MapAnalyses:
     An analysis that cannot run on this network (say, no origin reaches a market) is left
     out with a note on stderr; the map then shows the network without it.
     """
-    from ..analysis import assign_flows, chokepoint_table
+    from ..crossings import chokepoint_table
+    from ..routing import assign_flows
 
     parts: dict[str, Any] = {}
     try:

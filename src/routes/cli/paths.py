@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..analysis.flows import METHODS, assign_flows, exit_shares
 from ..network import network_from_data
+from ..routing.flows import METHODS, assign_flows, exit_shares
 from ._common import (
     add_analysis_args,
     float_range,

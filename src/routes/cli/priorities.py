@@ -7,8 +7,10 @@ import math
 import textwrap
 from pathlib import Path
 
-from ..analysis.compare import CRITERIA, priority_table, rank_correlations
-from ..analysis.interdiction import (
+from ..comparison.compare import CRITERIA, priority_table, rank_correlations
+from ..costs import WEIGHTS
+from ..network import network_from_data
+from ..priorities.interdiction import (
     METHODS,
     OBJECTIVES,
     budget_curve_solutions,
@@ -16,8 +18,6 @@ from ..analysis.interdiction import (
     upgrade_table,
     whole_budgets,
 )
-from ..costs import WEIGHTS
-from ..network import network_from_data
 from ._common import (
     MAX_TOP,
     Stages,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from ..analysis.timeline import (
+from ..changes.timeline import (
     STEPS,
     observed_seizures,
     timeline_dates,

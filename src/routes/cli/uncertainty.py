@@ -11,15 +11,15 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..analysis.uncertainty import (
+from ..io import atomic_write_text
+from ..network import network_from_data
+from ..uncertainty.uncertainty import (
     DEFAULT_SEED,
     WEIGHTS,
     load_ranges,
     ranges_from_cost_model,
     rank_stability,
 )
-from ..io import atomic_write_text
-from ..network import network_from_data
 from ._common import (
     MAX_RUNS,
     MAX_SEED,

@@ -20,8 +20,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from ..analysis.paths import CORRIDORS
-from ..analysis.timeline import Snapshot
+from ..changes.timeline import Snapshot
+from ..routing.paths import CORRIDORS
 from ._assets import Raw, js_json
 from ._build import RouteMap, _bounds, _new_map, _Script
 
@@ -136,9 +136,9 @@ def timeline_map(snapshots: Sequence[Snapshot], events: pd.DataFrame | None = No
     Parameters
     ----------
     snapshots : sequence of Snapshot
-        From :func:`routes.analysis.timeline.timeline_snapshots`, in date order.
+        From :func:`routes.changes.timeline.timeline_snapshots`, in date order.
     events : DataFrame, optional
-        From :func:`routes.analysis.timeline.timeline_events`; each date lists its own.
+        From :func:`routes.changes.timeline.timeline_events`; each date lists its own.
     countries : GeoDataFrame, optional
         Country polygons (the offline basemap).
     offline : bool

@@ -75,7 +75,7 @@ _CROSSING_ATTRS = frozenset({"name", "country_a", "country_b", "lat", "lon", "mo
                              "as_of", "crossing_class", "p_detect", "delay_h", "crossing_risk",
                              "upgrade_cost", "p_detect_upgraded", "source", "kind",
                              "geometry"})
-#: Route columns worth a popup, when the frame has them (routes.analysis.paths.routes_frame).
+#: Route columns worth a popup, when the frame has them (routes.routing.paths.routes_frame).
 _ROUTE_FIELDS = ("origin", "market", "rank", "corridor", "countries", "n_crossings",
                  "length_km", "time_h", "risk", "cost", "p_undetected", "choice_prob", "flow")
 
@@ -377,7 +377,7 @@ def routes_layer(routes: pd.DataFrame, nodes: pd.DataFrame) -> LayerData:
     """Draw the k best routes: colour by rank (1 darkest blue, 2 lighter, ...), width by ``flow``.
 
     Routes with more flow are drawn last (on top). The popup shows the columns of
-    :func:`routes.analysis.paths.routes_frame` that matter to a reader when present, else
+    :func:`routes.routing.paths.routes_frame` that matter to a reader when present, else
     every column; lists (path, countries) show as ``a -> b -> c``.
     """
     preferred = [c for c in _ROUTE_FIELDS if c in routes.columns]

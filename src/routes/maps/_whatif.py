@@ -9,10 +9,10 @@ engine's definitions:
   fixed-point weights (Yen; every route as short as the k-th is found, then the routes are
   sorted by ``(length, node ids)`` and the first k kept,
   :meth:`routes.engine.Engine.k_shortest_paths`);
-- the logit split over them (:func:`routes.analysis.flows.logit_shares`), route weights summed
-  exactly (``math.fsum``) as in :func:`routes.analysis.paths.routes_frame`;
-- the corridor labels (:func:`routes.analysis.paths.corridor_of_route`);
-- the detected share: the flow objective of :mod:`routes.analysis.interdiction`,
+- the logit split over them (:func:`routes.routing.flows.logit_shares`), route weights summed
+  exactly (``math.fsum``) as in :func:`routes.routing.paths.routes_frame`;
+- the corridor labels (:func:`routes.routing.paths.corridor_of_route`);
+- the detected share: the flow objective of :mod:`routes.priorities.interdiction`,
   ``sum flow(o, m) * (1 - exp(-d_om)) / routed flow`` with ``d_om`` the least risk from
   ``o`` to ``m`` (what ``routes priorities --objective flow`` reports at budget 0).
 

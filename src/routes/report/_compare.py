@@ -1,7 +1,7 @@
 """A comparison report: two scenarios of the same data side by side.
 
 The side-by-side tables are joins of the two reports' tables (nothing is recomputed); when
-``routes.analysis.compare`` provides :func:`compare_scenarios`, its route and priority changes
+``routes.comparison.compare`` provides :func:`compare_scenarios`, its route and priority changes
 are added. The page holds the tables, charts, the two maps side by side (offline), the methods
 and the provenance of both scenarios.
 """
@@ -60,7 +60,7 @@ def compare_tables(a: ReportResults, b: ReportResults) -> dict[str, pd.DataFrame
     - ``crossings``: each crossing's flow share, flow rank and priority rank in A and B,
       sorted by the size of the share change, then id;
     - ``countries``: transit share of each country (best routes) in A and B;
-    - with ``routes.analysis.compare.compare_scenarios``: ``route_changes`` (best route of
+    - with ``routes.comparison.compare.compare_scenarios``: ``route_changes`` (best route of
       each pair in A and B) and ``priority_changes`` (interdiction priorities).
     """
     out: dict[str, pd.DataFrame] = {}

@@ -18,13 +18,14 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
-from ..analysis.flows import FlowAssignment
-from ..analysis.uncertainty import DEFAULT_SEED
 from ..costs import CostModel
 from ..geodata import Dataset
+from ..routing.flows import FlowAssignment
 from ..scenario import Scenario
+from ..uncertainty.uncertainty import DEFAULT_SEED
 
-__all__ = ["ReportOptions", "ReportResults", "Progress", "optional_module", "DEFAULT_SEED"]
+__all__ = ["ReportOptions", "ReportResults", "Progress", "optional_module", "DEFAULT_SEED",
+           "analysis_module_name"]
 
 #: Callback told the name of each stage when it is done (the CLI moves a progress bar).
 Progress = Callable[[str], None]
@@ -106,9 +107,23 @@ class ReportResults:
         return name in self.tables
 
 
+#: Where each analysis module lives (one package per question, see the README's "Layout").
+ANALYSIS_PACKAGES = {
+    "paths": "routing", "flows": "routing", "centrality": "crossings",
+    "chokepoints": "crossings", "interdiction": "priorities", "compare": "comparison",
+    "uncertainty": "uncertainty", "timeline": "changes", "calibrate": "calibration",
+    "observe": "calibration",
+}
+
+
+def analysis_module_name(name: str) -> str:
+    """Return the full name of the analysis module ``name`` (``"flows"``: routing.flows)."""
+    return f"routes.{ANALYSIS_PACKAGES.get(name, 'analysis')}.{name}"
+
+
 def optional_module(name: str) -> ModuleType | None:
-    """Import ``routes.analysis.<name>`` if this version of routes has it, else ``None``."""
+    """Import the analysis module ``name`` if this version of routes has it, else ``None``."""
     try:
-        return importlib.import_module(f"routes.analysis.{name}")
+        return importlib.import_module(analysis_module_name(name))
     except ImportError:
         return None

@@ -1,6 +1,6 @@
 """The report section "The model against observations": modelled against reported seizures.
 
-Shown when the data folder has ``seizures.csv`` and ``routes.analysis.calibrate`` exists. The
+Shown when the data folder has ``seizures.csv`` and ``routes.calibration.calibrate`` exists. The
 report's own cost model (calibrated or not) is run on every year of its calibration (or
 2018-2021 and the held-out 2022) with the observation model, and compared with the seizures
 each country reported: the fit table (from the cost model's ``[calibration]`` record when it

@@ -1,7 +1,7 @@
 """Analyses a report shows when this version of routes has them.
 
-Interdiction priorities (``routes.analysis.interdiction``) and rank stability
-(``routes.analysis.uncertainty``) are built by separate work; each is wired in here through
+Interdiction priorities (``routes.priorities.interdiction``) and rank stability
+(``routes.uncertainty.uncertainty``) are built by separate work; each is wired in here through
 its public functions as soon as its module provides them. A missing analysis leaves its
 section out of the report; nothing is ever filled in by hand.
 """

@@ -2,7 +2,7 @@
 
 Each analysis is a *stage*: a name and a function of the results gathered so far. A stage
 appears only when its analysis exists in this version of routes (the optional modules
-``routes.analysis.interdiction`` and ``routes.analysis.uncertainty``), so a report always
+``routes.priorities.interdiction`` and ``routes.uncertainty.uncertainty``), so a report always
 builds from what is installed, and every figure in it comes from a real analysis function.
 """
 
@@ -14,12 +14,12 @@ from collections.abc import Callable
 import networkx as nx
 import pandas as pd
 
-from ..analysis.centrality import country_table, crossing_table, node_centrality
-from ..analysis.chokepoints import chokepoint_table, min_node_cut
-from ..analysis.flows import assign_flows
 from ..costs import CostModel
+from ..crossings.centrality import country_table, crossing_table, node_centrality
+from ..crossings.chokepoints import chokepoint_table, min_node_cut
 from ..geodata import Dataset
 from ..network import markets, od_demand, origins
+from ..routing.flows import assign_flows
 from ..scenario import BASELINE, Scenario
 from ._methods import parameter_table
 from ._model import DEFAULT_SEED, Progress, ReportOptions, ReportResults, optional_module

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ._charts import bar_chart, paired_bar_chart
 from ._methods import read_toml_notes
-from ._model import ReportResults
+from ._model import ReportResults, analysis_module_name
 from ._tables import TABLE_SPECS, TableSpec, display_rows
 
 __all__ = ["Section", "OptionalAnalysis", "table_block", "core_sections", "core_charts",
@@ -164,7 +164,7 @@ def _map(res: ReportResults) -> Section | None:
 
 def _module_note(name: str) -> str | None:
     try:
-        mod = importlib.import_module(f"routes.analysis.{name}")
+        mod = importlib.import_module(analysis_module_name(name))
     except ImportError:
         return None
     doc = (mod.__doc__ or "").strip()

@@ -1,6 +1,6 @@
 """The report's "How the routes changed" section: charts, time-slider map and events table.
 
-The timeline (:mod:`routes.analysis.timeline`) runs on year steps from the first covered year
+The timeline (:mod:`routes.changes.timeline`) runs on year steps from the first covered year
 to the last covered date; the report's own network, when it is as of one of those dates,
 is reused for that date instead of being built and analysed again.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.paths import CORRIDORS
+from ..routing.paths import CORRIDORS
 from ._charts import series_chart
 from ._model import ReportResults
 from ._tables import TableSpec
@@ -87,8 +87,8 @@ def report_snapshot(res: ReportResults, when: date):
     Only when the report's network is as of ``when`` and was analysed with the flows, the
     crossing table and the transit table the timeline uses.
     """
-    from ..analysis.interdiction import evaluate_upgrades
-    from ..analysis.timeline import Snapshot
+    from ..changes.timeline import Snapshot
+    from ..priorities.interdiction import evaluate_upgrades
 
     if (res.G.graph.get("as_of") != when.isoformat() or res.flows is None
             or not {"crossings", "countries"} <= set(res.tables)):

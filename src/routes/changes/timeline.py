@@ -7,18 +7,18 @@ timeline's numbers for one date are exactly those of ``routes paths``, ``routes 
 and ``routes priorities --budget 0 --objective flow`` run with ``--as-of`` that date:
 
 - ``corridor_share`` / ``corridor_flow`` (key: corridor): the logit assignment over the k best
-  routes (:func:`routes.analysis.flows.assign_flows`, ``routes paths``);
+  routes (:func:`routes.routing.flows.assign_flows`, ``routes paths``);
 - ``transit_share`` (key: ISO3): each country's share of the routed flow on the best routes
-  (:func:`routes.analysis.centrality.country_table`, ``routes centrality``);
+  (:func:`routes.crossings.centrality.country_table`, ``routes centrality``);
 - ``crossing_flow_betweenness``, ``crossing_share``, ``crossing_rank`` (key: crossing id):
-  :func:`routes.analysis.centrality.crossing_table` (``routes centrality``);
+  :func:`routes.crossings.centrality.crossing_table` (``routes centrality``);
 - ``detected_share`` (key ""): the expected share of the routed flow detected with no post
-  upgraded (:func:`routes.analysis.interdiction.evaluate_upgrades` with no posts, objective
+  upgraded (:func:`routes.priorities.interdiction.evaluate_upgrades` with no posts, objective
   ``"flow"``: the budget-0 value of ``routes priorities --objective flow``);
 - ``routed_flow``, ``unserved_flow``, ``supply`` (key ""), ``crossings`` (key: status, the
   number of crossings with that status);
 - ``seizures_modelled_kg`` (key: ISO3), when this version of routes has the observation model
-  (``routes.analysis.observe.modelled_seizures`` on the same logit routes), and
+  (``routes.calibration.observe.modelled_seizures`` on the same logit routes), and
   ``seizures_observed_kg`` (key: ISO3, heroin-equivalent kg reported for the date's year; a
   country that reported nothing has no row) when observed seizures are given.
 
@@ -33,7 +33,7 @@ always shows the network as it stands now.
 
 Events
 ------
-:func:`timeline_events` (:mod:`routes.analysis.events`) lists what changed between
+:func:`timeline_events` (:mod:`routes.changes.events`) lists what changed between
 consecutive dates: status changes from the history and supply or demand shifts, with sources.
 """
 
@@ -53,13 +53,13 @@ import pandas as pd
 from .. import history
 from .._errors import RoutesError
 from ..costs import CostModel
+from ..crossings.centrality import country_table, crossing_table
 from ..geodata import Dataset, coverage, dataset_as_of
 from ..network import network_from_data, origins
+from ..priorities.interdiction import evaluate_upgrades
+from ..routing.flows import FlowAssignment, assign_flows
 from ..scenario import Scenario
-from .centrality import country_table, crossing_table
 from .events import EVENT_COLUMNS, timeline_events
-from .flows import FlowAssignment, assign_flows
-from .interdiction import evaluate_upgrades
 
 __all__ = [
     "STEPS",
@@ -96,15 +96,15 @@ class Snapshot:
     G : networkx.DiGraph
         :func:`routes.network.network_from_data` as of ``date``.
     flows : FlowAssignment
-        :func:`routes.analysis.flows.assign_flows` (logit over the k best routes).
+        :func:`routes.routing.flows.assign_flows` (logit over the k best routes).
     crossings : DataFrame
-        :func:`routes.analysis.centrality.crossing_table` (flow betweenness), by crossing id.
+        :func:`routes.crossings.centrality.crossing_table` (flow betweenness), by crossing id.
     countries : DataFrame
-        :func:`routes.analysis.centrality.country_table` (transit shares), by ISO3.
+        :func:`routes.crossings.centrality.country_table` (transit shares), by ISO3.
     detected_share : float
         Expected share of the routed flow detected with no upgrade (objective ``"flow"``).
     seizures : DataFrame or None
-        Modelled seizures by country (``routes.analysis.observe.modelled_seizures``), when
+        Modelled seizures by country (``routes.calibration.observe.modelled_seizures``), when
         this version of routes has the observation model.
     """
 
@@ -214,7 +214,7 @@ def _modelled_seizures(G: nx.DiGraph, cm: CostModel, fa: FlowAssignment
                        ) -> pd.DataFrame | None:
     """Modelled seizures on the logit routes, if routes has the observation model."""
     try:
-        observe = importlib.import_module("routes.analysis.observe")
+        observe = importlib.import_module("routes.calibration.observe")
     except ImportError:
         return None
     if not hasattr(observe, "modelled_seizures"):

@@ -5,7 +5,7 @@ This module holds the analysis and its result; the draws, weights and ranks of a
 names are re-exported here.
 
 How robust is the ranking of the crossings by flow betweenness
-(:func:`routes.analysis.centrality.crossing_table`) when the cost model's parameters are
+(:func:`routes.crossings.centrality.crossing_table`) when the cost model's parameters are
 uncertain? Each Monte-Carlo run draws multipliers for the uncertain parameters, recomputes the
 edge weights, the flow betweenness of every crossing and its rank, and (optionally) the greedy
 border-post priorities; :func:`rank_stability` then reports each crossing's rank distribution.
@@ -104,7 +104,7 @@ from ._draws import (
     rank_crossings,
     run_rng,
 )
-from ._montecarlo import (  # _dask_client: used by routes.analysis.calibrate
+from ._montecarlo import (  # _dask_client: used by routes.calibration.calibrate
     _STATES,
     _dask_client,  # noqa: F401
     _execute,
@@ -310,7 +310,7 @@ def rank_stability(G: nx.DiGraph, cm: CostModel, *, runs: int, seed: int | None 
         Runs per task (default: about ten tasks per worker, at most 200 runs each). Results do
         not depend on it.
     priorities : float, optional
-        Also run greedy border-post priorities (:func:`routes.analysis.interdiction.
+        Also run greedy border-post priorities (:func:`routes.priorities.interdiction.
         interdict_greedy`) with this budget in every run: slow, off by default. A drawn
         ``p_detect`` multiplier scales ``p_detect_upgraded`` too.
     objective : {"flow", "single"}

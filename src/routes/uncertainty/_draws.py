@@ -4,7 +4,7 @@
 :func:`ranges_from_cost_model`), :func:`run_rng` the seeded generator of a run,
 :class:`WeightModel` recombines the edge weights for a draw of :class:`Multipliers`, and
 :func:`rank_crossings` and :func:`kendall_tau_b` rank the crossings and compare rankings. The
-public names are re-exported by :mod:`routes.analysis.uncertainty`.
+public names are re-exported by :mod:`routes.uncertainty.uncertainty`.
 """
 
 from __future__ import annotations

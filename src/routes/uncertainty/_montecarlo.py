@@ -32,7 +32,7 @@ from ._draws import Multipliers, WeightModel, _rank_key, _Tau, rank_crossings, r
 
 __all__ = ["split_flow_betweenness"]
 
-log = logging.getLogger("routes.analysis.uncertainty")
+log = logging.getLogger("routes.uncertainty.uncertainty")
 
 #: How long to try to reach an existing Dask scheduler.
 _CONNECT_TIMEOUT = "15s"
@@ -103,7 +103,7 @@ def _one_run(job: _Job, st: _State, m: Multipliers) -> dict[str, Any]:
 
 def _greedy_order(job: _Job, st: _State, m: Multipliers, risk: np.ndarray) -> np.ndarray:
     """Greedy post priorities of one run: order chosen (1, 2, ...) per ranked crossing, 0 if not."""
-    from .interdiction import interdict_greedy
+    from ..priorities.interdiction import interdict_greedy
 
     H = st.greedy_graph
     if H is None or job.cm is None or job.priorities is None:  # pragma: no cover

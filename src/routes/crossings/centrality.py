@@ -25,8 +25,8 @@ import pandas as pd
 
 from ..engine import SCALE, Engine
 from ..network import od_demand
-from .flows import country_transit
-from .paths import check_weight, shortest_routes
+from ..routing.flows import country_transit
+from ..routing.paths import check_weight, shortest_routes
 
 __all__ = [
     "node_centrality",
@@ -199,7 +199,7 @@ def edge_centrality(G: nx.DiGraph, *, weight: str = "cost",
     Columns ``u``, ``v``, ``corridor_id``, ``mode``, ``flow_betweenness``, ``share``,
     ``betweenness``, LineString geometry; rows in ``(u, v)`` order.
     """
-    from .flows import _edges_frame
+    from ..routing.flows import _edges_frame
 
     check_weight(G, weight)
     flows = od_demand(G) if flows is None else flows
@@ -243,7 +243,7 @@ def country_table(G: nx.DiGraph, *, weight: str = "cost",
     """Each country's share of the modelled flow that transits it (shortest routes).
 
     Every pair's flow follows its shortest route (ties broken by id); see
-    :func:`routes.analysis.flows.country_transit` for the columns.
+    :func:`routes.routing.flows.country_transit` for the columns.
     """
     routes = shortest_routes(G, weight=weight, flows=flows, engine=engine)
     routes["flow"] = routes["pair_flow"]

@@ -3,11 +3,11 @@
 :func:`priority_table` ranks every upgradable crossing side by side by
 
 - **flow betweenness**: the modelled flow through the crossing on the best routes
-  (:func:`routes.analysis.centrality.crossing_table`);
+  (:func:`routes.crossings.centrality.crossing_table`);
 - **vital-crossing impact**: the damage if the crossing were closed, by unserved flow, then
-  rise of the flow-weighted route length (:func:`routes.analysis.chokepoints.vital_crossings`);
+  rise of the flow-weighted route length (:func:`routes.crossings.chokepoints.vital_crossings`);
 - **interdiction value**: the gain in the interdiction objective when this post alone is
-  upgraded and traffickers re-route (:func:`routes.analysis.interdiction.post_values`),
+  upgraded and traffickers re-route (:func:`routes.priorities.interdiction.post_values`),
 
 and :func:`rank_correlations` measures how far the criteria agree (Kendall's tau-b and
 Spearman's rho, scipy.stats, ties given their mean rank). By default every criterion uses
@@ -34,11 +34,11 @@ from scipy import stats
 
 from .._errors import RoutesError
 from ..costs import CostModel
-from .centrality import crossing_table
-from .chokepoints import vital_crossings
-from .flows import assign_flows
-from .interdiction import Interdiction, interdict, post_values
-from .paths import shortest_routes
+from ..crossings.centrality import crossing_table
+from ..crossings.chokepoints import vital_crossings
+from ..priorities.interdiction import Interdiction, interdict, post_values
+from ..routing.flows import assign_flows
+from ..routing.paths import shortest_routes
 
 __all__ = [
     "PRIORITY_COLUMNS",
@@ -84,7 +84,7 @@ def priority_table(G: nx.DiGraph, cm: CostModel | None = None, *, weight: str = 
         The route network.
     cm : CostModel, optional
         For restricted crossings with ``p_detect`` 0 (see
-        :func:`routes.analysis.interdiction.upgrade_table`).
+        :func:`routes.priorities.interdiction.upgrade_table`).
     weight : str
         Route weight of the flow-betweenness and closure criteria (module notes).
     objective : {"single", "flow"}
@@ -92,7 +92,7 @@ def priority_table(G: nx.DiGraph, cm: CostModel | None = None, *, weight: str = 
     solution : Interdiction, optional
         Marks its posts in ``in_solution``.
     flows, engine : optional
-        As in :func:`routes.analysis.centrality.crossing_table`.
+        As in :func:`routes.crossings.centrality.crossing_table`.
 
     Returns
     -------
@@ -103,7 +103,7 @@ def priority_table(G: nx.DiGraph, cm: CostModel | None = None, *, weight: str = 
 
     Examples
     --------
-    >>> from routes.analysis.interdiction import _toy
+    >>> from routes.priorities.interdiction import _toy
     >>> t = priority_table(_toy())
     >>> t[["interdiction_gain", "flow_rank", "interdiction_rank"]].round(4).values.tolist()
     [[0.1, 1.0, 1.0], [0.0, 2.0, 2.0]]
@@ -246,7 +246,7 @@ def compare_scenarios(GA: nx.DiGraph, GB: nx.DiGraph, cm: CostModel | None = Non
         Route weight of the routes, flow assignment and closure impact. The interdiction
         priorities always use ``risk`` (their evader's weight).
     objective, method : str
-        Interdiction objective and method (:func:`routes.analysis.interdiction.interdict`).
+        Interdiction objective and method (:func:`routes.priorities.interdiction.interdict`).
     engine : str, optional
         Path engine.
 

@@ -32,8 +32,8 @@ from .._errors import NoRouteError, RoutesError
 from ..costs import CostModel
 from ..engine import SCALE, Engine
 from ..network import markets, od_demand, origins
+from ..routing.paths import check_weight
 from .centrality import crossing_table
-from .paths import check_weight
 
 __all__ = [
     "om_subgraph",
@@ -239,7 +239,7 @@ def chokepoint_table(G: nx.DiGraph, cm: CostModel | None = None, *, weight: str 
                      engine: str | None = None) -> pd.DataFrame:
     """Every crossing with its flow betweenness, closure impact and cut membership.
 
-    Indexed by crossing id; columns of :func:`routes.analysis.centrality.crossing_table`
+    Indexed by crossing id; columns of :func:`routes.crossings.centrality.crossing_table`
     (without the comparison measures), of :func:`vital_crossings`, and
     ``articulation_point``, ``in_min_cut`` (bool), and ``priority_rank`` (1 = most critical:
     by unserved flow if closed, then cost rise, then flow betweenness, then id). ``cm`` is

@@ -1,6 +1,6 @@
 """Calibration: fit the cost model's least-known parameters to the seizures countries report.
 
-The observation model (:mod:`routes.analysis.observe`) turns a network, its flows and its
+The observation model (:mod:`routes.calibration.observe`) turns a network, its flows and its
 detection probabilities into the seizures each country is expected to report. Calibration
 chooses a few free parameters (:data:`PARAMETERS`), each within a documented range, so that
 the modelled seizures come as close as possible to the reported ones on the fitted years, and
@@ -21,7 +21,7 @@ the share), from the cost model's own values and ``starts - 1`` seeded random po
 Route choice
 ------------
 Detection, the weight of risk and theta change the routes' costs and so the route choice. Each
-year's choice set (:class:`routes.analysis._fastobs.YearModel`) holds each pair's
+year's choice set (:class:`routes.calibration._fastobs.YearModel`) holds each pair's
 ``k_routes`` best routes under the cost model's own values; after each fit it is extended with
 the k best routes at the fitted values and the fit is repeated from there, until no route is
 added (at most four rounds; the set is extended a last time at the estimate).
@@ -227,7 +227,7 @@ def _bootstrap(pb: _Problem, z_hat: np.ndarray, *, runs: int, seed: int, maxfev:
         return np.zeros((0, len(z_hat)))
     if workers == 0 and scheduler is None:
         return np.array(_boot_chunk(pb, z_hat, seed, 0, runs, maxfev))
-    from .uncertainty import _dask_client
+    from ..uncertainty.uncertainty import _dask_client
 
     with _dask_client(workers, scheduler) as client:
         n = max(1, sum(client.nthreads().values()))
@@ -413,7 +413,7 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
     exclude : sequence of str
         ISO3 codes left out of fit and scores (default :data:`DEFAULT_EXCLUDE`).
     workers, scheduler :
-        Bootstrap on Dask as in :func:`routes.analysis.uncertainty.rank_stability`
+        Bootstrap on Dask as in :func:`routes.uncertainty.uncertainty.rank_stability`
         (``workers=0``: in-process).
     engine : str, optional
         Path engine.

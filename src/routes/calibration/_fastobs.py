@@ -1,11 +1,11 @@
 """The observation model of one year, vectorised for many parameter values (calibration).
 
-:func:`routes.analysis.observe.modelled_seizures` walks the routes of one flow assignment.
+:func:`routes.calibration.observe.modelled_seizures` walks the routes of one flow assignment.
 Calibration evaluates it thousands of times, with the detection levels, the inland
 detection, the weight of risk and the logit's theta all changing the routes' costs and so the
 route choice. :class:`YearModel` prepares one year once:
 
-- the network's edges split into their parts (:func:`routes.analysis.observe.edge_checks`):
+- the network's edges split into their parts (:func:`routes.calibration.observe.edge_checks`):
   time and length (fixed), travel risk (times the inland multiplier) and post risk (times the
   multiplier of its crossing class's group);
 - a **choice set** per origin-market pair: the union of the ``k_candidates`` best routes

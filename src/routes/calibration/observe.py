@@ -13,7 +13,7 @@ Along each route, leg by leg, the inland check comes first and then the post at 
 a consignment still undetected after the risk ``R`` met so far is detected on a leg with
 travel risk ``t`` and post risk ``b`` with probability ``exp(-R) * (1 - exp(-t))`` inland and
 ``exp(-R - t) * (1 - exp(-b))`` at the post. With ``f_r`` the flow of route ``r`` (the logit
-assignment of :func:`routes.analysis.flows.assign_flows`), the expected seizures of country
+assignment of :func:`routes.routing.flows.assign_flows`), the expected seizures of country
 ``c`` are, in heroin-equivalent kilograms,
 
 ``seized_kg(c) = share * kg_per_unit * sum over routes r, legs l in c of f_r * P(detected on l)``
@@ -205,7 +205,7 @@ def modelled_seizures(G: nx.DiGraph, cm: CostModel, *, routes: pd.DataFrame | No
         Its cost model (travel risk per mode; ``[observation]`` scale unless ``params``).
     routes : DataFrame, optional
         Routes with ``path`` and ``flow`` columns (default: the logit assignment,
-        :func:`routes.analysis.flows.assign_flows` with ``cm``).
+        :func:`routes.routing.flows.assign_flows` with ``cm``).
     params : ObservationParams, optional
         Default :func:`observation_params` of ``cm``.
     engine : {"igraph", "networkx"}, optional
@@ -250,7 +250,7 @@ def modelled_seizures(G: nx.DiGraph, cm: CostModel, *, routes: pd.DataFrame | No
     """
     params = observation_params(cm) if params is None else params
     if routes is None:
-        from .flows import assign_flows
+        from ..routing.flows import assign_flows
 
         routes = assign_flows(G, cm, engine=engine).routes
     ck = edge_checks(G, cm)

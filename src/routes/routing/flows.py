@@ -6,9 +6,9 @@ Two methods:
   tie, the flow is split evenly over all of them (edge and node flows are the route-restricted,
   flow-weighted betweenness of :meth:`routes.engine.Engine.flow_betweenness`). The route,
   country and corridor tables use the tie-broken-by-id shortest route
-  (:func:`routes.analysis.paths.shortest_routes`).
+  (:func:`routes.routing.paths.shortest_routes`).
 - ``"logit"`` (stochastic, the default): the pair's flow is split over its k best routes
-  (:func:`routes.analysis.paths.k_best_routes`) with a multinomial logit [1]_ on the route's
+  (:func:`routes.routing.paths.k_best_routes`) with a multinomial logit [1]_ on the route's
   weight relative to the pair's best route,
 
   ``P(r) = exp(-theta * c_r / c_min) / sum_s exp(-theta * c_s / c_min)``,
@@ -73,7 +73,7 @@ class FlowAssignment:
     unserved_flow : float
         Flow of the pairs without any route.
     routes : GeoDataFrame
-        The routes used (:func:`routes.analysis.paths.routes_frame` columns) plus
+        The routes used (:func:`routes.routing.paths.routes_frame` columns) plus
         ``choice_prob`` (share of the pair's flow) and ``flow``.
     edges : GeoDataFrame
         One row per directed edge: ``u``, ``v``, ``corridor_id``, ``mode``, ``flow``,
@@ -128,7 +128,7 @@ def logit_shares(costs: Sequence[float], theta: float) -> np.ndarray:
 def corridor_shares(routes: pd.DataFrame) -> pd.DataFrame:
     """Flow by corridor: ``flow`` and ``share`` of the routed flow, one row per corridor.
 
-    Every label of :data:`routes.analysis.paths.CORRIDORS` is present (zero if unused).
+    Every label of :data:`routes.routing.paths.CORRIDORS` is present (zero if unused).
     """
     flow = routes.groupby("corridor")["flow"].sum() if len(routes) else pd.Series(dtype=float)
     out = pd.DataFrame({"flow": [float(flow.get(c, 0.0)) for c in CORRIDORS]},
