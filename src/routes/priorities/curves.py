@@ -13,6 +13,7 @@ import pandas as pd
 
 from .._errors import RoutesError
 from ..costs import CostModel
+from ._cancel import CancelScope, within
 from ._instance import (
     METHODS,
     OBJECTIVES,
@@ -36,9 +37,9 @@ __all__ = [
 
 #: Budgets of a curve solved at once by default (threads: HiGHS lets go of the GIL while it
 #: solves, and each budget's solve depends on its budget only, so the table is the same for
-#: any number of workers). One until the full test suite has run green with two (a report
-#: subprocess once ignored Ctrl-C there); ``workers=2`` halves the curve's time on 2 cores.
-CURVE_WORKERS = 1
+#: any number of workers); at most the number of CPUs. Leaving a curve early (Ctrl-C, an
+#: error) stops the solves still running (:mod:`routes.priorities._cancel`).
+CURVE_WORKERS = 2
 
 
 # --------------------------------------------------------------------------- tables
@@ -164,11 +165,20 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
         return _exact(inst, objective, b, formulation=formulation, time_limit=time_limit,
                       rel_tol=1e-7, max_rounds=50, greedy=greedy[b])
 
+    # Exact solves run in worker threads (one or more), so that the caller only waits on
+    # futures: Ctrl-C reaches it at once, and leaving cancels the solves (_cancel).
     n = _curve_workers(workers, method, formulation, len(budgets))
-    pool = ThreadPoolExecutor(n) if n > 1 else None
+    scope = CancelScope()
+
+    def solve_in_scope(b: float) -> Interdiction:
+        with within(scope):
+            return solve(b)
+
+    pool = ThreadPoolExecutor(n) if method == "exact" else None
     try:
         if pool is not None:   # the costliest (largest) budgets first
-            futures = {b: pool.submit(solve, b) for b in sorted(set(budgets), reverse=True)}
+            futures = {b: pool.submit(solve_in_scope, b)
+                       for b in sorted(set(budgets), reverse=True)}
         rows = []
         solutions: dict[float, Interdiction] = {}
         prev: Interdiction | None = None
@@ -182,8 +192,11 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
                 progress(f"budget {b:g} ({k + 1} of {len(budgets)}): value {r.value:.4f}"
                          f"{'' if r.optimal or method == 'greedy' else ' (not proven optimal)'}"
                          f", {len(r.posts)} posts")
+    except BaseException:   # KeyboardInterrupt too: stop the running solves, start no more
+        scope.cancel()
+        raise
     finally:
-        if pool is not None:
+        if pool is not None:   # quick: nothing is left running once cancelled
             pool.shutdown(cancel_futures=True)
     cols = list(CURVE_COLUMNS if method == "exact" else CURVE_COLUMNS[:-4])
     return pd.DataFrame(rows, columns=cols), solutions
