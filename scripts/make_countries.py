@@ -38,11 +38,18 @@ ISO3 = {
     "AUT", "DEU", "NLD", "BEL", "LUX", "FRA", "ITA", "ESP", "PRT", "CHE", "POL", "LTU",
     "LVA", "EST", "FIN", "CZE", "SVK", "DNK", "SWE", "NOR", "GBR", "IRL", "CYP",
 }
+#: Destinations beyond the study window (issue 19, global sinks): the Gulf and East and
+#: Southern Africa, reached by sea from the Makran coast, Karachi and Bandar Abbas (UNODC,
+#: Afghan Opiate Trafficking through the Southern Route, 2015). Clipped to SINK_WINDOW instead
+#: (drops South Africa's Prince Edward Islands).
+SINK_ISO3 = {"ARE", "KEN", "TZA", "MOZ", "ZAF"}
+SINK_WINDOW = box(10.0, -36.0, 60.0, 30.0)
 WINDOW = box(-30.0, 20.0, 180.0, 82.0)
 TOLERANCE_DEG = 0.01
 #: The offline maps' basemap (src/routes/static/basemap.geojson): every country of the map's
-#: visible extent, whole (China and India south of 20N, Arabia, North Africa), coarser.
-BASEMAP_WINDOW = box(-35.0, -12.0, 150.0, 84.0)
+#: visible extent, whole (China and India south of 20N, Arabia, Africa down to 36S for the
+#: global sinks of issue 19), coarser.
+BASEMAP_WINDOW = box(-35.0, -36.0, 150.0, 84.0)
 BASEMAP_TOLERANCE_DEG = 0.08
 BASEMAP = Path(__file__).resolve().parents[1] / "src" / "routes" / "static" / "basemap.geojson"
 
@@ -73,12 +80,14 @@ def main(out: str) -> int:
     iso3 = world["ISO_A3"].where(world["ISO_A3"] != "-99", world["ADM0_A3"])
     world = world.assign(iso3=iso3)
     write_basemap(world, BASEMAP)
-    sel = world[world["iso3"].isin(ISO3)].copy()
-    missing = ISO3 - set(sel["iso3"])
+    sel = world[world["iso3"].isin(ISO3 | SINK_ISO3)].copy()
+    missing = (ISO3 | SINK_ISO3) - set(sel["iso3"])
     if missing:
         print(f"missing countries in Natural Earth: {sorted(missing)}", file=sys.stderr)
         return 1
-    sel["geometry"] = sel.geometry.intersection(WINDOW).simplify(
+    window = gpd.GeoSeries(sel["iso3"].map(lambda c: SINK_WINDOW if c in SINK_ISO3 else WINDOW),
+                           index=sel.index, crs=sel.crs)
+    sel["geometry"] = sel.geometry.intersection(window).simplify(
         TOLERANCE_DEG, preserve_topology=True
     )
     sel["geometry"] = sel.geometry.set_precision(1e-4)

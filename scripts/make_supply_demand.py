@@ -334,6 +334,57 @@ DEMAND: list[tuple[str, int, float, str, str, str]] = [
     ("p_vilnius", 2007, 5.458,
      "5,458 long-duration/regular opioid users (5,314-5,605) (Lithuania)", "count",
      "EMCDDA, Statistical Bulletin 2013, Table PDU-1 (iii), 2013 (capture-recapture)"),
+    # Newer estimates for existing markets (issue 19, item 4).
+    ("p_vienna", 2019, 34.0,
+     "31,000-37,000 people with high-risk opioid use, midpoint 34,000 (Austria)", "count",
+     "Gesundheit Osterreich (GOG), Bericht zur Drogensituation 2020 (reporting year 2019), "
+     "Dec 2020, as reported by praevention.at, 'Drogensituation in Osterreich stabil', "
+     "15 Feb 2021, https://www.praevention.at/news/news-detail/drogensituation-in-oesterreich-stabil"),
+    ("p_vienna", 2021, 37.5,
+     "35,000-40,000 people with high-risk opioid use, midpoint 37,500 (Austria)", "count",
+     "Gesundheit Osterreich (GOG), Bericht zur Drogensituation 2022 (reporting year 2021), as "
+     "reported by Bundesministerium fur Inneres, Offentliche Sicherheit 5-6/2023, "
+     "'Drogenbericht Osterreich 2022', https://bmi.gv.at/magazin/2023_05_06/"
+     "05_Drogenbericht_Oesterreich_2022.aspx"),
+    ("p_almaty", 2019, 120.5,
+     "about 120,500 people who inject drugs (Kazakhstan; estimate cited in 2019, its own "
+     "reference year not stated)", "pwid_count",
+     "Eurasian Harm Reduction Association, 'Criminalization costs: Kazakhstan' (data as of "
+     "Jan-Feb 2019), https://harmreductioneurasia.org/criminalization-costs/kazakhstan/"),
+    # Global sinks (issue 19): East and Southern Africa and India.
+    ("p_mombasa", 2011, 30.0,
+     "about 30,000 people who inject drugs (Kenya); heroin injected by 93% of them "
+     "(Kurth et al. 2015)", "pwid_count",
+     "NASCOP (H. Musyoki), An overview of programs for people who inject drugs, Nov 2012 "
+     "(national size estimate 30,000, Needle and Zhao 2011), "
+     "https://docplayer.net/amp/12508555-An-overview-of-programs-for-people-who-inject-drugs.html; "
+     "Kurth A.E. et al., HIV prevalence, estimated incidence, and risk behaviors among people "
+     "who inject drugs in Kenya, JAIDS 70(4), 1 Dec 2015, "
+     "http://www.natap.org/2015/HIV/110315_02.htm"),
+    ("p_dar_es_salaam", 2012, 25.0,
+     "an estimated 25,000 heroin addicts (Tanzania)", "count",
+     "Tanzania Minister for Health and Social Welfare Hussein Mwinyi, statement of 7 Sep 2012, "
+     "as reposted on JamiiForums, 'Tanzania home to 25,000 heroin addicts', 8 Sep 2012, "
+     "https://www.jamiiforums.com/threads/tanzania-home-to-25-000-heroin-addicts.320445/"),
+    ("p_johannesburg", 2015, 110.0,
+     "about 110,000 people using heroin (South Africa)", "count",
+     "Scheibe A. et al., Journal of Illicit Economies and Development (2024), as reported by "
+     "Spotlight, 'SA is facing a fast-escalating heroin crisis - and it's being misunderstood', "
+     "Daily Maverick, 17 Apr 2024, https://www.dailymaverick.co.za/article/"
+     "2024-04-17-sas-fast-escalating-heroin-crisis-is-being-misunderstood/"),
+    ("p_johannesburg", 2020, 320.0,
+     "215,000-425,000 people using heroin daily, midpoint 320,000 (South Africa)", "count",
+     "Scheibe A. et al., Journal of Illicit Economies and Development (2024), as reported by "
+     "Spotlight, 'SA is facing a fast-escalating heroin crisis - and it's being misunderstood', "
+     "Daily Maverick, 17 Apr 2024, https://www.dailymaverick.co.za/article/"
+     "2024-04-17-sas-fast-escalating-heroin-crisis-is-being-misunderstood/"),
+    ("p_amritsar", 2015, 123.0,
+     "more than 123,000 heroin-dependent people in Punjab (India), of about 230,000 "
+     "opioid-dependent people", "count",
+     "Society for Promotion of Youth and Masses and NDDTC, AIIMS, for the Ministry of Social "
+     "Justice and Empowerment, Punjab Opioid Dependence Survey (PODS), 2015, "
+     "https://vdocuments.mx/punjab-opioid-dependence-survey.html; as reported by SikhNet, "
+     "'Punjab drugs', 15 Jan 2016, https://www.sikhnet.com/news/punjab-drugs"),
 ]
 
 SPLIT = {

@@ -12,6 +12,7 @@ import pytest
 
 from routes import DataError
 from routes.costs import (
+    CORRIDOR_MODES,
     crossing_terms,
     edge_weights,
     geodesic_km,
@@ -21,6 +22,7 @@ from routes.costs import (
 )
 
 HAND = Path(__file__).parent / "data" / "handworked" / "cost_model.toml"
+ROOT = Path(__file__).resolve().parents[1]
 RAW = tomllib.loads(HAND.read_text())
 
 
@@ -145,6 +147,26 @@ def test_edge_weights_by_hand():
                                "cost": 6.0 + 31.5 + 1.5})
 
 
+def test_air_mode_by_hand_and_in_the_shipped_model():
+    """Air couriers (issue 19): a corridor mode of its own, screened at the airport crossing."""
+    assert "air" in CORRIDOR_MODES
+    cm = load_cost_model(HAND)
+    # hand model: air 1000 km geodesic, detour 1.0 -> 1000 km; 1000/500 + 0 + 2 h delay = 4 h;
+    # risk 0 + 0.3 at the crossing; cost 1 * 4 + 100 * 0.3 + 0.01 * 1000 = 44.
+    w = edge_weights(cm, "air", 1000.0, crossing=(2.0, 0.3))
+    assert w == pytest.approx({"length_km": 1000.0, "time_h": 4.0, "risk": 0.3, "cost": 44.0})
+    shipped = load_cost_model(ROOT / "data" / "geo" / "cost_model.toml")
+    air, sea = shipped.modes["air"], shipped.modes["sea"]
+    assert (air.detour_factor, air.speed_kmh, air.fixed_h, air.risk_per_1000km) == (
+        1.3, 700.0, 12.0, 0.0)
+    # 4,000 km geodesic: 5,200 km by air in 5200/700 + 12 = 19.43 h; 5,600 km by sea in
+    # 5600/30 + 72 = 258.67 h.
+    assert edge_weights(shipped, "air", 4000.0)["time_h"] == pytest.approx(5200 / 700 + 12)
+    assert edge_weights(shipped, "sea", 4000.0)["time_h"] == pytest.approx(5600 / 30 + 72)
+    assert sea.speed_kmh < air.speed_kmh
+    assert shipped.classes["airport"].p_detect == 0.15
+
+
 def test_with_changes_copies():
     cm = load_cost_model(HAND)
     cm2 = cm.with_changes(logit_theta=2.0)
@@ -226,7 +248,7 @@ def test_unknown_and_missing_modes(tmp_path):
         del raw["modes"]["sea"]
     probs = _problems(_write(tmp_path, edit))
     assert any("field 'modes.hovercraft': unknown mode; allowed: ('road', 'rail', 'ferry', "
-               "'sea', 'track')" in p for p in probs), probs
+               "'sea', 'track', 'air')" in p for p in probs), probs
     assert any("field 'modes.sea': missing table" in p for p in probs), probs
     assert len(probs) == 2
 

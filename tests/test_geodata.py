@@ -81,6 +81,8 @@ def test_shipped_data_covers_the_region(dataset):
         ("corridors.csv", "to_id", "p_atlantis",
          r"corridors.csv, row 2, field 'to_id': unknown place or crossing id 'p_atlantis'"),
         ("corridors.csv", "mode", "balloon", r"corridors.csv, row 2, field 'mode'"),
+        ("corridors.csv", "oneway", "maybe",
+         r"corridors.csv, row 2, field 'oneway': 'maybe' is not one of no, yes"),
     ],
 )
 def test_bad_field(data_copy, cost_model, file, field, value, expect):
@@ -231,3 +233,130 @@ def test_crossing_outside_border_tolerance_is_an_error(tmp_path, km):
     problems = [str(p) for p in ei.value.problems]
     assert any("row 2, field 'lat'" in p and f"x_mid lies {km:.1f} km from the AAA-BBB border"
                in p and "limit 15 km" in p for p in problems), problems
+
+
+# ------------------------------------------------------------------ flow files (issue 19)
+def _flow_copy(data_copy: Path) -> Path:
+    for f in ("hubs.csv", "stocks.csv"):
+        shutil.copy(DATA_DIR / f, data_copy / f)
+    return data_copy
+
+
+def test_shipped_flow_files_are_read(dataset):
+    assert dataset.hubs is not None and dataset.stocks is not None
+    assert set(dataset.hubs["place_id"]) <= set(dataset.places["id"])
+    assert (dataset.hubs["source"] != "").all() and (dataset.stocks["source"] != "").all()
+    # the one sourced stock figure: 13,200 t at the end of 2022 (UNODC, Mar 2025)
+    assert dataset.stocks.set_index("year").at[2023, "stock_t"] == 13200.0
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "field", "value", "expect"),
+    [
+        ("hubs.csv", 2, "place_id", "p_atlantis",
+         r"hubs.csv, row 2, field 'place_id': unknown place id 'p_atlantis'"),
+        ("hubs.csv", 2, "serves", "DEU p_kashgar",
+         r"hubs.csv, row 2, field 'serves': 'p_kashgar' is a transit, not a market"),
+        ("hubs.csv", 2, "serves", "DEU XYZ",
+         r"hubs.csv, row 2, field 'serves': 'XYZ' is not a country of countries.geojson"),
+        ("hubs.csv", 2, "serves", "Germany",
+         r"hubs.csv, row 2, field 'serves': 'Germany' is neither a place id nor an ISO3 code"),
+        ("hubs.csv", 2, "valid_from", "spring 2016",
+         r"hubs.csv, row 2, field 'valid_from': not an ISO date"),
+        ("hubs.csv", 2, "valid_to", "2000-01-01",
+         r"hubs.csv, row 2, field 'valid_to': 2000-01-01 is before valid_from"),
+        ("hubs.csv", 3, "source", "", r"hubs.csv, row 3, field 'source': empty"),
+        ("stocks.csv", 3, "stock_t", "-5",
+         r"stocks.csv, row 3, field 'stock_t': -5.0 out of range"),
+        ("stocks.csv", 3, "year", "2023.5", r"stocks.csv, row 3, field 'year': not a whole year"),
+        ("stocks.csv", 4, "note", "",
+         r"stocks.csv, row 4, field 'note': a row without figures must say"),
+        ("stocks.csv", 2, "low_t", "20000",
+         r"stocks.csv, row 2, field 'low_t': low_t 20000 is above high_t 12000"),
+        ("stocks.csv", 3, "year", "2010",
+         r"stocks.csv, row 3, field 'year': second row for 2010 \(first at row 2\)"),
+    ],
+)
+def test_bad_flow_field(data_copy, cost_model, file, row, field, value, expect):
+    d = _flow_copy(data_copy)
+    _edit(d / file, row, field, value)
+    problems = _problems(d, cost_model)
+    assert any(re.search(expect, p) for p in problems), problems
+
+
+def test_hub_serving_only_its_own_country(data_copy, cost_model):
+    d = _flow_copy(data_copy)
+    hubs = pd.read_csv(d / "hubs.csv", dtype=str, keep_default_na=False)
+    row = int(hubs.index[hubs["place_id"] == "p_rotterdam"][0]) + 2
+    _edit(d / "hubs.csv", row, "serves", "NLD")
+    problems = _problems(d, cost_model)
+    assert f"{d / 'hubs.csv'}, row {row}, field 'serves': a hub must serve another market" \
+        in problems
+
+
+def _observed_copy(tmp_path: Path) -> Path:
+    obs = tmp_path / "observed"
+    obs.mkdir()
+    for f in ("published_flows.csv", "heroin_links.csv"):
+        shutil.copy(DATA_DIR.parent / "observed" / f, obs / f)
+    return obs
+
+
+def test_shipped_observed_files_are_valid():
+    from routes.flowfiles import read_observed
+
+    problems: list = []
+    obs = read_observed(DATA_DIR.parent / "observed", problems)
+    assert problems == []
+    links = obs["heroin_links"]
+    assert (links["from_iso3"] != links["to_iso3"]).all() and (links["source"] != "").all()
+    assert {("PAK", "BEL"), ("NLD", "GBR"), ("MOZ", "ZAF")} <= set(
+        zip(links["from_iso3"], links["to_iso3"]))
+    flows = obs["published_flows"]
+    nr = flows[(flows["region_or_route"] == "northern_route") & (flows["year"] == 2010)
+               & (flows["unit"] == "t heroin")]
+    assert nr[["low", "high"]].values.tolist() == [[90.0, 90.0]]
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "field", "value", "expect"),
+    [
+        ("published_flows.csv", 2, "indicator", "vibes",
+         r"published_flows.csv, row 2, field 'indicator': 'vibes' is not one of"),
+        ("published_flows.csv", 2, "high", "1.7",
+         r"published_flows.csv, row 2, field 'high': 1.7 outside 0..1 for route_share"),
+        ("published_flows.csv", 3, "low", "",
+         None),  # one bound may be empty
+        ("published_flows.csv", 2, "source", "", r"published_flows.csv, row 2, field 'source'"),
+        ("heroin_links.csv", 2, "to_iso3", "Pakistan",
+         r"heroin_links.csv, row 2, field 'to_iso3': not an ISO3 code: 'Pakistan'"),
+        ("heroin_links.csv", 2, "period", "2019-2012",
+         r"heroin_links.csv, row 2, field 'period': '2019-2012': years out of order"),
+        ("heroin_links.csv", 2, "period", "recent",
+         r"heroin_links.csv, row 2, field 'period': not YYYY or YYYY-YYYY"),
+    ],
+)
+def test_bad_observed_field(tmp_path, capsys, file, row, field, value, expect):
+    obs = _observed_copy(tmp_path)
+    _edit(obs / file, row, field, value)
+    code = main(["validate", "--observed", str(obs)])
+    err = capsys.readouterr().err
+    if expect is None:
+        assert code == 0, err
+    else:
+        assert code == 2 and re.search(expect, err), err
+
+
+def test_heroin_link_periods_hand_worked(tmp_path):
+    from routes.flowfiles import read_heroin_links
+
+    p = tmp_path / "links.csv"
+    p.write_text("from_iso3,to_iso3,period,source\nPAK,BEL,2019,a\nMKD,AUT,2010-2014,b\n"
+                 "AUT,AUT,2011,c\nPAK,BEL,2020,d\n", encoding="utf-8")
+    problems: list = []
+    df = read_heroin_links(p, problems)
+    assert df[["first_year", "last_year"]].values.tolist()[:2] == [[2019, 2019], [2010, 2014]]
+    assert [str(x) for x in problems] == [
+        f"{p}, row 4, field 'to_iso3': a link joins two countries",
+        f"{p}, row 5, field 'to_iso3': second row for PAK, BEL (first at row 2)",
+    ]

@@ -22,7 +22,9 @@ LAYERS = {
     "routes._errors": 0, "routes._version": 0, "routes.settings": 0, "routes._csv": 0,
     "routes.costs": 0, "routes.engine": 0,
     "routes.geodata": 1, "routes.history": 1,   # history: the dated files geodata reads
+    "routes.traffic": 1,                         # legitimate traffic, read like the data
     "routes.observed": 1,                        # observed seizures, read like the data
+    "routes.flowfiles": 1,                       # hubs, stocks, published flows, heroin links
     "routes.scenario": 2,
     "routes.network": 3, "routes.io": 3,
     "routes.analysis": 4,   # the facade re-exporting the analysis packages below

@@ -58,6 +58,25 @@ def test_handworked_weights(hand_graph):
     assert math.exp(-risk) == pytest.approx(0.5 * math.exp(-2 * 0.1 * length / 1000))
 
 
+def test_oneway_corridor_gives_one_edge(tmp_path):
+    """A corridor with oneway = yes is travelled from from_id to to_id only (issue 19)."""
+    import shutil
+
+    d = tmp_path / "hand"
+    shutil.copytree(HAND, d)
+    (d / "corridors.csv").write_text(
+        "id,from_id,to_id,mode,source,oneway\n"
+        "c_west__mid,p_west,x_mid,road,hand-worked test case,yes\n"
+        "c_mid__east,x_mid,p_east,road,hand-worked test case,\n", encoding="utf-8")
+    cm = load_cost_model(d / "cost_model.toml")
+    G = network_from_data(load_dataset(d, classes=set(cm.classes)), cm)
+    assert G.has_edge("p_west", "x_mid") and not G.has_edge("x_mid", "p_west")
+    assert G.has_edge("x_mid", "p_east") and G.has_edge("p_east", "x_mid")
+    # the forward edge keeps its hand-worked weight (cost 86.99389, as in the two-way build)
+    assert G.edges["p_west", "x_mid"]["cost"] == pytest.approx(86.99389, abs=1e-4)
+    assert G.number_of_edges() == 3
+
+
 def test_handworked_restricted_post(tmp_path):
     cm = load_cost_model(HAND / "cost_model.toml")
     ds = load_dataset(HAND, classes=set(cm.classes))

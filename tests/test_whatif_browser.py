@@ -372,3 +372,24 @@ def test_k_best_routes_equal_the_engine_with_ties(browser, tmp_path):
         n_ties += len({c for c, _ in want}) < len(want)
     assert n_ties > 100  # the ties the test is about
     assert v.errors == [] and v.outside == []
+
+
+def test_upgrades_show_the_delay_of_routes_tradeoff(page, tmp_path):
+    """Each upgrade's added delay and its money value on the page equal `routes tradeoff`'s
+    for the same set (the CLI's tradeoff_posts.csv summed over the set), to 1e-9."""
+    out = tmp_path / "out"
+    assert main(["tradeoff", "--budget", "0", "--out", str(out), "--no-progress"]) == 0
+    posts = pd.read_csv(out / "baseline" / "tradeoff_posts.csv").set_index("id")
+    s = page.page.evaluate("whatif.summary()")
+    assert s["legitH"] == 0 and s["legitUsd"] == 0
+    for x in UPGRADES:
+        s = click_crossing(page.page, x, "upgraded")
+    want_h = float(posts.loc[list(UPGRADES), "delay_h_per_day"].sum())
+    want_usd = float(posts.loc[list(UPGRADES), "cost_usd_per_day"].sum())
+    assert want_h > 0
+    assert s["legitH"] == near(want_h) and s["legitUsd"] == near(want_usd)
+    assert s["legitImputed"] == int(posts.loc[list(UPGRADES), "imputed"].sum())
+    panel = page.page.locator("#whatif-panel").inner_text()
+    assert "Added delay to legitimate traffic" in panel and f"{want_usd:.1f}" in panel
+    s = click_crossing(page.page, UPGRADES[0], "open")
+    assert s["legitH"] == near(float(posts.at[UPGRADES[1], "delay_h_per_day"]))

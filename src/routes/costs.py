@@ -40,7 +40,7 @@ __all__ = [
 #: The edge weights every built graph carries.
 WEIGHTS = ("length_km", "time_h", "risk", "cost")
 #: Modes a corridor may have.
-CORRIDOR_MODES = ("road", "rail", "ferry", "sea", "track")
+CORRIDOR_MODES = ("road", "rail", "ferry", "sea", "track", "air")
 
 _GEOD = Geod(ellps="WGS84")
 

@@ -143,7 +143,10 @@ def _add_corridors(G: nx.DiGraph, corridors: pd.DataFrame, cm: CostModel) -> Non
         if nu.get("status") == "closed" or nv.get("status") == "closed":
             continue
         geo_km = geodesic_km(nu["lon"], nu["lat"], nv["lon"], nv["lat"])
-        for a, b in ((u, v), (v, u)):
+        # A corridor gives two directed edges, or one (from_id -> to_id) when its optional
+        # ``oneway`` is "yes": a sea or air link travelled one way (issue 19).
+        oneway = str(getattr(r, "oneway", "") or "") == "yes"
+        for a, b in ((u, v),) if oneway else ((u, v), (v, u)):
             nb = G.nodes[b]
             enters = entered_country(G, a, b)
             if not enters:

@@ -31,6 +31,7 @@ COMMANDS = (
     "paths",
     "chokepoints",
     "priorities",
+    "tradeoff",
     "compare",
     "report",
     "uncertainty",

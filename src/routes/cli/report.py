@@ -79,6 +79,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--no-timeline", action="store_true",
                    help="leave out \"How the routes changed\" (the network on each year's "
                         "mid-year date; needs the dated data files)")
+    g.add_argument("--tradeoff", type=float_range(0), default=0.0, metavar="N",
+                   help="add \"Security and legitimate trade\": the Pareto front of detection "
+                        "against the delay cost to legitimate traffic at budget N (as routes "
+                        "tradeoff; default: %(default)g, left out)")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress bar on stderr")
     add_output_args(p)
@@ -90,7 +94,8 @@ def _options(args: argparse.Namespace) -> ReportOptions:
                          runs=args.runs, budget=args.budget, objective=args.objective,
                          top=args.top, map=not args.no_map,
                          # a comparison shows no timeline: do not compute one per side
-                         timeline=not args.no_timeline and not args.compare)
+                         timeline=not args.no_timeline and not args.compare,
+                         tradeoff_budget=0.0 if args.compare else args.tradeoff)
 
 
 def _scenario(path: Path) -> Scenario:

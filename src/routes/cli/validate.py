@@ -7,11 +7,13 @@ from pathlib import Path
 
 from .._errors import DataError, Problem
 from ..costs import CostModel, load_cost_model
+from ..flowfiles import read_observed
 from ..geodata import Dataset, border_distances, coverage, load_dataset
 from ..scenario import scenario_problems
 from ..settings import DATA_DIR, DEFAULT_COST_MODEL
 
-_FILES = {"history": "status_history", "supply": "supply", "demand": "demand"}
+_FILES = {"history": "status_history", "supply": "supply", "demand": "demand", "hubs": "hubs",
+          "stocks": "stocks", "traffic": "border_traffic"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -23,7 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "pass: schema and types, unique ids, ISO3 codes, coordinate ranges, land "
                     "crossings within 15 km of their shared border, places inside their "
                     "country, corridor endpoints, allowed modes and statuses, a source on every "
-                    "row, scenario keys, values and ids. Every problem found is listed (the "
+                    "row, scenario keys, values and ids; the dated and flow files (status "
+                    "history, supply, demand, hubs, stocks) and the observed files "
+                    "(published_flows.csv, heroin_links.csv). Every problem found is listed (the "
                     "first 50 and the count of the rest), with the checks that could not run "
                     "and why. Exit 0 when valid, 2 otherwise.")
     p.add_argument("data", nargs="?", type=Path, default=DATA_DIR, metavar="DIR",
@@ -33,6 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--scenario", type=Path, action="append", default=None, metavar="FILE",
                    help="scenario TOML to check against the data (repeatable; default: "
                         "every DIR/scenarios/*.toml)")
+    p.add_argument("--observed", type=Path, default=None, metavar="DIR",
+                   help="folder of the observed files published_flows.csv and "
+                        "heroin_links.csv (default: DIR/../observed)")
     return p
 
 
@@ -66,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     if scenarios and (ds is None or cm is None):
         skipped.append("the scenarios' ids against the data (the data or the cost model have "
                        "problems)")
+    observed_dir = args.observed or (Path(args.data).parent / "observed")
+    observed = read_observed(observed_dir, problems) if observed_dir.is_dir() else {}
     if problems:
         raise DataError(problems, skipped=skipped)
     assert ds is not None and cm is not None
@@ -78,9 +87,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"  places     {len(ds.places):5d}")
     print(f"  corridors  {len(ds.corridors):5d}")
     for name, frame in (("history", ds.status_history), ("supply", ds.supply),
-                        ("demand", ds.demand)):
+                        ("demand", ds.demand), ("hubs", ds.hubs), ("stocks", ds.stocks),
+                        ("traffic", ds.border_traffic)):
         if frame is not None:
             print(f"  {name:<10s} {len(frame):5d}  ({Path(ds.files[_FILES[name]]).name})")
+    for name, frame in observed.items():
+        label = {"published_flows": "published", "heroin_links": "links"}[name]
+        print(f"  {label:<10s} {len(frame):5d}  ({observed_dir.name}/{name}.csv)")
     first, last = coverage(ds)
     if first is not None:
         print(f"  dates      {first} to {last}")

@@ -8,6 +8,7 @@ every problem in every file, each with file, row and field, and raises one
 from ._load import (
     BORDER_TOLERANCE_KM,
     COAST_TOLERANCE_KM,
+    CORRIDOR_ONEWAY,
     CROSSING_MODES,
     DATED_FILES,
     HISTORY_START,
@@ -47,4 +48,5 @@ __all__ = [
     "LAND_MODES",
     "BORDER_TOLERANCE_KM",
     "COAST_TOLERANCE_KM",
+    "CORRIDOR_ONEWAY",
 ]

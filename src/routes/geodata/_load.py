@@ -17,12 +17,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .. import history
+from .. import flowfiles, history, traffic
 from .._errors import DataError, Problem, RoutesError
 from ._read import (
     BORDER_TOLERANCE_KM,
     COAST_TOLERANCE_KM,
     CORRIDOR_FIELDS,
+    CORRIDOR_ONEWAY,
     CROSSING_MODES,
     DATED_FILES,
     HISTORY_START,
@@ -57,6 +58,7 @@ __all__ = [
     "LAND_MODES",
     "BORDER_TOLERANCE_KM",
     "COAST_TOLERANCE_KM",
+    "CORRIDOR_ONEWAY",
 ]
 
 log = logging.getLogger("routes.geodata")
@@ -85,7 +87,9 @@ def load_dataset(
     data_dir : path
         Folder holding ``countries.geojson``, ``crossings.csv``, ``places.csv`` and, unless
         ``corridors`` says otherwise, ``corridors.csv``; and, where present, the dated files
-        ``status_history.csv``, ``supply.csv`` and ``demand.csv`` (:mod:`routes.history`).
+        ``status_history.csv``, ``supply.csv`` and ``demand.csv`` (:mod:`routes.history`),
+        the flow files ``hubs.csv`` and ``stocks.csv`` (:mod:`routes.flowfiles`) and the
+        legitimate traffic ``border_traffic.csv`` (:mod:`routes.traffic`).
     classes : set of str, optional
         Allowed crossing classes (the cost model's); not checked when ``None``.
     corridors : bool or "auto"
@@ -106,7 +110,7 @@ def load_dataset(
              "places": d / "places.csv"}
     if corridors is True:
         paths["corridors"] = d / "corridors.csv"
-    for name in DATED_FILES:
+    for name in (*DATED_FILES, *flowfiles.FLOW_FILES):
         if (d / f"{name}.csv").exists():
             paths[name] = d / f"{name}.csv"
     problems: list[Problem] = []
@@ -120,16 +124,25 @@ def load_dataset(
         corr = pd.DataFrame(columns=[*CORRIDOR_FIELDS, "line_no"])
     readers = {"status_history": history.read_status_history, "supply": history.read_supply,
                "demand": history.read_demand}
-    dated = {k: readers[k](paths[k], problems) for k in DATED_FILES if k in paths}
+    readers.update(hubs=flowfiles.read_hubs, stocks=flowfiles.read_stocks)
+    dated = {k: readers[k](paths[k], problems)
+             for k in (*DATED_FILES, *flowfiles.FLOW_FILES) if k in paths}
+    tpath = d / "border_traffic.csv"
+    legit = traffic.read_border_traffic(tpath, problems) if tpath.exists() else None
     ds = Dataset(countries, crossings, places, corr,
-                 files={k: str(v) for k, v in paths.items()},
-                 hashes={k: _sha256(v) for k, v in paths.items()}, **dated)
+                 files={k: str(v) for k, v in paths.items()}
+                 | ({"border_traffic": str(tpath)} if legit is not None else {}),
+                 hashes={k: _sha256(v) for k, v in paths.items()}, border_traffic=legit,
+                 **dated)
     skipped: list[str] = []
     if validate:
         # One pass: the cross-file checks run on the rows that could be read, whatever the
         # problems of the others; a check that cannot run says so.
         frames = {"countries": countries, "crossings": crossings, "places": places,
                   "corridors": corr, **dated}
+        if legit is not None:
+            paths["border_traffic"] = tpath
+            frames["border_traffic"] = legit
         for name, frame in frames.items():
             broken = any(p.file == str(paths.get(name)) for p in problems)
             if name in paths and frame is not None and frame.empty and broken:

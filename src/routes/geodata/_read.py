@@ -51,7 +51,7 @@ __all__ = [
     "read_corridors",
 ]
 
-CROSSING_MODES = ("road", "rail", "river_bridge", "mountain_pass", "ferry", "sea")
+CROSSING_MODES = ("road", "rail", "river_bridge", "mountain_pass", "ferry", "sea", "air")
 LAND_MODES = ("road", "rail", "river_bridge", "mountain_pass")
 STATUSES = ("open", "restricted", "closed")
 ROLES = ("origin", "staging", "transit", "market", "port")
@@ -71,6 +71,9 @@ CROSSING_FIELDS = ("id", "name", "country_a", "country_b", "lat", "lon", "mode",
 PLACE_FIELDS = ("id", "name", "country", "lat", "lon", "role", "supply", "demand",
                 "figure_source", "source")
 CORRIDOR_FIELDS = ("id", "from_id", "to_id", "mode", "source")
+#: Optional ``corridors.csv`` column: "yes" = travelled only from ``from_id`` to ``to_id``
+#: (a sea or air link used one way, issue 19); empty or "no" = both ways.
+CORRIDOR_ONEWAY = "oneway"
 _OPTIONAL = {"p_detect", "upgrade_cost", "p_detect_upgraded", "supply", "demand",
              "figure_source", "class_into_a", "coord_source"}
 
@@ -89,8 +92,16 @@ class Dataset:
     status_history: pd.DataFrame | None = None
     supply: pd.DataFrame | None = None
     demand: pd.DataFrame | None = None
+    #: Flow files (:mod:`routes.flowfiles`; applied by :mod:`routes.supplyside`): wholesale
+    #: hubs and opium stocks; ``None`` when the file is absent.
+    hubs: pd.DataFrame | None = None
+    stocks: pd.DataFrame | None = None
     #: The date the statuses, supply and demand were resolved for (:func:`dataset_as_of`).
     as_of: date | None = None
+    #: Legitimate traffic per crossing (:mod:`routes.traffic`); ``None`` when the file is
+    #: absent. Not part of :attr:`data_hash` (no network build reads it); the outputs that
+    #: use it record its own hash.
+    border_traffic: pd.DataFrame | None = None
 
     @property
     def data_hash(self) -> str:
@@ -256,14 +267,16 @@ def read_places(path: str | Path, problems: list[Problem] | None = None, *,
 
 
 def read_corridors(path: str | Path, problems: list[Problem] | None = None) -> pd.DataFrame:
-    """Read ``corridors.csv`` (undirected links between place and crossing ids)."""
+    """Read ``corridors.csv`` (links between place and crossing ids; one-way if ``oneway``)."""
     own = problems is None
     probs: list[Problem] = [] if problems is None else problems
     file = str(path)
-    df = read_table(Path(path), CORRIDOR_FIELDS, probs, optional=_OPTIONAL)
+    df = read_table(Path(path), (*CORRIDOR_FIELDS, CORRIDOR_ONEWAY), probs,
+                    optional=_OPTIONAL | {CORRIDOR_ONEWAY})
     check_required(df, file, CORRIDOR_FIELDS, probs)
     check_unique(df, file, "id", probs)
     check_enum(df, file, "mode", CORRIDOR_MODES, probs)
+    check_enum(df, file, CORRIDOR_ONEWAY, ("yes", "no"), probs)
     for i in df.index:
         if df.at[i, "from_id"] and df.at[i, "from_id"] == df.at[i, "to_id"]:
             probs.append(Problem(file, int(df.at[i, "line_no"]), "to_id",

@@ -14,7 +14,7 @@ import shapely
 import shapely.ops
 from shapely.geometry import Point
 
-from .. import history
+from .. import flowfiles, history, traffic
 from .._errors import DataError, Problem
 from ._read import (
     BORDER_TOLERANCE_KM,
@@ -189,6 +189,23 @@ def _check_dated(ds: Dataset, problems: list[Problem]) -> None:
                 problems.append(Problem(file, int(r.line_no), col, f"{v!r}: {what}"))
 
 
+def _check_traffic(ds: Dataset, problems: list[Problem]) -> None:
+    if ds.border_traffic is None or ds.crossings.empty:
+        return
+    traffic.check_traffic_ids(ds.border_traffic,
+                              ds.files.get("border_traffic", "border_traffic.csv"),
+                              set(ds.crossings["id"]), problems)
+
+
+def _check_flow_files(ds: Dataset, problems: list[Problem]) -> None:
+    """Check ``hubs.csv`` against the places and countries (:func:`flowfiles.check_hubs`)."""
+    if ds.hubs is None or ds.places.empty:
+        return
+    places = {r.id: (r.role, r.country) for r in ds.places.itertuples()}
+    flowfiles.check_hubs(ds.hubs, ds.files.get("hubs", "hubs.csv"), places,
+                         set(ds.countries["iso3"]), problems)
+
+
 def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
                      skipped: list[str] | None = None) -> list[Problem]:
     """Check the files against each other and against geography.
@@ -199,7 +216,8 @@ def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
     (5 km tolerance on coasts); corridors whose endpoints exist and share a country; the
     status history (known ids, every crossing covered from 2018-01-01 without gaps or
     overlaps, agreeing with ``crossings.csv``'s status on its ``as_of`` date); supply and
-    demand rows on origins and markets.
+    demand rows on origins and markets; hubs on known places serving known markets or
+    countries; ``border_traffic.csv`` rows on known crossings.
 
     Rows that could not be read are left out; ``skipped`` (a list) receives a line per check
     that could not run, and why.
@@ -208,6 +226,8 @@ def validate_dataset(ds: Dataset, *, raise_on_error: bool = True,
     notes: list[str] = [] if skipped is None else skipped
     _check_references(ds, problems)
     _check_dated(ds, problems)
+    _check_traffic(ds, problems)
+    _check_flow_files(ds, problems)
     _check_geography(ds, problems, notes)
     if problems and raise_on_error:
         raise DataError(problems, skipped=notes)

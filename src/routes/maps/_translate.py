@@ -56,9 +56,9 @@ STATUS_STYLES: dict[str, dict[str, Any]] = {
 }
 MODE_COLOURS: dict[str, str] = {
     "road": "#5a5a5a", "rail": "#8c510a", "ferry": "#2166ac", "sea": "#4393c3",
-    "track": "#a0a0a0",
+    "track": "#a0a0a0", "air": "#984ea3",
 }
-MODE_DASH: dict[str, str] = {"sea": "6 4", "ferry": "6 4", "track": "2 4"}
+MODE_DASH: dict[str, str] = {"sea": "6 4", "ferry": "6 4", "track": "2 4", "air": "1 6"}
 ROLE_COLOURS: dict[str, str] = {
     "origin": "#1a9641", "market": "#2c7bb6", "staging": "#a6611a", "transit": "#737373",
     "port": "#01665e",

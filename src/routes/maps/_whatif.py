@@ -100,8 +100,25 @@ def _reopen_status(ds: Dataset) -> dict[str, str]:
             for i, s in zip(ds.crossings["id"], ds.crossings["status"])}
 
 
+def _legit(ds: Dataset, cm: CostModel) -> dict[str, tuple[float, float, bool]]:
+    """Return ``{post: (hours a day, USD a day, imputed)}`` of its ``physical`` upgrade.
+
+    The delay to legitimate traffic (:mod:`routes.priorities.legit`, as ``routes tradeoff``);
+    empty when the cost model has no ``[legit]`` table.
+    """
+    from ..priorities.legit import legit_params, post_delays, post_traffic
+
+    if not (cm.raw or {}).get("legit"):
+        return {}
+    params = legit_params(cm)
+    d = post_delays(post_traffic(ds.crossings, ds.border_traffic, params), params, "physical")
+    return {str(i): (float(h), float(u), bool(m)) for i, h, u, m in zip(
+        d.index, d["delay_h_per_day"], d["cost_usd_per_day"], d["imputed"])}
+
+
 def _node_rows(G: nx.DiGraph, start: nx.DiGraph, reopen: dict[str, str],
-               level: dict[str, float]) -> list[dict[str, Any]]:
+               level: dict[str, float],
+               legit: dict[str, tuple[float, float, bool]]) -> list[dict[str, Any]]:
     rows = []
     for n in sorted(G.nodes):
         d = G.nodes[n]
@@ -116,6 +133,8 @@ def _node_rows(G: nx.DiGraph, start: nx.DiGraph, reopen: dict[str, str],
                        reopen=reopen.get(n, "open"), p_detect=p,
                        p_detect_upgraded=level.get(n, p),
                        upgrade_cost=float(d["upgrade_cost"]), upgradable=n in level)
+            h, usd, imputed = legit.get(n, (0.0, 0.0, False))
+            row.update(legit_h=h, legit_usd=usd, legit_imputed=imputed)
         else:
             row.update(country=d.get("country"), role=d.get("role"))
         rows.append(row)
@@ -210,7 +229,9 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         ``meta`` (title, provenance), ``params`` (``k``, ``theta``, ``scale``), ``nodes``
         (sorted by id, the order the engine numbers them; crossings with their starting
         state, reopening status, ``p_detect``, ``p_detect_upgraded`` (the level an upgrade
-        gives; ``p_detect`` where the post is not ``upgradable``), ``upgrade_cost``),
+        gives; ``p_detect`` where the post is not ``upgradable``), ``upgrade_cost``,
+        ``legit_h``, ``legit_usd`` and ``legit_imputed``: the hours and USD a day its
+        ``physical`` upgrade adds for legitimate traffic, as ``routes tradeoff``),
         ``edges`` (sorted by ``(u, v)``: node indices, corridor id, mode, the weights
         ``[cost, cost in fixed-point units, risk]`` and, for an edge entering an upgradable
         post, its weights with the post upgraded), ``pairs`` (``[origin, market, flow]``
@@ -241,7 +262,7 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
                                  if d.get("kind") == "crossing"})
     level = {n: float(G_up.nodes[n]["p_detect"]) for n, d in G_open.nodes(data=True)
              if d.get("kind") == "crossing" and G_up.nodes[n]["p_detect"] > d["p_detect"]}
-    nodes = _node_rows(G_open, start, reopen, level)
+    nodes = _node_rows(G_open, start, reopen, level, _legit(ds, cm))
     index = {r["id"]: i for i, r in enumerate(nodes)}
     pairs = [[index[o], index[m], float(f)] for (o, m), f in sorted(od_demand(start).items())]
     g = start.graph

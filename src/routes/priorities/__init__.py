@@ -1,6 +1,8 @@
 """Which border posts to upgrade within a budget (interdiction with re-routing).
 
 - :mod:`.interdiction`
+- :mod:`.legit`: what strengthening a post costs legitimate traffic (delay, money)
+- :mod:`.tradeoff`: the Pareto front of detection against that cost
 """
 
 from .interdiction import (
@@ -22,6 +24,8 @@ from .interdiction import (
     upgrade_table,
     whole_budgets,
 )
+from .legit import legit_params, post_delays, post_traffic
+from .tradeoff import front_table, knee_point, pareto_front, pareto_fronts
 
 __all__ = [
     "FORMULATIONS",
@@ -41,4 +45,11 @@ __all__ = [
     "total_upgrade_cost",
     "post_values",
     "post_effectiveness",
+    "legit_params",
+    "post_traffic",
+    "post_delays",
+    "pareto_front",
+    "pareto_fronts",
+    "front_table",
+    "knee_point",
 ]

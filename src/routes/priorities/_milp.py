@@ -66,9 +66,10 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._instance import _Instance as Instance
 from ._milp_plain import PlainMilp
@@ -107,18 +108,32 @@ class Outcome:
     rounds: int
 
 
+def _add_side(model: _Model, a: np.ndarray, e: float, budget: float) -> None:
+    """Append the row ``a x <= e`` to the model's budget row(s)."""
+    m: Any = model
+    P = len(a)
+    row = sp.csr_array((a, (np.zeros(P, dtype=np.int64), m.xcol0 + np.arange(P))),
+                       shape=(1, m.ncol))
+    m.budget_row = sp.csr_array(sp.vstack([m.budget_row, row]))
+    m.budget = np.array([budget, e])
+
+
 # --------------------------------------------------------------------------- the loop
 def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: str = "tight",
                 time_limit: float = 60.0, rel_tol: float = 1e-7, max_rounds: int = 50,
                 start: np.ndarray | None = None, points: dict[int, set[float]] | None = None,
-                progress: Callable[[str], None] | None = None) -> Outcome:
+                progress: Callable[[str], None] | None = None,
+                side: tuple[np.ndarray, float] | None = None) -> Outcome:
     """Solve the MILP, adding tangents (``"flow"``) until the bounds meet.
 
     Each round's MILP relaxes the true problem (tangents over-estimate ``1 - exp(-d)``): its
     optimum bounds the true optimum from above, its ``x`` evaluated by Dijkstra from below.
     ``start`` (``"tight"`` only) is an affordable ``x`` to start from (the incumbent, with
     tangents at its distances); ``points`` the tangent points shared across calls.
-    ``progress`` is told one line per round.
+    ``progress`` is told one line per round. ``side = (a, e)`` adds the constraint
+    ``a x <= e`` over the posts (the epsilon constraint of :mod:`routes.priorities.tradeoff`);
+    ``start`` must then satisfy it. Bounds computed from the budget alone stay valid, since
+    the side constraint only removes solutions.
     """
     x0 = inst.x0()
     best_x, best = x0, inst.value(objective, x0)[0]
@@ -136,6 +151,8 @@ def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: s
                 best_x, best = start.copy(), val
             if objective == "flow":
                 model.add_tangents(inst.distances(start))
+    if side is not None:
+        _add_side(model, np.asarray(side[0], dtype=float), float(side[1]), budget)
     rounds, optimal, bound = 0, False, math.inf
     seen: list[np.ndarray] = []   # solutions the model over-values, caught by the watch
 

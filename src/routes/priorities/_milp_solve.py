@@ -141,7 +141,7 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
     h = _highs()
     blocks = [A, budget_row] + ([tangents[0]] if tangents is not None else [])
     M = sp.csc_array(sp.vstack(blocks))
-    parts: list[np.ndarray] = [rhs, np.array([budget], dtype=float)]
+    parts: list[np.ndarray] = [rhs, np.atleast_1d(np.asarray(budget, dtype=float))]
     if tangents is not None:
         parts.append(tangents[1])
     upper = np.concatenate(parts)

@@ -58,6 +58,9 @@ class ReportOptions:
     timeline : bool
         Add "How the routes changed" (the network on each year's mid-year date) when the
         data has dated files.
+    tradeoff_budget : float
+        Budget of the "Security and legitimate trade" section's Pareto front (0 leaves the
+        section out).
     """
 
     weight: str = "cost"
@@ -69,12 +72,15 @@ class ReportOptions:
     top: int = 15
     map: bool = True
     timeline: bool = True
+    tradeoff_budget: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """Return the options as a plain dict (for provenance)."""
         return {"weight": self.weight, "engine": self.engine, "seed": self.seed,
                 "runs": self.runs, "budget": self.budget, "objective": self.objective,
-                "top": self.top, "map": self.map, "timeline": self.timeline}
+                "top": self.top, "map": self.map, "timeline": self.timeline,
+                # recorded only when asked for: older reports' provenance stays as it was
+                **({"tradeoff_budget": self.tradeoff_budget} if self.tradeoff_budget else {})}
 
 
 @dataclass
@@ -112,7 +118,7 @@ ANALYSIS_PACKAGES = {
     "paths": "routing", "flows": "routing", "centrality": "crossings",
     "chokepoints": "crossings", "interdiction": "priorities", "compare": "comparison",
     "uncertainty": "uncertainty", "timeline": "changes", "calibrate": "calibration",
-    "observe": "calibration",
+    "observe": "calibration", "tradeoff": "priorities", "legit": "priorities",
 }
 
 

@@ -289,7 +289,14 @@ def _observations(options: ReportOptions) -> OptionalAnalysis | None:
 
 
 #: Probes: each returns its analysis when the module and its functions exist, else None.
+def _tradeoff(options: ReportOptions) -> OptionalAnalysis | None:
+    from ._tradeoff import tradeoff_analysis
+
+    return tradeoff_analysis(options)
+
+
 _PROBES: tuple[Callable[[ReportOptions], OptionalAnalysis | None], ...] = (_interdiction,
+                                                                           _tradeoff,
                                                                            _uncertainty,
                                                                            _timeline,
                                                                            _observations)

@@ -338,15 +338,20 @@
     CORRIDORS.forEach(function (c) {
       corridor[c].share = ctotal > 0 ? corridor[c].flow / ctotal : 0;
     });
-    var budget = 0, changes = [];
+    var budget = 0, changes = [], legitH = 0, legitUsd = 0, legitImputed = 0;
     NODES.forEach(function (d, i) {
       if (d.kind !== "crossing") { return; }
       if (state[i] === "upgraded") { budget += d.upgrade_cost; }
+      if (state[i] === "upgraded" && START[i] !== "upgraded") {
+        /* the delay the upgrade adds for legitimate traffic (routes tradeoff's) */
+        legitH += d.legit_h || 0; legitUsd += d.legit_usd || 0;
+        if (d.legit_imputed) { legitImputed += 1; }
+      }
       if (state[i] !== d.start) { changes.push(i); }
     });
     return {routes: routes, node: node, edge: edge, on: net.on, corridors: corridor,
             total: total, unserved: unserved, detected: detectedShare(net), budget: budget,
-            changes: changes};
+            changes: changes, legitH: legitH, legitUsd: legitUsd, legitImputed: legitImputed};
   }
 
   /* ------------------------------------------------------------------ scenario TOML */
@@ -642,6 +647,11 @@
     row(t, ["", "start", "now", "change"], "whatif-head");
     row(t, ["Detected share", pct(base.detected), pct(res.detected),
             pp(res.detected - base.detected)], "whatif-detected");
+    row(t, ["Added delay to legitimate traffic, h/day" + (res.legitImputed ? " (" +
+            res.legitImputed + " post(s) on imputed traffic)" : ""), "0", num(res.legitH),
+            signed(res.legitH)], "whatif-legit-h");
+    row(t, ["Its value, USD/day", "0", num(res.legitUsd), signed(res.legitUsd)],
+        "whatif-legit-usd");
     row(t, ["Routed flow", num(base.total), num(res.total), signed(res.total - base.total)]);
     row(t, ["Unserved flow", num(base.unserved), num(res.unserved),
             signed(res.unserved - base.unserved)]);
@@ -713,7 +723,9 @@
       " \u00b7 k = " + PARAMS.k + ", theta = " + PARAMS.theta));
     side.appendChild(el("p", {"class": "whatif-help"}, "Click a crossing to close, reopen or " +
       "upgrade it. Detected share: expected share of the routed flow detected when each " +
-      "consignment takes its least-risk route. Corridor shares: logit split over the k best " +
+      "consignment takes its least-risk route. Added delay: the hours a day the upgrades add for " +
+      "the legitimate trucks and travellers crossing the posts, and their money value " +
+      "(routes tradeoff, physical upgrade). Corridor shares: logit split over the k best " +
       "routes by cost."));
     var bar = el("div", {"class": "whatif-buttons"});
     var r = el("button", {type: "button", id: "whatif-reset"}, "Reset");
@@ -743,6 +755,8 @@
     Object.keys(markers).forEach(function (i) { crossings[NODES[i].id] = current.node[i]; });
     return {detected: current.detected, shares: shares, corridorFlows: flows,
             total: current.total, unserved: current.unserved, budget: current.budget,
+            legitH: current.legitH, legitUsd: current.legitUsd,
+            legitImputed: current.legitImputed,
             crossings: crossings, nRoutes: current.routes.length, ms: lastMs,
             frameMs: frameMs, changes: current.changes.map(function (i) {
               return [NODES[i].id, state[i]];

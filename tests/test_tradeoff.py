@@ -1,0 +1,241 @@
+"""Legitimate-traffic delay and the Pareto front: hand-worked queueing, brute force."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from routes.priorities.interdiction import interdict_exact
+from routes.priorities.legit import (
+    LegitParams,
+    UpgradeType,
+    added_minutes,
+    graph_for_upgrade,
+    legit_params,
+    post_delays,
+    post_traffic,
+)
+from routes.priorities.tradeoff import pareto_brute_force, pareto_front
+
+
+def test_hand_worked_queue():
+    # s = 10 min, rho0 = 0.6, +2 min: rho1 = 0.6 * 12 / 10 = 0.72.
+    # M/M/1 waits: 10 * 0.6 / 0.4 = 15; 12 * 0.72 / 0.28 = 30.857142857...
+    assert added_minutes(0.6, 10.0, 2.0) == pytest.approx(2 + 12 * 0.72 / 0.28 - 15, abs=1e-12)
+    assert added_minutes(0.6, 10.0, 2.0) == pytest.approx(17.857142857142858, abs=1e-12)
+    # Kingman with ca2 = 0.5, cs2 = 1.5 is the same here ((0.5 + 1.5) / 2 = 1); 0.3 and 0.9 scale
+    # the waits by 0.6: 2 + (30.857142857 - 15) * 0.6 = 11.514285714...
+    assert added_minutes(0.6, 10.0, 2.0, ca2=0.3, cs2=0.9) == pytest.approx(
+        2 + (12 * 0.72 / 0.28 - 15) * 0.6, abs=1e-12)
+    # capped: rho0 = 0.9 -> rho1 = 1.08, read as 0.95: 2 + 12 * 19 - 10 * 9
+    assert added_minutes(0.9, 10.0, 2.0) == pytest.approx(2 + 12 * 19 - 90, abs=1e-9)
+    assert added_minutes(0.6, 10.0, 0.0) == 0.0
+
+
+def test_post_without_traffic_adds_nothing():
+    p = LegitParams(10.0, 2.0, 1.0, 1.0, 0.95, 24000.0, 0.01, 1.5,
+                    {"x": UpgradeType("x", 2.0, 0.5, 1.0, 1.0)})
+    t = pd.DataFrame({"trucks_per_day": [100.0, 0.0], "people_per_day": [1000.0, 0.0],
+                      "trucks_basis": "sourced", "people_basis": "sourced",
+                      "rho0": [0.6, 0.7], "rho_basis": "sourced"}, index=["a", "b"])
+    d = post_delays(t, p, "x")
+    assert d.at["b", "delay_h_per_day"] == 0.0 and d.at["b", "cost_usd_per_day"] == 0.0
+    # people: s = 2, +0.5 at rho 0.6: rho1 = 0.75; 0.5 + 2.5 * 3 - 3 = 5 min; 1000 * 5 / 60
+    assert d.at["a", "person_h_per_day"] == pytest.approx(1000 * 5.0 / 60, abs=1e-9)
+    assert d.at["a", "truck_h_per_day"] == pytest.approx(100 * 17.857142857142858 / 60)
+    # USD: trucks at 24000 * 0.01 / 24 = 10 per hour, people at 1.5
+    assert d.at["a", "cost_usd_per_day"] == pytest.approx(
+        100 * 17.857142857142858 / 60 * 10 + 1000 * 5 / 60 * 1.5)
+
+
+def test_shipped_traffic_and_imputation(dataset, cost_model):
+    p = legit_params(cost_model)
+    t = post_traffic(dataset.crossings, dataset.border_traffic, p)
+    assert (t.loc["x_sarpi_sarp", ["trucks_per_day", "people_per_day"]].to_list()
+            == [503 + 710, pytest.approx(22.9e6 / 1826, abs=0.01)])  # the latest people figure
+    assert t.at["x_sarpi_sarp", "trucks_basis"] == "sourced"
+    imp = t[t["trucks_basis"] == "imputed"]
+    assert (imp["trucks_low"] <= imp["trucks_per_day"]).all()
+    assert (imp["trucks_per_day"] <= imp["trucks_high"]).all()
+    assert imp["group"].str.contains("median of").all()
+    d = post_delays(t, p, "physical")
+    assert (d["cost_usd_per_day"] >= 0).all()
+    assert d.loc[imp.index, "imputed"].all()
+
+
+def _net(directed: bool, seed: int) -> nx.DiGraph:
+    """Two origins, two markets, five posts on parallel and crossing legs (costs 1 and 2)."""
+    rng = np.random.default_rng(seed)
+    G = nx.DiGraph() if directed else nx.Graph()
+    G.add_node("o1", kind="place", role="origin", supply=3.0, demand=0.0)
+    G.add_node("o2", kind="place", role="origin", supply=1.0, demand=0.0)
+    G.add_node("m1", kind="place", role="market", supply=0.0, demand=2.0)
+    G.add_node("m2", kind="place", role="market", supply=0.0, demand=1.0)
+    posts = ["xa", "xb", "xc", "xd", "xe"]
+    for i, x in enumerate(posts):
+        p = float(rng.uniform(0.05, 0.3))
+        G.add_node(x, kind="crossing", name=x, status="open", p_detect=p,
+                   crossing_risk=-math.log1p(-p), p_detect_upgraded=min(p + 0.4, 0.9),
+                   upgrade_cost=1.0 + (i % 2))
+    legs = [("o1", "xa"), ("xa", "m1"), ("o1", "xb"), ("xb", "m1"), ("o2", "xc"), ("xc", "m1"),
+            ("o2", "xd"), ("xd", "m2"), ("o1", "xe"), ("xe", "m2"), ("xb", "xd")]
+    for u, v in legs:
+        G.add_edge(u, v, risk=float(rng.uniform(0.01, 0.2)))
+    return G
+
+
+@pytest.mark.parametrize("directed", [True, False])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("budget", [2.0, 4.0])
+def test_front_equals_brute_force(directed, seed, budget):
+    G = _net(directed, seed)
+    # ties in delay: xa and xc cost the same, xe costs nothing
+    d = pd.DataFrame({"cost_usd_per_day": [30.0, 55.0, 30.0, 12.5, 0.0],
+                      "delay_h_per_day": [3.0, 5.5, 3.0, 1.25, 0.0],
+                      "imputed": False}, index=["xa", "xb", "xc", "xd", "xe"])
+    front = pareto_front(G, budget, d)
+    brute = pareto_brute_force(G, budget, d)
+    got = [(round(p.detected_share, 7), p.legit_cost_usd_per_day) for p in front]
+    want = [(round(p.detected_share, 7), p.legit_cost_usd_per_day) for p in brute]
+    assert got == want
+    assert all(p.optimal for p in front)
+    # most-detecting point = the single-objective exact solve
+    r = interdict_exact(G, budget, objective="flow")
+    assert front[0].detected_share == pytest.approx(r.value, abs=1e-9)
+    # every point non-dominated
+    for p in front:
+        for q in front:
+            assert not (q.detected_share >= p.detected_share
+                        and q.legit_cost_usd_per_day < p.legit_cost_usd_per_day)
+
+
+def test_targeted_keeps_a_share_of_the_gain(baseline, cost_model):
+    p = legit_params(cost_model)
+    H = graph_for_upgrade(baseline, p, "targeted")
+    x = "x_torkham_torkham"
+    a, b = baseline.nodes[x], H.nodes[x]
+    assert b["p_detect_upgraded"] - b["p_detect"] == pytest.approx(
+        0.8 * (a["p_detect_upgraded"] - a["p_detect"]))
+    assert graph_for_upgrade(baseline, p, "physical") is baseline
+
+
+# --------------------------------------------------------------------------- the CLI
+def _hand_with_traffic(tmp_path, *, legit: bool = True):
+    import shutil
+    from pathlib import Path
+
+    from routes.settings import DEFAULT_COST_MODEL
+
+    d = tmp_path / "data"
+    shutil.copytree(Path(__file__).parent / "data" / "handworked", d)
+    (d / "border_traffic.csv").write_text(
+        "crossing_id,direction,period_start,period_end,trucks_per_day,vehicles_per_day,"
+        "people_per_day,clearance_h,kind,note,source\n"
+        'x_mid,both,2024-01-01,2024-12-31,100,,1000,2.4,flow,,"Test agency, Bulletin, 2025"\n')
+    if legit:
+        shipped = DEFAULT_COST_MODEL.read_text()
+        (d / "cost_model.toml").write_text((d / "cost_model.toml").read_text() + "\n"
+                                           + shipped[shipped.index("[legit]"):])
+    return d
+
+
+def test_cli_writes_the_front(tmp_path, capsys):
+    from routes.cli import main
+    from routes.costs import load_cost_model
+    from routes.geodata import load_dataset
+
+    d = _hand_with_traffic(tmp_path)
+    out = tmp_path / "out"
+    assert main(["tradeoff", "--data", str(d), "--budget", "5", "--out", str(out),
+                 "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "1 upgradable posts: trucks sourced at 1 (imputed at 0)" in text
+    folder = out / "baseline"
+    front = pd.read_csv(folder / "pareto.csv")
+    assert list(front.columns[:6]) == ["budget", "detected_share", "legit_delay_h_per_day",
+                                       "legit_cost_usd_per_day", "posts", "optimal"]
+    assert front["posts"].fillna("").tolist() == ["x_mid", ""]
+    assert (folder / "pareto.png").stat().st_size > 0
+    cm = load_cost_model(d / "cost_model.toml")
+    p = legit_params(cm)
+    ds = load_dataset(d)
+    want = post_delays(post_traffic(ds.crossings, ds.border_traffic, p), p)
+    # utilisation from the clearance time: 144 min = 84 + 84 rho / (1 - rho) -> rho = 60 / 144
+    assert want.at["x_mid", "truck_min"] == pytest.approx(
+        added_minutes(60 / 144, 84.0, 2.0), abs=1e-12)
+    assert front.at[0, "legit_delay_h_per_day"] == pytest.approx(
+        want.at["x_mid", "delay_h_per_day"], rel=1e-9)
+    assert front.at[1, "legit_cost_usd_per_day"] == 0
+
+
+def test_cli_errors_exit_2(tmp_path, capsys):
+    from routes.cli import main
+
+    d = _hand_with_traffic(tmp_path, legit=False)
+    out = tmp_path / "out"
+    assert main(["tradeoff", "--data", str(d), "--budget", "1", "--out", str(out)]) == 2
+    assert "legit" in capsys.readouterr().err and not (out / "baseline" / "pareto.csv").exists()
+    d2 = _hand_with_traffic(tmp_path / "b")
+    assert main(["tradeoff", "--data", str(d2), "--budget", "1", "--upgrade", "magic",
+                 "--out", str(out)]) == 2
+    assert "unknown upgrade type 'magic'" in capsys.readouterr().err
+
+
+def test_report_section(tmp_path):
+    """`routes report --tradeoff N`: the section with the front, its knee and the posts' traffic;
+    its table equals `routes tradeoff`'s front; without the option there is no section."""
+    import json
+
+    from routes.cli import main
+
+    d = _hand_with_traffic(tmp_path)
+    out = tmp_path / "rep"
+    assert main(["report", "--data", str(d), "--out", str(out), "--no-map", "--budget", "1",
+                 "--runs", "0", "--tradeoff", "1", "--no-progress"]) == 0
+    folder = out / "baseline"
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert "## Security and legitimate trade" in md and "chart_pareto.png" in md
+    assert "1 have a sourced truck figure and 1 a sourced people figure" in md
+    assert (folder / "chart_pareto.png").exists()
+    assert json.loads((folder / "provenance.json").read_text())["options"][
+        "tradeoff_budget"] == 1.0
+    cli = tmp_path / "cli"
+    assert main(["tradeoff", "--data", str(d), "--budget", "1", "--out", str(cli),
+                 "--no-progress"]) == 0
+    a = pd.read_csv(folder / "pareto.csv")
+    b = pd.read_csv(cli / "baseline" / "pareto.csv")
+    pd.testing.assert_frame_equal(a, b)
+    plain = tmp_path / "plain"
+    assert main(["report", "--data", str(d), "--out", str(plain), "--no-map", "--budget", "1",
+                 "--runs", "0", "--no-progress"]) == 0
+    assert "Security and legitimate trade" not in (plain / "baseline" / "report.md").read_text()
+    assert "tradeoff_budget" not in (plain / "baseline" / "provenance.json").read_text()
+
+
+@pytest.mark.parametrize("ca2, cs2", [(1.0, 1.0), (0.3, 1.7)])
+def test_added_minutes_invariants(ca2, cs2):
+    """More added service never adds less, nor does a busier post while the upgraded post stays
+    below ``rho_max``; nothing added adds nothing. (Past ``rho_max`` the post is taken to open
+    lanes and hold its utilisation there, so a post already saturated gains less from the cap
+    than one brought to it: the rule is monotone in the added service only.)"""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    @given(st.floats(0.0, 0.99), st.floats(0.5, 200.0), st.floats(0.0, 30.0),
+           st.floats(0.0, 30.0), st.floats(0.0, 0.99))
+    def check(rho, s, d1, d2, rho2):
+        lo, hi = sorted((d1, d2))
+        a = added_minutes(rho, s, lo, ca2=ca2, cs2=cs2)
+        assert a >= lo - 1e-9                                  # at least the added service
+        assert added_minutes(rho, s, hi, ca2=ca2, cs2=cs2) >= a - 1e-9
+        r_lo, r_hi = sorted((rho, rho2))
+        if r_hi * (s + hi) / s <= 0.95:
+            assert (added_minutes(r_hi, s, hi, ca2=ca2, cs2=cs2)
+                    >= added_minutes(r_lo, s, hi, ca2=ca2, cs2=cs2) - 1e-9)
+        assert added_minutes(rho, s, 0.0, ca2=ca2, cs2=cs2) == 0.0
+
+    check()
