@@ -23,6 +23,26 @@ settings.register_profile("routes", deadline=None)
 settings.load_profile("routes")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give the tests marked ``xdist_group(NAME)`` the node id suffix ``@NAME``.
+
+    ``--dist loadgroup`` (``make test``) sends the tests whose node ids end in the same
+    ``@NAME`` to one worker. pytest-xdist 3.8 adds the suffix by setting ``item._nodeid``,
+    which pytest 9.2 no longer reads (the id is ``item._id``), so the groups were ignored
+    and each worker built the shared report again; this does what xdist means to do.
+    """
+    if not getattr(config.option, "loadgroup", False):   # set on the workers by xdist
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
+
+
 @pytest.fixture(scope="session")
 def cost_model() -> CostModel:
     return load_cost_model(DEFAULT_COST_MODEL)
