@@ -37,9 +37,13 @@ TEST_WORKERS ?= auto
 test: install browser  ## run the test suite (unit, property, CLI, browser)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=10
 
-# The demo runs on the cost model calibrated to reported seizures (`routes calibrate`).
+# The demo runs on the default cost model (data/geo/cost_model.toml), the one every command,
+# the report and the what-if page use unless --cost-model names another (e.g. the calibrated
+# data/geo/cost_model_calibrated.toml). scripts/readme_figures.py turns its tables into the
+# README's headline figures.
 demo: install  ## run the main job on the shipped data; writes into reports/
-	$(BIN)/routes report --cost-model data/geo/cost_model_calibrated.toml --out reports
+	$(BIN)/routes report --out reports
+	$(BIN)/python scripts/readme_figures.py reports
 
 lint: install  ## ruff and mypy
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -13,11 +13,13 @@ from routes._errors import DataError
 from routes.calibration._fastobs import Theta, YearModel
 from routes.calibration.observe import (
     ObservationParams,
+    country_throughput,
     edge_checks,
     modelled_seizures,
     observation_params,
 )
 from routes.costs import load_cost_model
+from routes.network import od_demand
 from routes.observed import read_seizures
 from routes.settings import DEFAULT_COST_MODEL
 
@@ -99,6 +101,39 @@ def test_fast_model_equals_exact_on_shipped_network(cm):
     np.testing.assert_allclose(ym.seized(th), exact["seized"].to_numpy(), rtol=1e-9,
                                atol=1e-12)
     assert exact["seized"].sum() > 0
+
+
+def test_fast_throughput_equals_exact_on_shipped_network(cm):
+    """YearModel.through (the calibration's) equals country_throughput on the logit routes."""
+    from routes.geodata import load_dataset
+    from routes.network import network_from_data
+    from routes.routing.flows import assign_flows
+    from routes.settings import DATA_DIR
+
+    G = network_from_data(load_dataset(DATA_DIR, classes=set(cm.classes)), cm)
+    exact = country_throughput(G, cm, assign_flows(G, cm).routes)
+    ym = YearModel(G, cm, groups=[], countries=list(exact.index))
+    th = Theta(np.ones(0), 1.0, cm.hours_per_risk, cm.logit_theta, cm.hours_per_km)
+    ym.extend(th, 2 * cm.k_routes)
+    np.testing.assert_allclose(ym.through(th), exact.to_numpy(), rtol=1e-9, atol=1e-12)
+    assert exact["AFG"] == pytest.approx(sum(f for (o, m), f in od_demand(G).items()
+                                             if G.nodes[m]["country"] != "AFG"), rel=1e-9)
+
+
+def test_modelled_seizures_with_rates_hand_worked(cm):
+    """Rates: kg = rate * (through * share * 100 + background); default rate elsewhere."""
+    G = _chain(cm)
+    raw = {"observation": {"trafficked_share": 0.5, "background_flow_kg": 40.0,
+                           "default_rate": 0.01, "seizure_rates": {"TJK": 0.3, "KGZ": 0.07}}}
+    c = cm.with_changes(raw=raw)
+    routes = pd.DataFrame({"path": [["o", "x", "p", "y", "m"]], "flow": [10.0]})
+    s = modelled_seizures(G, c, routes=routes)["modelled_kg"]
+    # 10 units * 0.5 * 100 kg = 500 kg through each country of the route.
+    assert s.round(6).to_dict() == {"AFG": round(0.01 * 540, 6), "KGZ": round(0.07 * 540, 6),
+                                    "TJK": round(0.3 * 540, 6)}
+    with pytest.raises(DataError, match="observation.seizure_rates.TJK"):
+        modelled_seizures(G, cm.with_changes(raw={"observation": {
+            "default_rate": 0.01, "seizure_rates": {"TJK": -1.0}}}), routes=routes)
 
 
 def test_observation_params_checked(cm):

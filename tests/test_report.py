@@ -407,3 +407,18 @@ def test_write_report_into_a_new_folder(results, tmp_path: Path) -> None:
     files = write_report(results, tmp_path / "a" / "b")
     assert all(f.parent == tmp_path / "a" / "b" for f in files)
     assert {f.name for f in files} >= CORE_FILES - {"map.html", "whatif.html"}
+
+
+def test_readme_headline_figures_are_the_demo_reports(report):
+    """The README's headline block is what scripts/readme_figures.py writes from the report of
+    the shipped data with the default options (the run `make demo` makes): no typed figures."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("readme_figures",
+                                                  root / "scripts" / "readme_figures.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert mod.readme_block(readme) == mod.figures(report)

@@ -175,3 +175,28 @@ def test_apply_errors_name_file_and_key(hand):
     ]
     with pytest.raises(ScenarioError, match=r"  - s, field 'classes.vip': unknown"):
         apply_scenario(ds, cm, Scenario(name="s", classes={"vip": {"p_detect": 0.1}}))
+
+
+def test_scenario_names_its_cost_model_and_the_cli_warns_on_another(tmp_path, capsys):
+    """A downloaded what-if scenario carries the cost model's file and sha256; a command run
+    with another cost model says so on stderr (and runs)."""
+    import argparse
+
+    from routes.cli._common import load_inputs
+    from routes.costs import load_cost_model
+    from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
+
+    cm = load_cost_model(DEFAULT_COST_MODEL)
+    p = tmp_path / "s.toml"
+    p.write_text('[scenario]\nname = "w"\ncost_model = "cost_model.toml"\n'
+                 f'cost_model_sha256 = "{cm.source_hash}"\n', encoding="utf-8")
+    assert load_scenario(p).cost_model_sha256 == cm.source_hash
+    ns = argparse.Namespace(data=DATA_DIR, cost_model=None, scenario=p, as_of=None,
+                            auto_link=False)
+    load_inputs(ns)
+    assert "warning" not in capsys.readouterr().err
+    other = DATA_DIR / "cost_model_calibrated.toml"
+    load_inputs(argparse.Namespace(**{**vars(ns), "cost_model": other}))
+    err = capsys.readouterr().err
+    assert "warning: scenario s.toml was made with the cost model cost_model.toml" in err
+    assert cm.source_hash[:12] in err

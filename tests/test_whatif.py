@@ -201,3 +201,17 @@ def test_page_draws_the_offline_basemap_and_its_names(data, hostile):
     assert {"Afghanistan", "Saudi Arabia"} <= {c[2] for c in labels["countries"]}
     assert set(ds.countries["name"]) <= {c[2] for c in labels["countries"]}
     assert labels["credit"] == "Capitals: GeoNames (CC BY 4.0)"
+
+
+def test_page_names_its_cost_model_file_and_hash(hostile):
+    """The page states the cost model (file, sha256); its download carries them."""
+    from pathlib import Path
+
+    ds, cm, _ = hostile
+    d = whatif_data(ds, cm)
+    assert d["meta"]["cost_model_sha256"] == cm.source_hash
+    assert d["meta"]["cost_model_file"] == (Path(cm.path).name if cm.path else "")
+    from routes.maps._whatif import _static
+
+    js = _static("whatif.js")
+    assert 'lines.push("cost_model_sha256 = "' in js

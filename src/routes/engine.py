@@ -152,6 +152,8 @@ class Engine:
         self.edge_index: dict[tuple[Any, Any], int] = {
             e: i for i, e in enumerate(self.edges)}
         self._attr_cache: dict[str, np.ndarray] = {}
+        self._pairs_cache: tuple[dict, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self._walk_cache: tuple[np.ndarray, tuple[np.ndarray, ...]] | None = None
         if self.engine == "igraph":
             import igraph as ig  # imported on first use: igraph loads matplotlib (~1.5 s)
 
@@ -169,6 +171,8 @@ class Engine:
             by_v = np.argsort(self.v, kind="stable")
             self._in_eid = by_v
             self._in_ptr = np.searchsorted(self.v[by_v], np.arange(self.n + 1))
+            self._in_u = self.u[by_v]
+            self._in_deg = np.diff(self._in_ptr)
         else:
             self._nx = nx.DiGraph()
             self._nx.add_nodes_from(range(self.n))
@@ -381,20 +385,26 @@ class Engine:
 
     def _pairs(self, flows: Mapping[tuple[Any, Any], float]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Origins, targets (index arrays) and the flow matrix of ``flows``."""
-        bad = [x for pair in flows for x in pair if x not in self.index]
+        """Origins, targets (index arrays) and flow matrix of ``flows``: read-only, kept."""
+        key = flows if type(flows) is dict else dict(flows)
+        cached = self._pairs_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        bad = [x for pair in key for x in pair if x not in self.index]
         if bad:
             raise RoutesError(f"node {bad[0]!r} is not in the network")
-        items = [(self.index[o], self.index[t], float(f)) for (o, t), f in flows.items()
-                 if f and o != t]
-        src = np.array(sorted({a for a, _, _ in items}), dtype=np.int64)
-        tgt = np.array(sorted({b for _, b, _ in items}), dtype=np.int64)
+        index = self.index
+        items = [(index[o], index[t], float(f)) for (o, t), f in key.items() if f and o != t]
+        a, b, fl = (np.array(c) for c in zip(*items)) if items else (np.zeros(0),) * 3
+        src, ra = np.unique(a.astype(np.int64), return_inverse=True)
+        tgt, rb = np.unique(b.astype(np.int64), return_inverse=True)
         F = np.zeros((len(src), len(tgt)))
-        rs = {x: i for i, x in enumerate(src.tolist())}
-        rt = {x: i for i, x in enumerate(tgt.tolist())}
-        for a, b, f in items:
-            F[rs[a], rt[b]] += f
-        return src, tgt, F
+        np.add.at(F, (ra, rb), fl)
+        out = (src, tgt, F)
+        for arr in out:
+            arr.flags.writeable = False
+        self._pairs_cache = (dict(key), out)
+        return out
 
     def flow_betweenness(self, *, weights: Weights,
                          flows: Mapping[tuple[Any, Any], float]
@@ -426,63 +436,103 @@ class Engine:
         """Tree walk where shortest routes are unique, DAG solve for origins with ties.
 
         On road-like data with real-valued weights almost every shortest route is unique: then
-        each pair's flow simply runs back along Dijkstra's predecessor tree (all pairs walk
-        together, one numpy step per hop). An origin for which some node on those routes has
-        two or more shortest-path predecessors (a tie) goes to :meth:`_flow_betweenness_dag`.
+        each pair's flow simply runs back along Dijkstra's predecessor tree. The trees of all
+        origins are numbered as one forest (node ``v`` of origin row ``r`` is ``r * n + v``)
+        and all pairs walk back together, one ``take`` per hop. Each visit adds the pair's
+        flow to the node (after the first step) and to the tree edge into it, in hop order as
+        before (the same sums to the last bit). An origin for which some node on those routes
+        has two or more shortest-path predecessors (a tie) goes to the DAG solve instead.
         """
-        n = self.n
+        n, k = self.n, len(src)
         D, P = self._dist(src, None, wq, predecessors=True)
-        ko, kt = np.nonzero(F > 0)
-        cur = tgt[kt]
-        keep = np.isfinite(D[ko, cur])
-        ko, cur, f = ko[keep], cur[keep], F[ko[keep], kt[keep]]
-        # All walkers step back together; a walker that reached its origin stays there (the
-        # origin is made its own predecessor), so one fancy-index per hop does the work.
-        home = src[ko]
-        P = P.astype(np.int64)
-        P[np.arange(len(src)), src] = src
-        steps = [cur]
-        while len(cur) and not (cur == home).all():
+        f, offs, start, roots, home, col, col_x = self._walk_plan(src, tgt, F)
+        Df = D.ravel()
+        keep = np.isfinite(Df.take(start))
+        if not keep.all():
+            start, f, home = start[keep], f[keep], home[keep]
+        if len(start) == 0:
+            return np.zeros(n), np.zeros(self.m)
+        # The forest's parent pointers; each origin is its own parent, so a walker that got
+        # home stays there and one take per hop moves them all.
+        par = (P + offs[:, None]).ravel()
+        par[roots] = roots
+        steps, cur = [start], start
+        while not (cur == home).all():
             for _ in range(8):  # check for the end every 8 hops: parked walkers stay put
-                cur = P[ko, cur]
+                cur = par.take(cur)
                 steps.append(cur)
-        H = np.stack(steps)                                   # hops x walkers
-        live = H[:-1] != home[None, :]                        # edge H[j+1] -> H[j] exists
-        h = H[:-1][live]
-        t = H[1:][live]
-        r = np.broadcast_to(ko, H[:-1].shape)[live]
-        fl = np.broadcast_to(f, H[:-1].shape)[live]
-        tied = self._tied_rows(D, r, h, wq)
-        node = np.zeros(n)
-        edge = np.zeros(self.m)
-        ok = ~np.isin(r, tied)
-        inner = ok & (t != src[r])
-        node += np.bincount(t[inner], weights=fl[inner], minlength=n)
-        eid = np.searchsorted(self._keys, t[ok] * n + h[ok])
-        edge += np.bincount(eid, weights=fl[ok], minlength=self.m)
+        visits = np.concatenate(steps)                  # hop-major; the first hop: targets
+        on = np.zeros(k * n, dtype=bool)
+        on[visits], on[roots] = True, False
+        xs = np.flatnonzero(on)                         # the forest nodes on the routes
+        eid, tied = self._tree_edges(Df, xs, col.take(xs), wq)
+        # Visits of a root (parked walkers) and, with ties, of a tied row (whose flow comes
+        # from the DAG solve) count in a spare last bin, dropped: no other sum changes.
+        bin_node = col_x
+        if len(tied):
+            bin_node = col_x.copy()
+            bin_node.reshape(k, n)[tied] = n
+            eid[eid < 0] = self.m
+        bin_edge = np.full(k * n, self.m, dtype=np.int64)
+        bin_edge[xs] = eid
+        w, first = np.tile(f, len(steps)), len(start)
+        node = np.bincount(bin_node.take(visits[first:]), w[first:], minlength=n + 1)[:n]
+        edge = np.bincount(bin_edge.take(visits), weights=w, minlength=self.m + 1)[:self.m]
         if len(tied):
             nd, ed = self._flow_betweenness_dag(src[tied], tgt, F[tied], wq, D[tied])
             node += nd
             edge += ed
         return node, edge
 
-    def _tied_rows(self, D: np.ndarray, rows: np.ndarray, nodes: np.ndarray,
-                   wq: np.ndarray) -> np.ndarray:
-        """Rows (origins) where a node on the walked routes has several tight in-edges."""
-        if len(rows) == 0:
-            return np.zeros(0, dtype=np.int64)
-        key = np.unique(rows * self.n + nodes)
-        r, v = key // self.n, key % self.n
-        start, stop = self._in_ptr[v], self._in_ptr[v + 1]
-        cnt = stop - start
-        rr = np.repeat(r, cnt)
-        vv = np.repeat(v, cnt)
-        off = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        e = self._in_eid[np.repeat(start, cnt) + off]
-        tight = D[rr, self.u[e]] + wq[e] == D[rr, vv]
-        n_tight = np.bincount(np.repeat(np.arange(len(key)), cnt), weights=tight,
-                              minlength=len(key))
-        return np.unique(r[n_tight > 1])
+    def _walk_plan(self, src: np.ndarray, tgt: np.ndarray, F: np.ndarray
+                   ) -> tuple[np.ndarray, ...]:
+        """Return ``(f, offs, start, roots, home, col, col_x)`` for :meth:`_pairs`'s ``F``.
+
+        Each positive pair's flow (row-major), each origin row's forest offset, each pair's
+        start (target) and home (origin) forest node, the roots, the node of every forest
+        index, and the same with ``n`` (a spare bin) at the roots; kept for a read-only F.
+        """
+        cached = self._walk_cache
+        if cached is not None and cached[0] is F:
+            return cached[1]
+        n, k = self.n, len(src)
+        (ko, kt), offs = np.nonzero(F > 0), np.arange(k, dtype=np.int64) * n
+        roots = offs + src
+        col = np.tile(np.arange(n, dtype=np.int64), k)
+        col_x = col.copy()
+        col_x[roots] = n
+        plan = (F[ko, kt], offs, offs[ko] + tgt[kt], roots, roots[ko], col, col_x)
+        if not F.flags.writeable:
+            self._walk_cache = (F, plan)
+        return plan
+
+    def _tree_edges(self, Df: np.ndarray, xs: np.ndarray, v: np.ndarray, wq: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return each forest node's tree in-edge (-1 in a tied row) and the tied rows.
+
+        ``xs``: forest nodes (node ``v``); a row is tied where one has two or more tight
+        in-edges (``d(u) + w(u, v) == d(v)`` on the flat distances ``Df``, exact on integers).
+        """
+        none = np.zeros(0, dtype=np.int64)
+        if len(xs) == 0:
+            return none, none
+        cnt = self._in_deg.take(v)                      # >= 1: xs are reached
+        ends = cnt.cumsum()
+        # Every in-edge of every node of xs, as positions into the in-edge order.
+        pos = np.repeat(self._in_ptr.take(v) - ends + cnt, cnt)
+        pos += np.arange(len(pos))
+        du = Df.take(np.repeat(xs - v, cnt) + self._in_u.take(pos))
+        tight = du + wq.take(self._in_eid).take(pos) == np.repeat(Df.take(xs), cnt)
+        if np.count_nonzero(tight) == len(xs):          # one tight in-edge each: no tie
+            return self._in_eid.take(pos.take(np.flatnonzero(tight))), none
+        many = np.add.reduceat(tight.astype(np.int64), ends - cnt) > 1
+        row = (xs - v) // self.n
+        tied = np.unique(row[many])
+        eid = np.full(len(xs), -1, dtype=np.int64)
+        ok = ~np.isin(row, tied)
+        # In a row without ties each node's one tight in-edge is its tree edge.
+        eid[ok] = self._in_eid.take(pos[tight & np.repeat(ok, cnt)])
+        return eid, tied
 
     def _flow_betweenness_dag(self, src: np.ndarray, tgt: np.ndarray, F: np.ndarray,
                               wq: np.ndarray, D: np.ndarray | None = None

@@ -60,6 +60,11 @@ class Scenario:
     places: dict[str, dict[str, float]] = field(default_factory=dict)
     source_hash: str = ""
     path: str = ""
+    #: The cost model the scenario was made with (file name and sha256; the what-if page's
+    #: download names them), empty when unknown. The CLI warns when it differs from the one
+    #: a command runs with.
+    cost_model: str = ""
+    cost_model_sha256: str = ""
 
     @property
     def label(self) -> str:
@@ -128,7 +133,7 @@ def _check_values(file: str, table: str, entries: Any, allowed: Mapping[str, typ
 
 def _check_meta(file: str, meta: dict[str, Any], problems: list[Problem]) -> None:
     """``[scenario]``: texts are strings without control characters, sources a list of them."""
-    for key in ("name", "description", "as_of"):
+    for key in ("name", "description", "as_of", "cost_model", "cost_model_sha256"):
         v = meta.get(key)
         if v is not None and not isinstance(v, str):
             problems.append(Problem(file, None, f"scenario.{key}", f"must be a string, got {v!r}"))
@@ -208,6 +213,8 @@ def _read_scenario(path: Path) -> tuple[Scenario | None, list[Problem]]:
         places=_check_values(file, "places", raw.get("places", {}), _PLACE_KEYS, problems),
         source_hash=hashlib.sha256(data).hexdigest(),
         path=file,
+        cost_model=str(meta.get("cost_model", "")),
+        cost_model_sha256=str(meta.get("cost_model_sha256", "")),
     )
     return sc, problems
 

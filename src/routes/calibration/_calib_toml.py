@@ -1,10 +1,12 @@
 """Write a calibrated cost model in the same commented format as the one it came from.
 
-The base file's text is kept line by line (every comment, every table); each calibrated value
-replaces the value on its line, with a comment above it giving the value it replaces, the
-fitted parameter and its 90% interval; a ``[calibration]`` table at the end records the fit's
-provenance (data hashes, years, objective, evaluations, seed) and every parameter's estimate,
-interval, range and whether the data pin it down.
+The base file's text is kept line by line (every comment, every table, every prior); each
+calibrated route-choice value replaces the value on its line, with a comment above it giving
+the value it replaces, its 90% posterior interval and its prior; ``[observation]`` gains the
+hierarchical mean rate (``default_rate``) and ``[observation.seizure_rates]`` every fitted
+country's rate with its interval; a ``[calibration]`` table at the end records the fit's
+provenance (data hashes, years, objective, optimiser, seed), every route parameter's estimate,
+interval, prior and whether the data pin it down, and the rolling-origin out-of-sample scores.
 """
 
 from __future__ import annotations
@@ -41,49 +43,28 @@ def _fmt(v: Any) -> str:
 def _changes(base: CostModel, cal: CostModel, params: pd.DataFrame
              ) -> dict[tuple[str, str], tuple[Any, str]]:
     """``(table, key) -> (new value, comment)`` for every value the calibration changed."""
-    from .calibrate import PARAMETERS
-
-    def why(name: str) -> str:
-        r = params.loc[name]
-        pin = "" if r["pinned"] else f"; NOT pinned down by the data ({r['note']})"
-        return (f"{name} = {r['value']:.4g} (90% interval {r['p05']:.4g}-{r['p95']:.4g}, "
-                f"range {r['lo']:g}-{r['hi']:g}){pin}")
+    from ._priors import ROUTE_PARAMETERS
 
     out: dict[tuple[str, str], tuple[Any, str]] = {}
-    for name in params.index:
-        p = PARAMETERS[name]
-        if p.kind == "group":
-            for c in p.classes:
-                if c not in cal.classes:
-                    continue
-                old, new = base.classes[c], cal.classes[c]
-                out[(f"classes.{c}", "p_detect")] = (
-                    new.p_detect, f"calibrated: was {old.p_detect:g}; -ln(1 - p) times {why(name)}")
-                out[(f"classes.{c}", "p_detect_upgraded")] = (
-                    new.p_detect_upgraded, f"calibrated: was {old.p_detect_upgraded:g} "
-                                           f"(scaled like p_detect)")
-        elif p.kind == "inland":
-            for m, v in cal.modes.items():
-                out[(f"modes.{m}", "risk_per_1000km")] = (
-                    v.risk_per_1000km, f"calibrated: was {base.modes[m].risk_per_1000km:g}; "
-                                       f"times {why(name)}")
-        elif p.kind == "hours_per_risk":
-            out[("weights", "hours_per_risk")] = (cal.hours_per_risk,
-                                                  f"calibrated: was {base.hours_per_risk:g}; "
-                                                  f"{why(name)}")
-        elif p.kind == "logit_theta":
-            out[("flow", "logit_theta")] = (cal.logit_theta,
-                                            f"calibrated: was {base.logit_theta:g}; {why(name)}")
-        elif p.kind == "trafficked_share":
-            old = base.raw.get("observation", {}).get("trafficked_share", 1.0)
-            out[("observation", "trafficked_share")] = (
-                cal.raw["observation"]["trafficked_share"], f"calibrated: was {old:g}; "
-                                                            f"{why(name)}")
+    for name, r in params.iterrows():
+        p = ROUTE_PARAMETERS[str(name)]
+        pin = "" if r["pinned"] else "; NOT pinned by the data: the prior carries it"
+        old = getattr(base, str(name))
+        out[(p.table, str(name))] = (
+            float(getattr(cal, str(name))),
+            f"calibrated: was {old:g}; 90% posterior interval {r['p05']:.4g}-{r['p95']:.4g} "
+            f"(prior median {r['prior_median']:g}, 90% {r['prior_p05']:.4g}-"
+            f"{r['prior_p95']:.4g}){pin}")
+    obs = cal.raw.get("observation", {})
+    out[("observation", "default_rate")] = (
+        float(obs.get("default_rate", 0.0)),
+        "calibrated: the hierarchical mean seizure rate (exp mu), for a country without reports")
     return out
 
 
 def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.DataFrame,
-                    provenance: Mapping[str, Any]) -> str:
+                    rates: pd.DataFrame, provenance: Mapping[str, Any],
+                    out_of_sample: pd.DataFrame | None = None) -> str:
     """Return the calibrated cost model file (module notes)."""
     changes = _changes(base, cal, params)
     changes[("", "name")] = (cal.name, "calibrated by `routes calibrate` (see [calibration])")
@@ -95,12 +76,25 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
     out: list[str] = []
     table = ""
     done: set[tuple[str, str]] = set()
+    def flush(tbl: str) -> None:
+        """Add the keys of ``tbl`` that its text lacks, before the next table starts."""
+        keys = [k for k in changes if k[0] == tbl and k not in done]
+        while keys and out and not out[-1].strip():
+            out.pop()
+        for k in keys:
+            val, why = changes[k]
+            out.extend(([f"# {why}"] if why else []) + [f"{k[1]} = {_fmt(val)}"])
+            done.add(k)
+        if keys:
+            out.append("")
+
     for ln in lines:
         h = _HEADER.match(ln)
         if h:
+            flush(table)
             table = h.group(1)
-            if table == "calibration" or table.startswith("calibration."):
-                break   # an older calibration table is replaced
+            if table.startswith("calibration") or table == "observation.seizure_rates":
+                break   # an older calibration is replaced
         m = _KEY.match(ln)
         if m and not ln.lstrip().startswith("#") and (table, m.group(2)) in changes:
             val, why = changes[(table, m.group(2))]
@@ -110,26 +104,47 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
             done.add((table, m.group(2)))
             continue
         out.append(ln)
+    flush(table)
     missing = [k for k in changes if k not in done]
-    for tbl in dict.fromkeys(t for t, _ in missing):
+    while out and not out[-1].strip():
+        out.pop()
+    for tbl in dict.fromkeys(t for t, _ in missing):   # tables the base file lacks
         out += ["", f"[{tbl}]"] if tbl else []
         for t, key in missing:
             if t == tbl:
                 val, why = changes[(t, key)]
                 out += ([f"# {why}"] if why else []) + [f"{key} = {_fmt(val)}"]
-    while out and not out[-1].strip():
-        out.pop()
+    fitted = rates[rates["n_obs"] > 0]
+    out += ["", "# Seizure rates fitted by `routes calibrate`: heroin-equivalent kg seized per kg "
+            "of modelled", "# flow through the country (routes.calibration.observe); 90% interval "
+            "and reports in the fitted years.", "[observation.seizure_rates]"]
+    for iso, r in fitted.sort_index().iterrows():
+        out.append(f"{iso} = {_fmt(float(r['rate']))}   # {r['p05']:.3g}-{r['p95']:.3g}, "
+                   f"{int(r['n_obs'])} reports" + ("" if r["pinned"] else ", not pinned"))
     out += ["", "# " + "-" * 93,
             "# Calibration: how the values marked 'calibrated' above were fitted "
             "(routes calibrate).",
-            "# Weighted least squares on ln(observed + offset) - ln(modelled + offset) over the",
-            "# country-years of the fitted years; intervals: 90% bootstrap over country-years.",
+            "# Posterior mode of the route-choice parameters with the seizure rates profiled "
+            "out; 90%", "# intervals from the posterior on a grid (routes.calibration.calibrate).",
             "# " + "-" * 93, "[calibration]"]
     for k, v in provenance.items():
-        out.append(f"{k} = {_fmt(v)}")
+        if not isinstance(v, dict):
+            out.append(f"{k} = {_fmt(v)}")
+    for k, v in provenance.items():
+        if isinstance(v, dict):
+            out += ["", f"[calibration.{k}]"] + [f"{a} = {_fmt(b)}" for a, b in v.items()]
     for name, r in params.iterrows():
         out += ["", f"[calibration.parameters.{name}]"]
-        for col in ("value", "base", "p05", "p95", "lo", "hi", "pinned", "note"):
+        for col in ("value", "p05", "p95", "prior_median", "prior_p05", "prior_p95", "pinned",
+                    "note"):
             v = r[col]
             out.append(f"{col} = {_fmt(bool(v) if col == 'pinned' else v)}")
+    if out_of_sample is not None:
+        for r in out_of_sample.to_dict("records"):
+            out += ["", "[[calibration.out_of_sample]]"]
+            for k, v in r.items():
+                v = v.item() if hasattr(v, "item") else v
+                if isinstance(v, float) and v != v:
+                    continue   # NaN (TOML has nan, but a missing score reads better)
+                out.append(f"{k} = {_fmt(v)}")
     return "\n".join(out) + "\n"

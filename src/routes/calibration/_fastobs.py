@@ -50,6 +50,7 @@ class Theta:
     inland: float
     hours_per_risk: float
     logit_theta: float
+    hours_per_km: float | None = None
 
 
 class YearModel:
@@ -89,6 +90,9 @@ class YearModel:
         self.tc = np.array([cidx.get(c, -1) for c in ck["travel_country"]], dtype=np.int64)
         self.bc = np.array([cidx.get(c, -1) if isinstance(c, str) else -1
                             for c in ck["border_country"]], dtype=np.int64)
+        self.edge_key = hash((tuple(self.E.edges), self.time_h.tobytes(),
+                              self.length_km.tobytes(), self.travel.tobytes(),
+                              self.border.tobytes()))
         flows = od_demand(G)
         self.pairs = sorted(p for p, f in flows.items() if f > 0 and p[0] != p[1])
         self.pair_flow = np.array([flows[p] for p in self.pairs], dtype=float)
@@ -100,19 +104,32 @@ class YearModel:
         """Generalised cost of every edge (Engine order) under ``th``."""
         gm = np.append(th.groups, 1.0)
         risk = th.inland * self.travel + gm[self.group] * self.border
+        per_km = self.hours_per_km if th.hours_per_km is None else th.hours_per_km
         return (self.hours_per_hour * self.time_h + th.hours_per_risk * risk
-                + self.hours_per_km * self.length_km)
+                + per_km * self.length_km)
 
-    def extend(self, th: Theta, k: int) -> int:
+    def extend(self, th: Theta, k: int, cache: dict[Any, Any] | None = None) -> int:
         """Add each pair's ``k`` best routes under ``th`` to the choice set.
 
-        Returns how many routes were new.
+        ``cache``: a dict shared by models whose networks have the same edges and weights
+        (another year with the same crossings): a pair's routes are searched once. Returns how
+        many routes were new.
         """
+        import hashlib
+
         w = self.edge_costs(th)
         new = 0
+        wkey = (self.edge_key, hashlib.sha1(w.tobytes()).hexdigest(), k)
         for i, (o, m) in enumerate(self.pairs):
-            for _, path in self.E.k_shortest_paths(o, m, k, weights=w):
-                key = tuple(self.E.edge_index[e] for e in zip(path[:-1], path[1:]))
+            ck = (wkey, o, m)
+            if cache is not None and ck in cache:
+                found = cache[ck]
+            else:
+                found = [tuple(self.E.edge_index[e] for e in zip(path[:-1], path[1:]))
+                         for _, path in self.E.k_shortest_paths(o, m, k, weights=w)]
+                if cache is not None:
+                    cache[ck] = found
+            for key in found:
                 if key not in self.paths[i]:
                     self.paths[i].add(key)
                     new += 1
@@ -151,6 +168,14 @@ class YearModel:
         self._in_c = tc[self._in_ok]
         self._post_ok = (bc >= 0) & (self.leg_border > 0)
         self._post_c = bc[self._post_ok]
+        # Route-country incidence: each country a route runs in or enters, once per route
+        # (the flow through a country, :meth:`through`).
+        n = max(len(self.countries), 1)
+        lr = np.concatenate([self.leg_route[tc >= 0], self.leg_route[bc >= 0]])
+        lc = np.concatenate([tc[tc >= 0], bc[bc >= 0]])
+        key = np.unique(lr * n + lc)
+        self._rc_route = key // n
+        self._rc_country = key % n
 
     # ------------------------------------------------------------------ evaluation
     def route_flows(self, th: Theta) -> np.ndarray:
@@ -187,6 +212,16 @@ class YearModel:
         n = len(self.countries)
         return (np.bincount(self._in_c, weights=inland[self._in_ok], minlength=n)
                 + np.bincount(self._post_c, weights=post[self._post_ok], minlength=n))
+
+    def through(self, th: Theta) -> np.ndarray:
+        """Return the flow through each country (:attr:`countries` order), in flow units.
+
+        A route's flow counts once in every country it runs in or enters (no attrition by
+        seizures: the flows are set by demand, :mod:`routes.calibration.calibrate`).
+        """
+        f = self.route_flows(th)
+        return np.bincount(self._rc_country, weights=f[self._rc_route],
+                           minlength=len(self.countries))
 
     def summary(self) -> dict[str, Any]:
         """Sizes: pairs, routes in the choice set, legs."""

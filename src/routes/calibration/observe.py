@@ -28,6 +28,20 @@ It leaves out enforcement effort that differs by country beyond the crossing cla
 from stock or from earlier years' production, opiates that do not come from the modelled
 origins, seizures of consignments bound for markets the network does not model, and
 reporting gaps (a country that did not report is missing, not zero).
+
+Seizure rates (a calibrated cost model)
+---------------------------------------
+A cost model fitted by ``routes calibrate`` (:mod:`routes.calibration.calibrate`) keeps the two
+kinds of parameter apart: the detection above stays what traffickers *perceive* (it prices the
+routes), and what countries *seize* is a rate of their own, ``[observation.seizure_rates]``
+(ISO3 = heroin-equivalent kg seized per kg of modelled flow through the country;
+``[observation] default_rate`` for a country without one):
+
+``modelled_kg(c) = rate(c) * (share * kg_per_unit * through(c) + background_flow_kg)``
+
+with ``through(c)`` the flow of every route that runs in or enters ``c``, counted once per
+route (:func:`country_throughput`; no attrition by seizures: the flows are set by demand).
+:func:`modelled_seizures` uses this form whenever the cost model has seizure rates.
 """
 
 from __future__ import annotations
@@ -50,6 +64,8 @@ __all__ = [
     "observation_params",
     "edge_checks",
     "modelled_seizures",
+    "country_throughput",
+    "seizure_rates",
     "SEIZURE_COLUMNS",
 ]
 
@@ -253,6 +269,16 @@ def modelled_seizures(G: nx.DiGraph, cm: CostModel, *, routes: pd.DataFrame | No
         from ..routing.flows import assign_flows
 
         routes = assign_flows(G, cm, engine=engine).routes
+    rates = seizure_rates(cm)
+    if rates is not None:
+        through = country_throughput(G, cm, routes)
+        idx = pd.Index(_countries(G), name="iso3")
+        r = np.array([rates[0].get(c, rates[1]) for c in idx])
+        bg = float(cm.raw.get("observation", {}).get("background_flow_kg", 0.0))
+        kg = r * (through.reindex(idx, fill_value=0.0).to_numpy() * params.kg_per_unit + bg)
+        df = pd.DataFrame({"seized_inland": 0.0, "seized_border": 0.0,
+                           "seized": kg / params.kg_per_unit, "modelled_kg": kg}, index=idx)
+        return df[list(SEIZURE_COLUMNS)].astype(np.float64)
     ck = edge_checks(G, cm)
     checks = {(u, v): (t, str(tc), b, str(bc)) for u, v, t, tc, b, bc in zip(
         ck["u"], ck["v"], ck["travel_risk"], ck["travel_country"], ck["border_risk"],
@@ -278,3 +304,75 @@ def modelled_seizures(G: nx.DiGraph, cm: CostModel, *, routes: pd.DataFrame | No
     df["seized"] = df["seized_inland"] + df["seized_border"]
     df["modelled_kg"] = df["seized"] * params.kg_per_unit
     return df[list(SEIZURE_COLUMNS)].astype(np.float64)
+
+
+def seizure_rates(cm: CostModel) -> tuple[dict[str, float], float] | None:
+    """Return the cost model's seizure rates and default rate, or None (module notes).
+
+    Raises
+    ------
+    DataError
+        A rate that is not a non-negative number.
+    """
+    raw = cm.raw.get("observation", {}) if isinstance(cm.raw, dict) else {}
+    table = raw.get("seizure_rates")
+    if table is None:
+        return None
+    problems = []
+    out: dict[str, float] = {}
+    items = list(table.items()) if isinstance(table, dict) else []
+    items.append(("default_rate", raw.get("default_rate")))
+    for k, v in items:
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < math.inf
+        if not ok:
+            where = "observation.default_rate" if k == "default_rate" else \
+                f"observation.seizure_rates.{k}"
+            problems.append(Problem(cm.path or cm.name, None, where,
+                                    f"must be a number >= 0, got {v!r}"))
+        else:
+            out[str(k)] = float(v)
+    if problems:
+        raise DataError(problems)
+    default = out.pop("default_rate")
+    return out, default
+
+
+def country_throughput(G: nx.DiGraph, cm: CostModel, routes: pd.DataFrame) -> pd.Series:
+    """Flow through each country: every route's flow, once in each country it runs in or enters.
+
+    Returns a Series indexed by ISO3 (every country of the network, sorted), in flow units.
+    The same sum as :meth:`routes.calibration._fastobs.YearModel.through`.
+
+    Examples
+    --------
+    >>> from routes.costs import load_cost_model
+    >>> from routes.settings import DEFAULT_COST_MODEL
+    >>> cm = load_cost_model(DEFAULT_COST_MODEL)
+    >>> G = nx.DiGraph()
+    >>> G.add_node("o", kind="place", country="AFG")
+    >>> G.add_node("x", kind="crossing", country_a="AFG", country_b="TJK",
+    ...            crossing_class="central_asia")
+    >>> G.add_node("m", kind="place", country="TJK")
+    >>> G.add_node("n", kind="place", country="AFG")
+    >>> G.add_edge("o", "x", mode="road", length_km=100.0, time_h=3.0, risk=0.05)
+    >>> G.add_edge("x", "m", mode="road", length_km=50.0, time_h=2.0, risk=0.001)
+    >>> G.add_edge("o", "n", mode="road", length_km=80.0, time_h=2.0, risk=0.0016)
+    >>> routes = pd.DataFrame({"path": [["o", "x", "m"], ["o", "n"]], "flow": [7.0, 3.0]})
+    >>> country_throughput(G, cm, routes).to_dict()
+    {'AFG': 10.0, 'TJK': 7.0}
+    """
+    ck = edge_checks(G, cm)
+    where = {(u, v): {str(c) for c in (tc, bc) if isinstance(c, str)}
+             for u, v, tc, bc in zip(ck["u"], ck["v"], ck["travel_country"],
+                                     ck["border_country"])}
+    out: dict[str, float] = defaultdict(float)
+    for path, f in zip(routes["path"], routes["flow"]):
+        if not f:
+            continue
+        seen: set[str] = set()
+        for e in zip(path[:-1], path[1:]):
+            seen |= where[e]
+        for c in seen:
+            out[c] += float(f)
+    idx = pd.Index(_countries(G), name="iso3")
+    return pd.Series([out.get(c, 0.0) for c in idx], index=idx, dtype=np.float64)

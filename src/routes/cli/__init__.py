@@ -37,6 +37,7 @@ COMMANDS = (
     "uncertainty",
     "timeline",
     "calibrate",
+    "observe",
 )
 
 _DESCRIPTION = """\

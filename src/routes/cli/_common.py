@@ -25,6 +25,7 @@ from ..settings import DATA_DIR, DEFAULT_COST_MODEL, ENGINE, REPORTS_DIR
 __all__ = [
     "int_range",
     "float_range",
+    "announce_curve",
     "MAX_RUNS",
     "MAX_TOP",
     "MAX_SEED",
@@ -123,6 +124,38 @@ def clamp_budget(graphs: nx.DiGraph | Sequence[nx.DiGraph], cm: CostModel, budge
               f"post ({total:g}); using {total:g}", file=sys.stderr)
         return total
     return budget
+
+
+def announce_curve(budgets: Sequence[float], *, method: str, command: str,
+                   step: float | None = None, enabled: bool = True,
+                   step_option: bool = True) -> None:
+    """Say on stderr how many budgets a budget curve solves, and how, before it starts.
+
+    The time is estimated as the curve runs (each budget's progress line gives the time so
+    far and the time left at that pace); the budgets in the middle of a range usually take
+    longest. Quiet unless ``enabled`` (the command's progress); ``step_option``: the command
+    has ``--step``.
+    """
+    from ..priorities.interdiction import MAX_CURVE_BUDGETS
+
+    if not enabled:
+        return
+
+    n = len(budgets)
+    if n > 2:
+        gaps = {round(b - a, 9) for a, b in zip(budgets, budgets[1:-1])}
+        spacing = f"step {budgets[1] - budgets[0]:g}" if len(gaps) == 1 else "uneven steps"
+        what = f"{n} budgets {budgets[0]:g}, {budgets[1]:g}, ..., {budgets[-1]:g} ({spacing}"
+    else:
+        what = f"{n} budget{'s' if n > 1 else ''} {', '.join(f'{b:g}' for b in budgets)} ("
+        what += "no step" if n < 2 else f"step {budgets[1] - budgets[0]:g}"
+    how = ("--step given" if step is not None else
+           f"at most {MAX_CURVE_BUDGETS} by default, evenly spaced"
+           + ("; --step to choose" if step_option else ""))
+    solves = (f"{n} exact solve{'s' if n > 1 else ''} (MILP, one after another; the time "
+              "so far and left is shown as each budget is solved)" if method == "exact"
+              else "greedy, no MILP")
+    print(f"routes {command}: budget curve of {what}; {how}): {solves}", file=sys.stderr)
 
 
 class Stages:
@@ -225,6 +258,13 @@ def load_inputs(args: argparse.Namespace) -> tuple[Dataset, CostModel, Scenario]
                       corridors="auto" if getattr(args, "auto_link", False) else True)
     path = getattr(args, "scenario", None)
     sc = load_scenario(path) if path else BASELINE
+    made = getattr(sc, "cost_model_sha256", "")
+    if made and made != cm.source_hash:
+        print(f"routes: warning: scenario {Path(str(path)).name} was made with the cost model "
+              f"{sc.cost_model or '?'} (sha256 {made[:12]}); this run uses {cm.name} "
+              f"({Path(cm.path).name if cm.path else '?'}, sha256 {cm.source_hash[:12]}): "
+              "its figures will differ from the page's; pass --cost-model to match",
+              file=sys.stderr)
     as_of = getattr(args, "as_of", None)
     if as_of is not None:
         # An explicit date wins over the scenarios' own as_of (network_from_data keeps it).

@@ -11,12 +11,14 @@ from ..comparison.compare import CRITERIA, priority_table, rank_correlations
 from ..costs import WEIGHTS
 from ..network import network_from_data
 from ..priorities.interdiction import (
+    MAX_CURVE_BUDGETS,
+    MAX_STEP_BUDGETS,
     METHODS,
     OBJECTIVES,
     budget_curve_solutions,
+    curve_budgets,
     post_effectiveness,
     upgrade_table,
-    whole_budgets,
 )
 from ._common import (
     MAX_TOP,
@@ -24,6 +26,7 @@ from ._common import (
     add_data_args,
     add_engine_arg,
     add_output_args,
+    announce_curve,
     clamp_budget,
     float_range,
     int_range,
@@ -51,15 +54,23 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "detected (--objective flow), traffickers re-routing on least-risk routes. "
                     "--method exact solves the MILP with HiGHS (and reports the greedy "
                     "heuristic's gap); greedy upgrades by the best gain per cost. Writes to "
-                    "OUT/<scenario>/: priorities_curve.csv (budgets 0..N), priorities_posts.csv "
+                    f"OUT/<scenario>/: priorities_curve.csv (budgets 0..N: every whole budget, or "
+                    f"{MAX_CURVE_BUDGETS} evenly spaced when there would be more; --step to "
+                    "choose), priorities_posts.csv "
                     "(the chosen posts), priorities_table.csv/.geojson (every post ranked by "
                     "flow betweenness, closure impact and interdiction value), "
                     "priorities_correlations.csv, priorities_upgrades.csv.")
     add_data_args(p)
     g = p.add_argument_group("interdiction")
     g.add_argument("--budget", type=float_range(0), required=True, metavar="N",
-                   help="budget in upgrade-cost units; the curve covers 0, 1, ..., N (a budget "
-                        "above the cost of upgrading every post is that cost)")
+                   help="budget in upgrade-cost units (a budget above the cost of upgrading "
+                        "every post is that cost); the curve covers 0, 1, ..., N, or, when "
+                        f"that is more than {MAX_CURVE_BUDGETS} budgets, {MAX_CURVE_BUDGETS} "
+                        "evenly spaced budgets from 0 to N (one exact solve each)")
+    g.add_argument("--step", type=float_range(0, lo_open=True), default=None, metavar="S",
+                   help="budgets of the curve: 0, S, 2S, ... below N, then N (at most "
+                        f"{MAX_STEP_BUDGETS}; default: whole budgets, at most "
+                        f"{MAX_CURVE_BUDGETS} evenly spaced)")
     g.add_argument("--method", choices=METHODS, default="exact",
                    help="exact MILP or greedy heuristic (default: %(default)s)")
     g.add_argument("--objective", choices=OBJECTIVES, default="flow",
@@ -72,7 +83,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    default=60.0, metavar="S",
                    help="seconds per MILP solve (default: %(default)s)")
     g.add_argument("--no-curve", action="store_true",
-                   help="solve only at --budget, not at every budget 0..N")
+                   help="solve only at --budget, not at the budgets 0..N")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress on stderr (a bar in a terminal, one line per stage "
                         "elsewhere)")
@@ -93,8 +104,10 @@ def run(args: argparse.Namespace) -> int:
         G = network_from_data(ds, cm, sc)
         args.budget = clamp_budget(G, cm, args.budget, command="priorities")
         progress.done("network")
-        budgets = [args.budget] if args.no_curve else [
-            *(b for b in whole_budgets(G, args.budget, cm=cm) if b < args.budget), args.budget]
+        budgets = ([args.budget] if args.no_curve else
+                   curve_budgets(G, args.budget, step=args.step, cm=cm))
+        announce_curve(budgets, method=args.method, command="priorities", step=args.step,
+                       enabled=not args.no_progress)
         # One solve per budget: the solution at --budget is the curve's last row.
         curve, solutions = budget_curve_solutions(
             G, budgets, method=args.method, objective=args.objective, cm=cm,

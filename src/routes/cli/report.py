@@ -13,6 +13,7 @@ from .._errors import RoutesError
 from ..costs import WEIGHTS
 from ..io import check_output_dir, dir_lock
 from ..network import network_from_data
+from ..priorities.interdiction import MAX_CURVE_BUDGETS, curve_budgets
 from ..report import (
     DEFAULT_SEED,
     ReportOptions,
@@ -31,6 +32,7 @@ from ._common import (
     add_data_args,
     add_engine_arg,
     add_output_args,
+    announce_curve,
     clamp_budget,
     compare_label,
     float_range,
@@ -61,8 +63,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="edge weight that defines the best routes (default: %(default)s)")
     g.add_argument("--budget", type=float_range(0), default=10.0, metavar="N",
                    help="largest budget of the interdiction budget curve, in upgrade-cost "
-                        "units; at most the cost of upgrading every post (default: "
-                        "%(default)g)")
+                        "units; at most the cost of upgrading every post. The curve solves "
+                        "every whole budget 0, 1, ..., N, or, when that is more than "
+                        f"{MAX_CURVE_BUDGETS} budgets, {MAX_CURVE_BUDGETS} evenly spaced "
+                        "budgets from 0 to N (default: %(default)g)")
     g.add_argument("--objective", choices=("single", "flow"), default="flow",
                    help="interdiction objective: least route risk, or expected detected share "
                         "of the flow (slower) (default: %(default)s)")
@@ -141,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
             progress.done("network")
             if args.budget > 0:
                 opts = replace(opts, budget=clamp_budget(G, cm, opts.budget, command="report"))
+                announce_curve(curve_budgets(G, opts.budget, cm=cm), method="exact",
+                               command="report", enabled=not args.no_progress,
+                               step_option=False)
             results.append(collect_results(G, cm, scenario=s, dataset=ds, options=opts,
                                            progress=progress.done, detail=progress.note))
         if args.compare:

@@ -94,7 +94,15 @@ from ._instance import (
 )
 from ._milp import FORMULATIONS
 from .brute_force import interdict_brute_force
-from .curves import budget_curve, budget_curve_solutions, total_upgrade_cost, whole_budgets
+from .curves import (
+    MAX_CURVE_BUDGETS,
+    MAX_STEP_BUDGETS,
+    budget_curve,
+    budget_curve_solutions,
+    curve_budgets,
+    total_upgrade_cost,
+    whole_budgets,
+)
 from .exact import interdict_exact
 from .greedy import interdict_greedy
 
@@ -112,6 +120,9 @@ __all__ = [
     "interdict_brute_force",
     "budget_curve",
     "budget_curve_solutions",
+    "MAX_CURVE_BUDGETS",
+    "MAX_STEP_BUDGETS",
+    "curve_budgets",
     "whole_budgets",
     "total_upgrade_cost",
     "post_values",

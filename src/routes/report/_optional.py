@@ -89,7 +89,7 @@ def _interdiction(options: ReportOptions) -> OptionalAnalysis | None:
         kw = {"objective": o.objective, "cm": res.cm}
         curve, solutions = mod.budget_curve_solutions(res.G, o.budget, method="exact",
                                                       progress=res.detail, **kw)
-        # The curve already solved every whole budget up to o.budget; solve only a fraction.
+        # The curve's budgets end at o.budget (unless it is above the cost of every post).
         sol = solutions.get(float(o.budget)) or mod.interdict(res.G, o.budget, method="exact",
                                                                 **kw)
         res.extra["interdiction"] = sol

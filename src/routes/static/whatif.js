@@ -412,6 +412,12 @@
       (sc.description ? sc.description + " " : "") + "What-if changes: " +
       (words.length ? words.join("; ") : "none") + ".")));
     if (sc.as_of) { lines.push("as_of = " + tomlString(sc.as_of)); }
+    // The cost model the page priced the routes with: `routes` warns when a command runs
+    // this scenario with another one.
+    if (DATA.meta.cost_model_sha256) {
+      lines.push("cost_model = " + tomlString(oneLine(DATA.meta.cost_model_file || "")));
+      lines.push("cost_model_sha256 = " + tomlString(DATA.meta.cost_model_sha256));
+    }
     if (sc.sources.length) { lines.push("sources = " + tomlValue(sc.sources)); }
     [["crossings", crossings], ["classes", sc.classes], ["places", sc.places]].forEach(
       function (t) {
@@ -719,7 +725,9 @@
     side.appendChild(el("h2", {}, m.title));
     side.appendChild(el("p", {"class": "whatif-meta"}, "scenario " + m.scenario +
       (m.as_of ? " as of " + m.as_of : "") + " \u00b7 data " +
-      m.data_hash + " \u00b7 cost model " + m.cost_model + " \u00b7 routes " + m.routes_version +
+      m.data_hash + " \u00b7 cost model " + m.cost_model +
+      (m.cost_model_file ? " (" + m.cost_model_file + ", sha256 " +
+       String(m.cost_model_sha256).slice(0, 12) + ")" : "") + " \u00b7 routes " + m.routes_version +
       " \u00b7 k = " + PARAMS.k + ", theta = " + PARAMS.theta));
     side.appendChild(el("p", {"class": "whatif-help"}, "Click a crossing to close, reopen or " +
       "upgrade it. Detected share: expected share of the routed flow detected when each " +
