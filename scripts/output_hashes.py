@@ -8,9 +8,9 @@ rebuilds them and compares. Usage::
 
 Run ``--update`` after a deliberate model or output change, and say so in the commit message.
 
-Three report files hold the time of the run, the command that wrote it (the output folder) and
-the absolute paths of the input files (the checkout's folder): ``index.html``, ``report.md``
-and ``provenance.json``. They are hashed after replacing the timestamp
+Four report files hold the time of the run, the command that wrote it (the output folder) or
+the absolute paths of the input files (the checkout's folder): ``index.html``, ``report.md``,
+``brief.html`` and ``provenance.json``. They are hashed after replacing the timestamp
 (``YYYY-MM-DDTHH:MM:SSZ``) by ``<generated>``, the output folder by ``<out>`` and the data
 folder by ``<data>``; everything else is hashed byte for byte. No file is left out.
 """
@@ -31,7 +31,7 @@ from routes.settings import DATA_DIR
 REPO = Path(__file__).resolve().parents[1]
 SNAPSHOT = REPO / "tests" / "data" / "output_hashes.json"
 #: Files that carry the run's time and output folder: hashed after normalising both.
-STAMPED = frozenset({"index.html", "report.md", "provenance.json"})
+STAMPED = frozenset({"index.html", "report.md", "brief.html", "provenance.json"})
 _TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 __all__ = ["SNAPSHOT", "STAMPED", "build_args", "folder_hashes", "report_args", "run"]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from routes._errors import NoRouteError, RoutesError
 from routes.costs import risk_from_p
-from routes.priorities._instance import _Instance
+from routes.priorities._instance import _Instance, objective_flows
 from routes.priorities.interdiction import (
     budget_curve,
     evaluate_upgrades,
@@ -301,7 +301,8 @@ def test_baseline_exact_equals_enumeration_budget_2(baseline, cost_model, object
     up = upgrade_table(baseline, cost_model)
     posts = list(up.index[up["delta_risk"] > 0])
     cost = up["upgrade_cost"].to_dict()
-    inst = _Instance(baseline, cost_model, None)   # evaluates a set by Dijkstra
+    # evaluates a set by Dijkstra, on the pairs the objective reads (routes.priorities)
+    inst = _Instance(baseline, cost_model, objective_flows(baseline, None, objective))
     best = inst.value(objective, inst.x0())[0]
     for k in (1, 2):
         for c in itertools.combinations(posts, k):

@@ -22,6 +22,7 @@ LAYERS = {
     "routes._errors": 0, "routes._version": 0, "routes.settings": 0, "routes._csv": 0,
     "routes.costs": 0, "routes.engine": 0,
     "routes.geodata": 1, "routes.history": 1,   # history: the dated files geodata reads
+    "routes.supplyside": 1,   # the rules applied to the flow files (issue 19)
     "routes.traffic": 1,                         # legitimate traffic, read like the data
     "routes.observed": 1,                        # observed seizures, read like the data
     "routes.flowfiles": 1,                       # hubs, stocks, published flows, heroin links

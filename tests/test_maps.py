@@ -142,7 +142,11 @@ def test_network_alone_has_plain_styles(hostile):
     ds, _, G = hostile
     layers = layers_of(map_html(route_map(G, countries=ds.countries)))
     style, values = feature_named(layers["crossings"], "Middle post")
-    assert style["radius"] == 6.0 and style["fillColor"] == "#fd8d3c"
+    # no priority drawn: the status's fill (from the palette), never a priority colour
+    from routes.maps._palette import PALETTE
+
+    assert style["radius"] == 6.0
+    assert style["fillColor"] == PALETTE["status"]["open"]["fillColor"]
     assert values["status"] == "open" and values["border"] == "AAA \u2192 BBB"
     assert {s["weight"] for s in layers["corridors"][0]["styles"]} == {2.0}
 

@@ -88,6 +88,13 @@ def click_feature(page, name: str, lat: float, lon: float, *, zoom: int):
     return popup
 
 
+def open_more(page) -> None:
+    """Open the popup's "more" toggle (a crossing's figures after the first few)."""
+    page.click(".leaflet-popup-content details.routes-popup-more summary")
+    assert page.evaluate("document.querySelector('.leaflet-popup-content "
+                         "details.routes-popup-more').open")
+
+
 def set_view(page, name: str, lat: float, lon: float, zoom: int) -> None:
     """Set the view, close any popup, and let two frames paint."""
     page.evaluate("""([n, lat, lon, z]) => new Promise(done => {
@@ -163,6 +170,8 @@ def test_popup_opens_on_click_and_shows_escaped_text(browser, offline_file):
         page = v.page
         name = map_names(page)[0]
         popup = click_feature(page, name, 0.5, 1.0, zoom=9)  # x_north, named with </script>
+        assert XSS not in popup.inner_text()   # the source is behind "more", folded
+        open_more(page)
         text = popup.inner_text()
         assert SCRIPT_END in text and "restricted" in text and XSS in text  # source field
         assert page.locator(".leaflet-popup-content img").count() == 0
@@ -328,7 +337,9 @@ def test_popups_show_readable_labels_and_percents(browser, offline_file):
     with open_map(browser, offline_file) as v:
         page = v.page
         name = map_names(page)[0]
-        text = click_feature(page, name, 0.0, 1.0, zoom=9).inner_text()   # Middle post
+        popup = click_feature(page, name, 0.0, 1.0, zoom=9)   # Middle post
+        open_more(page)
+        text = popup.inner_text()
         assert "Middle post" in text and "detection probability" in text
         assert "50.0%" in text                                       # p_detect 0.5, as a percent
         labels = page.eval_on_selector_all(".leaflet-popup-content th",

@@ -47,7 +47,7 @@ CORE_FILES = {
     "summary.csv", "crossings.csv", "chokepoints.csv", "countries.csv", "country_flows.csv",
     "corridors.csv", "routes.csv", "parameters.csv", "inputs.csv", "scenario_changes.csv",
     "chart_crossings.png", "chart_chokepoints.png", "chart_countries.png",
-    "chart_corridors.png",
+    "chart_corridors.png", "brief.html", "chart_brief_map.png",
 }
 _CACHE: dict[str, Path] = {}
 
@@ -143,9 +143,11 @@ def test_report_builds_from_the_shipped_data(report: Path) -> None:
     assert '<iframe class="map" src="map.html"' in html
     assert '<a href="whatif.html">whatif.html</a>' in html
     assert "(whatif.html)" in (report / "report.md").read_text(encoding="utf-8")
+    brief = (report / "brief.html").read_text(encoding="utf-8")
     for png in (p for p in report.iterdir() if p.suffix == ".png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert f'src="{png.name}"' in html
+        # every chart on a page: the report's, or the brief's map
+        assert f'src="{png.name}"' in (brief if png.name == "chart_brief_map.png" else html)
 
 
 def test_every_table_has_its_csv_linked(report: Path) -> None:

@@ -59,8 +59,9 @@ def test_nodes_in_engine_order_with_their_states(data):
 def test_pairs_are_the_od_demand_in_id_order(data, hostile):
     _, _, G = hostile
     ids = [n["id"] for n in data["nodes"]]
-    assert [(ids[o], ids[m], f) for o, m, f in data["pairs"]] == [
-        (o, m, f) for (o, m), f in sorted(od_demand(G).items())]
+    assert [(ids[o], ids[m], f, onward) for o, m, f, onward in data["pairs"]] == [
+        (o, m, f, int(G.nodes[o].get("role") != "origin"))
+        for (o, m), f in sorted(od_demand(G).items())]
 
 
 @pytest.mark.parametrize("upgraded", [(), ("x_mid",), ("x_mid", "x_north", "x_south")])

@@ -81,6 +81,14 @@ class CostModel:
     logit_theta: float
     k_routes: int
     uncertainty: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Share of a hub-served market's demand that reaches it through a wholesale hub
+    #: (``[hubs] onward_share``; 0 without the table: no onward distribution).
+    onward_share: float = 0.0
+    #: Regions of the yearly balance: name -> ISO3 codes (``[balance.regions]``).
+    regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The year the newest opium stock estimate is expected to last until (``[stocks]
+    #: last_year``; :mod:`routes.supplyside`); ``None``: no drawdown without a published one.
+    stocks_last_year: int | None = None
     source_hash: str = ""
     path: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -298,6 +306,31 @@ def load_cost_model(path: str | Path) -> CostModel:
                                     f"must be [low, high] with 0 < low <= high, got {rng!r}"))
         else:
             unc[key] = (float(rng[0]), float(rng[1]))
+    hubs = raw.get("hubs", {})
+    onward = hubs.get("onward_share", 0.0) if isinstance(hubs, dict) else None
+    onward = _num(problems, file, "hubs.onward_share", onward, lo=0.0, hi=1.0)
+    bal = raw.get("balance", {})
+    bal = bal if isinstance(bal, dict) else {}
+    regions: dict[str, tuple[str, ...]] = {}
+    for name, codes in (bal.get("regions") or {}).items():
+        ok = isinstance(codes, list) and all(isinstance(c, str) and len(c) == 3
+                                             for c in codes)
+        if not ok:
+            problems.append(Problem(file, None, f"balance.regions.{name}",
+                                    f"must be a list of ISO3 codes, got {codes!r}"))
+            continue
+        for c in codes:
+            if c in {x for v in regions.values() for x in v}:
+                problems.append(Problem(file, None, f"balance.regions.{name}",
+                                        f"{c} is already in another region"))
+        regions[str(name)] = tuple(codes)
+    stocks = raw.get("stocks", {})
+    last = stocks.get("last_year") if isinstance(stocks, dict) else None
+    if last is not None and (not isinstance(last, int) or isinstance(last, bool)
+                             or not 1990 <= last <= 2100):
+        problems.append(Problem(file, None, "stocks.last_year",
+                                f"must be a year (1990-2100), got {last!r}"))
+        last = None
     k = flow.get("k_routes", 5)
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         problems.append(Problem(file, None, "flow.k_routes", f"must be an integer >= 1, got {k!r}"))
@@ -321,6 +354,9 @@ def load_cost_model(path: str | Path) -> CostModel:
                          lo=0.0, hi=None),
         k_routes=k,
         uncertainty=unc,
+        onward_share=onward,
+        regions=regions,
+        stocks_last_year=last,
         source_hash=hashlib.sha256(data).hexdigest(),
         path=file,
         raw=raw,

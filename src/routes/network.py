@@ -7,7 +7,41 @@ them once, and they depend on the direction: the country being entered does the 
 edge from ``country_a``'s side enters ``country_b`` and pays the crossing's class; the reverse
 pays ``class_into_a``; each edge records the country it ``enters``). Closed crossings stay as
 nodes (for maps) but have no edges: they carry no traffic. The network holds one date's
-statuses, supply and demand (``G.graph["as_of"]``).
+statuses, supply and demand (``G.graph["as_of"]``). An origin's supply is the year's
+production plus its share of the year's stock drawdown (:mod:`routes.supplyside`; the node
+then keeps ``production_t`` and ``drawdown_t``).
+
+Where the flow goes (:func:`od_journeys`, :func:`od_demand`)
+------------------------------------------------------------
+Each origin's supply is spread over the markets by demand share (a gravity model without
+distance decay). A market served by wholesale hubs (``data/geo/hubs.csv``, resolved for the
+date: a hub market's node carries ``hub_serves``, the market ids it serves) receives the share
+``onward_share`` of that amount (``[hubs]`` of the cost model, ``G.graph["onward_share"]``)
+through one hub and the rest directly:
+
+- a market served by several hubs takes equal parts of that share from each (the sources
+  name which hubs supply a market, never in what proportion; each sourced hub-market link
+  then carries flow). The split depends on the data only, not on the network's state, so
+  every engine (routes, flows, betweenness, the exact MILP, the what-if page) sees the same
+  origin-market pairs whatever crossings a scenario or a planner closes or upgrades;
+- the onward amount travels as two ordinary legs: ``origin -> hub`` and ``hub -> market``.
+  :func:`od_demand` adds the legs to the pairs (the hub is then also the origin of onward
+  pairs), so every analysis routes them as it routes any pair. A journey is reported whole
+  by joining its legs (``AFG > PAK > NLD > DEU``, :mod:`routes.routing.journeys`).
+
+Each leg is a consignment of its own: the flow on leg 2 is the whole onward amount (flows are
+what is dispatched, never reduced by detection earlier on, as on every route of the model),
+and the detected share of the flow objective (:mod:`routes.priorities.interdiction`) counts
+each leg as one consignment: ``sum over pairs f * (1 - exp(-d)) / sum f`` over the ordinary
+pairs. The hub's wholesalers break bulk and re-ship: a consignment detected on leg 1 is
+replaced from the hub's stock, so leg 2's amount does not depend on leg 1's detection. This
+is the rule the MILP, the Python engine and the what-if page share exactly; the journey view
+(a consignment detected on leg 1 never runs leg 2, detected with probability
+``1 - exp(-(d1 + d2))``) is reported beside it by
+:func:`routes.routing.journeys.journey_detected_share`. The ``"single"`` objective (the least
+risk of any route from production to a market) reads only the pairs leaving a producing
+origin (:func:`routes.priorities._instance.objective_flows`): a journey through a hub is at
+least as risky as its first leg.
 """
 
 from __future__ import annotations
@@ -26,6 +60,7 @@ from ._version import __version__
 from .costs import CostModel, crossing_terms, edge_weights, geodesic_km, p_from_risk, risk_from_p
 from .geodata import Dataset, dataset_as_of
 from .scenario import BASELINE, Scenario, apply_scenario
+from .supplyside import allocate_drawdown, drawdown_in
 
 __all__ = [
     "network_from_data",
@@ -35,6 +70,8 @@ __all__ = [
     "markets",
     "crossings",
     "od_demand",
+    "od_journeys",
+    "hubs_of",
     "entered_country",
 ]
 
@@ -58,11 +95,30 @@ def _opt(v: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
-def _add_places(G: nx.DiGraph, places: gpd.GeoDataFrame) -> None:
+def _drawdown(ds: Dataset, cm: CostModel) -> dict[str, float]:
+    """Each origin's share of the year's stock drawdown (:mod:`routes.supplyside`)."""
+    if ds.supply is None or ds.as_of is None:
+        return {}
+    year = ds.as_of.year
+    return allocate_drawdown(ds.supply, year,
+                             drawdown_in(ds.stocks, year, cm.stocks_last_year))
+
+
+def _add_places(G: nx.DiGraph, places: gpd.GeoDataFrame,
+                drawdown: dict[str, float] | None = None) -> None:
+    has_hubs = "hub_serves" in places.columns
+    drawdown = drawdown or {}
     for r in places.itertuples():
         G.add_node(r.id, kind="place", name=r.name, country=r.country, lat=float(r.lat),
                    lon=float(r.lon), role=r.role, supply=_num(r.supply), demand=_num(r.demand),
                    source=r.source)
+        if r.role == "origin" and G.nodes[r.id]["supply"] > 0 and drawdown.get(r.id):
+            G.nodes[r.id]["production_t"] = G.nodes[r.id]["supply"]
+            G.nodes[r.id]["drawdown_t"] = drawdown[r.id]
+            G.nodes[r.id]["supply"] += drawdown[r.id]
+        serves = str(getattr(r, "hub_serves", "") or "") if has_hubs else ""
+        if serves:
+            G.nodes[r.id]["hub_serves"] = serves
 
 
 def _terms(cm: CostModel, cls: str, status: str, p: float | None, delay: float | None
@@ -199,8 +255,9 @@ def network_from_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = No
         scenario=scenario.name,
         scenario_hash=scenario.source_hash,
         as_of=ds.as_of.isoformat() if ds.as_of else "",
+        onward_share=float(cm.onward_share),
     )
-    _add_places(G, ds2.places)
+    _add_places(G, ds2.places, _drawdown(ds, cm))
     _add_crossings(G, ds2.crossings, cm2)
     _add_corridors(G, ds2.corridors, cm2)
     log.info("built network %s: %d nodes, %d edges", G.graph["name"], G.number_of_nodes(),
@@ -227,11 +284,75 @@ def crossings(G: nx.DiGraph, *, include_closed: bool = True) -> list[str]:
                   and (include_closed or d.get("status") != "closed"))
 
 
+def hubs_of(G: nx.DiGraph) -> dict[str, list[str]]:
+    """Market id -> the hubs its onward share comes through (module notes), in id order.
+
+    A hub is any node with ``hub_serves`` (a market, a port, a city); only markets with
+    demand are served; a hub never serves itself.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph()
+    >>> G.add_node("nl", role="market", demand=1.0, hub_serves="de at")
+    >>> G.add_node("be", role="port", hub_serves="de be")
+    >>> G.add_node("de", role="market", demand=2.0)
+    >>> G.add_node("at", role="market", demand=1.0)
+    >>> hubs_of(G)
+    {'at': ['nl'], 'de': ['be', 'nl']}
+    """
+    m = markets(G)
+    serving: dict[str, list[str]] = {}
+    for h, d in sorted(G.nodes(data=True)):
+        for x in str(d.get("hub_serves", "") or "").split():
+            if x in m and x != h and h not in serving.get(x, []):
+                serving.setdefault(x, []).append(h)
+    return dict(sorted(serving.items()))
+
+
+def od_journeys(G: nx.DiGraph) -> list[tuple[str, str, str, float]]:
+    """Every journey ``(origin, hub, market, flow)``; ``hub`` is ``""`` for a direct one.
+
+    ``flow`` of origin ``o`` to market ``m`` is ``supply(o) * demand(m) / sum(demand)``; a
+    market with hubs (:func:`hubs_of`) gets ``onward_share`` of it through them, in equal
+    parts, and the rest directly (module notes). Sorted by ``(origin, market, hub)``; zero
+    flows left out.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph(onward_share=0.4)
+    >>> G.add_node("o", role="origin", supply=10.0)
+    >>> G.add_node("h", role="market", demand=1.0, lon=0.0, lat=0.0, hub_serves="m")
+    >>> G.add_node("m", role="market", demand=3.0, lon=1.0, lat=0.0)
+    >>> od_journeys(G)
+    [('o', '', 'h', 2.5), ('o', '', 'm', 4.5), ('o', 'h', 'm', 3.0)]
+    """
+    o, m = origins(G), markets(G)
+    total = sum(m.values())
+    if total <= 0:
+        return []
+    share = float(G.graph.get("onward_share", 0.0) or 0.0)
+    hubs = hubs_of(G) if share > 0 else {}
+    out = []
+    for a, sa in o.items():
+        for b, db in m.items():
+            f = sa * db / total
+            hs = hubs.get(b)
+            if not hs:
+                out.append((a, "", b, f))
+                continue
+            if share < 1:
+                out.append((a, "", b, f * (1.0 - share)))
+            out.extend((a, h, b, f * share / len(hs)) for h in hs)
+    return [j for j in sorted(out, key=lambda j: (j[0], j[2], j[1])) if j[3] > 0]
+
+
 def od_demand(G: nx.DiGraph) -> dict[tuple[str, str], float]:
-    """Flow between each origin and market: supply spread over markets by demand share.
+    """Flow between each origin-market pair, and on each leg of an onward journey.
 
     ``flow(o, m) = supply(o) * demand(m) / sum(demand)`` (a gravity model without distance
-    decay: where a consignment ends depends on the size of the market, not on the route).
+    decay: where a consignment ends depends on the size of the market, not on the route). A
+    journey through a hub adds its flow to the pairs ``(origin, hub)`` and ``(hub, market)``
+    instead (module notes: :func:`od_journeys`), so the pairs are what every engine routes.
 
     Examples
     --------
@@ -242,11 +363,11 @@ def od_demand(G: nx.DiGraph) -> dict[tuple[str, str], float]:
     >>> od_demand(G)
     {('o', 'm1'): 2.5, ('o', 'm2'): 7.5}
     """
-    o, m = origins(G), markets(G)
-    total = sum(m.values())
-    if total <= 0:
-        return {}
-    return {(a, b): sa * db / total for a, sa in o.items() for b, db in m.items()}
+    out: dict[tuple[str, str], float] = {}
+    for a, h, b, f in od_journeys(G):
+        for pair in ([(a, b)] if not h else [(a, h), (h, b)]):
+            out[pair] = out.get(pair, 0.0) + f
+    return dict(sorted(out.items()))
 
 
 # --------------------------------------------------------------------------- conversions

@@ -206,8 +206,12 @@ def timeline_dates(ds: Dataset, *, start: date | str | int | None = None,
 def _inputs_key(ds: Dataset) -> tuple:
     """Return what the network of a dated dataset depends on beyond the static files."""
     c, p = ds.crossings, ds.places
+    # The hubs valid on the date, and the year (the stock drawdown is by year).
+    hubs = tuple(zip(p["id"], p["hub_serves"])) if "hub_serves" in p.columns else ()
+    year = ds.as_of.year if ds.as_of is not None and ds.stocks is not None else 0
     return (tuple(zip(c["id"], c["status"])),
-            tuple(zip(p["id"], p["supply"].fillna(-1.0), p["demand"].fillna(-1.0))))
+            tuple(zip(p["id"], p["supply"].fillna(-1.0), p["demand"].fillna(-1.0))),
+            hubs, year)
 
 
 def _modelled_seizures(G: nx.DiGraph, cm: CostModel, fa: FlowAssignment

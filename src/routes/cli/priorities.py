@@ -150,7 +150,14 @@ def run(args: argparse.Namespace) -> int:
                 "the post)", posts, ["name", "upgrade_cost", "gain_alone", "contribution",
                                      "contribution_per_cost"], len(posts),
                 {"gain_alone": ".4f", "contribution": ".4f", "contribution_per_cost": ".4f"})
-    print_table(f"Top {args.top} posts by interdiction value, with the other criteria' ranks",
+    print("\n" + textwrap.fill(
+        f"Ranks (1 = first; ties share their mean rank), over the {len(table)} upgradable "
+        "posts only: flow_rank by flow betweenness (flow on the best routes), so it can "
+        "differ from `routes centrality`'s rank over all crossings; vital_rank by the flow "
+        "left without a route if closed, then the cost rise; interdiction_rank by the gain "
+        "of upgrading the post alone, traffickers re-routing.", width=100))
+    print_table(f"Top {args.top} posts by interdiction value, with their ranks by the other "
+                "criteria",
                 table, ["name", "interdiction_gain", *CRITERIA, "in_solution"], args.top,
                 {"interdiction_gain": ".4f", "flow_rank": ".1f", "vital_rank": ".1f",
                  "interdiction_rank": ".1f"})

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .. import flowfiles, history, traffic
+from .. import flowfiles, history, supplyside, traffic
 from .._errors import DataError, Problem, RoutesError
 from ._read import (
     BORDER_TOLERANCE_KM,
@@ -327,4 +327,10 @@ def dataset_as_of(ds: Dataset, as_of: date | str | None = None) -> Dataset:
             lambda m: dem[m][0] if m in dem else np.nan)
         places.loc[is_market, "figure_source"] = places.loc[is_market, "id"].map(
             lambda m: f"{dem[m][2]} (estimate for {dem[m][1]})" if m in dem else "")
+        places.loc[is_market, "demand_year"] = places.loc[is_market, "id"].map(
+            lambda m: float(dem[m][1]) if m in dem else np.nan)
+    if ds.hubs is not None:
+        serves = supplyside.hubs_on(ds.hubs, places, when)
+        places = places.copy() if places is ds.places else places
+        places["hub_serves"] = places["id"].map(lambda p: " ".join(serves.get(p, [])))
     return replace(ds, crossings=crossings, places=places, as_of=when)

@@ -24,6 +24,7 @@ from branca.element import Element, Figure
 from .._errors import RoutesError
 
 __all__ = ["Assets", "Raw", "localise", "external_references", "js_json", "LEAFLET_VERSION",
+           "common_js", "common_css",
            "basemap_world", "basemap_capitals"]
 
 LEAFLET_VERSION = "1.9.4"
@@ -110,6 +111,27 @@ def leaflet_css() -> str:
 
 
 @functools.cache
+def common_js() -> str:
+    """Return the code every page shares, with the palette first (``routes_common.js``).
+
+    The palette (``palette.json``) becomes ``window.ROUTES_PALETTE``; the script after it
+    defines ``window.routesCommon`` (escaping, place names, search, legend samples).
+    """
+    from ._palette import palette_js
+
+    text = (resources.files("routes") / "static" / "routes_common.js").read_text(
+        encoding="utf-8")
+    return f"{palette_js()}\n{text}"
+
+
+@functools.cache
+def common_css() -> str:
+    """Return the styles of the shared code (search box, place names, legend samples)."""
+    return (resources.files("routes") / "static" / "routes_common.css").read_text(
+        encoding="utf-8")
+
+
+@functools.cache
 def project_js() -> str:
     """Return the project's map controls (search, fullscreen, legend, sync, data layers)."""
     return (resources.files("routes") / "static" / "routes_map.js").read_text(encoding="utf-8")
@@ -177,7 +199,9 @@ class Assets(Element):
         if self.offline:
             items += [("routes_leaflet_css", _style(leaflet_css())),
                       ("routes_leaflet_js", _script(leaflet_js()))]
-        items += [("routes_map_css", _style(project_css())),
+        items += [("routes_common_css", _style(common_css())),
+                  ("routes_map_css", _style(project_css())),
+                  ("routes_common_js", _script(common_js())),
                   ("routes_map_js", _script(project_js()))]
         for name, html in items:
             figure.header.add_child(Raw(html), name=name)

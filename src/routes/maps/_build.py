@@ -142,6 +142,10 @@ def _layers(G: nx.DiGraph, countries: gpd.GeoDataFrame | None, an: MapAnalyses
     if len(nodes):
         out["crossings"] = crossings_layer(nodes, an.crossings)
         out.update(places_layers(nodes))
+    model = G.graph.get("cost_model")
+    if model:  # every popup says which cost model its figures come from
+        for layer in out.values():
+            layer.note = f"cost model {model}"
     return out, nodes
 
 
@@ -171,7 +175,7 @@ def _new_map(*, offline: bool, tiles: str | None, n_features: int, prefer_canvas
              countries: gpd.GeoDataFrame | None, **kwargs: Any) -> RouteMap:
     canvas = n_features > CANVAS_FEATURES if prefer_canvas is None else prefer_canvas
     m = RouteMap(offline=offline, tiles=None, control_scale=True, prefer_canvas=canvas,
-                 **kwargs)
+                 zoom_snap=0.25, **kwargs)
     if offline:
         if countries is not None:
             world = basemap_world()
@@ -209,7 +213,9 @@ def _populate(m: folium.Map, layers: dict[str, LayerData], *, legend: str,
     _add_layers(m, layers)
     _add_controls(m, legend=legend, collapsed=collapsed)
     if bounds:
-        m.fit_bounds(bounds)
+        # Once the legend is on the map, fit the data in the part it leaves free (without an
+        # animation: a first animated fit would end after this one and undo it).
+        m.add_child(_Script(lambda name: f"routes.fitClear({name}, {js_json(bounds)});"))
 
 
 def route_map(

@@ -59,6 +59,12 @@ class LayerData:
     formats: Sequence[str] = ()
     #: The Leaflet pane drawn into, when not the overlays' (``routes.PANES`` in routes_map.js).
     pane: str = ""
+    #: Per field: a line that explains it in words ("" for none), shown under its row.
+    helps: Sequence[str] = ()
+    #: The popup shows this many fields first, the rest behind a "more" toggle (0: all).
+    first: int = 0
+    #: A line under the popup's title (e.g. the cost model the figures come from).
+    note: str = ""
 
     def add(self, geometry: dict[str, Any], name: Any, style: dict[str, Any],
             values: Sequence[Any]) -> None:
@@ -119,6 +125,12 @@ class DataLayer(Layer):
                "styles": d.styles.styles, "searchable": d.searchable, "popups": d.popups}
         if d.pane:
             cfg["pane"] = d.pane
+        if any(d.helps):
+            cfg["helps"] = list(d.helps)
+        if d.first:
+            cfg["first"] = d.first
+        if d.note:
+            cfg["note"] = d.note
         fc = {"type": "FeatureCollection", "features": d.features}
         assert self._parent is not None
         js = (f"var {self.get_name()} = routes.dataLayer({self._parent.get_name()}, "

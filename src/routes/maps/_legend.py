@@ -20,6 +20,7 @@ from ._translate import (
     ROLE_COLOURS,
     ROUTE_COLOURS,
     SHARE_CLASSES,
+    STATUS_FILLS,
     STATUS_STYLES,
     MapAnalyses,
     _pick,
@@ -79,8 +80,9 @@ def legend_html(title: str, provenance: str, layers: dict[str, LayerData], an: M
         if bcol:
             out.append(_row(_circle("#ffffff", r=3) + _circle("#ffffff", r=7),
                             f"size: {bcol.replace('_', ' ')}"))
+        out.append(_section("Outline: status"))
         for status, st in STATUS_STYLES.items():
-            out.append(_row(_circle("#ffffff" if status == "closed" else "#fd8d3c",
+            out.append(_row(_circle(STATUS_FILLS[status],
                                     st["color"], width=st["weight"],
                                     dash=st.get("dashArray", ""),
                                     fill_opacity=st.get("fillOpacity", 0.9)), status))

@@ -109,8 +109,19 @@ def timeline_data(snapshots: Sequence[Snapshot], events: pd.DataFrame | None = N
             "c": [round(float(s.flows.corridors["share"].get(c, 0.0)), 4) for c in CORRIDORS],
             "e": _event_rows(events, s.date.isoformat()),
         })
+    places = sorted(n for n, d in G.nodes(data=True)
+                    if d.get("kind") == "place" and d.get("role") in ("origin", "market"))
+    size = [{p: float(s.G.nodes[p].get("supply" if G.nodes[p]["role"] == "origin" else "demand",
+                                       0.0) or 0.0) if p in s.G else 0.0 for p in places}
+            for s in snapshots]
+    for s_vals, v in zip(size, values, strict=True):
+        v["p"] = [round(s_vals[p], _FLOW_DIGITS) for p in places]
     return {
         "title": title,
+        "cost_model": str(G.graph.get("cost_model", "")),
+        "places": [{"n": str(G.nodes[p].get("name", p)), "role": str(G.nodes[p]["role"]),
+                    "lat": round(float(G.nodes[p]["lat"]), _COORD_DIGITS),
+                    "lon": round(float(G.nodes[p]["lon"]), _COORD_DIGITS)} for p in places],
         "dates": [s.date.isoformat() for s in snapshots],
         "corridors": list(CORRIDORS),
         "nodes": nodes,
@@ -122,10 +133,28 @@ def timeline_data(snapshots: Sequence[Snapshot], events: pd.DataFrame | None = N
     }
 
 
-def _key_html() -> str:
-    return ('<div class="routes-tl-key">Corridors: red, as wide as the flow on the date '
-            '(grey: unused). Crossings: size = flow betweenness; blue open, amber restricted, '
-            'hollow with a dashed red outline closed.</div>')
+def _key_html(title: str) -> str:
+    """Return the drawn legend (escaped), in the palette of every routes page."""
+    from ._legend import _circle, _line, _row, _section
+    from ._palette import PALETTE
+
+    st, roles = PALETTE["status"], PALETTE["roles"]
+    out = [f"<details open><summary><h4>Legend: {html.escape(title)}</h4></summary>",
+           _section("Border crossings (size: flow on the best routes)")]
+    for name in ("open", "restricted", "closed"):
+        out.append(_row(_circle(st[name]["fillColor"], st[name]["color"],
+                                width=st[name]["weight"], dash=st[name].get("dashArray", ""),
+                                fill_opacity=st[name].get("fillOpacity", 0.9)), name))
+    out += [_section("Places"),
+            _row(_circle(roles["origin"], "#fff"), "origin (size: supply on the date)"),
+            _row(_circle(roles["market"], "#fff"), "market (size: demand on the date)"),
+            _section("Corridors"),
+            _row(_line(PALETTE["flow"], width=1.5) + _line(PALETTE["flow"], width=8),
+                 "width: flow over the k best routes"),
+            _row(_line(PALETTE["idle"], width=1), "unused on the date"),
+            '<div class="routes-legend-meta routes-tl-scale-note"></div>',
+            "</details>"]
+    return "".join(out)
 
 
 def timeline_map(snapshots: Sequence[Snapshot], events: pd.DataFrame | None = None, *,
@@ -166,9 +195,9 @@ def timeline_map(snapshots: Sequence[Snapshot], events: pd.DataFrame | None = No
                                   name="routes_timeline_css")
     code = _timeline_js()
     m.add_child(_Script(lambda name: (
-        f"{code}\nroutes.timeline({name}, {js_json(data)});\n"
-        f"routes.fullscreen().addTo({name}); "
-        f"routes.legend({{html: {js_json(_key_html())}}}).addTo({name});")))
+        f"{code}\nroutes.fullscreen().addTo({name}); "
+        f"routes.legend({{html: {js_json(_key_html(title))}}}).addTo({name});\n"
+        f"routes.timeline({name}, {js_json(data)});")))
     nodes = pd.DataFrame({"lat": data["nodes"]["lat"], "lon": data["nodes"]["lon"]})
     bounds = _bounds(nodes, countries)
     if bounds:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .._errors import RoutesError
 from ._layers import LayerData, line_geometry, point_geometry, shape_geometry, sqrt_scale
+from ._palette import PALETTE
 
 __all__ = [
     "MapAnalyses",
@@ -33,38 +34,27 @@ __all__ = [
     "ROUTE_COLOURS",
 ]
 
-#: Priority rank classes: (highest rank in class, fill colour, label).
-RANK_CLASSES: tuple[tuple[float, str, str], ...] = (
-    (5, "#99000d", "priority 1-5"),
-    (10, "#e31a1c", "priority 6-10"),
-    (20, "#fd8d3c", "priority 11-20"),
-    (float("inf"), "#fed976", "priority > 20"),
-)
-UNRANKED = "#bdbdbd"
+#: Priority rank classes: (highest rank in class, fill colour, label); from the palette.
+RANK_CLASSES: tuple[tuple[float, str, str], ...] = tuple(
+    (float("inf") if hi is None else float(hi), col, text)
+    for hi, col, text in PALETTE["priority"])
+UNRANKED: str = PALETTE["unranked"]
 #: Transit share classes: (upper bound, fill colour), YlGnBu's green part. One palette per
 #: meaning: reds are crossing priority, blues route rank, yellow-greens country transit share.
-SHARE_CLASSES: tuple[tuple[float, str], ...] = (
-    (0.05, "#f7fcb9"), (0.15, "#d9f0a3"), (0.30, "#addd8e"), (0.50, "#78c679"),
-    (float("inf"), "#31a354"),
-)
-NO_SHARE = "#f2f2f2"
-#: Outline of a crossing by status.
+SHARE_CLASSES: tuple[tuple[float, str], ...] = tuple(
+    (float("inf") if hi is None else float(hi), col) for hi, col in PALETTE["share"])
+NO_SHARE: str = PALETTE["no_share"]
+#: Outline of a crossing by status (its fill is its priority on the route map).
 STATUS_STYLES: dict[str, dict[str, Any]] = {
-    "open": {"color": "#222222", "weight": 1},
-    "restricted": {"color": "#6a3d9a", "weight": 3},
-    "closed": {"color": "#000000", "weight": 2, "dashArray": "3 3", "fillOpacity": 0.0},
-}
-MODE_COLOURS: dict[str, str] = {
-    "road": "#5a5a5a", "rail": "#8c510a", "ferry": "#2166ac", "sea": "#4393c3",
-    "track": "#a0a0a0", "air": "#984ea3",
-}
-MODE_DASH: dict[str, str] = {"sea": "6 4", "ferry": "6 4", "track": "2 4", "air": "1 6"}
-ROLE_COLOURS: dict[str, str] = {
-    "origin": "#1a9641", "market": "#2c7bb6", "staging": "#a6611a", "transit": "#737373",
-    "port": "#01665e",
-}
+    s: {k: v for k, v in st.items() if k != "fillColor"}
+    for s, st in PALETTE["status"].items() if s != "upgraded"}
+#: Fill of a crossing sample by status, where no priority is drawn (legends, timeline).
+STATUS_FILLS: dict[str, str] = {s: st["fillColor"] for s, st in PALETTE["status"].items()}
+MODE_COLOURS: dict[str, str] = dict(PALETTE["modes"])
+MODE_DASH: dict[str, str] = dict(PALETTE["mode_dash"])
+ROLE_COLOURS: dict[str, str] = dict(PALETTE["roles"])
 #: Route rank of its pair (1 = best): Blues, darkest first.
-ROUTE_COLOURS = ("#08306b", "#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1")
+ROUTE_COLOURS: tuple[str, ...] = tuple(PALETTE["route_rank"])
 
 _BETWEENNESS = ("flow_betweenness", "betweenness")
 _RANK = ("priority_rank", "rank")
@@ -138,8 +128,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "crossing_class": ("class", ""),
     "share": ("flow share", "pct"),
     "transit_share": ("transit share", "pct"),
-    "unserved_share": ("flow stranded if closed", "pct"),
-    "unserved_flow": ("flow stranded if closed", ""),
+    "unserved_share": ("flow stranded if closed (share)", "pct"),
+    "unserved_flow": ("flow stranded if closed (amount)", ""),
     "cost_rise_pct": ("cost rise if closed", "pct100"),
     "p_undetected": ("chance of passing undetected", "pct"),
     "choice_prob": ("choice probability", "pct"),
@@ -225,34 +215,63 @@ def _rows(table: pd.DataFrame | None, cols: Sequence[str]) -> dict[Any, list[Any
 
 
 # --------------------------------------------------------------------------- node layers
+#: Crossing columns a planner reads first, in this order; the others are behind "more".
+_CROSSING_HEAD = ("priority_rank", "share", "unserved_share", "cost_rise_pct")
+#: Ranks and flows explained in words, under their row of a popup.
+HELPS: dict[str, str] = {
+    "priority_rank": "chokepoint priority: 1 = the most critical to lose (flow left without "
+                     "a route if closed, then the rise in route cost, then flow)",
+    "vital_rank": "closure impact rank: 1 = closing it strands the most flow, then raises "
+                  "the route cost most",
+    "rank": "flow rank: 1 = the most flow on the best routes (flow betweenness)",
+    "flow_betweenness": "the flow on each origin-market pair's best routes through it (not "
+                        "split over the k best routes)",
+    "share": "of the routed flow, on the best routes",
+}
+
+
 def crossings_layer(nodes: gpd.GeoDataFrame, table: pd.DataFrame | None = None) -> LayerData:
-    """Crossing markers: radius by flow betweenness, fill by priority rank, outline by status."""
+    """Crossing markers: radius by flow betweenness, fill by priority rank, outline by status.
+
+    The popup shows the border, the status and the figures a planner reads first
+    (:data:`_CROSSING_HEAD`); the others are behind a "more" toggle; ranks are explained in
+    words (:data:`HELPS`).
+    """
     xs = nodes[nodes["kind"] == "crossing"].sort_index()
     bcol, rcol = _pick(table, _BETWEENNESS), _pick(table, _RANK)
     extra = _extra_columns(table, skip=tuple(_CROSSING_ATTRS))
+    head = [c for c in _CROSSING_HEAD if c in extra]
+    rest = [c for c in extra if c not in head]
     bmax = float(table[bcol].max()) if table is not None and bcol and len(table) else 0.0
     own = ["as_of", "crossing_class", "p_detect", "delay_h", "crossing_risk", "upgrade_cost",
            "p_detect_upgraded"]
+    cols = [*head, *rest]
     layer = LayerData(
         "crossings", "border crossing", "point",
-        ["id", "border", "mode", "status", *map(_label, own), *map(_label, extra), "source"],
-        searchable=True, formats=["", "", "", "", *_formats(own), *_formats(extra), ""])
-    rows, missing = _rows(table, extra), [None] * len(extra)
+        ["border", "status", *map(_label, head), "id", "mode", *map(_label, own),
+         *map(_label, rest), "source"],
+        searchable=True,
+        formats=["", "", *_formats(head), "", "", *_formats(own), *_formats(rest), ""],
+        helps=["", "", *(HELPS.get(c, "") for c in head), "", "", *([""] * len(own)),
+               *(HELPS.get(c, "") for c in rest), ""],
+        first=2 + len(head))
+    rows, missing = _rows(table, cols), [None] * len(cols)
     for cid, r in zip(xs.index, xs.itertuples(index=False)):
         vals = rows.get(cid, missing)
-        b = vals[extra.index(bcol)] if bcol else None
-        rank = vals[extra.index(rcol)] if rcol else None
+        b = vals[cols.index(bcol)] if bcol else None
+        rank = vals[cols.index(rcol)] if rcol else None
         status = getattr(r, "status", "open")
         style = {"radius": sqrt_scale(_f(b), bmax, 4.0, 16.0) if bcol else 6.0,
-                 "fillColor": _rank_colour(rank) if rcol else "#fd8d3c",
+                 "fillColor": _rank_colour(rank) if rcol else STATUS_FILLS.get(status, UNRANKED),
                  "fillOpacity": 0.9, "opacity": 1.0,
                  **STATUS_STYLES.get(status, STATUS_STYLES["open"])}
         layer.add(point_geometry(r.lon, r.lat), r.name, style, [
-            cid, f"{r.country_a} \u2192 {r.country_b}", r.mode, status,
+            f"{r.country_a} \u2192 {r.country_b}", status, *vals[:len(head)], cid, r.mode,
             getattr(r, "as_of", None), getattr(r, "crossing_class", None),
             getattr(r, "p_detect", None), getattr(r, "delay_h", None),
             getattr(r, "crossing_risk", None), getattr(r, "upgrade_cost", None),
-            getattr(r, "p_detect_upgraded", None), *vals, getattr(r, "source", None)])
+            getattr(r, "p_detect_upgraded", None), *vals[len(head):],
+            getattr(r, "source", None)])
     return layer
 
 

@@ -62,6 +62,8 @@ from ._assets import (
     _style,
     basemap_capitals,
     basemap_world,
+    common_css,
+    common_js,
     external_references,
     js_json,
     leaflet_css,
@@ -234,8 +236,10 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
         ``physical`` upgrade adds for legitimate traffic, as ``routes tradeoff``),
         ``edges`` (sorted by ``(u, v)``: node indices, corridor id, mode, the weights
         ``[cost, cost in fixed-point units, risk]`` and, for an edge entering an upgradable
-        post, its weights with the post upgraded), ``pairs`` (``[origin, market, flow]``
-        sorted by id), ``scenario`` (the starting overlay, written back into the download) and
+        post, its weights with the post upgraded), ``pairs``
+        (``[origin, market, flow, onward]`` sorted by id; ``onward`` 1 for the onward leg of
+        a journey through a hub, which the corridor shares leave out), ``scenario`` (the
+        starting overlay, written back into the download) and
         ``basemap`` (country outlines, GeoJSON: the offline maps' basemap) and ``labels``
         (``countries`` and ``capitals``, ``[lat, lon, name, min zoom]`` each, and the
         capitals' ``credit``).
@@ -264,7 +268,8 @@ def whatif_data(ds: Dataset, cm: CostModel, scenario: Scenario | None = None, *,
              if d.get("kind") == "crossing" and G_up.nodes[n]["p_detect"] > d["p_detect"]}
     nodes = _node_rows(G_open, start, reopen, level, _legit(ds, cm))
     index = {r["id"]: i for i, r in enumerate(nodes)}
-    pairs = [[index[o], index[m], float(f)] for (o, m), f in sorted(od_demand(start).items())]
+    pairs = [[index[o], index[m], float(f), int(start.nodes[o].get("role") != "origin")]
+             for (o, m), f in sorted(od_demand(start).items())]
     g = start.graph
     return {
         "meta": {"title": title or f"routes what-if: {sc.name}", "scenario": sc.name,
@@ -308,12 +313,14 @@ def whatif_html(data: dict[str, Any]) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title>",
-        _style(leaflet_css()), _style(_static("whatif.css")), _script(leaflet_js()),
+        _style(leaflet_css()), _style(common_css()), _style(_static("whatif.css")),
+        _script(leaflet_js()),
         "</head><body>",
         '<div id="whatif-map"></div><aside id="whatif-panel" aria-label="What-if results">'
         "</aside>",
         f'<script type="application/json" id="whatif-data">{js_json(data)}</script>',
-        _script(_static("whatif.js")),
+        # the code every routes page shares (palette, place names, search), then the page's
+        _script(common_js() + "\n" + _static("whatif.js")),
         "</body></html>", ""])
     refs = external_references(page)
     if refs:  # pragma: no cover - guarded by the tests

@@ -148,6 +148,22 @@ def upgrade_table(G: nx.DiGraph, cm: CostModel | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", *UPGRADE_COLUMNS]).set_index("id")
 
 
+def objective_flows(G: nx.DiGraph, flows: Mapping[tuple[Any, Any], float] | None,
+                    objective: str) -> Mapping[tuple[Any, Any], float] | None:
+    """Return the pairs an objective reads: for ``"single"``, those leaving an origin.
+
+    The onward legs from wholesale hubs (:mod:`routes.network`) are ordinary pairs for the
+    ``"flow"`` objective (each leg a consignment), but the ``"single"`` objective asks for
+    the least risk of reaching a market from where the opiates are produced: a journey
+    through a hub is at least as risky as its first leg, so the onward legs leave the
+    least risk unchanged when the hub is a market, and are left out. Given ``flows`` are used
+    as they are.
+    """
+    if flows is not None or objective != "single":
+        return flows
+    return {p: f for p, f in od_demand(G).items() if G.nodes[p[0]].get("role") == "origin"}
+
+
 class _Instance:
     """The network in arrays: arcs, risks, candidate posts, origin-market flows."""
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._errors import RoutesError
 from ..costs import CostModel
-from ._instance import Interdiction, _check, _Instance, _result
+from ._instance import Interdiction, _check, _Instance, _result, objective_flows
 
 __all__ = ["BRUTE_FORCE_MAX_POSTS", "interdict_brute_force"]
 
@@ -29,7 +29,7 @@ def interdict_brute_force(G: nx.DiGraph, budget: float, *, objective: str = "sin
     posts, then lower cost, then ids.
     """
     _check(objective, budget)
-    inst = _Instance(G, cm, flows)
+    inst = _Instance(G, cm, objective_flows(G, flows, objective))
     P = len(inst.posts)
     if P > BRUTE_FORCE_MAX_POSTS:
         raise RoutesError(f"{P} candidate posts: brute force enumerates at most "

@@ -22,6 +22,7 @@ from ._instance import (
     _check,
     _Instance,
     _toy,  # noqa: F401  (the doctests build their network with it)
+    objective_flows,
     upgrade_table,
 )
 from .exact import _check_formulation, _exact
@@ -223,7 +224,7 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
     if method not in METHODS:
         raise RoutesError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     _check_formulation(formulation)
-    inst = _Instance(G, cm, flows)
+    inst = _Instance(G, cm, objective_flows(G, flows, objective))
     memo: dict[tuple[str, bytes], Any] = {}     # greedy evaluations, shared by the budgets
     greedy = {b: _greedy(inst, objective, b, memo) for b in budgets}
 

@@ -18,6 +18,7 @@ from ._instance import (
     _prune,
     _result,
     _toy,  # noqa: F401  (the doctests build their network with it)
+    objective_flows,
 )
 from ._milp import FORMULATIONS, solve_exact
 from .greedy import _greedy
@@ -85,7 +86,8 @@ def interdict_exact(G: nx.DiGraph, budget: float, *, objective: str = "single",
     """
     _check(objective, budget)
     _check_formulation(formulation)
-    return _exact(_Instance(G, cm, flows), objective, float(budget), formulation=formulation,
+    inst = _Instance(G, cm, objective_flows(G, flows, objective))
+    return _exact(inst, objective, float(budget), formulation=formulation,
                   time_limit=time_limit, rel_tol=rel_tol, max_rounds=max_rounds,
                   progress=progress)
 

@@ -16,6 +16,7 @@ from ._instance import (
     _Instance,
     _result,
     _toy,  # noqa: F401  (the doctests build their network with it)
+    objective_flows,
 )
 
 __all__ = ["interdict_greedy"]
@@ -39,7 +40,7 @@ def interdict_greedy(G: nx.DiGraph, budget: float, *, objective: str = "single",
     (('xa', 'xb'), 0.4)
     """
     _check(objective, budget)
-    return _greedy(_Instance(G, cm, flows), objective, float(budget))
+    return _greedy(_Instance(G, cm, objective_flows(G, flows, objective)), objective, float(budget))
 
 
 def _greedy(inst: _Instance, objective: str, budget: float,

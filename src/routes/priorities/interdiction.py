@@ -90,6 +90,7 @@ from ._instance import (
     _Instance,
     _result,
     _toy,  # noqa: F401  (the doctests build their network with it)
+    objective_flows,
     upgrade_table,
 )
 from ._milp import FORMULATIONS
@@ -144,7 +145,7 @@ def evaluate_upgrades(G: nx.DiGraph, posts: Iterable[Any], *, objective: str = "
     >>> round(r.base_value, 4), round(r.value, 4), r.route
     (0.2, 0.3, ['o', 'xb', 'm'])
     """
-    inst = _Instance(G, cm, flows)
+    inst = _Instance(G, cm, objective_flows(G, flows, objective))
     x = inst.x_of(posts)
     return _result(inst, objective, "given", float(inst.cost[x > 0.5].sum()), x,
                    bound=math.nan, optimal=False)
@@ -179,7 +180,7 @@ def post_values(G: nx.DiGraph, *, objective: str = "single", cm: CostModel | Non
     {'xa': 0.1, 'xb': 0.0}
     """
     _check(objective, 0.0)
-    inst = _Instance(G, cm, flows)
+    inst = _Instance(G, cm, objective_flows(G, flows, objective))
     base = inst.value(objective, inst.x0())[0]
     gains = [inst.value(objective, inst.x_of([p]))[0] - base for p in inst.posts]
     df = inst.upgrades[["upgrade_cost", "delta_risk"]].copy()
@@ -202,7 +203,7 @@ def post_effectiveness(G: nx.DiGraph, result: Interdiction, *, cm: CostModel | N
     without this post: what the post adds given the others, with re-routing),
     ``contribution_per_cost``.
     """
-    inst = _Instance(G, cm, flows)
+    inst = _Instance(G, cm, objective_flows(G, flows, result.objective))
     full = inst.x_of(result.posts)
     base = inst.value(result.objective, inst.x0())[0]
     rows = []

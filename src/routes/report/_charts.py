@@ -67,12 +67,17 @@ def save_png(fig: Figure, path: Path) -> Path:
 
 
 def bar_chart(values: pd.Series, path: Path, *, title: str, xlabel: str,
-              percent: bool = False, highlight: Sequence[bool] | None = None) -> Path:
-    """Horizontal bars, first value on top; ``highlight`` marks bars in red."""
+              percent: bool = False, highlight: Sequence[bool] | None = None,
+              colors: Sequence[str] | None = None) -> Path:
+    """Horizontal bars, first value on top; ``highlight`` marks bars in red.
+
+    ``colors`` gives one colour per bar (e.g. the palette's corridor colours).
+    """
     n = max(len(values), 1)
     fig, ax = _figure(7.5, 0.32 * n + 1.2)
     y = list(range(len(values)))[::-1]
-    colors = [_RED if h else _BLUE for h in highlight] if highlight is not None else _BLUE
+    if colors is None:
+        colors = [_RED if h else _BLUE for h in highlight] if highlight is not None else _BLUE
     vals = values.to_numpy(dtype=float) * (100.0 if percent else 1.0)
     ax.barh(y, vals, color=colors)
     ax.set_yticks(y, [label(i) for i in values.index])
@@ -188,14 +193,19 @@ _SERIES = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#0
 
 
 def series_chart(frame: pd.DataFrame, path: Path, *, title: str, ylabel: str,
-                 percent: bool = False) -> Path:
-    """One line per column over the index (e.g. dates), markers at each row; legend outside."""
+                 percent: bool = False, colors: dict[str, str] | None = None) -> Path:
+    """One line per column over the index (e.g. dates), markers at each row; legend outside.
+
+    ``colors`` maps a column to its colour (e.g. the palette's corridors); others take the
+    series colours in order.
+    """
     fig, ax = _figure(8.5, 4.2)
     x = list(range(len(frame)))
+    colors = colors or {}
     for j, col in enumerate(frame.columns):
         vals = frame[col].to_numpy(dtype=float) * (100.0 if percent else 1.0)
         ax.plot(x, vals, marker="o", linestyle=("-", "--", "-.", ":")[j % 4],
-                color=_SERIES[j % len(_SERIES)], markersize=3.5,
+                color=colors.get(str(col), _SERIES[j % len(_SERIES)]), markersize=3.5,
                 linewidth=1.6, label=label(col, 34))
     ax.set_xticks(x, [label(i, 12) for i in frame.index], rotation=35, ha="right")
     ax.set_ylabel(ylabel)

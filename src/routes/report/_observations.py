@@ -251,7 +251,7 @@ def observations_analysis(options: ReportOptions) -> Any:
              "alt": "Reported against modelled seizures (log-log)"},
             {"kind": "text", "text": _residual_text(by)},
             table_block(res, "observations_by_country", spec=_SPECS["observations_by_country"],
-                        top=None, frame=by.reset_index())]
+                        frame=by.reset_index())]
         return {"id": "observations", "title": "The model against observations",
                 "intro": intro, "blocks": blocks}
 

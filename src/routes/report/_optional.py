@@ -12,11 +12,13 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
 from ..geodata import coverage
 from ._charts import interval_chart, line_chart
 from ._model import ReportOptions, ReportResults, optional_module
 from ._sections import OptionalAnalysis, Section, table_block
-from ._tables import TableSpec
+from ._tables import TableSpec, display_rows
 
 __all__ = ["OptionalAnalysis", "available", "optional_stages"]
 
@@ -57,9 +59,11 @@ _PRIORITY_SPECS = {s.name: s for s in (
                ("contribution", "contribution", ".4f"),
                ("contribution_per_cost", "per cost", ".4f"))),
     TableSpec("priorities", "Posts ranked by three criteria",
-              "Every upgradable crossing ranked by flow betweenness, closure impact and "
-              "interdiction value (its gain upgraded alone, with re-routing); ties share their "
-              "mean rank.",
+              "Every upgradable crossing ranked by flow betweenness (flow on the best "
+              "routes), closure impact (flow left without a route if closed, then cost rise) "
+              "and interdiction value (its gain upgraded alone, with re-routing); ties share "
+              "their mean rank. The ranks are among the upgradable posts only, so the flow "
+              "rank differs from the crossings table's rank over all crossings.",
               (("id", "id", ""), ("name", "crossing", ""), ("country_a", "from", ""),
                ("country_b", "to", ""), ("upgrade_cost", "cost", "g"),
                ("interdiction_gain", "interdiction gain", ".4f"),
@@ -271,7 +275,7 @@ def _timeline(options: ReportOptions) -> OptionalAnalysis | None:
             {"kind": "chart", "file": tl.CHART_CROSSINGS, "alt": "Top crossings by date"}]
         if res.options.map:
             blocks.append({"kind": "map", "file": tl.MAP_FILE})
-        blocks.append(table_block(res, "events", spec=tl.TIMELINE_SPECS["events"], top=None))
+        blocks.append(_events_block(res, tl.TIMELINE_SPECS["events"]))
         return {"id": "timeline", "title": "How the routes changed",
                 "intro": "The routes year by year: what each date's closures, openings and "
                          "supply did to the corridors and crossings. The map beside this page "
@@ -281,6 +285,43 @@ def _timeline(options: ReportOptions) -> OptionalAnalysis | None:
     return OptionalAnalysis("timeline", stage, charts, section)
 
 
+def largest_events(events: pd.DataFrame, top: int) -> pd.DataFrame:
+    """Return the ``top`` events a reader looks at first, in date order.
+
+    Closures and reopenings first (a status change to or from ``closed``), then the other
+    status changes, then the supply and demand shifts by their size; ties: the latest first,
+    then by key.
+    """
+    ev = events.reset_index(drop=True)
+    status = ev["kind"] == "status"
+    closed = status & ((ev["from"].astype(str) == "closed") | (ev["to"].astype(str) == "closed"))
+    size = pd.to_numeric(ev.get("change"), errors="coerce").abs().fillna(0.0)
+    order = pd.DataFrame({"cls": (~closed).astype(int) + (~status).astype(int),
+                          "size": -size, "date": ev["date"].astype(str),
+                          "key": ev["key"].astype(str)})
+    keep = order.sort_values(["cls", "size", "date", "key"], ascending=[True, True, False, True],
+                             kind="stable").index[:top]
+    return ev.loc[sorted(keep)]
+
+
+def _events_block(res: ReportResults, spec: TableSpec) -> dict:
+    """Return the events table: the largest changes shown, every event folded away."""
+    ev = res.tables["events"]
+    top = res.options.top
+    shown = largest_events(ev, top)
+    for col in ("note", "source"):   # cut long texts: the collapsed table and events.csv hold them
+        if col in shown:
+            shown[col] = shown[col].map(lambda x: x if not isinstance(x, str) or len(x) <= 140
+                                        else x[:139].rstrip() + "\u2026")
+    block = table_block(res, "events", spec=spec, top=None, frame=shown)
+    block["total"] = len(ev)
+    if len(ev) > top:
+        block["shown_as"] = ("the largest changes: closures and reopenings first, then other "
+                             "status changes, then the largest supply and demand shifts")
+        block["all_rows"] = display_rows(ev, spec, None)[1]
+    return block
+
+
 # --------------------------------------------------------------------------- observations
 def _observations(options: ReportOptions) -> OptionalAnalysis | None:
     from ._observations import observations_analysis
@@ -288,15 +329,24 @@ def _observations(options: ReportOptions) -> OptionalAnalysis | None:
     return observations_analysis(options)
 
 
-#: Probes: each returns its analysis when the module and its functions exist, else None.
+# --------------------------------------------------------------------------- flow balance
+def _flow_balance(options: ReportOptions) -> OptionalAnalysis | None:
+    from ._flowbalance import flow_balance_analysis
+
+    return flow_balance_analysis(options)
+
+
 def _tradeoff(options: ReportOptions) -> OptionalAnalysis | None:
     from ._tradeoff import tradeoff_analysis
 
     return tradeoff_analysis(options)
 
 
+#: Probes: each returns its analysis when the module and its functions exist, else None.
+#: The flow balance comes after the timeline, whose yearly networks it reads.
 _PROBES: tuple[Callable[[ReportOptions], OptionalAnalysis | None], ...] = (_interdiction,
                                                                            _tradeoff,
                                                                            _uncertainty,
                                                                            _timeline,
-                                                                           _observations)
+                                                                           _observations,
+                                                                           _flow_balance)

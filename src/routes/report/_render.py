@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-__all__ = ["render_html", "render_markdown", "md_escape", "provenance_tables"]
+__all__ = ["render_html", "render_markdown", "render_brief", "md_escape", "provenance_tables"]
 
 _NUMBER = re.compile(r"^[-+]?[\d,]*\.?\d+(e[-+]?\d+)?%?$")
 _FILE = re.compile(r"^[A-Za-z0-9_.\-/]+$")
@@ -59,6 +59,11 @@ def _md_link(value: Any) -> str:
     return _Raw(f"[{md_escape(value)}]({_md_name(value)})")
 
 
+def _md_figure(fig: dict[str, Any]) -> str:
+    """Return a key finding's figure as a Markdown link to the CSV file it is read from."""
+    return _Raw(f"[{md_escape(fig['text'])}]({_md_name(fig['csv'])})")
+
+
 def _md_table(labels: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:
     """Return a Markdown table with every cell escaped."""
     lines = ["| " + " | ".join(md_escape(x) for x in labels) + " |",
@@ -86,6 +91,7 @@ def _env(markdown: bool) -> jinja2.Environment:
     env.filters["md_table"] = _md_table
     env.filters["md_name"] = _md_name
     env.filters["md_link"] = _md_link
+    env.filters["md_figure"] = _md_figure
     return env
 
 
@@ -142,6 +148,11 @@ def render_html(title: str, subtitle: Sequence[str], sections: list[dict[str, An
     """Render the report page (``index.html``)."""
     return _env(False).get_template("report.html.j2").render(
         _context(title, subtitle, sections, prov, files))
+
+
+def render_brief(context: dict[str, Any]) -> str:
+    """Render the brief (``brief.html``) from :func:`routes.report._brief.brief_context`."""
+    return _env(False).get_template("brief.html.j2").render(context)
 
 
 def render_markdown(title: str, subtitle: Sequence[str], sections: list[dict[str, Any]],

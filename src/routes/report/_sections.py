@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..maps._palette import PALETTE
 from ._charts import bar_chart, paired_bar_chart
 from ._methods import read_toml_notes
 from ._model import ReportResults, analysis_module_name
@@ -28,6 +29,8 @@ __all__ = ["Section", "OptionalAnalysis", "table_block", "core_sections", "core_
            "ANALYSIS_MODULES"]
 
 Section = dict[str, Any]
+#: Corridor colours of every page and chart (the shared palette).
+CORRIDOR_COLOURS: dict[str, str] = dict(PALETTE["corridors"])
 #: Analysis modules whose notes the methods section quotes (first paragraph of each).
 ANALYSIS_MODULES = ("centrality", "paths", "flows", "chokepoints", "interdiction",
                     "uncertainty")
@@ -57,8 +60,10 @@ def table_block(res: ReportResults, name: str, *, spec: TableSpec | None = None,
     df = frame if frame is not None else res.tables[name]
     n = res.options.top if top == -1 else top
     labels, rows = display_rows(df, spec, n)
-    return {"kind": "table", "title": spec.title, "about": spec.about, "labels": labels,
-            "rows": rows, "csv": f"{name}.csv", "total": len(df)}
+    # Every table says which cost model its figures come from.
+    about = f"{spec.about} Cost model: {res.cm.name}."
+    return {"kind": "table", "title": spec.title, "about": about, "labels": labels,
+            "rows": rows, "csv": f"{name}.csv", "total": len(df), "anchor": f"table-{name}"}
 
 
 def _chart(file: str, alt: str) -> dict[str, Any]:
@@ -93,7 +98,8 @@ def core_charts(res: ReportResults, out: Path) -> list[Path]:
     cs = res.tables["corridors"]
     files.append(bar_chart(cs["share"], out / "chart_corridors.png",
                            title="Corridor shares (logit assignment over the k best routes)",
-                           xlabel="share of routed flow (%)", percent=True))
+                           xlabel="share of routed flow (%)", percent=True,
+                           colors=[CORRIDOR_COLOURS.get(str(c), "#666666") for c in cs.index]))
     return files
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..maps._palette import PALETTE
 from ..routing.paths import CORRIDORS
 from ._charts import series_chart
 from ._model import ReportResults
@@ -71,7 +72,8 @@ def timeline_charts(frame: pd.DataFrame, out: Path, *, top: int = TOP_CROSSINGS,
     shares = shares.loc[:, (shares > 0).any()]
     files = [series_chart(shares, Path(out) / CHART_CORRIDORS, percent=True,
                           title="Corridor shares of the routed flow, by date",
-                          ylabel="share of routed flow (%)")]
+                          ylabel="share of routed flow (%)",
+                          colors=dict(PALETTE["corridors"]))]
     fb = top_crossings(frame, top)
     fb.columns = [names.get(c, c) for c in fb.columns]
     files.append(series_chart(fb, Path(out) / CHART_CROSSINGS,

@@ -5,9 +5,9 @@ The folder is written whole beside its target and swapped in at once, under a lo
 second run into the same folder fails clearly. The tables, charts and the GeoPackage are
 byte-identical on every run with the same inputs and options (the GeoPackage's layers are
 dated with the scenario's ``as_of`` date, else the latest ``as_of`` of the crossings);
-``index.html`` and ``report.md`` differ only in their timestamp (in the provenance section),
-``provenance.json`` holds it too. The map is drawn by folium, whose element ids are random,
-so ``map.html`` differs between runs.
+``index.html``, ``report.md`` and ``brief.html`` differ only in their timestamp (in the
+provenance section, the brief's footer), ``provenance.json`` holds it too. The map is drawn
+by folium, whose element ids are random, so ``map.html`` differs between runs.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from shapely.geometry import Point
 
 from ..io import atomic_write_text, data_date, replace_dir, write_geopackage
 from ..network import network_to_gdfs
+from ._brief import BRIEF_FILE, BRIEF_MAP, brief_context, brief_map
+from ._findings import findings_section
 from ._model import Progress, ReportResults
 from ._provenance import previous_files, provenance
-from ._render import render_html, render_markdown
+from ._render import render_brief, render_html, render_markdown
 from ._sections import Section, core_charts, core_sections
 from ._tables import flat, write_table
 
@@ -169,6 +171,9 @@ def _write_files(res: ReportResults, out: Path, *, progress: Progress | None,
                                     as_of=res.scenario.as_of or data_date(res.G)))
     done("geopackage")
     written.extend(core_charts(res, out))
+    brief_png = brief_map(res, out / BRIEF_MAP)
+    if brief_png is not None:
+        written.append(brief_png)
     for a in extras:
         written.extend(a.charts(res, out))
     done("charts")
@@ -179,8 +184,12 @@ def _write_files(res: ReportResults, out: Path, *, progress: Progress | None,
     # An optional analysis without its inputs (e.g. no seizures file) has no section.
     optional: list[Section] = [s for a in extras if (s := a.section(res)) is not None]
     sections = core_sections(res, optional)
+    shown = {b["csv"][:-4] for s in sections for b in s["blocks"]
+             if b.get("kind") == "table" and b.get("csv")}
+    sections.insert(0, findings_section(res, shown))
     prov = provenance(res, generated=generated, command=command)
-    files = sorted({p.name for p in written} | {"index.html", "report.md", "provenance.json"})
+    files = sorted({p.name for p in written}
+                   | {"index.html", "report.md", "provenance.json", BRIEF_FILE})
     title = f"routes report: {res.scenario.label}"
     written.append(atomic_write_text(out / "provenance.json", json.dumps(
         dict(prov, files=files), indent=2, sort_keys=True) + "\n"))
@@ -188,5 +197,12 @@ def _write_files(res: ReportResults, out: Path, *, progress: Progress | None,
         title, _subtitle(res), sections, prov, files)))
     written.append(atomic_write_text(out / "index.html", render_html(
         title, _subtitle(res), sections, prov, files)))
+    made = {p.name for p in written}
+    chart = next(((f, alt) for f, alt in (
+        ("chart_budget.png", "Budget curve: the objective the best posts reach at each budget"),
+        ("chart_corridors.png", "Corridor shares of the routed flow")) if f in made), None)
+    written.append(atomic_write_text(out / BRIEF_FILE, render_brief(brief_context(
+        res, sections[0]["blocks"][0]["items"], prov,
+        map_file=BRIEF_MAP if brief_png is not None else None, chart=chart))))
     done("pages")
     return written

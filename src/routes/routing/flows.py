@@ -125,11 +125,21 @@ def logit_shares(costs: Sequence[float], theta: float) -> np.ndarray:
     return u / u.sum()
 
 
+def _from_origins(routes: pd.DataFrame) -> pd.DataFrame:
+    """Return the routes that leave a producing origin (not the onward legs from a hub)."""
+    if "onward" not in routes.columns or not len(routes):
+        return routes
+    return routes[~routes["onward"].astype(bool)]
+
+
 def corridor_shares(routes: pd.DataFrame) -> pd.DataFrame:
     """Flow by corridor: ``flow`` and ``share`` of the routed flow, one row per corridor.
 
-    Every label of :data:`routes.routing.paths.CORRIDORS` is present (zero if unused).
+    Every label of :data:`routes.routing.paths.CORRIDORS` is present (zero if unused). The
+    onward legs from wholesale hubs (``onward``) are left out: a journey through a hub counts
+    once, in the corridor of its first leg, the one that leaves the producing region.
     """
+    routes = _from_origins(routes)
     flow = routes.groupby("corridor")["flow"].sum() if len(routes) else pd.Series(dtype=float)
     out = pd.DataFrame({"flow": [float(flow.get(c, 0.0)) for c in CORRIDORS]},
                        index=pd.Index(CORRIDORS, name="corridor"))
@@ -170,7 +180,7 @@ def exit_shares(G: nx.DiGraph, routes: pd.DataFrame) -> pd.DataFrame:
     For each route, the first country on it that is not the origin's; a route that never
     leaves the origin's country enters ``""``. Columns ``flow`` and ``share`` (of the flow
     leaving that origin country, so the shares of one origin country add up to 1); indexed by
-    ``(from_country, into)``, largest first.
+    ``(from_country, into)``, largest first. The onward legs from hubs are left out.
 
     Examples
     --------
@@ -182,6 +192,7 @@ def exit_shares(G: nx.DiGraph, routes: pd.DataFrame) -> pd.DataFrame:
     {('AFG', 'IRN'): 0.75, ('AFG', 'TJK'): 0.25, ('AFG', 'UZB'): 0.0}
     """
     rows: dict[tuple[str, str], float] = defaultdict(float)
+    routes = _from_origins(routes)
     for o, countries, f in zip(routes["origin"], routes["countries"], routes["flow"]):
         home = str(G.nodes[o].get("country", ""))
         into = next((c for c in countries if c != home), "")

@@ -64,7 +64,7 @@ _NOT_SOUTHERN_BEFORE_SEA = frozenset({"TUR", "RUS", "KAZ"}) | SOUTH_CAUCASUS
 #: Columns of a route table (besides ``geometry``), see :func:`routes_frame`.
 ROUTE_COLUMNS = ("origin", "market", "rank", "path", "crossings", "countries", "n_crossings",
                  "length_km", "time_h", "risk", "cost", "p_undetected", "p_detect",
-                 "corridor", "weight", "route_weight", "pair_flow")
+                 "corridor", "weight", "route_weight", "pair_flow", "onward")
 
 
 def check_weight(G: nx.DiGraph, weight: str) -> str:
@@ -186,15 +186,18 @@ def routes_frame(G: nx.DiGraph, routes: Sequence[tuple[Any, Any, int, list[Any]]
     (crossing ids in order), ``countries`` (ISO3 in order), ``n_crossings``, ``length_km``,
     ``time_h``, ``risk``, ``cost`` (sums over the route), ``p_undetected`` (``exp(-risk)``),
     ``p_detect``, ``corridor`` (module notes), ``weight`` (the weight that ranked the routes),
-    ``route_weight`` (the route's value of it), ``pair_flow`` (the pair's modelled flow) and a
-    LineString ``geometry``; indexed by ``route_id``.
+    ``route_weight`` (the route's value of it), ``pair_flow`` (the pair's modelled flow),
+    ``onward`` (the pair is the onward leg of a journey through a wholesale hub: its origin is
+    a hub, not a producing origin; :mod:`routes.network`) and a LineString ``geometry``;
+    indexed by ``route_id``.
     """
     flows = od_demand(G) if flows is None else flows
     rows, geoms, ids = [], [], []
     for o, m, rank, path in routes:
         r = _route_row(G, path)
         rows.append({"origin": o, "market": m, "rank": rank, **r, "weight": weight,
-                     "route_weight": r[weight], "pair_flow": float(flows.get((o, m), 0.0))})
+                     "route_weight": r[weight], "pair_flow": float(flows.get((o, m), 0.0)),
+                     "onward": G.nodes[o].get("role") != "origin"})
         geoms.append(_line(G, path))
         ids.append(f"{o}>{m}#{rank}")
     df = pd.DataFrame(rows, columns=list(ROUTE_COLUMNS), index=pd.Index(ids, name="route_id"))

@@ -8,12 +8,8 @@
   "use strict";
   if (window.routes) { return; }
 
-  var ESC = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"};
-  function esc(s) {
-    return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
-      return ESC[c];
-    });
-  }
+  var C = window.routesCommon;  // routes_common.js, inlined before this script
+  var esc = C.esc;
 
   function fmt(v, f) {
     if (v === null || v === undefined || v === "") { return "\u2013"; }
@@ -28,18 +24,30 @@
     return String(v);
   }
 
-  /* Popup HTML of a feature: the layer's field labels beside the feature's values, escaped. */
+  /* Popup HTML of a feature: the layer's field labels beside the feature's values, escaped.
+   * The first cfg.first rows show at once, the others behind a "more" toggle; a field with
+   * a help line (cfg.helps) is explained in words under its row. */
   function popupHtml(cfg, p) {
-    var rows = [];
+    var head = [], rest = [];
     for (var i = 0; i < cfg.fields.length; i++) {
       var v = p.v ? p.v[i] : undefined;
       if (v === null || v === undefined || v === "") { continue; }
       var f = cfg.formats ? cfg.formats[i] : "";
+      var rows = (cfg.first && i >= cfg.first) ? rest : head;
       rows.push("<tr><th>" + esc(cfg.fields[i]) + "</th><td>" + esc(fmt(v, f)) + "</td></tr>");
+      var help = cfg.helps ? cfg.helps[i] : "";
+      if (help) {
+        rows.push("<tr class=\"routes-popup-help\"><td colspan=\"2\">" + esc(help) +
+                  "</td></tr>");
+      }
     }
+    var more = rest.length ? "<details class=\"routes-popup-more\"><summary>more (" +
+      rest.filter(function (r) { return r.indexOf("routes-popup-help") < 0; }).length +
+      ")</summary><table>" + rest.join("") + "</table></details>" : "";
     return "<div class=\"routes-popup\"><div class=\"routes-popup-title\">" + esc(p.n) +
-      "</div><div class=\"routes-popup-kind\">" + esc(cfg.title) + "</div><table>" +
-      rows.join("") + "</table></div>";
+      "</div><div class=\"routes-popup-kind\">" + esc(cfg.title) +
+      (cfg.note ? " \u00b7 " + esc(cfg.note) : "") + "</div><table>" +
+      head.join("") + "</table>" + more + "</div>";
   }
 
   /* Four corner marks, drawn: headless and minimal systems may lack a font with U+26F6. */
@@ -47,12 +55,7 @@
     'style="vertical-align:middle"><path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" ' +
     'fill="none" stroke="#333" stroke-width="2"/></svg>';
 
-  /* The offline basemap and its capitals lie below the data (Leaflet's overlays: 400). */
-  var PANES = {routesBasemap: 350, routesCapitals: 360};
-  function pane(map, name) {
-    if (!map.getPane(name)) { map.createPane(name).style.zIndex = PANES[name] || 400; }
-    return name;
-  }
+  var pane = C.pane;
 
   var registry = {};  // map variable name -> {map, layers: {key: L.GeoJSON}}
 
@@ -117,47 +120,19 @@
     return popup;
   }
 
-  /* Search by name: a text box with a list of matches (textContent only). */
-  var Search = L.Control.extend({
-    options: {position: "topleft", limit: 12},
-    onAdd: function (map) {
-      var box = L.DomUtil.create("div", "leaflet-bar routes-search");
-      var input = L.DomUtil.create("input", "routes-search-input", box);
-      input.type = "search";
-      input.placeholder = "Search by name\u2026";
-      input.setAttribute("aria-label", "Search by name");
-      var list = L.DomUtil.create("ul", "routes-search-results", box);
-      L.DomEvent.disableClickPropagation(box);
-      L.DomEvent.disableScrollPropagation(box);
-      var self = this;
-      function pick(item) {
-        if (!map.hasLayer(item.group)) { map.addLayer(item.group); }
-        var ll = item.layer.getLatLng ? item.layer.getLatLng() : item.layer.getBounds().getCenter();
-        map.setView(ll, Math.max(map.getZoom(), 7), {animate: false});
-        list.innerHTML = "";
-        // After this click has finished: the hit is gone from the page, so the map would take
-        // the click for its own and close a popup opened now.
-        setTimeout(function () { openFeature(map, item, ll); }, 0);
-      }
-      input.addEventListener("input", function () {
-        var q = input.value.trim().toLowerCase();
-        list.innerHTML = "";
-        if (!q) { return; }
-        var hits = entry(map).index.filter(function (it) {
-          return it.name.toLowerCase().indexOf(q) >= 0;
-        }).sort(function (a, b) { return a.name.localeCompare(b.name); });
-        hits.slice(0, self.options.limit).forEach(function (it) {
-          var li = L.DomUtil.create("li", "routes-search-hit", list);
-          li.textContent = it.name + " \u00b7 " + it.kind;
-          li.addEventListener("click", function () { pick(it); });
-        });
-      });
-      input.addEventListener("keydown", function (ev) {
-        if (ev.key === "Enter" && list.firstChild) { list.firstChild.click(); }
-      });
-      return box;
-    }
-  });
+  /* Search by name (routes_common.js): open the found feature's popup. */
+  function pickFeature(map, item) {
+    if (!map.hasLayer(item.group)) { map.addLayer(item.group); }
+    var ll = item.layer.getLatLng ? item.layer.getLatLng() : item.layer.getBounds().getCenter();
+    map.setView(ll, Math.max(map.getZoom(), 7), {animate: false});
+    // After this click has finished: the hit is gone from the page, so the map would take
+    // the click for its own and close a popup opened now.
+    setTimeout(function () { openFeature(map, item, ll); }, 0);
+  }
+  function search(opts) {
+    return C.search(L.extend({index: function (map) { return entry(map).index; },
+                              pick: pickFeature}, opts || {}));
+  }
 
   /* Fullscreen toggle: the browser's fullscreen where allowed, a fixed full-window box always. */
   var Fullscreen = L.Control.extend({
@@ -213,48 +188,22 @@
     }
   });
 
-  /* Show each entry's layer ({z, layer}) in group from its zoom z on. */
-  function byZoom(map, group, entries) {
-    function show() {
-      var z = map.getZoom();
-      entries.forEach(function (e) {
-        var on = z + 0.5 >= e.z;
-        if (on && !group.hasLayer(e.layer)) { group.addLayer(e.layer); }
-        if (!on && group.hasLayer(e.layer)) { group.removeLayer(e.layer); }
-      });
-    }
-    map.on("zoomend", show);
-    map.whenReady(show);
-    return group;
-  }
-
-  function label(at, text, opts) {
-    return L.tooltip(L.extend({permanent: true, direction: "center", interactive: false,
-                               className: "routes-country-label"}, opts))
-      .setLatLng(at).setContent(esc(text));
-  }
-
-  /* Offline place labels ([lat, lon, text, min zoom] each), drawn as text (escaped), not
-   * clickable; a label shows from its zoom on, so that small countries do not crowd. */
+  /* Offline place names (routes_common.js): countries, and capitals as small dots. */
   function labels(map, items, className) {
-    return byZoom(map, L.layerGroup().addTo(map), items.map(function (it) {
-      return {z: it[3] || 0,
-              layer: label([it[0], it[1]], it[2], className ? {className: className} : {})};
-    }));
+    return C.placeNames(map, {countries: items}, className ? {country: className} : {});
+  }
+  function capitals(map, items) {
+    return C.placeNames(map, {capitals: items});
   }
 
-  /* Offline capitals ([lat, lon, name, min zoom] each): a small ringed dot, above the
-   * basemap and below the data, and its name (escaped) beside it; neither clickable. */
-  function capitals(map, items) {
-    return byZoom(map, L.layerGroup().addTo(map), items.map(function (it) {
-      var at = [it[0], it[1]];
-      return {z: it[3] || 0, layer: L.layerGroup([
-        L.circleMarker(at, {radius: 3, weight: 1.2, color: "#444", fillColor: "#fff",
-                            fillOpacity: 1, interactive: false,
-                            pane: pane(map, "routesCapitals")}),
-        label(at, it[2], {direction: "right", offset: [4, 0],
-                          className: "routes-capital-label"})])};
-    }));
+  /* Fit bounds ([[lat, lon], [lat, lon]]) in the part of the map the legend (bottom left)
+   * leaves free, so that the legend covers no origin, market or crossing. */
+  function fitClear(map, bounds) {
+    var lg = map.getContainer().querySelector(".routes-legend");
+    var left = lg ? Math.ceil(lg.getBoundingClientRect().width) + 20 : 0;
+    if (left > map.getSize().x / 2) { left = 0; }  // a narrow map: the legend folds instead
+    map.fitBounds(bounds, {paddingTopLeft: [left, 10], paddingBottomRight: [10, 10],
+                           animate: false});
   }
 
   /* Keep the views of several maps equal: moving one moves the others. */
@@ -275,10 +224,11 @@
   window.routes = {
     esc: esc,
     dataLayer: dataLayer,
-    search: function (opts) { return new Search(opts); },
+    search: search,
     fullscreen: function (opts) { return new Fullscreen(opts); },
     legend: function (opts) { return new Legend(opts); },
     sync: sync,
+    fitClear: fitClear,
     registry: registry,
     entry: entry,
     openFeature: openFeature,

@@ -11,12 +11,24 @@
   if (!window.routes || window.routes.timeline) { return; }
   var esc = window.routes.esc;
   var STATUS = ["open", "restricted", "closed"];
-  var STYLE = {
-    open: {color: "#1f4e79", fillColor: "#2b6c9e", dashArray: null, fillOpacity: 0.85},
-    restricted: {color: "#7a4b00", fillColor: "#e0a030", dashArray: null, fillOpacity: 0.85},
-    closed: {color: "#b5432f", fillColor: "#ffffff", dashArray: "3 3", fillOpacity: 0.9}
+  /* Colours: the one palette of every routes page (palette.json, via routes_common.js). */
+  var PAL = window.routesCommon.palette;
+  var STYLE = {};
+  STATUS.forEach(function (s) {
+    var p = PAL.status[s];
+    STYLE[s] = {color: p.color, fillColor: p.fillColor, dashArray: p.dashArray || null,
+                fillOpacity: p.fillOpacity === undefined ? 0.85 : p.fillOpacity,
+                weight: p.weight};
+  });
+  var FLOW = PAL.flow, IDLE = PAL.idle;
+  /* Widths and sizes: scaled to each date's largest value (the default: each date's ranking
+   * shows), or to the largest of any date (changes between dates show). */
+  var SCALE_TEXT = {
+    date: "Widths and sizes: scaled to the largest value on each date (each date's ranking " +
+          "shows; compare dates by the numbers).",
+    all: "Widths and sizes: scaled to the largest value of any date (the change between " +
+         "dates shows)."
   };
-  var FLOW = "#c0392b", IDLE = "#9aa5b1";
 
   function fmt(v) {
     if (v === null || v === undefined) { return "\u2013"; }
@@ -35,13 +47,20 @@
     this.index = -1;
     this.timer = null;
     var nodes = data.nodes, self = this;
-    var maxF = 0, maxX = 0;
-    data.values.forEach(function (v) {
-      v.f.forEach(function (x) { maxF = Math.max(maxF, x); });
-      v.x.forEach(function (x) { maxX = Math.max(maxX, x); });
+    function most(a) { return a.reduce(function (m, x) { return Math.max(m, x); }, 0); }
+    this.scale = data.scale || "date";
+    this.max = data.values.map(function (v) {
+      var places = {origin: 0, market: 0};
+      (data.places || []).forEach(function (p, k) {
+        places[p.role] = Math.max(places[p.role], v.p ? v.p[k] : 0);
+      });
+      return {f: most(v.f) || 1, x: most(v.x) || 1, origin: places.origin || 1,
+              market: places.market || 1};
     });
-    this.maxF = maxF || 1;
-    this.maxX = maxX || 1;
+    this.maxAll = {};
+    ["f", "x", "origin", "market"].forEach(function (k) {
+      self.maxAll[k] = most(self.max.map(function (m) { return m[k]; })) || 1;
+    });
     this.segments = L.featureGroup().addTo(map);
     this.lines = data.segments.map(function (s) {
       var line = L.polyline([[nodes.lat[s[0]], nodes.lon[s[0]]], [nodes.lat[s[1]], nodes.lon[s[1]]]],
@@ -62,6 +81,15 @@
       if (m._path) { m._path.setAttribute("data-id", c.id); }
       return m;
     });
+    this.places = L.featureGroup().addTo(map);
+    this.placeMarkers = (data.places || []).map(function (p) {
+      var m = L.circleMarker([p.lat, p.lon], {radius: 5, weight: 1.5, color: "#ffffff",
+                                              fillColor: PAL.roles[p.role], fillOpacity: 0.9,
+                                              className: "routes-tl-" + p.role});
+      m.bindTooltip(function () { return esc(p.n) + " (" + esc(p.role) + ")"; });
+      m.addTo(self.places);
+      return m;
+    });
     this.control = this.makeControl().addTo(map);
     this.show(data.values.length - 1);
   }
@@ -69,7 +97,8 @@
   Timeline.prototype.popup = function (k) {
     var c = this.data.crossings[k], v = this.data.values[this.index];
     var rows = [["countries", c.a + " \u2013 " + c.b], ["date", this.data.dates[this.index]],
-                ["status", STATUS[v.s[k]]], ["flow betweenness", fmt(v.x[k])]];
+                ["status", STATUS[v.s[k]]], ["flow on the best routes", fmt(v.x[k])],
+                ["cost model", this.data.cost_model || "\u2013"]];
     return "<div class=\"routes-popup\"><div class=\"routes-popup-title\">" + esc(c.n) +
       "</div><div class=\"routes-popup-kind\">Border crossing</div><table>" +
       rows.map(function (r) {
@@ -96,6 +125,15 @@
         slider.step = "1";
         slider.setAttribute("aria-label", "Date");
         var label = el("span", "routes-tl-date", row);
+        var opt = el("label", "routes-tl-scale", box);
+        var across = el("input", "", opt);
+        across.type = "checkbox";
+        across.checked = self.scale === "all";
+        opt.appendChild(document.createTextNode(" widths across dates"));
+        across.addEventListener("change", function () {
+          self.scale = across.checked ? "all" : "date";
+          self.show(self.index);
+        });
         var shares = el("div", "routes-tl-shares", box);
         var evTitle = el("div", "routes-tl-events-title", box);
         var events = el("ul", "routes-tl-events", box);
@@ -113,10 +151,11 @@
 
   Timeline.prototype.show = function (i) {
     var d = this.data, v = d.values[i], self = this;
+    var top = this.scale === "all" ? this.maxAll : this.max[i];
     this.index = i;
     this.lines.forEach(function (line, k) {
       var f = v.f[k];
-      line.setStyle(f > 0 ? {color: FLOW, opacity: 0.8, weight: 1.5 + 10 * Math.sqrt(f / self.maxF)}
+      line.setStyle(f > 0 ? {color: FLOW, opacity: 0.8, weight: 1.5 + 10 * Math.sqrt(f / top.f)}
                           : {color: IDLE, opacity: 0.45, weight: 1});
       if (line._path) { line._path.setAttribute("data-flow", String(f)); }
     });
@@ -124,8 +163,8 @@
       var st = STATUS[v.s[k]], x = v.x[k];
       var style = STYLE[st];
       m.setStyle({color: style.color, fillColor: style.fillColor, dashArray: style.dashArray,
-                  fillOpacity: style.fillOpacity, weight: st === "closed" ? 2.5 : 1.5});
-      m.setRadius(st === "closed" ? 5 : 3 + 12 * Math.sqrt(x / self.maxX));
+                  fillOpacity: style.fillOpacity, weight: style.weight});
+      m.setRadius(st === "closed" ? 5 : 3 + 12 * Math.sqrt(x / top.x));
       if (m._path) {
         m._path.setAttribute("data-status", st);
         STATUS.forEach(function (s) { L.DomUtil.removeClass(m._path, "routes-tl-" + s); });
@@ -133,6 +172,12 @@
       }
       if (m.isPopupOpen()) { m.setPopupContent(self.popup(k)); }
     });
+    (d.places || []).forEach(function (p, k) {
+      var q = v.p ? v.p[k] : 0;
+      self.placeMarkers[k].setRadius(q > 0 ? 3 + 9 * Math.sqrt(q / top[p.role]) : 2);
+    });
+    var note = this.map.getContainer().querySelector(".routes-tl-scale-note");
+    if (note) { note.textContent = SCALE_TEXT[this.scale]; }
     var ui = this.ui;
     ui.slider.value = String(i);
     ui.label.textContent = d.dates[i];

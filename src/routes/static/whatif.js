@@ -6,10 +6,12 @@
  *     fixed-point weights (Yen); every route as short as the k-th is found, the routes are
  *     sorted by (length, node ids) and the first k kept (routes.engine.Engine.k_shortest_paths);
  *   - flows: the logit split P(r) = exp(-theta * (c_r / c_min - 1)) / sum, c = the route's
- *     cost (routes.analysis.flows.logit_shares), each pair's flow split over its routes;
- *   - corridors: the labelling rules of routes.analysis.paths.corridor_of_route;
+ *     cost (routes.routing.flows.logit_shares), each pair's flow split over its routes;
+ *   - corridors: the labelling rules of routes.routing.paths.corridor_of_route; the onward
+ *     legs from wholesale hubs (a pair's 4th field) are left out of the corridor shares, as
+ *     in routes.routing.flows.corridor_shares;
  *   - detected share: sum flow(o, m) * (1 - exp(-d_om)) / routed flow, d_om the least risk
- *     from o to m (the flow objective of routes.analysis.interdiction).
+ *     from o to m (the flow objective of routes.priorities).
  * A crossing's state changes only the weights of the edges entering it (closed: no edges at
  * all); the weights of each state come with the data, computed by the Python network build.
  * Every text from the data is put on the page as text (textContent), never as markup.
@@ -237,7 +239,7 @@
   function has(list, x) { return list.indexOf(x) >= 0; }
   function meets(set, list) { return list.some(function (c) { return set[c]; }); }
 
-  /* Countries a route crosses, in order (routes.analysis.paths.route_countries). */
+  /* Countries a route crosses, in order (routes.routing.paths.route_countries). */
   function routeCountries(path) {
     var out = [];
     path.forEach(function (i) {
@@ -253,7 +255,7 @@
     return out;
   }
 
-  /* Corridor label (routes.analysis.paths.corridor_of_route). */
+  /* Corridor label (routes.routing.paths.corridor_of_route). */
   function corridorOf(countries, modes, before) {
     var cs = {};
     countries.forEach(function (c) { cs[c] = true; });
@@ -284,7 +286,7 @@
             risk: risk, countries: countries, corridor: corridorOf(countries, modes, before)};
   }
 
-  /* Logit shares of routes with these costs (routes.analysis.flows.logit_shares). */
+  /* Logit shares of routes with these costs (routes.routing.flows.logit_shares). */
   function logitShares(costs, theta) {
     var cmin = Math.min.apply(null, costs), u, total = 0;
     if (cmin <= 0) {
@@ -323,7 +325,9 @@
       total += f;
       var rows = found.map(function (r, i) { return routeRow(net, o, m, i + 1, r); });
       var probs = logitShares(rows.map(function (r) { return r.cost; }), PARAMS.theta);
-      rows.forEach(function (r, i) { r.prob = probs[i]; r.flow = f * probs[i]; routes.push(r); });
+      rows.forEach(function (r, i) {
+        r.prob = probs[i]; r.flow = f * probs[i]; r.onward = !!p[3]; routes.push(r);
+      });
     });
     var node = new Float64Array(NODES.length), edge = new Float64Array(EDGES.length);
     var corridor = {};
@@ -331,7 +335,7 @@
     routes.forEach(function (r) {
       for (var i = 1; i + 1 < r.path.length; i++) { node[r.path[i]] += r.flow; }
       r.edges.forEach(function (e) { edge[e] += r.flow; });
-      corridor[r.corridor].flow += r.flow;
+      if (!r.onward) { corridor[r.corridor].flow += r.flow; }
     });
     var ctotal = 0;
     CORRIDORS.forEach(function (c) { ctotal += corridor[c].flow; });
@@ -433,13 +437,14 @@
 
   /* ------------------------------------------------------------------ the page */
 
-  var STATE_STYLE = {
-    open: {color: "#1f4e79", fillColor: "#4a90d9"},
-    upgraded: {color: "#14532d", fillColor: "#2e9d4f"},
-    closed: {color: "#6b6b6b", fillColor: "#ffffff"}
-  };
-  var CORRIDOR_COLOUR = {Southern: "#d95f02", Caucasus: "#7570b3", Northern: "#1b9e77",
-                         Balkan: "#e7298a", Other: "#666666"};
+  /* Colours: the one palette of every routes page (palette.json, via routes_common.js). */
+  var C = window.routesCommon, PAL = C.palette;
+  var STATE_STYLE = {open: PAL.status.open, upgraded: PAL.status.upgraded,
+                     closed: PAL.status.closed};
+  var CORRIDOR_COLOUR = PAL.corridors;
+  var ROLE_COLOUR = PAL.roles;
+  /* The name of the page's crossing flow (not the report's flow betweenness). */
+  var FLOW_K = "flow over the k best routes";
 
   function el(tag, attrs, text) {
     var x = document.createElement(tag);
@@ -452,48 +457,17 @@
   function num(x) { return x.toFixed(1); }
   function signed(x) { return (x >= 0 ? "+" : "\u2212") + Math.abs(x).toFixed(1); }
 
-  /* Place names of the offline basemap, as on routes' maps (routes_map.js): the countries',
-   * and the capitals' as small dots with their names, each [lat, lon, name, min zoom] shown
-   * from its zoom on; text, never markup; not clickable. */
-  function placeNames(labels) {
-    var group = L.layerGroup().addTo(map), entries = [];
-    function tip(it, opts) {
-      return L.tooltip(L.extend({permanent: true, direction: "center", interactive: false},
-                                opts))
-        .setLatLng([it[0], it[1]]).setContent(document.createTextNode(it[2]));
-    }
-    (labels.capitals || []).forEach(function (it) {
-      entries.push({z: it[3], layer: L.layerGroup([
-        L.circleMarker([it[0], it[1]], {radius: 3, weight: 1.2, color: "#444",
-                                        fillColor: "#fff", fillOpacity: 1, interactive: false}),
-        tip(it, {direction: "right", offset: [4, 0], className: "whatif-capital-label"})])});
-    });
-    (labels.countries || []).forEach(function (it) {
-      entries.push({z: it[3] || 0, layer: tip(it, {className: "whatif-country-label"})});
-    });
-    function show() {
-      var z = map.getZoom();
-      entries.forEach(function (e) {
-        var on = z + 0.5 >= e.z;
-        if (on && !group.hasLayer(e.layer)) { group.addLayer(e.layer); }
-        if (!on && group.hasLayer(e.layer)) { group.removeLayer(e.layer); }
-      });
-    }
-    map.on("zoomend", show);
-    map.whenReady(show);
-    if (labels.credit) {
-      var credit = el("span", {}, labels.credit);
-      map.attributionControl.addAttribution(credit.outerHTML);
-    }
-  }
-
   var map = L.map("whatif-map", {preferCanvas: true, zoomSnap: 0.25});
   var renderer = L.canvas({padding: 0.5});
   map.attributionControl.setPrefix(false);
-  L.geoJSON(DATA.basemap, {interactive: false, style: {
-    fillColor: "#f4f1ea", fillOpacity: 1, color: "#9a9a9a", weight: 0.7}}).addTo(map);
-  map.getContainer().style.background = "#cfe0ee";
-  placeNames(DATA.labels || {});
+  L.geoJSON(DATA.basemap, {interactive: false, pane: C.pane(map, "routesBasemap"), style: {
+    fillColor: PAL.basemap.land, fillOpacity: 1, color: PAL.basemap.outline, weight: 0.7}})
+    .addTo(map);
+  map.getContainer().style.background = PAL.basemap.sea;
+  // Place names of the offline basemap, as on every routes map (routes_common.js).
+  C.placeNames(map, DATA.labels || {}, {country: "whatif-country-label",
+                                        capital: "whatif-capital-label",
+                                        credit: (DATA.labels || {}).credit});
 
   var ll = function (i) { return [NODES[i].lat, NODES[i].lon]; };
   var corridorLines = {}, corridorEdges = {};
@@ -520,8 +494,8 @@
       mk.whatifId = d.id;
       markers[i] = mk.addTo(crossingLayer);
     } else if (d.role === "origin" || d.role === "market") {
-      L.circleMarker(ll(i), {renderer: renderer, radius: 5, weight: 1, color: "#222",
-        fillColor: d.role === "origin" ? "#b30000" : "#ffd700", fillOpacity: 1})
+      L.circleMarker(ll(i), {renderer: renderer, radius: 5, weight: 1.5, color: "#ffffff",
+        fillColor: ROLE_COLOUR[d.role], fillOpacity: 1})
         .bindTooltip(function () { return document.createTextNode(d.name + " (" + d.role + ")"); })
         .addTo(placeLayer);
     }
@@ -547,7 +521,8 @@
      ["detection", (100 * d.p_detect).toFixed(1) + "%" + (d.upgradable ? ", upgraded " +
        (100 * d.p_detect_upgraded).toFixed(1) + "%" : "")],
      ["upgrade cost", String(d.upgrade_cost)],
-     ["flow", num(current.node[i]) + " (start " + num(base.node[i]) + ")"]
+     [FLOW_K, num(current.node[i]) + " (start " + num(base.node[i]) + ")"],
+     ["cost model", DATA.meta.cost_model]
     ].forEach(function (r) {
       var tr = el("tr");
       tr.appendChild(el("th", {}, r[0])); tr.appendChild(el("td", {}, r[1]));
@@ -560,6 +535,10 @@
     actions.forEach(function (a) {
       if (a[0] === "upgraded" && !d.upgradable) { return; }
       var b = el("button", {type: "button", "class": "whatif-action", "data-state": a[0]}, a[1]);
+      // The click stops here: the update redraws this popup, so the button leaves the page
+      // before the click could reach the map, which would take it for its own and close
+      // the popup.
+      L.DomEvent.disableClickPropagation(b);
       b.addEventListener("click", function () { set(d.id, a[0]); });
       box.appendChild(b);
     });
@@ -601,8 +580,11 @@
       shown.textContent = "updated in " + lastMs.toFixed(1) + " ms, drawn in " +
         frameMs.toFixed(1) + " ms";
     });
+    // An open popup is redrawn from the current state. Its content stays the function bound
+    // at start (setPopupContent(popup(i)) would store a fixed copy that a later opening shows
+    // again, stale: e.g. "closed" after a Reset).
     if (openPopup !== null && markers[openPopup].isPopupOpen()) {
-      markers[openPopup].setPopupContent(popup(openPopup));
+      markers[openPopup].getPopup().update();
     }
     return summary();
   }
@@ -618,9 +600,9 @@
     });
     Object.keys(corridorLines).forEach(function (id) {
       var line = corridorLines[id], f = line.whatifFlow;
-      line.setStyle(line.whatifOn ? {color: f > 0 ? "#3b3b3b" : "#8c8c8c", opacity: f > 0 ? 0.75
+      line.setStyle(line.whatifOn ? {color: f > 0 ? PAL.flow : PAL.idle, opacity: f > 0 ? 0.75
         : 0.45, weight: 1 + (max > 0 ? 11 * Math.sqrt(f / max) : 0), dashArray: null}
-        : {color: "#b0b0b0", opacity: 0.6, weight: 1, dashArray: "4 4"});
+        : {color: PAL.idle, opacity: 0.6, weight: 1, dashArray: "4 4"});
     });
     routeLayer.clearLayers();
     res.routes.forEach(function (r) {
@@ -687,37 +669,57 @@
       return res.node[b] - res.node[a] || (NODES[a].id < NODES[b].id ? -1 : 1);
     }).slice(0, 10);
     var x = el("table", {"class": "whatif-crossings"});
-    row(x, ["Crossing", "flow", "change"], "whatif-head");
+    row(x, ["Crossing", "flow (k routes)", "change"], "whatif-head");
     top.forEach(function (i) {
       row(x, [NODES[i].name, num(res.node[i]), signed(res.node[i] - base.node[i])]);
     });
-    p.appendChild(el("h3", {}, "Top crossings by flow"));
+    p.appendChild(el("h3", {}, "Top crossings by " + FLOW_K));
     p.appendChild(x);
   }
 
-  /* What the colours mean. */
+  /* What the colours mean: a control on the map, open, so it shows without scrolling. */
   function legend() {
-    var box = el("div", {"class": "whatif-legend"});
-    box.appendChild(el("h3", {}, "Legend"));
-    function item(colour, border, text, round) {
-      var d = el("div");
-      d.appendChild(el("span", {"class": "whatif-swatch" + (round ? " whatif-dot" : ""),
-        style: "background:" + colour + ";border-color:" + border}));
+    var box = el("details", {"class": "whatif-legend", open: ""});
+    box.appendChild(el("summary", {}, "Legend"));
+    function item(sample, text) {
+      var d = el("div", {"class": "whatif-legend-row"});
+      d.appendChild(sample);
       d.appendChild(document.createTextNode(text));
       box.appendChild(d);
     }
     ["open", "upgraded", "closed"].forEach(function (s) {
-      item(STATE_STYLE[s].fillColor, STATE_STYLE[s].color, "crossing " + s +
-        (s === "closed" ? "" : " (size: flow through it)"), true);
+      var st = STATE_STYLE[s];
+      item(C.swatch("circle", {fill: st.fillColor, stroke: st.color, width: st.weight,
+                               dash: st.dashArray, fillOpacity: s === "closed" ? 0.3 : 0.9}),
+           "crossing " + s + (s === "closed" ? "" : " (size: " + FLOW_K + ")"));
     });
-    item("#b30000", "#222", "origin", true);
-    item("#ffd700", "#222", "market", true);
-    item("#3b3b3b", "#3b3b3b", "corridor (width: flow, both ways; dashed: closed)");
+    item(C.swatch("circle", {fill: ROLE_COLOUR.origin, stroke: "#fff", width: 1.5}), "origin");
+    item(C.swatch("circle", {fill: ROLE_COLOUR.market, stroke: "#fff", width: 1.5}), "market");
+    item(C.swatch("line", {colour: PAL.flow, width: 4}), "corridor (width: " + FLOW_K +
+         ", both ways)");
+    item(C.swatch("line", {colour: PAL.idle, width: 1, dash: "4 4"}), "corridor closed");
     CORRIDORS.forEach(function (c) {
-      item(CORRIDOR_COLOUR[c], CORRIDOR_COLOUR[c], "best route of a pair: " + c);
+      item(C.swatch("line", {colour: CORRIDOR_COLOUR[c], width: 2}), "best route: " + c);
     });
+    var Ctl = L.Control.extend({options: {position: "bottomleft"}, onAdd: function () {
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    }});
+    new Ctl().addTo(map);
     return box;
   }
+
+  /* Find a crossing by name (routes_common.js): centre it and open its popup. */
+  C.search({placeholder: "Find a crossing…", index: function () {
+    return Object.keys(markers).map(function (i) {
+      return {name: NODES[i].name, kind: NODES[i].country_a + " → " + NODES[i].country_b,
+              i: Number(i)};
+    });
+  }, pick: function (m, it) {
+    m.setView(markers[it.i].getLatLng(), Math.max(m.getZoom(), 7), {animate: false});
+    setTimeout(function () { markers[it.i].openPopup(); }, 0);
+  }}).addTo(map);
 
   /* The panel's frame: title, provenance, buttons; the body is redrawn on each update. */
   (function frame() {
@@ -729,12 +731,15 @@
       (m.cost_model_file ? " (" + m.cost_model_file + ", sha256 " +
        String(m.cost_model_sha256).slice(0, 12) + ")" : "") + " \u00b7 routes " + m.routes_version +
       " \u00b7 k = " + PARAMS.k + ", theta = " + PARAMS.theta));
-    side.appendChild(el("p", {"class": "whatif-help"}, "Click a crossing to close, reopen or " +
-      "upgrade it. Detected share: expected share of the routed flow detected when each " +
-      "consignment takes its least-risk route. Added delay: the hours a day the upgrades add for " +
-      "the legitimate trucks and travellers crossing the posts, and their money value " +
-      "(routes tradeoff, physical upgrade). Corridor shares: logit split over the k best " +
-      "routes by cost."));
+    side.appendChild(el("p", {"class": "whatif-help"}, "Click a crossing (or find it by name, " +
+      "top left) to close, reopen or upgrade it. Detected share: expected share of the " +
+      "routed flow detected when each consignment takes its least-risk route. Added delay: " +
+      "the hours a day the upgrades add for the legitimate trucks and travellers crossing " +
+      "the posts, and their money value (routes tradeoff, physical upgrade). Corridor " +
+      "shares and a crossing's " + FLOW_K + ": each pair's flow split over its k = " +
+      PARAMS.k + " best routes by cost (logit). The report's \u201cflow betweenness\u201d " +
+      "of a crossing is a different quantity, the flow on each pair's best routes only, so " +
+      "the two differ. Cost model: " + m.cost_model + "."));
     var bar = el("div", {"class": "whatif-buttons"});
     var r = el("button", {type: "button", id: "whatif-reset"}, "Reset");
     r.addEventListener("click", reset);
@@ -751,7 +756,7 @@
     side.appendChild(bar);
     side.appendChild(el("p", {id: "whatif-ms", "class": "whatif-meta"}, ""));
     side.appendChild(el("div", {id: "whatif-body"}));
-    side.appendChild(legend());
+    legend();
   })();
 
   /* Plain numbers of the current state (what the tests compare with the CLI). */
