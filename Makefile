@@ -30,8 +30,12 @@ browser:  ## install Debian's chromium for the browser tests (apt) if missing
 	fi
 	@test -x $(CHROMIUM) || { echo "chromium is missing at $(CHROMIUM)"; exit 1; }
 
+# On every core (pytest-xdist; TEST_WORKERS=0 runs in one process); tests that share the
+# shipped report run on one worker (--dist loadgroup, the xdist_group marks). Prints the ten
+# slowest tests.
+TEST_WORKERS ?= auto
 test: install browser  ## run the test suite (unit, property, CLI, browser)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=10
 
 # The demo runs on the default cost model (data/geo/cost_model.toml), the one every command,
 # the report and the what-if page use unless --cost-model names another (e.g. the calibrated

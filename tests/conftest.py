@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import networkx as nx
 import pytest
 from hypothesis import settings
@@ -10,6 +12,7 @@ from routes.costs import CostModel, load_cost_model
 from routes.geodata import Dataset, load_dataset
 from routes.network import network_from_data
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
+from shared_support import digest
 
 # No per-example deadline for the property tests: none of them checks timing, and on a loaded
 # machine (CI has 2 cores and the suite runs ~18 minutes) a 200 ms deadline measures the
@@ -18,6 +21,26 @@ from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
 # @settings(...) inherits it.
 settings.register_profile("routes", deadline=None)
 settings.load_profile("routes")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give the tests marked ``xdist_group(NAME)`` the node id suffix ``@NAME``.
+
+    ``--dist loadgroup`` (``make test``) sends the tests whose node ids end in the same
+    ``@NAME`` to one worker. pytest-xdist 3.8 adds the suffix by setting ``item._nodeid``,
+    which pytest 9.2 no longer reads (the id is ``item._id``), so the groups were ignored
+    and each worker built the shared report again; this does what xdist means to do.
+    """
+    if not getattr(config.option, "loadgroup", False):   # set on the workers by xdist
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
 
 
 @pytest.fixture(scope="session")
@@ -31,8 +54,16 @@ def dataset(cost_model: CostModel) -> Dataset:
 
 
 @pytest.fixture(scope="session")
-def _baseline(dataset: Dataset, cost_model: CostModel) -> nx.DiGraph:
-    return network_from_data(dataset, cost_model)
+def _baseline(dataset: Dataset, cost_model: CostModel) -> Iterator[nx.DiGraph]:
+    """The baseline network of the shipped data, built once per session and shared.
+
+    Frozen (adding or removing a node or edge raises); a test that changed an attribute in
+    place would make the session fail here at its end. Tests that change it use ``baseline``.
+    """
+    G = nx.freeze(network_from_data(dataset, cost_model))
+    before = digest(G)
+    yield G
+    assert digest(G) == before, "a test changed the shared baseline network in place"
 
 
 @pytest.fixture

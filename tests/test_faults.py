@@ -250,7 +250,7 @@ def test_semicolon_delimited_file(capsys, hand):
     (hand / "corridors.csv").write_text(text.replace(",", ";"))
     code, _, err = run(capsys, "validate", hand)
     assert code == 2
-    assert (f"{hand / 'corridors.csv'}, row 1: expected comma-separated columns "
+    assert (f"{hand / 'corridors.csv'}, row 1, field 'id': expected comma-separated columns "
             "id,from_id,to_id,mode,source; the header is separated by ';'") in err
     assert "Error tokenizing" not in err
 
@@ -260,7 +260,22 @@ def test_row_of_the_wrong_width(capsys, hand):
         f.write("c_extra,p_west,x_mid,road,a source, with a comma\n")
     code, _, err = run(capsys, "validate", hand)
     assert code == 2
-    assert "corridors.csv, row 4: 6 values but the header has 5 columns" in err
+    assert ("corridors.csv, row 4, field 'source': 6 values but the header has 5 columns: "
+            "values beyond the last column (a comma inside a value needs double quotes)") in err
+
+
+@pytest.mark.parametrize("row, message", [
+    ("c_extra;p_west;x_mid;road;src", "field 'from_id': 1 values but the header has 5 "
+                                      "columns: the row is separated by ';', not by commas"),
+    ("c_extra,p_west,x_mid", "field 'mode': 3 values but the header has 5 columns: no value "
+                             "from column 'mode' on"),
+])
+def test_row_of_the_wrong_delimiter_or_too_short_names_the_field(capsys, hand, row, message):
+    with (hand / "corridors.csv").open("a") as f:
+        f.write(row + "\n")
+    code, _, err = run(capsys, "validate", hand)
+    assert code == 2
+    assert f"corridors.csv, row 4, {message}" in err
 
 
 def test_self_intersecting_country_names_the_feature(capsys, hand):

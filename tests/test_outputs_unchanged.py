@@ -27,6 +27,9 @@ from test_report import shipped_report
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import output_hashes as oh  # noqa: E402
 
+# The shared report is built once per worker: these tests run where test_report's do.
+pytestmark = pytest.mark.xdist_group("report")
+
 
 def _compare(got: dict[str, str], prefix: str) -> None:
     want = {k: v for k, v in json.loads(oh.SNAPSHOT.read_text(encoding="utf-8")).items()

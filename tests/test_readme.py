@@ -1,10 +1,19 @@
-"""Every command the README shows runs, on the shipped data, with its outputs in tmp_path.
+"""Every command the README shows runs, on a copy of the shipped data, with outputs in tmp_path.
 
 The ``sh`` blocks' ``routes ...`` lines are run in-process (``routes.cli.main``) as written,
-except that: the default output folder is a temporary one; an output path (``--out``, ``-o``)
-points into it; placeholders for the reader's own files (``path/to/my/data``, ``my_region/``,
-``my_ranges.toml``, a scheduler's address) are real files or a local Dask scheduler; and the
-Monte-Carlo runs are bounded (``--runs`` at most 20), so that the slow commands stay short.
+from a temporary working folder holding a copy of ``data/`` (so ``data/geo/...`` paths, the
+default data folder and the default ``reports/`` all point into it, and a command that writes
+beside its data, such as ``routes calibrate``'s calibrated cost model, never touches the
+repository), except that:
+
+- an output path (``--out``, ``-o``, ``--output``) points into the temporary folder;
+- placeholders for the reader's own files (``path/to/my/data``, ``my_region/``,
+  ``my_ranges.toml``, a scheduler's address) are real files or a local Dask scheduler;
+- options that only set an amount of work are bounded by :data:`SMALL_WORK` (for example
+  ``--bootstrap 200`` runs as ``--bootstrap 4``): each entry states the option, the most the
+  test runs, and the value added when a command of that name leaves the option out. The
+  command still runs every stage it runs as written, on fewer draws.
+
 The README's ``toml`` blocks are loaded as scenarios and built, and its ``python`` blocks run.
 """
 
@@ -13,16 +22,38 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from routes.cli import main
+from routes.cli import build_parser, main
 from routes.settings import DATA_DIR
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 HAND = Path(__file__).parent / "data" / "handworked"
-MAX_RUNS = 20
+
+
+@dataclass(frozen=True)
+class SmallWork:
+    """A work-size option run smaller: at most ``most``; ``added`` to ``commands`` without it."""
+
+    option: str
+    most: int
+    commands: tuple[str, ...] = ()
+    added: int | None = None
+    why: str = ""
+
+
+#: The small-work settings of the README test (options of any command, matched by name).
+SMALL_WORK = (
+    SmallWork("--runs", 20, ("report",), 20,
+              "Monte-Carlo draws: 20 exercise the same code as 10,000"),
+    SmallWork("--bootstrap", 4, ("calibrate",), 4,
+              "bootstrap replicates of a calibration (a README line once asked for 200): each "
+              "re-runs the same fit; 4 keep the intervals and the Dask path"),
+)
 
 
 def blocks(lang: str) -> list[str]:
@@ -44,41 +75,80 @@ def test_readme_has_commands():
 
 @pytest.fixture
 def places(tmp_path, monkeypatch):
-    """Temporary outputs, and real stand-ins for the reader's own files."""
-    import routes.cli._common as common
-    import routes.cli.map as cli_map
-
-    out = tmp_path / "reports"
-    monkeypatch.setattr(common, "REPORTS_DIR", out)
-    monkeypatch.setattr(cli_map, "REPORTS_DIR", out)
-    data = tmp_path / "my_data"
+    """A temporary working copy of data/, and real stand-ins for the reader's own files."""
+    work = tmp_path / "work"
+    data = work / "data" / "geo"
     shutil.copytree(DATA_DIR, data)
+    monkeypatch.chdir(work)
+    build_parser()   # imports every subcommand module, so that all defaults are patched
+    for name, mod in list(sys.modules.items()):
+        if name == "routes.cli" or name.startswith("routes.cli."):
+            if hasattr(mod, "DATA_DIR"):
+                monkeypatch.setattr(mod, "DATA_DIR", data)
+            if hasattr(mod, "REPORTS_DIR"):
+                monkeypatch.setattr(mod, "REPORTS_DIR", work / "reports")
+    mine = tmp_path / "my_data"
+    shutil.copytree(DATA_DIR, mine)
     region = tmp_path / "my_region"
     shutil.copytree(HAND, region)
     (region / "corridors.csv").unlink()
     ranges = tmp_path / "my_ranges.toml"
     ranges.write_text("[uncertainty]\np_detect = [0.8, 1.2]\n", encoding="utf-8")
-    return {"path/to/my/data": str(data), "my_region/": str(region),
+    return {"path/to/my/data": str(mine), "my_region/": str(region),
             "my_ranges.toml": str(ranges), "out": tmp_path}
 
 
 def _bounded(argv: list[str], places: dict[str, str], scheduler: str | None) -> list[str]:
     out = Path(places["out"])
+    small = {w.option: w for w in SMALL_WORK}
     args: list[str] = []
     it = iter(argv)
     for a in it:
         if a in ("--out", "-o", "--output"):
             args += [a, str(out / "explicit" / Path(next(it)).name)]
-        elif a == "--runs":
-            args += [a, str(min(int(next(it)), MAX_RUNS))]
+        elif a in small:
+            args += [a, str(min(int(next(it)), small[a].most))]
         elif a.startswith("tcp://"):
             assert scheduler is not None
             args.append(scheduler)
         else:
             args.append(places.get(a, a))
-    if args[0] == "report" and "--runs" not in args:
-        args += ["--runs", str(MAX_RUNS)]
+    for w in SMALL_WORK:
+        if (args[0] in w.commands and w.option not in args and w.added is not None
+                and w.option in _options(args[0])):
+            args += [w.option, str(w.added)]
     return args
+
+
+def _options(command: str) -> set[str]:
+    """The option strings ``routes COMMAND`` accepts (an entry for a removed option is inert)."""
+    sub = build_parser([command])._subparsers._group_actions[0].choices[command]  # type: ignore
+    return {o for a in sub._actions for o in a.option_strings}
+
+
+def test_small_work_rewrites_only_amounts():
+    places = {"out": "/t"}
+    assert _bounded(["calibrate", "--years", "2018-2020", "--bootstrap", "200", "--workers",
+                     "2"], places, None) == ["calibrate", "--years", "2018-2020",
+                                             "--bootstrap", "4", "--workers", "2"]
+    if "--bootstrap" in _options("calibrate"):
+        assert _bounded(["calibrate"], places, None) == ["calibrate", "--bootstrap", "4"]
+    else:   # the option is gone (issue 20): nothing is added
+        assert _bounded(["calibrate"], places, None) == ["calibrate"]
+    assert _bounded(["uncertainty", "--runs", "1000", "--seed", "7"], places, None) == [
+        "uncertainty", "--runs", "20", "--seed", "7"]
+    assert _bounded(["report", "--scenario", "s.toml"], places, None) == [
+        "report", "--scenario", "s.toml", "--runs", "20"]
+    assert _bounded(["map", "-o", "/tmp/m.html"], places, None) == [
+        "map", "-o", "/t/explicit/m.html"]
+
+
+def test_readme_leaves_the_repository_alone(places):
+    """The working copy is where the commands run: data/ resolves into it."""
+    import routes.cli._common as common
+
+    assert Path("data/geo/cost_model.toml").resolve().is_relative_to(Path(places["out"]))
+    assert common.DATA_DIR.is_relative_to(Path(places["out"]))
 
 
 @pytest.mark.parametrize("argv", commands(), ids=lambda a: " ".join(a))

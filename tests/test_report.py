@@ -1,7 +1,9 @@
 """The report: built from the shipped data, its tables equal the analyses, deterministic, escaped.
 
 The shipped-data report is built once per session (:func:`shipped_report`, shared with the
-browser tests) through the CLI, in-process.
+browser tests) through the CLI, in-process, and made read-only; with pytest-xdist the tests
+that share it run on one worker (``xdist_group("report")``, ``make test`` runs
+``--dist loadgroup``), so it is built once.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from routes.report._render import md_escape
 from routes.report._tables import format_value
 from routes.routing.flows import assign_flows
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL, SCENARIO_DIR
+from shared_support import read_only
+
+pytestmark = pytest.mark.xdist_group("report")
 
 XSS = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert('x')</script>"
@@ -59,7 +64,7 @@ def build(out: Path, *extra: str, data: Path | None = None) -> Path:
 def shipped_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report of the shipped data, built once per test session."""
     if "shipped" not in _CACHE:
-        _CACHE["shipped"] = build(tmp_path_factory.mktemp("report"))
+        _CACHE["shipped"] = read_only(build(tmp_path_factory.mktemp("report")))
     return _CACHE["shipped"]
 
 
@@ -84,8 +89,8 @@ def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text = re.sub(r'^description = ".*"$', f'description = "{XSS}"', text, count=1,
                       flags=re.M)
         (data / "cost_model.toml").write_text(text, encoding="utf-8")
-        _CACHE["hostile"] = build(tmp_path_factory.mktemp("hostile_report"), "--budget", "1",
-                                  "--runs", "0", data=data)
+        _CACHE["hostile"] = read_only(build(tmp_path_factory.mktemp("hostile_report"),
+                                            "--budget", "1", "--runs", "0", data=data))
     return _CACHE["hostile"]
 
 
@@ -98,7 +103,7 @@ def compare_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         out = tmp_path_factory.mktemp("compare")
         assert main(["report", "--compare", "baseline", str(COMPARE_B), "--out", str(out),
                      "--no-progress", "--budget", "2", "--runs", "0"]) == 0
-        _CACHE["compare"] = out / f"compare_baseline_vs_{COMPARE_B.stem}"
+        _CACHE["compare"] = read_only(out / f"compare_baseline_vs_{COMPARE_B.stem}")
     return _CACHE["compare"]
 
 

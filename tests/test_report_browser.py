@@ -14,6 +14,9 @@ import pytest
 from browser_support import Visit, visit
 from test_report import XSS, compare_report, hostile_report, shipped_report
 
+# The reports are built once per worker: these tests run where test_report's do.
+pytestmark = pytest.mark.xdist_group("report")
+
 
 def open_report(browser, index: Path) -> Visit:
     """Open a report's ``index.html``; requests outside its folder are recorded and refused."""

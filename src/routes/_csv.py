@@ -60,9 +60,11 @@ def read_table(path: Path, fields: tuple[str, ...], problems: list[Problem], *,
     header = [c.strip() for c in header]
     sep = _other_separator(header, fields)
     if sep:
-        problems.append(Problem(file, 1, None, f"expected comma-separated columns "
-                                               f"{','.join(fields)}; the header is separated "
-                                               f"by {sep!r} (save the file as CSV with commas)"))
+        # the field is the first column expected: the whole header was read as its name
+        problems.append(Problem(file, 1, fields[0], f"expected comma-separated columns "
+                                                    f"{','.join(fields)}; the header is "
+                                                    f"separated by {sep!r} (save the file as "
+                                                    "CSV with commas)"))
         return empty
     for f in fields:
         if f not in header and f not in optional:
@@ -70,9 +72,7 @@ def read_table(path: Path, fields: tuple[str, ...], problems: list[Problem], *,
     rows, lines = [], []
     for line, values in records[1:]:
         if len(values) != len(header):
-            problems.append(Problem(file, line, None,
-                                    f"{len(values)} values but the header has {len(header)} "
-                                    "columns (a comma inside a value needs double quotes)"))
+            problems.append(_width_problem(file, line, values, header))
             continue
         rows.append(values)
         lines.append(line)
@@ -121,6 +121,24 @@ def _records(text: str, file: str, problems: list[Problem]) -> list[tuple[int, l
     return out
 
 
+def _width_problem(file: str, line: int, values: list[str], header: list[str]) -> Problem:
+    """Return the problem of a row whose width differs from the header's, naming a field.
+
+    Fewer values: the first column left without one; more: the last column (the values
+    beyond it have no column). A row separated by another character is said so.
+    """
+    n, m = len(values), len(header)
+    field = header[n] if n < m else header[-1]
+    sep = _other_separator(values[:1], ()) if n == 1 and m > 1 else ""
+    if sep:
+        why = f"the row is separated by {sep!r}, not by commas"
+    elif n < m:
+        why = f"no value from column {field!r} on"
+    else:
+        why = "values beyond the last column (a comma inside a value needs double quotes)"
+    return Problem(file, line, field, f"{n} values but the header has {m} columns: {why}")
+
+
 def _other_separator(header: list[str], fields: tuple[str, ...]) -> str:
     """Return ``;``, tab or ``|`` when the header is one column separated by it, else ``""``."""
     if len(header) != 1 or header[0] in fields:
@@ -154,21 +172,44 @@ def check_required(df: pd.DataFrame, file: str, cols: tuple[str, ...],
 def to_float(df: pd.DataFrame, file: str, col: str, problems: list[Problem], *,
               lo: float | None = None, hi: float | None = None,
               lo_open: bool = False) -> pd.Series:
-    out = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
+    """Parse ``col`` as finite numbers in the range; a bad value is a problem and becomes NaN.
+
+    Not a number, infinite (``inf``), or too large for a float (``1e400``) is "not a
+    finite number"; outside ``lo``..``hi`` is "out of range". A bad value is returned as
+    NaN (like an empty one), so that no later check computes with it.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"lat": ["45.5", "1e400", "x", "95", ""], "line_no": [2, 3, 4, 5, 6]})
+    >>> probs = []
+    >>> to_float(df, "f.csv", "lat", probs, lo=-90, hi=90).tolist()
+    [45.5, nan, nan, nan, nan]
+    >>> [str(p) for p in probs]  # doctest: +NORMALIZE_WHITESPACE
+    ["f.csv, row 3, field 'lat': not a finite number: '1e400'",
+     "f.csv, row 4, field 'lat': not a number: 'x'",
+     "f.csv, row 5, field 'lat': 95.0 out of range [-90, 90]"]
+    """
+    out = pd.to_numeric(df[col].replace("", np.nan), errors="coerce").astype(float)
     for i in df.index:
         raw = df.at[i, col]
         if raw == "":
             continue
         v = out.at[i]
         row = int(df.at[i, "line_no"])
-        if pd.isna(v) or not math.isfinite(v):
+        if pd.isna(v) and raw.strip().lower() not in ("nan", "-nan", "+nan"):
             problems.append(Problem(file, row, col, f"not a number: {raw!r}"))
+            out.at[i] = np.nan
+            continue
+        if not math.isfinite(v):
+            problems.append(Problem(file, row, col, f"not a finite number: {raw!r}"))
+            out.at[i] = np.nan
             continue
         too_low = lo is not None and (v <= lo if lo_open else v < lo)
         if too_low or (hi is not None and v > hi):
             left = "(" if lo_open else "["
             problems.append(Problem(file, row, col, f"{v} out of range {left}{lo}, {hi}]"))
-    return out.astype(float)
+            out.at[i] = np.nan
+    return out
 
 
 def check_enum(df: pd.DataFrame, file: str, col: str, allowed: tuple[str, ...] | set[str],

@@ -52,14 +52,15 @@ def read_seizures(path: str | Path, *, countries: Iterable[str] | None = None,
     DataError
         Every problem found, each with file, row (line in the file) and field: unknown
         country, year not an integer or outside ``years``, a negative or non-numeric
-        kilogram figure, a country-year given twice, and an empty year (a year whose rows
-        report nothing at all).
+        kilogram figure (``inf``, ``nan`` and ``1e400`` included), a country-year given
+        twice, and an empty year (a year whose rows report nothing at all).
     """
     path = Path(path)
     file = str(path)
     try:
         data = path.read_bytes()
         df = pd.read_csv(path, dtype={"iso3": str}, keep_default_na=True)
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError
             ) as exc:
         raise DataError(Problem(file, None, None, f"cannot read: {exc}")) from None
@@ -83,10 +84,18 @@ def read_seizures(path: str | Path, *, countries: Iterable[str] | None = None,
                                     f"({years[0]}-{years[1]})"))
     kg = {}
     for col in _kg_columns(df):
-        vals = pd.to_numeric(df[col], errors="coerce")
+        vals = pd.to_numeric(df[col], errors="coerce").astype(float)
         for j in np.flatnonzero((vals.isna() & df[col].notna()).to_numpy()).tolist():
             problems.append(Problem(file, int(line[j]), col,
                                     f"must be a number of kilograms, got {df[col].iloc[j]!r}"))
+        # inf, 1e400 (too large for a float, read as inf) and a spelt-out nan (read as an
+        # empty cell) are not figures: only an empty cell means "not reported"
+        text = raw[col].str.strip().str.lower() if col in raw else pd.Series("", df.index)
+        spelt_nan = text.isin(["nan", "-nan", "+nan"]).to_numpy()
+        for j in np.flatnonzero(np.isinf(vals.to_numpy()) | spelt_nan).tolist():
+            problems.append(Problem(file, int(line[j]), col, "must be a finite number of "
+                                    f"kilograms, got {raw[col].iloc[j]!r}"))
+            vals.iloc[j] = np.nan
         for j in np.flatnonzero((vals < 0).to_numpy()).tolist():
             problems.append(Problem(file, int(line[j]), col,
                                     f"must be >= 0 kg, got {vals.iloc[j]:g}"))

@@ -7,12 +7,14 @@ line numbers an editor shows (the header is line 1).
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 import shapely.ops
@@ -130,7 +132,10 @@ def read_countries(path: str | Path, problems: list[Problem] | None = None) -> g
     probs: list[Problem] = [] if problems is None else problems
     file = str(path)
     try:
-        gdf = gpd.read_file(path)
+        with warnings.catch_warnings():   # a NaN coordinate: named by _check_features
+            warnings.filterwarnings("ignore", "invalid value encountered in from_wkb",
+                                    RuntimeWarning)
+            gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
         probs.append(Problem(file, None, None, f"cannot read: {exc}"))
         gdf = gpd.GeoDataFrame({"iso3": [], "name": []}, geometry=[], crs="EPSG:4326")
@@ -161,6 +166,9 @@ def _check_features(gdf: gpd.GeoDataFrame, file: str, probs: list[Problem]) -> N
         elif geom.geom_type not in ("Polygon", "MultiPolygon"):
             probs.append(Problem(file, None, "geometry",
                                  f"{_feature(gdf, i)}: a {geom.geom_type}, not a polygon"))
+        elif not np.isfinite(shapely.get_coordinates(geom)).all():
+            probs.append(Problem(file, None, "geometry", f"{_feature(gdf, i)}: a coordinate is "
+                                 "not a finite number"))
         elif not geom.is_valid:
             probs.append(Problem(file, None, "geometry", f"{_feature(gdf, i)}: invalid polygon "
                                  f"({shapely.is_valid_reason(geom)}); repair it, e.g. with "

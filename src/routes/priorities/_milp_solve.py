@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csgraph
 
+from ._cancel import running
 from ._instance import _Instance as Instance
 
 log = logging.getLogger("routes.priorities.interdiction")
@@ -174,7 +175,8 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
             e.interrupt()
 
         h.cbMipImprovingSolution.subscribe(improving)
-    h.run()
+    with running(h):   # a cancelled curve stops this solve (priorities._cancel)
+        h.run()
     info = h.getInfo()
     if info.primal_solution_status != 2:   # no feasible solution
         log.warning("the MILP solver found no solution: %s",

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .._errors import RoutesError
 from ..costs import CostModel
+from ._cancel import CancelScope, within
 from ._instance import (
     METHODS,
     OBJECTIVES,
@@ -41,9 +42,9 @@ __all__ = [
 
 #: Budgets of a curve solved at once by default (threads: HiGHS lets go of the GIL while it
 #: solves, and each budget's solve depends on its budget only, so the table is the same for
-#: any number of workers). One until the full test suite has run green with two (a report
-#: subprocess once ignored Ctrl-C there); ``workers=2`` halves the curve's time on 2 cores.
-CURVE_WORKERS = 1
+#: any number of workers); at most the number of CPUs. Leaving a curve early (Ctrl-C, an
+#: error) stops the solves still running (:mod:`routes.priorities._cancel`).
+CURVE_WORKERS = 2
 
 #: Most budgets a curve solves by default (one exact solve each). A larger range is sampled
 #: at this many evenly spaced budgets from 0 to the requested budget, both included: the flow
@@ -237,14 +238,23 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
         return _exact(inst, objective, b, formulation=formulation, time_limit=time_limit,
                       rel_tol=1e-7, max_rounds=50, greedy=greedy[b])
 
+    # Exact solves run in worker threads (one or more), so that the caller only waits on
+    # futures: Ctrl-C reaches it at once, and leaving cancels the solves (_cancel).
     n = _curve_workers(workers, method, formulation, len(budgets))
-    # Threads or not, and in which order the budgets are submitted, change the time only
+    scope = CancelScope()
+
+    def solve_in_scope(b: float) -> Interdiction:
+        with within(scope):
+            return solve(b)
+
+    # How many threads, and in which order the budgets are submitted, change the time only
     # (tests/test_priorities_rules.py: two workers give one worker's table): mutants of the
-    # threshold or of the submission order are equivalent.
-    pool = ThreadPoolExecutor(n) if n > 1 else None
+    # worker count or of the submission order are equivalent.
+    pool = ThreadPoolExecutor(n) if method == "exact" else None
     try:
         if pool is not None:   # the costliest (largest) budgets first
-            futures = {b: pool.submit(solve, b) for b in sorted(set(budgets), reverse=True)}
+            futures = {b: pool.submit(solve_in_scope, b)
+                       for b in sorted(set(budgets), reverse=True)}
         rows = []
         solutions: dict[float, Interdiction] = {}
         prev: Interdiction | None = None
@@ -259,8 +269,11 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
                 progress(f"budget {b:g} ({k + 1} of {len(budgets)}): value {r.value:.4f}"
                          f"{'' if r.optimal or method == 'greedy' else ' (not proven optimal)'}"
                          f", {len(r.posts)} posts{_pace(method, t0, k + 1, len(budgets))}")
+    except BaseException:   # KeyboardInterrupt too: stop the running solves, start no more
+        scope.cancel()
+        raise
     finally:
-        if pool is not None:
+        if pool is not None:   # quick: nothing is left running once cancelled
             pool.shutdown(cancel_futures=True)
     cols = list(CURVE_COLUMNS if method == "exact" else CURVE_COLUMNS[:-4])
     return pd.DataFrame(rows, columns=cols), solutions

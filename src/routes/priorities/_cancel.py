@@ -1,0 +1,101 @@
+"""Stopping the MILPs of a budget curve that are still solving (Ctrl-C, an error).
+
+A budget curve solves its budgets in worker threads (:mod:`routes.priorities.curves`). When
+the caller stops waiting (Ctrl-C raises ``KeyboardInterrupt`` in the main thread; or another
+budget failed), the budgets not started are cancelled and the solves in progress are asked
+to stop at HiGHS's next interrupt check; a worker whose solve was stopped ends with
+:class:`Cancelled`. Without this, leaving the curve waited for every running solve (each up
+to its time limit, 60 s by default): ``ThreadPoolExecutor.shutdown`` joins its threads, and
+so does the interpreter at exit, so a Ctrl-C did not end the process until they finished.
+
+The scope is per curve and reaches the solver through a thread-local, so the MILP code needs
+no extra argument: :func:`running` wraps ``Highs.run`` and does nothing outside a scope.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["Cancelled", "CancelScope", "within", "running"]
+
+_LOCAL = threading.local()
+
+
+class Cancelled(Exception):
+    """A solve stopped because its curve was cancelled (never seen by a caller)."""
+
+
+class CancelScope:
+    """The solves of one curve: running ones can be asked to stop, later ones refuse to start."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[Any] = set()
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        """Refuse new solves and ask each running one to stop at its next interrupt check."""
+        with self._lock:
+            self.cancelled = True
+            running = list(self._running)
+        for h in running:
+            _ask_to_stop(h)
+
+    def _enter(self, h: Any) -> None:
+        with self._lock:
+            if self.cancelled:
+                raise Cancelled
+            self._running.add(h)
+
+    def _leave(self, h: Any) -> None:
+        with self._lock:
+            self._running.discard(h)
+            if self.cancelled:
+                raise Cancelled
+
+
+def _interrupt(e: Any) -> None:
+    e.interrupt()
+
+
+def _ask_to_stop(h: Any) -> None:
+    """Subscribe HiGHS's interrupt callbacks (MIP, simplex, IPM) to stop the solve now.
+
+    Called from another thread while ``h.run()`` holds no GIL: subscribing only sets the
+    solver's callback flags (under the GIL, as the solver's own callbacks are run).
+    """
+    for cb in (h.cbMipInterrupt, h.cbSimplexInterrupt, h.cbIpmInterrupt):
+        if _interrupt not in cb.callbacks:
+            cb.subscribe(_interrupt)
+
+
+@contextlib.contextmanager
+def within(scope: CancelScope) -> Iterator[None]:
+    """Run the block's solves (in this thread) under ``scope``."""
+    prev = getattr(_LOCAL, "scope", None)
+    _LOCAL.scope = scope
+    try:
+        yield
+    finally:
+        _LOCAL.scope = prev
+
+
+@contextlib.contextmanager
+def running(h: Any) -> Iterator[None]:
+    """Wrap ``h.run()``: registered with the thread's scope, if any, while it runs.
+
+    Raises :class:`Cancelled` before a solve of a cancelled scope starts, and after one that
+    was stopped (its result is not used).
+    """
+    scope: CancelScope | None = getattr(_LOCAL, "scope", None)
+    if scope is None:
+        yield
+        return
+    scope._enter(h)
+    try:
+        yield
+    finally:
+        scope._leave(h)
