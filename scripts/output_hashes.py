@@ -12,7 +12,9 @@ Four report files hold the time of the run, the command that wrote it (the outpu
 the absolute paths of the input files (the checkout's folder): ``index.html``, ``report.md``,
 ``brief.html`` and ``provenance.json``. They are hashed after replacing the timestamp
 (``YYYY-MM-DDTHH:MM:SSZ``) by ``<generated>``, the output folder by ``<out>`` and the data
-folder by ``<data>``; everything else is hashed byte for byte. No file is left out.
+folder by ``<data>``, and the installed packages' versions by ``<version>`` (the path in its
+HTML- and Markdown-escaped forms too); everything else is hashed byte for byte. No file is left
+out.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import html
 import json
 import re
 import sys
@@ -47,6 +50,29 @@ def build_args(out: Path) -> list[str]:
     return ["build", "--out", str(out)]
 
 
+def _forms(path: str) -> list[bytes]:
+    """A path as the report files write it: as is, HTML-escaped and Markdown-escaped.
+
+    A checkout under ``/tmp/tests_run`` appears in ``report.md`` as ``/tmp/tests\\_run``.
+    """
+    from routes.report._render import md_escape
+
+    return sorted({path.encode(), html.escape(path).encode(), md_escape(path).encode()},
+                  key=len, reverse=True)
+
+
+def _without_versions(data: bytes, versions: dict[str, str]) -> bytes:
+    """Replace the installed packages' versions (the provenance table) by ``<version>``.
+
+    A fresh install may resolve a newer patch release than the snapshot's machine had; the
+    versions stay recorded in every report, but they are not the model's output.
+    """
+    for pkg, ver in versions.items():
+        for form in (f'"{pkg}": "{ver}"', f"<th>{pkg}</th><td>{ver}</td>", f"| {pkg} | {ver} |"):
+            data = data.replace(form.encode(), form.replace(ver, "<version>").encode())
+    return data
+
+
 def folder_hashes(folder: Path, out: Path, prefix: str) -> dict[str, str]:
     """sha256 of every file under ``folder``, keyed ``prefix/relative/path``.
 
@@ -54,14 +80,18 @@ def folder_hashes(folder: Path, out: Path, prefix: str) -> dict[str, str]:
     :data:`STAMPED` files, with the run's timestamp and the data folder).
     """
     hashes = {}
+    prov = folder / "provenance.json"
+    versions = json.loads(prov.read_text())["versions"] if prov.exists() else {}
     for p in sorted(folder.rglob("*")):
         if not p.is_file():
             continue
         data = p.read_bytes()
         if p.name in STAMPED:
-            data = data.replace(str(out).encode(), b"<out>")
-            data = data.replace(str(DATA_DIR).encode(), b"<data>")
+            for path, token in ((out, b"<out>"), (DATA_DIR, b"<data>")):
+                for form in _forms(str(path)):
+                    data = data.replace(form, token)
             data = _TIME.sub(b"<generated>", data)
+            data = _without_versions(data, versions)
         hashes[f"{prefix}/{p.relative_to(folder).as_posix()}"] = hashlib.sha256(data).hexdigest()
     return hashes
 
