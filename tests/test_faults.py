@@ -251,7 +251,8 @@ def test_semicolon_delimited_file(capsys, hand):
     code, _, err = run(capsys, "validate", hand)
     assert code == 2
     assert (f"{hand / 'corridors.csv'}, row 1, field 'id': expected comma-separated columns "
-            "id,from_id,to_id,mode,source; the header is separated by ';'") in err
+            "id,from_id,to_id,mode,source (optional: oneway); the header is separated by "
+            "';'") in err
     assert "Error tokenizing" not in err
 
 

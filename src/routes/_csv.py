@@ -61,8 +61,11 @@ def read_table(path: Path, fields: tuple[str, ...], problems: list[Problem], *,
     sep = _other_separator(header, fields)
     if sep:
         # the field is the first column expected: the whole header was read as its name
+        required = ",".join(f for f in fields if f not in optional)
+        extra = [f for f in fields if f in optional]
+        also = f" (optional: {','.join(extra)})" if extra else ""
         problems.append(Problem(file, 1, fields[0], f"expected comma-separated columns "
-                                                    f"{','.join(fields)}; the header is "
+                                                    f"{required}{also}; the header is "
                                                     f"separated by {sep!r} (save the file as "
                                                     "CSV with commas)"))
         return empty

@@ -13,6 +13,7 @@ from ..calibration.published import (
     published_vs_modelled,
     read_observed,
 )
+from ..geodata import dataset_as_of
 from ..history import to_date
 from ..network import network_from_data
 from ..routing.flows import METHODS, assign_flows, exit_shares
@@ -85,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     journeys = journey_routes(G, res.routes)
     write_table(journeys, out / "journeys.csv", written)
     when = to_date(G.graph["as_of"]) if G.graph.get("as_of") else None
-    ages = demand_ages(ds.places if ds.as_of else ds.places.iloc[:0], when) if when else None
+    # the places as of the network's date (also when that date is the default, last covered)
+    ages = demand_ages(dataset_as_of(ds, when).places, when) if when else None
     if ages is not None:
         write_table(ages, out / "demand_ages.csv", written)
     published, links = read_observed(observed_dir(ds))
