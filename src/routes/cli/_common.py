@@ -78,6 +78,17 @@ def int_range(lo: int, hi: int) -> Callable[[str], int]:
     return parse
 
 
+#: Longest MILP time limit, in seconds (a day).
+MAX_TIME_LIMIT = 86_400.0
+
+
+def add_time_limit(group: argparse._ArgumentGroup) -> None:
+    """Add ``--time-limit S``: seconds per MILP solve (priorities, tradeoff)."""
+    group.add_argument("--time-limit", type=float_range(0, MAX_TIME_LIMIT, lo_open=True),
+                       default=60.0, metavar="S",
+                       help="seconds per MILP solve (default: %(default)s)")
+
+
 def float_range(lo: float, hi: float = math.inf, *, lo_open: bool = False
                 ) -> Callable[[str], float]:
     """Return an argparse ``type`` accepting finite numbers from ``lo`` to ``hi``.

@@ -26,6 +26,7 @@ from ._common import (
     add_data_args,
     add_engine_arg,
     add_output_args,
+    add_time_limit,
     announce_curve,
     clamp_budget,
     float_range,
@@ -37,9 +38,6 @@ from ._common import (
     print_written,
     write_table,
 )
-
-#: Longest MILP time limit, in seconds (a day).
-MAX_TIME_LIMIT = 86_400.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -79,9 +77,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--weight", choices=WEIGHTS[::-1], default="risk",
                    help="route weight of the flow-betweenness and closure rankings "
                         "(default: %(default)s, the interdiction evader's)")
-    g.add_argument("--time-limit", type=float_range(0, MAX_TIME_LIMIT, lo_open=True),
-                   default=60.0, metavar="S",
-                   help="seconds per MILP solve (default: %(default)s)")
+    add_time_limit(g)
     g.add_argument("--no-curve", action="store_true",
                    help="solve only at --budget, not at the budgets 0..N")
     g.add_argument("--no-progress", action="store_true",

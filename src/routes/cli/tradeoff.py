@@ -10,6 +10,7 @@ from ._common import (
     Stages,
     add_data_args,
     add_output_args,
+    add_time_limit,
     clamp_budget,
     float_range,
     load_inputs,
@@ -18,8 +19,6 @@ from ._common import (
     print_written,
     write_table,
 )
-
-MAX_TIME_LIMIT = 86_400.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -51,9 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="the front at N alone (default: a front at each budget up to N, the "
                         "budgets of `routes priorities`' curve: 1, 2, ..., N, or "
                         f"{MAX_CURVE_BUDGETS} evenly spaced budgets when that is more)")
-    g.add_argument("--time-limit", type=float_range(0, MAX_TIME_LIMIT, lo_open=True),
-                   default=60.0, metavar="S", help="seconds per MILP solve (default: "
-                                                   "%(default)s)")
+    add_time_limit(g)
     g.add_argument("--no-progress", action="store_true",
                    help="no progress on stderr (by default: each budget and each point "
                         "of its front as it is solved)")
