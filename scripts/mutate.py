@@ -6,8 +6,10 @@ doctests), so a module's run never waits on the whole suite. Within a module, mu
 for each mutant only the tests that call the mutated function (it records that in a first,
 clean run). Results are cached per module: a re-run only tests mutants whose function changed.
 
-Prints, per module, the score (killed / mutants tested) and each surviving mutant as
-``file:line: old -> new``. Usage::
+Prints, per module, the score (killed / mutants tested), the score without the survivors
+explained as equivalent (an ``equivalent mutant`` comment on the mutated line or in the
+comment lines right above it) and each surviving mutant as ``file:line: old -> new``
+(``(explained)`` when so explained); then a table of every module run. Usage::
 
     python scripts/mutate.py [MODULE ...] [--timeout S] [--children N] [--fresh] [--recheck]
 
@@ -193,6 +195,12 @@ def _results(d: Path, env: dict[str, str], prefix: str) -> list[tuple[str, str]]
             if m and m.group(1).startswith(prefix)]
 
 
+def _refresh(d: Path, env: dict[str, str]) -> None:
+    """Let mutmut (re)make the mutants of changed functions and its test map, testing none."""
+    subprocess.run([str(MUTMUT), "run", "--max-children", "1", "routes.no_such_mutant*"],
+                   cwd=d, env=env, capture_output=True, check=False)
+
+
 def _sample(d: Path, env: dict[str, str], module: str, n: int) -> set[str]:
     """A fixed random sample of ``n`` of the module's mutants (kept in sample.txt)."""
     keep = d / "sample.txt"
@@ -201,9 +209,8 @@ def _sample(d: Path, env: dict[str, str], module: str, n: int) -> set[str]:
         if len(names) == n:
             return set(names)
     meta = d / "mutants" / "src" / "routes" / f"{module}.py.meta"
-    if not meta.exists():  # let mutmut make the mutants (and its test map), testing none
-        subprocess.run([str(MUTMUT), "run", "--max-children", "1", "routes.no_such_mutant*"],
-                       cwd=d, env=env, capture_output=True, check=False)
+    if not meta.exists():
+        _refresh(d, env)
     names = sorted(json.loads(meta.read_text())["exit_code_by_key"])
     pick = sorted(random.Random(0).sample(names, min(n, len(names))))
     keep.write_text("\n".join(pick) + "\n")
@@ -218,6 +225,9 @@ def _run(module: str, a: argparse.Namespace) -> tuple[int, int, list[str], float
     sample = _sample(d, env, module, a.sample) if a.sample else None
     # mutmut keeps its verdicts; named mutants are tested again (with the tests of now).
     if a.recheck:
+        # Mutants of functions edited since the last run are made again first (and their
+        # verdicts forgotten), so that this run tests them too.
+        _refresh(d, env)
         again = ("survived", "not checked", "no tests")
         names = [n for n, st in _results(d, env, prefix) if st in again
                  and (sample is None or n in sample)]
@@ -238,6 +248,7 @@ def _run(module: str, a: argparse.Namespace) -> tuple[int, int, list[str], float
     secs = time.monotonic() - t0
     counts: dict[str, int] = {}
     survivors = []
+    lines = (REPO / "src" / "routes" / f"{module}.py").read_text().splitlines()
     for name, status in _results(d, env, prefix):
         if sample is not None and name not in sample:
             continue
@@ -245,8 +256,9 @@ def _run(module: str, a: argparse.Namespace) -> tuple[int, int, list[str], float
         if status in ("survived", "no tests"):
             diff = _diff(d, module, name)
             line, change = _locate(module, name, diff)
-            survivors.append(f"src/routes/{module}.py:{line}: {change}   [{name}"
-                             f"{', no test calls it' if status == 'no tests' else ''}]")
+            survivors.append((f"src/routes/{module}.py:{line}: {change}   [{name}"
+                              f"{', no test calls it' if status == 'no tests' else ''}]",
+                              status == "survived" and _explained(lines, line)))
     killed = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("segfault", 0) \
         + counts.get("caught by type check", 0)
     tested = killed + counts.get("survived", 0) + counts.get("no tests", 0) \
@@ -256,8 +268,24 @@ def _run(module: str, a: argparse.Namespace) -> tuple[int, int, list[str], float
     return killed, tested, sorted(survivors, key=_line_key), secs
 
 
-def _line_key(s: str) -> int:
-    return int(s.split(":")[1])
+def _line_key(s: tuple[str, bool]) -> int:
+    return int(s[0].split(":")[1])
+
+
+def _explained(lines: list[str], line: int) -> bool:
+    """Whether source line ``line`` (1-based) carries an ``equivalent mutant`` comment: on
+    the line itself, or in the comment lines right above it."""
+    def comment(text: str) -> str:
+        return text.split("#", 1)[1].lower() if "#" in text else ""
+
+    if "equivalent mutant" in comment(lines[line - 1]):
+        return True
+    i = line - 2
+    while i >= 0 and lines[i].lstrip().startswith("#"):
+        if "equivalent mutant" in lines[i].lower():
+            return True
+        i -= 1
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -283,15 +311,19 @@ def main(argv: list[str] | None = None) -> int:
     for module in a.modules or list(MODULES):
         print(f"== {module}", flush=True)
         killed, tested, survivors, secs = _run(module, a)
+        explained = sum(e for _, e in survivors)
         score = 100.0 * killed / tested if tested else float("nan")
-        print(f"  {killed}/{tested} killed ({score:.1f}%) in {secs:.0f} s; "
-              f"{len(survivors)} survived", flush=True)
-        for s in survivors:
-            print("  survived " + s, flush=True)
-        rows.append((module, killed, tested, score, secs))
-    print("\nmodule                      killed/tested  score   time")
-    for module, killed, tested, score, secs in rows:
-        print(f"{module:<28}{killed:>6}/{tested:<6}  {score:5.1f}%  {secs:5.0f} s")
+        honest = 100.0 * killed / (tested - explained) if tested > explained else float("nan")
+        print(f"  {killed}/{tested} killed ({score:.1f}%; {honest:.1f}% without the {explained} "
+              f"explained as equivalent) in {secs:.0f} s; {len(survivors)} survived", flush=True)
+        for text, known in survivors:
+            print(f"  survived{' (explained)' if known else ''} {text}", flush=True)
+        rows.append((module, tested, killed, len(survivors), explained, score, honest, secs))
+    print("\nmodule                    tested  killed  survived  explained  score  "
+          "score w/o explained   time")
+    for module, tested, killed, surv, explained, score, honest, secs in rows:
+        print(f"{module:<26}{tested:>6}  {killed:>6}  {surv:>8}  {explained:>9}  {score:5.1f}%"
+              f"  {honest:17.1f}%  {secs:5.0f} s")
     return 0
 
 

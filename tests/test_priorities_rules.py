@@ -229,3 +229,91 @@ def test_brute_force_enumerates_up_to_its_limit_and_breaks_ties_by_id():
     with pytest.raises(RoutesError, match="23 candidate posts"):
         interdict_brute_force(_parallel_posts(23), 0.0)
     assert interdict_brute_force(_parallel_posts(4), 2.0).posts == ("x00", "x01")
+
+
+# --------------------------------------------------------------------------- exact's rules
+def _far_three_posts() -> nx.DiGraph:
+    """``_three_posts`` 1.5 further from the origin: the least risk (``"single"``, 1.68 with no
+    upgrade) then exceeds any detected share (``"flow"``, at most 1), so a value of one
+    objective is never taken for the other's."""
+    G = _three_posts()
+    for x in ("xa", "xb", "xc"):
+        G.edges["o", x]["risk"] += 1.5
+    return G
+
+
+def test_exact_hands_its_options_to_the_solver(monkeypatch):
+    """time_limit, rel_tol, max_rounds, formulation and progress reach the MILP; the result
+    carries its rounds (one progress line each) and is named method "exact"."""
+    import routes.priorities.exact as exact_mod
+
+    seen: dict = {}
+    real = exact_mod.solve_exact
+
+    def spy(*a, **k):
+        seen.update(k, out=real(*a, **k))
+        return seen["out"]
+
+    monkeypatch.setattr(exact_mod, "solve_exact", spy)
+    lines: list[str] = []
+
+    def tell(s: str) -> None:
+        lines.append(s)
+
+    r = interdict_exact(_far_three_posts(), 5.0, objective="flow", time_limit=30.0,
+                        rel_tol=2e-7, max_rounds=7, progress=tell)
+    assert (seen["time_limit"], seen["rel_tol"], seen["max_rounds"]) == (30.0, 2e-7, 7)
+    assert seen["formulation"] == "tight" and seen["progress"] is tell
+    assert r.rounds == seen["out"].rounds == len(lines) >= 1
+    assert r.method == "exact" and r.optimal and r.posts == ("xa", "xb")
+    interdict_exact(_far_three_posts(), 5.0, formulation="plain")
+    assert seen["formulation"] == "plain"
+
+
+def test_exact_stopped_without_proof_keeps_the_better_of_solver_and_greedy(monkeypatch):
+    """A solve stopped at its time limit (not optimal) with a worse solution than greedy's:
+    the greedy posts of the same objective are returned, not proven optimal, with the
+    solver's bound (not the value) and its rounds; both formulations."""
+    import routes.priorities.exact as exact_mod
+    from routes.priorities._milp import Outcome
+
+    def stopped(inst, objective, budget, **k):
+        x0 = inst.x0()
+        return Outcome(x0, inst.value(objective, x0)[0], 9.0, False, 3)
+
+    monkeypatch.setattr(exact_mod, "solve_exact", stopped)
+    G = _far_three_posts()
+    for formulation in ("tight", "plain"):
+        r = interdict_exact(G, 5.0, formulation=formulation)
+        g = interdict_greedy(G, 5.0)
+        assert r.posts == g.posts == ("xa", "xb") and r.value == pytest.approx(g.value)
+        assert r.optimal is False and r.bound == 9.0 and r.rounds == 3 and r.method == "exact"
+
+
+def test_exact_reads_restricted_posts_through_the_cost_model():
+    """A restricted post with p_detect 0 needs the cost model (its factor): interdict_exact
+    passes it on, and without it names the problem."""
+    G = _three_posts()
+    G.nodes["xb"].update(status="restricted", p_detect=0.0, crossing_risk=0.4)
+    with pytest.raises(RoutesError, match="restricted with p_detect 0"):
+        interdict_exact(G, 5.0)
+    r = interdict_exact(G, 5.0, cm=load_cost_model(DEFAULT_COST_MODEL))
+    assert r.optimal and r.posts == interdict_brute_force(
+        G, 5.0, cm=load_cost_model(DEFAULT_COST_MODEL)).posts
+
+
+def test_an_unknown_formulation_is_named_with_the_choices():
+    with pytest.raises(RoutesError, match=r"unknown formulation 'loose'; choose one of "
+                                          r"tight, plain$"):
+        interdict_exact(_toy(), 1.0, formulation="loose")
+
+
+def test_exact_drops_posts_that_add_less_than_the_relative_tolerance():
+    """A chosen post whose removal lowers the value by less than rel_tol x max(1, |value|)
+    is dropped. Far three posts, budget 5, "single": {xa, xb} = 1.7925, {xa} = 1.7431 (xb
+    adds 0.0494); rel_tol 0.05 allows 0.0896 (0.05 x 1.7925): xb goes; 0.02 allows 0.0359:
+    it stays."""
+    G = _far_three_posts()
+    assert interdict_exact(G, 5.0, rel_tol=0.02).posts == ("xa", "xb")
+    r = interdict_exact(G, 5.0, rel_tol=0.05)
+    assert r.posts == ("xa",) and r.value == pytest.approx(1.7431435513142097)

@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import networkx as nx
-import numpy as np
 
 from .._errors import RoutesError
 from ..costs import CostModel
@@ -100,31 +99,26 @@ def _check_formulation(formulation: str) -> None:
 
 def _exact(inst: _Instance, objective: str, budget: float, *, formulation: str,
            time_limit: float, rel_tol: float, max_rounds: int,
-           start: np.ndarray | None = None, points: dict[int, set[float]] | None = None,
-           greedy: Interdiction | None = None,
+           points: dict[int, set[float]] | None = None, greedy: Interdiction | None = None,
            progress: Callable[[str], None] | None = None) -> Interdiction:
     """:func:`interdict_exact` on an instance; ``greedy`` is its greedy solution if known."""
     x0 = inst.x0()
     if not inst.posts or (inst.cost > budget + 1e-12).all():   # nothing affordable
         return _result(inst, objective, "exact", budget, x0,
                        bound=inst.value(objective, x0)[0], optimal=True)
-    # The greedy solution is the first incumbent: a warm start, which changes the solver's
-    # time and not the optimum it proves (mutants that drop it or compute it for another
-    # objective are equivalent). No caller passes ``start``, so the comparison with it is
-    # never made (its mutants are equivalent too).
-    if formulation == "tight":
-        greedy = greedy if greedy is not None else _greedy(inst, objective, budget)
-        g = inst.x_of(greedy.posts)
-        if start is None or inst.value(objective, g)[0] > inst.value(objective, start)[0]:
-            start = g
+    # The greedy solution: the fallback when a solve stops at its time limit, and the tight
+    # MILP's first incumbent (the plain one ignores ``start``).
+    greedy = greedy if greedy is not None else _greedy(inst, objective, budget)
     out = solve_exact(inst, objective, budget, formulation=formulation, time_limit=time_limit,
-                      rel_tol=rel_tol, max_rounds=max_rounds, start=start, points=points,
-                      progress=progress)
+                      rel_tol=rel_tol, max_rounds=max_rounds, progress=progress,
+                      # equivalent mutants: points or start None or dropped. Both only speed
+                      # the solve up: ``points`` shares tangent points between the solves of
+                      # one instance (the trade-off's), ``start`` is a warm start; neither
+                      # changes the optimum proven (tests/test_milp.py: equal to brute force).
+                      points=points, start=inst.x_of(greedy.posts))
     best_x, best = out.x, out.value
-    if not out.optimal:   # time limit: keep the greedy solution if it is better
-        g_res = greedy if greedy is not None else _greedy(inst, objective, budget)
-        if g_res.value > best:
-            best_x, best = inst.x_of(g_res.posts), g_res.value
+    if not out.optimal and greedy.value > best:   # time limit: keep the better of the two
+        best_x, best = inst.x_of(greedy.posts), greedy.value
     best_x = _prune(inst, objective, best_x, best, rel_tol * max(1.0, abs(best)))
     log.info("interdiction exact %s (%s): budget %g, %d posts, value %.6g (bound %.6g, "
              "%d rounds)", objective, formulation, budget, int(best_x.sum()), best, out.bound,
