@@ -152,9 +152,14 @@ def _diff(d: Path, module: str, name: str) -> str:
     short = name.rsplit(".", 1)[-1]
     orig = funcs.get(short.rsplit("__mutmut_", 1)[0] + "__mutmut_orig", "")
     mutant = funcs.get(short, "")
-    return "\n".join(ln[0] + ln[2:] for ln in difflib.ndiff(orig.splitlines()[1:],
-                                                             mutant.splitlines()[1:])
-                     if ln[:2] in ("- ", "+ "))
+    out, at = [], 0   # ``@N``: the first changed line is line N of the body (after the def)
+    for ln in difflib.ndiff(orig.splitlines()[1:], mutant.splitlines()[1:]):
+        if ln[:2] == "- " and not out:
+            out.append(f"@{at}")
+        if ln[:2] in ("- ", "+ "):
+            out.append(ln[0] + ln[2:])
+        at += ln[:2] in ("  ", "- ")
+    return "\n".join(out)
 
 
 _FUNCS: dict[Path, dict[str, str]] = {}
@@ -179,7 +184,10 @@ def _locate(module: str, name: str, diff: str) -> tuple[int, str]:
     new = [ln[1:] for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
     lines = src.splitlines()
     line = start
-    if old:
+    at = [int(ln[1:]) for ln in diff.splitlines() if ln.startswith("@")]
+    if at and old and lines[start + at[0]].strip() == old[0].strip():
+        line = start + 1 + at[0]    # (identical lines in one function are told apart)
+    elif old:
         for i in range(start - 1, end):
             if lines[i].strip() == old[0].strip():
                 line = i + 1

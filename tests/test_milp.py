@@ -63,6 +63,67 @@ def test_level_of_two_disjoint_routes():
     assert _milp_tight._level(routes, 4.0) == pytest.approx(1.45)    # both fully raised: b's top
 
 
+def test_knapsacks_are_enumerated_up_to_twelve_posts():
+    """A route of up to KNAPSACK_ENUMERATE (12) posts is enumerated exactly, one of 13 is
+    bounded by the fractional cover. Posts adding 0.1 each at costs 1, 2, 3...: adding 0.25
+    takes three posts, 1 + 2 + 3 = 6; the fractional cover pays 1 + 2 and half of 3 = 4.5."""
+    assert _milp_tight.KNAPSACK_ENUMERATE == 12
+    twelve = _milp_tight._Raise(np.full(12, 0.1), np.arange(1.0, 13.0))
+    assert twelve.exact and twelve.cost(0.25) == pytest.approx(6.0)
+    thirteen = _milp_tight._Raise(np.full(13, 0.1), np.arange(1.0, 14.0))
+    assert not thirteen.exact and thirteen.cost(0.25) == pytest.approx(4.5)
+
+
+def test_level_of_routes_too_long_to_enumerate_is_bisected():
+    """Routes of 14 posts (0.1 each, cost 1: raising by g costs 10 g, fractional cover) at
+    risk 1.0 and 1.2, budget 3: lifting both to t costs 10 (t - 1) + 10 (t - 1.2) = 3, so
+    t = 1.25; alone, the first reaches 1.3; with budget 30 both are fully raised (2.4).
+    (Within the budget's slack of 1e-9.)"""
+    def long_route() -> _milp_tight._Raise:
+        return _milp_tight._Raise(np.full(14, 0.1), np.ones(14))
+
+    assert _milp_tight._level_table([(1.0, long_route())]) is None
+    assert _milp_tight._level([(1.0, long_route())], 3.0) == pytest.approx(1.3, abs=1e-9)
+    both = [(1.0, long_route()), (1.2, long_route())]
+    assert _milp_tight._level(both, 3.0) == pytest.approx(1.25, abs=1e-9)
+    assert _milp_tight._level(both, 30.0) == pytest.approx(2.4, abs=1e-9)
+
+
+def test_a_market_first_in_node_order_bounds_the_single_objective():
+    """Node ids sort the instance: here the market "m" is node 0, so its potential is the
+    model's column 0, and the single objective's z must still be bounded by it. One route
+    o -> xa -> xb -> m; xa costs 1 and adds 0.5, xb costs 3 and adds 1.0; budget 3: the
+    exact answer is xb (greedy's gain per cost buys xa), for both formulations."""
+    G = nx.DiGraph()
+    _ends(G, {"o": 1.0}, {"m": 1.0})
+    for x, p, pu, c in (("xa", 0.2, -math.expm1(-(0.2231 + 0.5)), 1.0),
+                        ("xb", 0.3, -math.expm1(-(0.3567 + 1.0)), 3.0)):
+        _post(G, x, p, pu, c)
+    G.add_edge("o", "xa", risk=0.1 + 0.2231)
+    G.add_edge("xa", "xb", risk=0.3567)
+    G.add_edge("xb", "m", risk=0.1)
+    assert _Instance(G, None, None).nodes[0] == "m"
+    for formulation in FORMULATIONS:
+        r = interdict_exact(G, 3.0, formulation=formulation)
+        assert r.posts == ("xb",) and r.optimal
+        assert r.value == interdict_brute_force(G, 3.0).value
+
+
+def test_the_plain_model_stops_at_its_time_limit():
+    """The plain model hands its time limit to HiGHS: with 1e-9 s it stops before any
+    solution (no x, no bound, not optimal), and interdict_exact falls back to the greedy
+    solution, not proven optimal; with the default 60 s it proves the brute-force optimum."""
+    G = random_instance(3, directed=True, n_posts=8)
+    inst = _Instance(G, None, None)
+    x, ub, solved = _milp.PlainMilp(inst, "flow", 3.0).solve(1e-9, 1e-7)
+    assert x is None and ub == math.inf and solved is False
+    r = interdict_exact(G, 3.0, objective="flow", formulation="plain", time_limit=1e-9)
+    assert r.optimal is False and r.posts == _greedy(inst, "flow", 3.0).posts
+    x, ub, solved = _milp.PlainMilp(inst, "single", 3.0).solve(60.0, 1e-7)
+    assert solved and inst.value("single", x)[0] == pytest.approx(
+        interdict_brute_force(G, 3.0).value, rel=1e-9)
+
+
 def test_tight_model_prunes_a_long_detour():
     """o -> x -> m (0.2 + 0.1) and a detour o -> d -> m of risk 2.0: no affordable upgrade
     (x adds 0.5) can make the detour a least-risk route, so it leaves the model."""
@@ -176,13 +237,13 @@ def test_exact_reports_rounds():
     assert len(lines) == r.rounds and lines[0].startswith("round 1: value ")
 
 
-def _with_leading_origin(seed: int, r: float) -> nx.DiGraph:
+def _with_leading_origin(seed: int, r: float, q: str = "q") -> nx.DiGraph:
     """A random directed instance plus origin ``q`` whose one arc out (risk ``r``) enters the
     origin ``p0``: ``q`` shares ``p0``'s block in the tight model."""
     G = random_instance(seed, directed=True, n_posts=6)
-    G.add_node("q", kind="place", role="origin", supply=3.0, demand=0.0)
-    G.add_edge("q", "p0", risk=r)
-    G.add_edge("p1", "q", risk=0.05)      # an arc in: q is a transit node for others too
+    G.add_node(q, kind="place", role="origin", supply=3.0, demand=0.0)
+    G.add_edge(q, "p0", risk=r)
+    G.add_edge("p1", q, risk=0.05)      # an arc in: q is a transit node for others too
     return G
 
 
@@ -195,6 +256,22 @@ def test_an_origin_that_leads_only_to_another_shares_its_block():
     shared = _milp.TightMilp(inst, "flow", 2.0)
     assert set(shared.shift.values()) == {0.07}     # q's pairs read p0's potentials + 0.07
     assert len(shared.shift) == int(inst.connected[q].sum())
+
+
+def test_an_origin_sharing_a_block_first_in_order_leaves_the_others_their_blocks():
+    """The origin that leads to another ("a0", first of the origins by id) has no block of
+    its own; the origins after it keep theirs: every connected pair has its target (z), a0's
+    read p0's potentials shifted by 0.07, and the optimum is brute force's."""
+    G = _with_leading_origin(11, 0.07, q="a0")
+    inst = _Instance(G, None, None)
+    assert inst.origins[0] == "a0" and _milp_tight._leads(inst) == {0: (1, 0.07)}
+    model = _milp.TightMilp(inst, "flow", 2.0)
+    assert len(model.z) == int(inst.connected.sum())
+    assert len(model.shift) == int(inst.connected[0].sum()) and set(model.shift.values()) == {0.07}
+    for b in (1.0, 2.0):
+        r = interdict_exact(G, b, objective="flow")
+        assert r.optimal and r.value == pytest.approx(
+            interdict_brute_force(G, b, objective="flow").value, rel=1e-9)
 
 
 @settings(max_examples=15)

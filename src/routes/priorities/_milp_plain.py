@@ -46,10 +46,11 @@ class PlainMilp:
         ncol = nrow = 0
         for oset, mset in groups:
             # Potentials only for nodes between these origins and markets: the mask trims the
-            # model, and a wider one (any node the origins reach) proves the same optimum. Only
-            # masked entries of ``col`` are read, and they are whole numbers: the fill value
-            # and the dtype are equivalent mutants.
+            # model. equivalent mutant: a wider mask (any node the origins reach, as with None
+            # for the markets) proves the same optimum.
             mask = _reach(inst, inst.oi[oset], inst.mi[mset])
+            # equivalent mutants: another fill value or dtype. Only masked entries of ``col``
+            # are read, and they are whole numbers.
             col = np.full(inst.n, -1, dtype=np.int64)
             col[mask] = ncol + np.arange(mask.sum())
             ncol += int(mask.sum())

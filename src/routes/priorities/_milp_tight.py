@@ -76,10 +76,10 @@ def _level_table(routes: list[tuple[float, _Raise]]) -> tuple[np.ndarray, np.nda
     cand = cand[(cand >= lo) & (cand <= hi)]
     total = np.zeros(len(cand))
     for length, r in routes:
-        g = cand - length - r.free
-        i = np.searchsorted(r.gains, g - 1e-12)
-        step = np.where(i < len(r.costs), r.costs[np.minimum(i, len(r.costs) - 1)], np.inf)
-        total += np.where(g <= 0, 0.0, step)
+        # A level ``g <= 0`` above the route costs nothing: it finds the empty subset (gain 0,
+        # first in ``gains``), whose suffix minimum cost is 0.
+        i = np.searchsorted(r.gains, cand - length - r.free - 1e-12)
+        total += np.where(i < len(r.costs), r.costs[np.minimum(i, len(r.costs) - 1)], np.inf)
     return cand, total
 
 
@@ -94,6 +94,7 @@ def _level(routes: list[tuple[float, _Raise]], budget: float,
     table = _level_table(routes) if table is None else table
     if table is not None:
         cand, total = table
+        # equivalent mutant: < for <= (a total equal to budget + 1e-9 to the last bit).
         ok = cand[total <= budget + 1e-9]
         return float(ok.max()) if len(ok) else lo
 
@@ -104,6 +105,8 @@ def _level(routes: list[tuple[float, _Raise]], budget: float,
         return hi
     for _ in range(64):
         mid = 0.5 * (lo + hi)
+        # equivalent mutants: <= for < (or no test at all): once ``mid`` is ``lo`` or ``hi``
+        # (float resolution) every later step keeps ``lo`` and ``hi``; this only stops early.
         if not lo < mid < hi:
             break
         lo, hi = (mid, hi) if affordable(mid) else (lo, mid)
@@ -135,6 +138,7 @@ def _pair_bound(inst: Instance, o: int, m: int, budget: float, most_routes: int 
     lift all of them to (:func:`_level`). The routes are kept on the instance for the next
     budget, with the level table of each prefix of them (:func:`_level_table`).
     """
+    # equivalent mutant: another key (a cache on the instance, under any unused name)
     cache: dict[tuple[int, int], _PairRoutes] = inst.__dict__.setdefault("_milp_routes", {})
     routes, w, done, tables = cache.get((o, m), ([], inst.risk.copy(), False, []))
 
@@ -152,6 +156,8 @@ def _pair_bound(inst: Instance, o: int, m: int, budget: float, most_routes: int 
             dist, pred = csgraph.dijkstra(inst._csr(w), directed=True, indices=o,
                                           return_predecessors=True)
             if not math.isfinite(dist[m]):
+                # equivalent mutant: a false ``done`` (None, False) makes the next budget look
+                # again, find no route again and stop at the same level: only time is lost.
                 done = True
                 break
             posts = _route_posts(inst, pred, m)
@@ -178,6 +184,7 @@ def _pair_bounds(inst: Instance, budget: float) -> tuple[np.ndarray, np.ndarray]
     """
     with _BOUNDS_LOCK:
         memo: dict[float, tuple[np.ndarray, np.ndarray]] = inst.__dict__.setdefault(
+            # equivalent mutant: another key (a cache on the instance, under any unused name)
             "_milp_bounds", {})
         if budget not in memo:
             memo[budget] = _compute_pair_bounds(inst, budget)
@@ -273,13 +280,19 @@ class TightMilp:
                            & (L[inst.u] + inst.risk <= C[inst.v] + tol))[0]
             # d_all on the kept subgraph: the potentials' other upper bound
             sub = sp.csr_array((wall[k], (inst.u[k], inst.v[k])), shape=(inst.n, inst.n))
-            Dp = csgraph.dijkstra(sub, directed=True, indices=src, min_only=True) \
-                if len(k) else np.full(inst.n, np.inf)
+            Dp = csgraph.dijkstra(sub, directed=True, indices=src, min_only=True)
             cap = np.minimum(C, Dp)
             low = np.minimum(L, cap)
             cap[src], low[src] = 0.0, 0.0
+            # equivalent mutants: a larger slack (+ for -, low >= 0) keeps rows the bounds
+            # imply and weakens the coefficient min(delta, slack) to no effect: once it is at
+            # least the slack, the bounds already allow what x = 1 allows. Same integer points,
+            # a looser relaxation (time only); tests/test_milp.py holds the optimum.
             slack = cap[inst.v[k]] - low[inst.u[k]] - inst.risk[k]
             k, slack = k[slack > 0], slack[slack > 0]        # others are implied by the bounds
+            # equivalent mutants: another negative fill. Only kept nodes' entries are read (a
+            # connected pair's market is always kept: L <= C there) and the single objective
+            # drops the others with ``>= 0``.
             col = np.full(inst.n, -1, dtype=np.int64)
             col[keep] = ncol + np.arange(int(keep.sum()))
             ncol += int(keep.sum())
@@ -322,16 +335,16 @@ class TightMilp:
                 nrow += len(mcols)
                 hi.append(np.array([b]))
                 self.c[zc] = -1.0
-                continue
-            flat = int(oset[0]) * len(inst.markets) + int(mset[0])
-            self.z.append((zc, int(mcols[0]), flat))
-            if dr:
-                self.shift[zc] = dr
-            hi.append(np.array([-math.expm1(-b)]))
-            self.c[zc] = -inst.F.flat[flat] / inst.routed
-            pts = self.points.setdefault(flat, set())
-            pts.update((a, b))
-            self.cuts += [(zc, int(mcols[0]), p) for p in sorted(pts)]
+            else:
+                flat = int(oset[0]) * len(inst.markets) + int(mset[0])
+                self.z.append((zc, int(mcols[0]), flat))
+                if dr:
+                    self.shift[zc] = dr
+                hi.append(np.array([-math.expm1(-b)]))
+                self.c[zc] = -inst.F.flat[flat] / inst.routed
+                pts = self.points.setdefault(flat, set())
+                pts.update((a, b))
+                self.cuts += [(zc, int(mcols[0]), p) for p in sorted(pts)]
         for r, post, v in xrows:
             rows.append(r)
             cols.append(xcol0 + post)
@@ -359,9 +372,10 @@ class TightMilp:
     def solve(self, time_limit: float, rel_gap: float, start: np.ndarray | None = None,
               watch: Watch | None = None) -> tuple[np.ndarray | None, float, bool]:
         """Return ``(x or None if no solution in time, upper bound, proven optimal)``."""
-        # ``start`` is a warm start only (the time to the proven optimum changes, not the
-        # optimum): dropping it is an equivalent mutant.
         return _solve_highs(self.c, self.A, self.rhs, self.budget_row, self.budget,
                             _tangent_rows(self.cuts, self.ncol, self.shift), self.lb, self.ub,
-                            self.xcol0, time_limit, rel_gap, start,
+                            self.xcol0, time_limit, rel_gap,
+                            # equivalent mutant: start None (a warm start only: the time to the
+                            # proven optimum changes, not the optimum)
+                            start,
                             HIGHS_OPTIONS if self.objective == "flow" else None, watch)
