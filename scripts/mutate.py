@@ -79,10 +79,18 @@ _STATUS = re.compile(r"^\s*(\S+): (survived|killed|timeout|no tests|suspicious|s
 # doctests would be collected once per mutant.
 # Fastest tests first (durations from mutmut's clean run), so that a mutant a quick test kills
 # never waits for the slow fixtures of the shipped network.
-_CONFTEST = '''"""Written by scripts/mutate.py: doctests once, fast tests first."""
+_CONFTEST = '''"""Written by scripts/mutate.py: doctests once, fast tests first, fixed examples."""
 
 import json
 from pathlib import Path
+
+from hypothesis import settings
+
+# The same examples for every mutant, and no example database: a random example that fails
+# on the code as it is (or a failing example stored while testing one mutant) would otherwise
+# "kill" every later mutant. tests/conftest.py's profile, registered after this one, inherits it.
+settings.register_profile("mutate", deadline=None, derandomize=True, database=None)
+settings.load_profile("mutate")
 
 
 def pytest_collection_modifyitems(config, items):
