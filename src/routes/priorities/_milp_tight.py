@@ -166,6 +166,8 @@ def _pair_bound(inst: Instance, o: int, m: int, budget: float, most_routes: int 
                 w = w.copy()
                 w[np.isin(inst.arc_post, posts)] = np.inf
             else:
+                # equivalent mutant: a false ``done`` finds this post-less route again, and a
+                # route no budget can lift cannot lower the level (the loop stops at it).
                 done = True
         if not routes[k][0] < level:     # this and every later route is no lower
             break
@@ -274,8 +276,14 @@ class TightMilp:
             L = D0[oset].min(axis=0)
             with np.errstate(invalid="ignore"):
                 C = (K[:, None] - R0[mset]).max(axis=0)      # -inf: reaches no market
+            # equivalent mutant (up to rounding): / for * (a smaller tolerance when K > 1) only
+            # differs for an arc within 1e-9 K of the window, i.e. on it but for rounding.
             tol = 1e-9 * max(1.0, float(K.max()))
             keep = np.isfinite(L) & (L <= C + tol)
+            # equivalent mutant: | for the last &. An arc passing the window test has both ends
+            # kept (C is a feasible potential, C_v <= C_u + r_uv, so L_u + r_uv <= C_v + tol
+            # gives L_u <= C_u + tol), and one into an origin has no slack (cap 0 there): the
+            # slack test below drops it.
             k = np.nonzero(keep[inst.u] & keep[inst.v] & ~np.isin(inst.v, src)
                            & (L[inst.u] + inst.risk <= C[inst.v] + tol))[0]
             # d_all on the kept subgraph: the potentials' other upper bound
@@ -378,4 +386,6 @@ class TightMilp:
                             # equivalent mutant: start None (a warm start only: the time to the
                             # proven optimum changes, not the optimum)
                             start,
+                            # equivalent mutants: other options (search tuning: the time to the
+                            # proven optimum changes, not the optimum)
                             HIGHS_OPTIONS if self.objective == "flow" else None, watch)
