@@ -350,7 +350,66 @@ def test_front_table_marks_the_knee_and_the_imputed_posts():
     assert t["posts"].tolist() == ["xa", "", "xa;xb", "xa", ""]
     assert t["imputed_posts"].tolist() == ["", "", "xb", "", ""]
     assert t["n_posts"].tolist() == [1, 0, 2, 1, 0]
+    assert t["detected_share"].tolist() == [0.45, 0.1, 0.5, 0.45, 0.1]
+    assert t["legit_cost_usd_per_day"].tolist() == [10.0, 0.0, 100.0, 10.0, 0.0]
+    assert t["legit_delay_h_per_day"].tolist() == [1.0, 0.0, 10.0, 1.0, 0.0]
+    assert t["cost"].tolist() == [1.0, 0.0, 2.0, 1.0, 0.0] and t["optimal"].all()
     # on a line: no knee; fewer than three points: none
     assert knee_point([pt(1.0, (), 0.5, 100.0), pt(1.0, (), 0.3, 60.0),
                        pt(1.0, (), 0.1, 20.0)]) is None
     assert knee_point(pts[3:]) is None
+
+
+def test_repair_drops_the_post_losing_least_detection_per_unit_saved():
+    """Toy with both posts upgraded (least risk 0.4 through xa, 0.5 through xb): over the
+    limit 0.6 of a = (0.5, 0.5), dropping xb leaves 0.3 and dropping xa 0.2: xb goes."""
+    from routes.priorities._instance import _Instance, _toy
+    from routes.priorities.tradeoff import _repair
+
+    inst = _Instance(_toy(), None, None)
+    assert _repair(inst, np.ones(2), np.array([0.5, 0.5]), 0.6).tolist() == [1.0, 0.0]
+    assert _repair(inst, np.ones(2), np.array([0.5, 0.5]), 1.0).tolist() == [1.0, 1.0]
+
+
+def _two_markets() -> nx.DiGraph:
+    """o -> xa -> m1 (demand 3) and o -> xb -> m2 (demand 1), alike posts costing 1."""
+    G = nx.DiGraph()
+    G.add_node("o", kind="place", role="origin", supply=1.0)
+    for m, x, dem in (("m1", "xa", 3.0), ("m2", "xb", 1.0)):
+        G.add_node(m, kind="place", role="market", demand=dem)
+        G.add_node(x, kind="crossing", name=x, status="open", p_detect=0.1,
+                   p_detect_upgraded=0.5, upgrade_cost=1.0, crossing_risk=-math.log(0.9))
+        G.add_edge("o", x, risk=0.2)
+        G.add_edge(x, m, risk=0.1)
+    return G
+
+
+def test_fronts_use_the_flows_cost_model_and_tolerance_given(monkeypatch):
+    """Flows given weigh the pairs in pareto_fronts and pareto_brute_force as in pareto_front
+    (o -> m2 carrying 9 of 10 makes xb the most detecting post; by demand it is xa); a
+    restricted post with p_detect 0 is read through the cost model; rel_tol reaches each
+    front."""
+    import routes.priorities.tradeoff as tradeoff
+    from routes.costs import load_cost_model
+    from routes.settings import DEFAULT_COST_MODEL
+
+    d = pd.DataFrame({"cost_usd_per_day": [4.0, 7.0], "delay_h_per_day": [1.0, 2.0]},
+                     index=["xa", "xb"])
+    G = _two_markets()
+    flows = {("o", "m1"): 1.0, ("o", "m2"): 9.0}
+    assert pareto_fronts(G, 1.0, d)[0].posts == ("xa",)
+    assert pareto_fronts(G, 1.0, d, flows=flows)[0].posts == ("xb",)
+    assert pareto_brute_force(G, 1.0, d, flows=flows)[0].posts == ("xb",)
+    cm = load_cost_model(DEFAULT_COST_MODEL)
+    G.nodes["xb"].update(status="restricted", p_detect=0.0, crossing_risk=0.4)
+    assert {p.budget for p in pareto_fronts(G, 5.0, d, cm=cm)} == {1.0, 2.0}
+    seen: list[float] = []
+    real = tradeoff.pareto_front
+
+    def spy(*a, **k):
+        seen.append(k["rel_tol"])
+        return real(*a, **k)
+
+    monkeypatch.setattr(tradeoff, "pareto_front", spy)
+    pareto_fronts(_two_markets(), 2.0, d, rel_tol=3e-7)
+    assert seen == [3e-7, 3e-7]

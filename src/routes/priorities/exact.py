@@ -99,7 +99,7 @@ def _check_formulation(formulation: str) -> None:
                           f"{', '.join(FORMULATIONS)}")
 
 
-def _exact(inst: _Instance, objective: str, budget: float, *, formulation: str,
+def _exact(inst: _Instance, objective: str, budget: float, *, formulation: str = "tight",
            time_limit: float, rel_tol: float, max_rounds: int,
            points: dict[int, set[float]] | None = None, greedy: Interdiction | None = None,
            progress: Callable[[str], None] | None = None) -> Interdiction:

@@ -93,6 +93,7 @@ def legit_of_posts(delays: pd.DataFrame, posts: Iterable[Any]) -> tuple[float, f
 
 
 def _vectors(inst: _Instance, delays: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    # equivalent mutants: dtype None (the columns are numbers; every use below is float)
     usd = delays["cost_usd_per_day"].reindex(inst.posts).fillna(0.0).to_numpy(dtype=float)
     hrs = delays["delay_h_per_day"].reindex(inst.posts).fillna(0.0).to_numpy(dtype=float)
     return usd, hrs
@@ -173,10 +174,13 @@ def pareto_front(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
     if (usd < 0).any() or not np.isfinite(usd).all():
         raise RoutesError("the legitimate cost of every post must be a finite number >= 0")
     shared: dict[int, set[float]] = {}
-    first = _exact(inst, "flow", float(budget), formulation="tight", time_limit=time_limit,
-                   rel_tol=rel_tol, max_rounds=50, points=shared)
+    # equivalent mutant: None for "flow" (every rule tests objective == "single", so None
+    # is read as "flow"; only the posts and the proof are used here)
+    first = _exact(inst, "flow", float(budget), time_limit=time_limit, rel_tol=rel_tol,
+                   max_rounds=50, points=shared)
     x = inst.x_of(first.posts)
     points = [_point(inst, budget, x, usd, hrs, first.optimal)]
+    # equivalent mutant: another unit without posts (the first point then costs 0: no loop)
     unit = float(usd.max()) if len(usd) else 0.0
     if progress is not None:
         progress(f"budget {budget:g}: point 1, detected {points[0].detected_share:.6f}, "
@@ -188,8 +192,8 @@ def pareto_front(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
             if eps < 0:
                 break
             start = _repair(inst, x, usd / unit, eps)
-            out = solve_exact(inst, "flow", float(budget), formulation="tight",
-                              time_limit=time_limit, rel_tol=rel_tol, max_rounds=50,
+            out = solve_exact(inst, "flow", float(budget), time_limit=time_limit,
+                              rel_tol=rel_tol, max_rounds=50,
                               points=shared, start=start, side=(usd / unit, eps))
             xn = _prune(inst, "flow", out.x, out.value, rel_tol * max(1.0, abs(out.value)))
             q = _point(inst, budget, xn, usd, hrs, out.optimal)
@@ -267,7 +271,7 @@ def pareto_brute_force(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
         for S in itertools.combinations(range(P), k):
             x = inst.x0()
             x[list(S)] = 1.0
-            if inst.cost[x > 0.5].sum() <= budget + 1e-12:
+            if inst.cost[list(S)].sum() <= budget + 1e-12:
                 pts.append(_point(inst, budget, x, usd, hrs, True))
     return _nondominated(pts)
 
