@@ -413,3 +413,15 @@ def test_fronts_use_the_flows_cost_model_and_tolerance_given(monkeypatch):
     monkeypatch.setattr(tradeoff, "pareto_front", spy)
     pareto_fronts(_two_markets(), 2.0, d, rel_tol=3e-7)
     assert seen == [3e-7, 3e-7]
+
+
+def test_a_cost_within_the_step_of_nothing_ends_the_front():
+    """Costs closer than EPS_STEP (1e-5) of the largest post's cost are tied: on the toy at
+    budget 1, xa costing 0.01 USD/day against xb's 5,000 is the only point (the empty set,
+    0 USD, is within the step of it)."""
+    from routes.priorities._instance import _toy
+
+    d = pd.DataFrame({"cost_usd_per_day": [0.01, 5000.0], "delay_h_per_day": [0.1, 2.0]},
+                     index=["xa", "xb"])
+    front = pareto_front(_toy(), 1.0, d)
+    assert [(p.posts, p.legit_cost_usd_per_day) for p in front] == [(("xa",), 0.01)]

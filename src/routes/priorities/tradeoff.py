@@ -177,6 +177,7 @@ def pareto_front(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
     # equivalent mutant: None for "flow" (every rule tests objective == "single", so None
     # is read as "flow"; only the posts and the proof are used here)
     first = _exact(inst, "flow", float(budget), time_limit=time_limit, rel_tol=rel_tol,
+                   # equivalent mutant: points dropped (shared tangent points: time only)
                    max_rounds=50, points=shared)
     x = inst.x_of(first.posts)
     points = [_point(inst, budget, x, usd, hrs, first.optimal)]
