@@ -198,3 +198,108 @@ def test_observation_chart_and_residual_text(tmp_path):
     assert text.index("AZE") < text.index("IRN")     # largest under-prediction first
     assert "AZE: no modelled route passes" in text
     assert "over-predicts most in KAZ" in text
+
+
+# --------------------------------------------------------------------------- edge cases
+def test_no_observation_table_gives_the_defaults(cm):
+    """A cost model without [observation]: all of the supply at 100 kg per unit."""
+    assert observation_params(cm.with_changes(raw={})) == ObservationParams(1.0, 100.0)
+    assert observation_params(cm.with_changes(raw={"conversion": {}})).kg_per_unit == 100.0
+
+
+def _two_posts(cm):
+    """o (AFG) -> x (AFG|TJK) -> y (TJK|UZB) -> m (UZB): two posts back to back, the leg
+    between them in TJK, the country both share; y checks entries into its country_a (UZB)
+    as "central_asia", into TJK (from m's side) as its own class; u (TKM) a place no post
+    touches; a transfer edge o -> z without a length."""
+    G = nx.DiGraph()
+    G.add_node("o", kind="place", country="AFG")
+    G.add_node("x", kind="crossing", country_a="AFG", country_b="TJK",
+               crossing_class="central_asia")
+    G.add_node("y", kind="crossing", country_a="UZB", country_b="TJK",
+               crossing_class="eaeu_internal", class_into_a="central_asia")
+    G.add_node("m", kind="place", country="UZB")
+    G.add_node("u", kind="place", country="TKM")
+    G.add_node("z", kind="place", country="AFG")
+    km = 1000 / cm.modes["road"].risk_per_1000km
+    for u, v, t, b in [("o", "x", 0.1, 0.4), ("x", "y", 0.05, 0.3), ("y", "m", 0.0, 0.0),
+                       ("m", "y", 0.02, 0.6)]:
+        G.add_edge(u, v, mode="road", length_km=t * km, time_h=1.0, risk=t + b)
+    G.add_edge("o", "z", mode="road", risk=0.25)
+    return G
+
+
+def test_leg_between_two_posts_runs_in_their_shared_country(cm):
+    ck = edge_checks(_two_posts(cm), cm).set_index(["u", "v"])
+    assert ck.loc[("x", "y"), "travel_country"] == "TJK"
+    assert ck.loc[("x", "y"), "border_country"] == "UZB"
+    assert ck.loc[("x", "y"), "border_class"] == "central_asia"     # into country_a
+    assert ck.loc[("x", "y"), "border_risk"] == pytest.approx(0.3)
+    assert ck.loc[("y", "m"), "travel_country"] == "UZB"
+
+
+def test_class_into_a_only_for_entries_into_country_a(cm):
+    """Entering y's country_b (TJK) from UZB: y's own class, not class_into_a; an empty
+    class_into_a is no class."""
+    G = _two_posts(cm)
+    ck = edge_checks(G, cm).set_index(["u", "v"])
+    assert ck.loc[("m", "y"), "border_country"] == "TJK"
+    assert ck.loc[("m", "y"), "border_class"] == "eaeu_internal"
+    G.nodes["y"]["class_into_a"] = ""
+    ck = edge_checks(G, cm).set_index(["u", "v"])
+    assert ck.loc[("x", "y"), "border_class"] == "eaeu_internal"
+
+
+def test_edge_without_length_is_all_inland_risk(cm):
+    """No length_km (a transfer): 0 km, 0 h, its whole risk charged inland where it runs."""
+    ck = edge_checks(_two_posts(cm), cm).set_index(["u", "v"])
+    row = ck.loc[("o", "z")]
+    assert (row["length_km"], row["time_h"], row["travel_risk"]) == (0.0, 0.0, 0.25)
+    assert row["border_risk"] == 0.0 and pd.isna(row["border_country"])
+
+
+def test_every_country_listed_even_without_a_post(cm):
+    """TKM has a place but no post and no route: listed with zeros, index named iso3."""
+    G = _two_posts(cm)
+    routes = pd.DataFrame({"path": [["o", "x", "y", "m"], ["o", "z"]], "flow": [4.0, 0.0]})
+    s = modelled_seizures(G, cm, routes=routes, params=ObservationParams(1.0, 1.0))
+    assert s.index.tolist() == ["AFG", "TJK", "TKM", "UZB"] and s.index.name == "iso3"
+    assert s.loc["TKM"].tolist() == [0.0, 0.0, 0.0, 0.0]
+    # the leg x -> y: inland TJK, then y's post into UZB
+    left = 4.0 * math.exp(-0.1) * math.exp(-0.4)
+    assert s.loc["TJK", "seized_inland"] == pytest.approx(left * (1 - math.exp(-0.05)))
+    assert s.loc["UZB", "seized_border"] == pytest.approx(
+        left * math.exp(-0.05) * (1 - math.exp(-0.3)))
+    t = country_throughput(G, cm, routes)
+    assert t.index.name == "iso3" and t.dtype == np.float64
+    assert t.to_dict() == {"AFG": 4.0, "TJK": 4.0, "TKM": 0.0, "UZB": 4.0}
+    empty = country_throughput(nx.DiGraph(), cm, pd.DataFrame({"path": [], "flow": []}))
+    assert empty.dtype == np.float64 and empty.empty and empty.index.name == "iso3"
+
+
+def test_rates_form_has_no_inland_border_split(cm):
+    """With seizure rates the model gives kg per country only: the split columns are 0 and
+    seized is modelled_kg in flow units."""
+    G = _chain(cm)
+    c = cm.with_changes(raw={"observation": {"heroin_kg_per_flow_unit": 80.0,
+                                             "default_rate": 0.02,
+                                             "seizure_rates": {"TJK": 0.25}}})
+    routes = pd.DataFrame({"path": [["o", "x", "p", "y", "m"]], "flow": [10.0]})
+    s = modelled_seizures(G, c, routes=routes)
+    assert (s["seized_inland"] == 0.0).all() and (s["seized_border"] == 0.0).all()
+    assert s["modelled_kg"].to_dict() == pytest.approx({"AFG": 16.0, "KGZ": 16.0,
+                                                        "TJK": 200.0})
+    assert s["seized"].to_dict() == pytest.approx({"AFG": 0.2, "KGZ": 0.2, "TJK": 2.5})
+
+
+@pytest.mark.parametrize("obs, field", [
+    ({"seizure_rates": {"TJK": 0.1}}, "observation.default_rate"),
+    ({"seizure_rates": {"TJK": 0.1}, "default_rate": -0.5}, "observation.default_rate"),
+    ({"seizure_rates": {"TJK": True}, "default_rate": 0.1}, "observation.seizure_rates.TJK"),
+])
+def test_bad_seizure_rate_names_its_field(cm, obs, field):
+    G = _chain(cm)
+    routes = pd.DataFrame({"path": [["o", "x", "p", "y", "m"]], "flow": [10.0]})
+    with pytest.raises(DataError) as ei:
+        modelled_seizures(G, cm.with_changes(raw={"observation": obs}), routes=routes)
+    assert [p.field for p in ei.value.problems] == [field]
