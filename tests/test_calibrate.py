@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from routes._errors import DataError, RoutesError
 from routes.calibration._calib_toml import calibrated_text
 from routes.calibration._holdout import holdout_predictions, rolling_origin
 from routes.calibration._optimise import multistart
@@ -277,3 +278,260 @@ def test_cli_empty_year_exit_2(tmp_path, capsys):
     assert rc == 2
     assert "year 2020 is empty" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- result tables
+def _posterior_by_hand():
+    """Two route parameters on 3-point grids: ln hours_per_risk (step 0.4), ln logit_theta
+    (step 1)."""
+    from routes.calibration._posterior import GridPosterior
+
+    return GridPosterior(axes=[np.array([6.0, 6.4, 6.8]), np.array([-1.0, 0.0, 1.0])],
+                         marginals=[np.array([0.1, 0.6, 0.3]), np.array([0.2, 0.5, 0.3])],
+                         best=np.array([6.4, 0.0]), f_best=0.0, points=np.zeros((9, 2)),
+                         weights=np.full(9, 1 / 9))
+
+
+def test_grid_posterior_quantiles_and_sd_by_hand():
+    """Mass spread evenly over each cell: quantiles interpolate the cell edges' cdf; the sd
+    adds the cell's own variance h^2 / 12."""
+    g = _posterior_by_hand()
+    # axis 0: edges 5.8 6.2 6.6 7.0, cdf 0 0.1 0.7 1
+    assert g.quantile(0, 0.05) == pytest.approx(6.0)
+    assert g.quantile(0, 0.95) == pytest.approx(6.6 + 0.25 / 0.3 * 0.4)
+    assert g.quantile(1, 0.05) == pytest.approx(-1.25)
+    m, sd = g.mean_sd(0)
+    assert m == pytest.approx(6.48)
+    assert sd == pytest.approx((0.0576 + 0.16 / 12) ** 0.5)
+    assert g.mean_sd(1)[1] == pytest.approx((0.49 + 1 / 12) ** 0.5)
+
+
+def test_parameter_table_by_hand():
+    """Value exp(u); 90% interval from the grid's quantiles; prior interval median *
+    exp(-+1.645 sd); pinned when the posterior sd is under 0.7 of the prior's."""
+    from routes.calibration._calib_tables import parameter_table
+    from routes.calibration._priors import Z90, Prior
+
+    pri = {"hours_per_risk": Prior(500.0, 0.6), "logit_theta": Prior(1.0, 0.5)}
+    t = parameter_table(["hours_per_risk", "logit_theta"], np.log([640.0, 0.8]),
+                        _posterior_by_hand(), pri)
+    assert t.index.name == "parameter" and t.index.tolist() == ["hours_per_risk",
+                                                                "logit_theta"]
+    assert list(t.columns) == ["value", "p05", "p95", "prior_median", "prior_p05",
+                               "prior_p95", "sd_log", "prior_sd_log", "pinned", "note", "about"]
+    h, th = t.loc["hours_per_risk"], t.loc["logit_theta"]
+    assert h["value"] == pytest.approx(640.0) and th["value"] == pytest.approx(0.8)
+    assert h["p05"] == pytest.approx(np.exp(6.0))
+    assert h["p95"] == pytest.approx(np.exp(6.6 + 0.25 / 0.3 * 0.4))
+    assert th["p05"] == pytest.approx(np.exp(-1.25))
+    assert th["p95"] == pytest.approx(np.exp(0.5 + 0.25 / 0.3))
+    assert h["prior_median"] == 500.0 and h["prior_sd_log"] == 0.6
+    assert h["prior_p05"] == pytest.approx(500.0 * np.exp(-Z90 * 0.6))
+    assert h["prior_p95"] == pytest.approx(500.0 * np.exp(Z90 * 0.6))
+    sd0, sd1 = (0.0576 + 0.16 / 12) ** 0.5, (0.49 + 1 / 12) ** 0.5
+    assert h["sd_log"] == pytest.approx(sd0) and th["sd_log"] == pytest.approx(sd1)
+    assert t["pinned"].tolist() == [True, False]
+    assert h["note"] == ""
+    assert th["note"] == ("posterior sd 0.76 vs prior 0.50 (ln): the data do not pin it; "
+                          "the prior carries it")
+    assert th["about"] == "logit dispersion of the route choice"
+
+
+def test_rate_table_by_hand():
+    """Rate exp(a), interval exp(a -+ 1.645 sd), flow the mean over the years; pinned only
+    with observations and sd under 0.7 tau."""
+    from routes.calibration._calib_tables import rate_table
+    from routes.calibration._posterior import RateFit
+    from routes.calibration._priors import Z90
+
+    a = np.log([0.1, 0.3, 0.05])
+    rf = RateFit(a=a, sd=np.array([0.2, 0.9, 0.5]), mu=-2.0, sigma2=0.1, nlp=0.0,
+                 residual=np.zeros(3))
+    F = np.array([[100.0, 50.0, 10.0], [300.0, 70.0, 30.0]])
+    t = rate_table(rf, ["AAA", "BBB", "CCC"], np.array([0, 0, 1]), F, 1.0)
+    assert t.index.name == "iso3" and t.index.tolist() == ["AAA", "BBB", "CCC"]
+    assert t["rate"].tolist() == pytest.approx([0.1, 0.3, 0.05])
+    assert t["p05"].tolist() == pytest.approx(np.exp(a - Z90 * np.array([0.2, 0.9, 0.5])))
+    assert t["p95"].tolist() == pytest.approx(np.exp(a + Z90 * np.array([0.2, 0.9, 0.5])))
+    assert t["sd_log"].tolist() == [0.2, 0.9, 0.5]
+    assert t["n_obs"].tolist() == [2, 1, 0]
+    assert t["flow_kg"].tolist() == [200.0, 60.0, 20.0]
+    assert t["pinned"].tolist() == [True, False, False]   # CCC: sd 0.5 but no observation
+
+
+def test_fit_statistics_by_hand():
+    """Per split and model: n (rows observed), Spearman, mean absolute log error with the
+    offset; one row gives no correlation; a split without rows gives no line."""
+    from routes.calibration._calib_tables import fit_statistics
+
+    f = pd.DataFrame({"split": ["fit"] * 4 + ["holdout"],
+                      "observed_kg": [10.0, 100.0, 1000.0, np.nan, 50.0],
+                      "modelled_kg": [20.0, 90.0, 5000.0, 7.0, 40.0],
+                      "modelled_kg_uncalibrated": [5.0, 1.0, 3.0, 9.0, 60.0]})
+    s = fit_statistics(f, offset=0.0)
+    assert list(s.columns) == ["split", "model", "n", "spearman", "male"]
+    assert list(zip(s["split"], s["model"])) == [("fit", "calibrated"), ("fit", "uncalibrated"),
+                                                 ("holdout", "calibrated"),
+                                                 ("holdout", "uncalibrated")]
+    assert s["n"].tolist() == [3, 3, 1, 1]
+    assert s["spearman"].iloc[:2].tolist() == pytest.approx([1.0, -0.5])
+    assert s["spearman"].iloc[2:].isna().all()
+    assert s["male"].tolist() == pytest.approx([
+        (np.log(2) + np.log(10 / 9) + np.log(5)) / 3,
+        (np.log(2) + np.log(100) + np.log(1000 / 3)) / 3, np.log(1.25), np.log(1.2)])
+    # the default offset is 10 kg
+    assert fit_statistics(f)["male"].iloc[2] == pytest.approx(np.log(60 / 50))
+    only_fit = fit_statistics(f[f["split"] == "fit"], offset=0.0)
+    assert only_fit["split"].tolist() == ["fit", "fit"]
+
+
+def test_share_only_by_hand():
+    """The uncalibrated model's one parameter: the share that best fits log seizures, within
+    [0.001, 1]; 1 with nothing observed."""
+    from routes.calibration._calib_tables import share_only
+
+    seized = {2018: pd.Series({"AAA": 2.0, "BBB": 0.5}), 2019: pd.Series({"AAA": 1.0})}
+    obs = pd.DataFrame({"iso3": ["AAA", "BBB", "AAA"], "year": [2018, 2018, 2019],
+                        "heroin_eq_kg": [50.0, 12.5, 25.0]})
+    assert share_only(seized, obs, 100.0, 0.0) == pytest.approx(0.25, rel=1e-5)
+    big = obs.assign(heroin_eq_kg=obs["heroin_eq_kg"] * 8)   # share 2: capped at 1
+    assert share_only(seized, big, 100.0, 0.0) == pytest.approx(1.0, rel=1e-5)
+    assert share_only(seized, obs.iloc[:0], 100.0, 0.0) == 1.0
+
+
+# --------------------------------------------------------------------------- the fit's course
+def test_observations_kept_for_the_fit():
+    """Only reported (non-missing) seizures of the fitted years and the network's countries,
+    as (year index in the order given, country index, kg)."""
+    from routes.calibration.calibrate import _observations
+
+    sz = pd.DataFrame({"iso3": ["AAA", "BBB", "CHN", "AAA", "BBB", "AAA"],
+                       "year": [2019, 2019, 2019, 2018, 2018, 2017],
+                       "heroin_eq_kg": [5.0, np.nan, 9.0, 7.0, 3.0, 4.0]})
+    y, c, kg = _observations(sz, [2019, 2018], ["AAA", "BBB"])
+    assert (y.tolist(), c.tolist(), kg.tolist()) == ([0, 1, 1], [0, 0, 1], [5.0, 7.0, 3.0])
+
+
+def test_nothing_reported_in_the_fitted_years(cm):
+    """Every route parameter free by default; no seizure in the fitted years: a clear error
+    before any fit."""
+    sz = pd.DataFrame({"iso3": ["AFG"], "year": [2020], "heroin_eq_kg": [5.0]})
+    with pytest.raises(RoutesError, match="no reported seizures in the fitted years"):
+        calibrate(build, cm, sz, years=[2018, 2019])
+
+
+def test_fit_info_records_the_run(cm, fitted):
+    """The toy's choice set holds both routes from the start: no refit round; info names the
+    countries, the exclusions and their reasons, the hyperparameters and the evaluations."""
+    from routes.calibration._priors import priors
+    from routes.calibration._workspace import DEFAULT_EXCLUDE
+
+    info = fitted.info
+    assert info["countries"] == ["AFG", "DEU", "IRN", "TJK"]
+    assert info["refit_rounds"] == 0 and info["routes_added_at_fit"] == 0
+    assert info["routes_added_after_search"] == 0
+    assert info["excluded"] == {c: DEFAULT_EXCLUDE[c] for c in DEFAULT_EXCLUDE}
+    _, (g_rate, g_sd, tau) = priors(cm)
+    hyper = info["hyper"]
+    assert (hyper["omega"], hyper["tau"], hyper["global_interception"]) == (g_sd, tau, g_rate)
+    assert 0 < hyper["sigma"] < 0.2          # the data's noise: sd 0.05 on the log scale
+    assert 0 < info["evaluations_fit"] < info["evaluations_total"]
+    assert info["seconds_per_evaluation"] == pytest.approx(
+        info["seconds_fit"] / info["evaluations_fit"])
+    assert 0 <= info["check_max_rel_diff"] < 1e-9
+
+
+def test_refit_when_the_choice_set_grows_and_rescue_by_the_grid(cm, monkeypatch):
+    """When new routes join the choice set the estimate is polished again (one refit round);
+    a final search that stopped short is rescued from the posterior grid's best point; every
+    local search keeps the evaluation budget given. Growth and the short stop are simulated
+    (the toy's choice set is complete from the start)."""
+    import importlib
+    from dataclasses import replace
+
+    from routes.calibration._fastobs import YearModel
+
+    calmod = importlib.import_module("routes.calibration.calibrate")
+
+    calls, state = [], {"armed": False}
+    real_ms, real_extend = calmod.multistart, YearModel.extend
+
+    def spy(f, lo, hi, **kw):
+        calls.append((kw["polish"], kw["maxfev"]))
+        r = real_ms(f, lo, hi, **kw)
+        state["armed"] = kw["polish"] == 1            # the first search: grow once after it
+        if kw["polish"] == 2:                         # the final search stops at the box edge
+            r = replace(r, x=lo.copy(), fun=f(lo))
+        return r
+
+    def extend(self, th, k, cache=None):
+        n = real_extend(self, th, k, cache)
+        if state["armed"]:
+            state["armed"] = False
+            return n + 1
+        return n
+
+    monkeypatch.setattr(calmod, "multistart", spy)
+    monkeypatch.setattr(YearModel, "extend", extend)
+    sz = observed(cm)
+    res = _fit(cm, sz, maxfev=77, posterior_grid=9, check=False, exclude=("CHN", "TKM"))
+    assert [p for p, _ in calls] == [1, 0, 2, 0]      # search, refit, search, rescue
+    assert all(m == 77 for _, m in calls)
+    assert res.info["refit_rounds"] == 1 and res.info["routes_added_at_fit"] == 1
+    assert res.info["check_max_rel_diff"] == 0.0
+    assert res.info["excluded"] == {"CHN": calmod.DEFAULT_EXCLUDE["CHN"],
+                                    "TKM": "excluded by the user"}
+    monkeypatch.undo()
+    plain = _fit(cm, sz, posterior_grid=9, check=False)
+    assert res.parameters.loc["hours_per_risk", "value"] == pytest.approx(
+        plain.parameters.loc["hours_per_risk", "value"], rel=0.02)
+
+
+# --------------------------------------------------------------------------- priors
+def test_priors_read_from_the_cost_model(cm):
+    from routes.calibration._priors import Prior, background_flow, priors
+
+    route, rate = priors(cm)
+    assert route == {"hours_per_risk": Prior(500.0, 0.42), "logit_theta": Prior(10.0, 0.73),
+                     "hours_per_km": Prior(0.002, 0.67)}
+    assert rate == (0.2, 0.5, 1.5)
+    assert background_flow(cm) == 1000.0
+    assert background_flow(cm.with_changes(raw={})) == 0.0
+    assert background_flow(cm.with_changes(raw={"observation": {}})) == 0.0
+
+
+@pytest.mark.parametrize("table, key, value", [
+    ("weights", "hours_per_risk_prior", [500.0, 0.0]),
+    ("weights", "hours_per_km_prior", [0.002]),
+    ("flow", "logit_theta_prior", [True, 0.7]),
+    ("flow", "logit_theta_prior", "10, 0.7"),
+    ("weights", "hours_per_risk_prior", None),
+    ("observation", "global_interception", 0.0),
+    ("observation", "global_interception_sd_log", True),
+    ("observation", "rate_sd_log", None),
+])
+def test_bad_prior_names_its_field(cm, table, key, value):
+    """Each prior must be [median, sd_log], both > 0 (the rate priors numbers > 0): a bad one
+    is one problem naming its table and key, the others still read."""
+    import copy
+
+    from routes.calibration._priors import priors
+
+    raw = copy.deepcopy(cm.raw)
+    if value is None:
+        raw[table].pop(key)
+    else:
+        raw[table][key] = value
+    with pytest.raises(DataError) as ei:
+        priors(cm.with_changes(raw=raw))
+    assert [p.field for p in ei.value.problems] == [f"{table}.{key}"]
+    assert str(value if value is not None else None) in ei.value.problems[0].message
+
+
+@pytest.mark.parametrize("value", [-1.0, True, "1000"])
+def test_bad_background_flow(cm, value):
+    from routes.calibration._priors import background_flow
+
+    with pytest.raises(DataError) as ei:
+        background_flow(cm.with_changes(raw={"observation": {"background_flow_kg": value}}))
+    assert [p.field for p in ei.value.problems] == ["observation.background_flow_kg"]
