@@ -441,26 +441,32 @@ def test_fit_info_records_the_run(cm, fitted):
     assert 0 <= info["check_max_rel_diff"] < 1e-9
 
 
-def test_refit_when_the_choice_set_grows_and_rescue_by_the_grid(cm, monkeypatch):
-    """When new routes join the choice set the estimate is polished again (one refit round);
-    a final search that stopped short is rescued from the posterior grid's best point; every
-    local search keeps the evaluation budget given. Growth and the short stop are simulated
-    (the toy's choice set is complete from the start)."""
+@pytest.mark.parametrize("grow_after, polishes, rounds, late", [
+    (1, [1, 0, 2, 0], 1, 0),   # growth after the first search: a refit round; then a rescue
+    (2, [1, 2, 0], 0, 1),      # growth after the final search: polished once more
+])
+def test_refit_when_the_choice_set_grows_and_rescue_by_the_grid(cm, fitted, monkeypatch,
+                                                                grow_after, polishes, rounds,
+                                                                late):
+    """When new routes join the choice set the estimate is polished again (a refit round
+    after the first search, one more polish after the final one); a final search that stopped
+    short is rescued from the posterior grid's best point; every local search keeps the
+    evaluation budget given. Growth and the short stop are simulated (the toy's choice set is
+    complete from the start)."""
     import importlib
     from dataclasses import replace
 
     from routes.calibration._fastobs import YearModel
 
     calmod = importlib.import_module("routes.calibration.calibrate")
-
     calls, state = [], {"armed": False}
     real_ms, real_extend = calmod.multistart, YearModel.extend
 
     def spy(f, lo, hi, **kw):
         calls.append((kw["polish"], kw["maxfev"]))
         r = real_ms(f, lo, hi, **kw)
-        state["armed"] = kw["polish"] == 1            # the first search: grow once after it
-        if kw["polish"] == 2:                         # the final search stops at the box edge
+        state["armed"] = kw["polish"] == grow_after   # grow once after this search
+        if kw["polish"] == 2 and grow_after == 1:     # the final search stops at the box edge
             r = replace(r, x=lo.copy(), fun=f(lo))
         return r
 
@@ -475,16 +481,16 @@ def test_refit_when_the_choice_set_grows_and_rescue_by_the_grid(cm, monkeypatch)
     monkeypatch.setattr(YearModel, "extend", extend)
     sz = observed(cm)
     res = _fit(cm, sz, maxfev=77, posterior_grid=9, check=False, exclude=("CHN", "TKM"))
-    assert [p for p, _ in calls] == [1, 0, 2, 0]      # search, refit, search, rescue
+    assert [p for p, _ in calls] == polishes
     assert all(m == 77 for _, m in calls)
-    assert res.info["refit_rounds"] == 1 and res.info["routes_added_at_fit"] == 1
+    assert res.info["refit_rounds"] == rounds and res.info["routes_added_at_fit"] == 1
+    assert res.info["routes_added_after_search"] == late
     assert res.info["check_max_rel_diff"] == 0.0
     assert res.info["excluded"] == {"CHN": calmod.DEFAULT_EXCLUDE["CHN"],
                                     "TKM": "excluded by the user"}
-    monkeypatch.undo()
-    plain = _fit(cm, sz, posterior_grid=9, check=False)
+    # the estimate: the plain fit's (same data; the fixture's posterior grid is finer)
     assert res.parameters.loc["hours_per_risk", "value"] == pytest.approx(
-        plain.parameters.loc["hours_per_risk", "value"], rel=0.02)
+        fitted.parameters.loc["hours_per_risk", "value"], rel=0.02)
 
 
 # --------------------------------------------------------------------------- priors
