@@ -649,3 +649,68 @@ def test_check_counts_a_country_missing_from_a_year_as_zero(cm):
                     starts=0, grid=2, seed=3, posterior_grid=3)
     assert "UZB" in res.info["countries"]
     assert res.info["check_max_rel_diff"] < 1e-9
+
+
+def test_mixture_quantiles_on_its_grid_by_hand():
+    """The cdf is read on n points from the lowest mean - 6 sd to the highest mean + 6 sd and
+    interpolated linearly: N(1, 0.5) on 13 points is the grid -2, -1.5, ..., 4, where the cdf
+    is Phi(-6), ..., Phi(6)."""
+    from scipy.stats import norm
+
+    from routes.calibration._posterior import mixture_quantiles
+
+    q = mixture_quantiles(np.array([[1.0]]), np.array([[0.5]]), np.array([1.0]), (0.05,), n=13)
+    want = 0.5 * (0.05 - norm.cdf(-2)) / (norm.cdf(-1) - norm.cdf(-2))
+    assert q[0, 0] == pytest.approx(want, rel=1e-12)
+
+
+def test_one_point_grid():
+    """A parameter with a one-point grid: that point, no spread."""
+    from routes.calibration._posterior import GridPosterior
+
+    g = GridPosterior(axes=[np.array([0.7])], marginals=[np.array([1.0])], best=np.array([0.7]),
+                      f_best=0.0, points=np.array([[0.7]]), weights=np.array([1.0]))
+    assert g.quantile(0, 0.05) == 0.7 and g.mean_sd(0) == (0.7, 0.0)
+
+
+def _nlp(obs, country, F, a, mu, s2, prior):
+    A = prior.offset
+    r = np.log(obs + A) - np.log(np.exp(a[country]) * F + A)
+    has = np.bincount(country, minlength=len(a)) > 0
+    return (0.5 * len(obs) * np.log(s2) + 0.5 * np.sum(r * r) / s2
+            + np.sum((a[has] - mu) ** 2) / (2 * prior.tau ** 2)
+            + (mu - prior.mu0) ** 2 / (2 * prior.omega ** 2))
+
+
+def test_profile_rates_is_the_joint_mode_with_a_small_offset():
+    """Seizures of the order of the offset (0.5 kg), noisy: the result is the joint mode (the
+    negative log posterior's gradient in every log rate and in mu is 0 there, sigma^2 is the
+    mean squared residual) and its nlp is the posterior's value there. A country whose only
+    report has no modelled flow learns nothing: its rate stays at mu."""
+    from routes.calibration._posterior import profile_rates
+
+    obs = np.array([0.4, 1.7, 0.9, 3.0, 0.2, 2.5])
+    F = np.array([20.0, 35.0, 10.0, 60.0, 15.0, 0.0])
+    country = np.array([0, 0, 1, 1, 2, 3])
+    prior = RatePrior(mu0=-3.0, omega=1.2, tau=0.8, offset=0.5)
+    fit = profile_rates(obs, country, F, 4, prior)
+    a, mu, s2 = fit.a, fit.mu, fit.sigma2
+    assert np.isfinite(fit.nlp) and np.isfinite(a).all()
+    h = 1e-5
+    for c in range(3):
+        e = np.zeros(4)
+        e[c] = h
+        g = (_nlp(obs, country, F, a + e, mu, s2, prior)
+             - _nlp(obs, country, F, a - e, mu, s2, prior)) / (2 * h)
+        assert abs(g) < 1e-5, c
+    assert a[3] == pytest.approx(mu, abs=1e-6)    # no flow: no information
+    r = np.log(obs + 0.5) - np.log(np.exp(a[country]) * F + 0.5)
+    np.testing.assert_allclose(fit.residual, r, atol=1e-12)
+    assert s2 == pytest.approx(np.mean(r * r), rel=1e-9)
+    assert fit.nlp == pytest.approx(_nlp(obs, country, F, a, mu, s2, prior), rel=1e-9)
+    # Gauss-Newton sd: the slope of ln(pred + A) in a_c is pred / (pred + A)
+    pred = np.exp(a[country]) * F
+    w = pred / (pred + 0.5)
+    h = np.bincount(country, weights=w * w, minlength=4) / s2 + 1 / 0.8 ** 2
+    np.testing.assert_allclose(fit.sd, 1 / np.sqrt(h), rtol=1e-9)
+    assert fit.sd[3] == pytest.approx(0.8)
