@@ -531,6 +531,7 @@ def test_bad_prior_names_its_field(cm, table, key, value):
     with pytest.raises(DataError) as ei:
         priors(cm.with_changes(raw=raw))
     assert [p.field for p in ei.value.problems] == [f"{table}.{key}"]
+    assert ei.value.problems[0].file == cm.path
     assert str(value if value is not None else None) in ei.value.problems[0].message
 
 
@@ -541,6 +542,7 @@ def test_bad_background_flow(cm, value):
     with pytest.raises(DataError) as ei:
         background_flow(cm.with_changes(raw={"observation": {"background_flow_kg": value}}))
     assert [p.field for p in ei.value.problems] == ["observation.background_flow_kg"]
+    assert ei.value.problems[0].file == cm.path          # the cost model's file
 
 
 # --------------------------------------------------------------------------- posterior
