@@ -605,7 +605,7 @@ def test_mixture_quantiles_against_the_mixture_cdf():
     q = mixture_quantiles(a, sd, w)
     assert q.shape == (2, 2)
     for p, got in zip((0.05, 0.95), q[0]):
-        want = brentq(lambda x: 0.7 * norm.cdf(x) + 0.3 * norm.cdf((x - 2) / 0.5) - p, -10, 10)
+        want = brentq(lambda x, p=p: 0.7 * norm.cdf(x) + 0.3 * norm.cdf((x - 2) / 0.5) - p, -10, 10)
         assert got == pytest.approx(want, abs=2e-3)
     np.testing.assert_allclose(q[1], [1 - 0.4 * 1.6448536, 1 + 0.4 * 1.6448536], atol=2e-3)
     q3 = mixture_quantiles(a[:2], sd[:2], w[:2], (0.25, 0.5, 0.75), n=2001)
