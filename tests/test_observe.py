@@ -303,3 +303,77 @@ def test_bad_seizure_rate_names_its_field(cm, obs, field):
     with pytest.raises(DataError) as ei:
         modelled_seizures(G, cm.with_changes(raw={"observation": obs}), routes=routes)
     assert [p.field for p in ei.value.problems] == [field]
+
+
+# --------------------------------------------------------------------------- the fast model
+def _two_routes(cm, *, tjk_status: str = "open"):
+    """Two origins in AFG, markets in DEU and IRN; routes through IRN (iran_east post) or TJK
+    (central_asia post) then an eu_external post into DEU: several pairs, several routes."""
+    from routes.costs import crossing_terms, edge_weights
+
+    G = nx.DiGraph()
+    for n, c, role, s, d in [("o1", "AFG", "origin", 100.0, 0.0), ("o2", "AFG", "origin", 40.0,
+                                                                     0.0),
+                             ("pi", "IRN", "market", 0.0, 2.0), ("pt", "TJK", "transit", 0.0,
+                                                                  0.0),
+                             ("m", "DEU", "market", 0.0, 5.0)]:
+        G.add_node(n, kind="place", country=c, role=role, supply=s, demand=d, lon=0.0, lat=0.0)
+    for x, a, b, cls, st in [("xi", "AFG", "IRN", "iran_east", "open"),
+                             ("xt", "AFG", "TJK", "central_asia", tjk_status),
+                             ("zi", "IRN", "DEU", "eu_external", "open"),
+                             ("zt", "TJK", "DEU", "eu_external", "open")]:
+        delay, risk = crossing_terms(cm, cls, st)
+        G.add_node(x, kind="crossing", country_a=a, country_b=b, crossing_class=cls,
+                   status=st, p_detect=cm.classes[cls].p_detect, delay_h=delay,
+                   crossing_risk=risk, lon=0.0, lat=0.0)
+    for u, v, km in [("o1", "xi", 500.0), ("o2", "xi", 650.0), ("xi", "pi", 300.0),
+                     ("pi", "zi", 2500.0), ("zi", "m", 1500.0), ("o1", "xt", 400.0),
+                     ("o2", "xt", 380.0), ("xt", "pt", 200.0), ("pt", "zt", 3000.0),
+                     ("zt", "m", 2300.0)]:
+        nv = G.nodes[v]
+        terms = (nv["delay_h"], nv["crossing_risk"]) if nv["kind"] == "crossing" else None
+        G.add_edge(u, v, mode="road", **edge_weights(cm, "road", km, crossing=terms))
+    return G
+
+
+def test_fast_model_equals_exact_on_a_small_network(cm):
+    """YearModel (the calibration's) equals modelled_seizures and country_throughput on the
+    logit routes: several pairs, one or two routes each; results in the order of the countries
+    asked for (AFG left out: its legs count nowhere); two years stacked give each year's
+    row."""
+    from routes.calibration._fastobs import stack
+    from routes.routing.flows import assign_flows
+
+    rows = []
+    models = []
+    for status in ("open", "restricted"):
+        G = _two_routes(cm, tjk_status=status)
+        exact = modelled_seizures(G, cm, params=ObservationParams(1.0, 1.0))
+        through = country_throughput(G, cm, assign_flows(G, cm).routes)
+        countries = ["TJK", "IRN", "DEU"]
+        exact, through = exact.loc[countries], through.loc[countries]
+        ym = YearModel(G, cm, groups=[("iran_east",), ("central_asia",)], countries=countries)
+        th = Theta(np.ones(2), 1.0, cm.hours_per_risk, cm.logit_theta)
+        assert ym.extend(th, cm.k_routes) > 0 and ym.extend(th, cm.k_routes) == 0
+        np.testing.assert_allclose(ym.seized(th), exact["seized"].to_numpy(), rtol=1e-9,
+                                   atol=1e-12)
+        np.testing.assert_allclose(ym.through(th), through.to_numpy(), rtol=1e-9, atol=1e-12)
+        assert ym.summary() == {"pairs": 4, "routes": 6, "legs": 20}
+        models.append(ym)
+        rows.append(exact["seized"].to_numpy())
+    assert not np.allclose(rows[0], rows[1])
+    both = stack(models)
+    np.testing.assert_allclose(both.seized(th).reshape(2, -1), np.array(rows), rtol=1e-9,
+                               atol=1e-12)
+
+
+def test_fast_model_of_a_year_without_flow(cm):
+    """No origin supplies anything: no pair, no route, nothing detected."""
+    G = _two_routes(cm)
+    for o in ("o1", "o2"):
+        G.nodes[o]["supply"] = 0.0
+    ym = YearModel(G, cm, groups=[], countries=["DEU", "IRN"])
+    th = Theta(np.ones(0), 1.0, cm.hours_per_risk, cm.logit_theta)
+    assert ym.extend(th, cm.k_routes) == 0
+    assert ym.summary() == {"pairs": 0, "routes": 0, "legs": 0}
+    assert ym.seized(th).tolist() == [0.0, 0.0] and ym.through(th).tolist() == [0.0, 0.0]
