@@ -716,3 +716,69 @@ def test_profile_rates_is_the_joint_mode_with_a_small_offset():
     h = np.bincount(country, weights=w * w, minlength=4) / s2 + 1 / 0.8 ** 2
     np.testing.assert_allclose(fit.sd, 1 / np.sqrt(h), rtol=1e-9)
     assert fit.sd[3] == pytest.approx(0.8)
+
+
+# --------------------------------------------------------------------------- optimiser
+def test_multistart_nothing_to_polish_returns_the_grid_best():
+    """grid=1 is the box's centre; with no start to polish it is the answer, unconverged."""
+    seen = []
+
+    def f(x):
+        seen.append(x.tolist())
+        return float((x[0] - 0.3) ** 2)
+
+    r = multistart(f, np.array([-1.0]), np.array([2.0]), grid=1, polish=0, starts=0)
+    assert seen == [[0.5]]
+    assert (r.x.tolist(), r.fun, r.winner, r.starts, r.agreeing, r.nfev, r.converged) == (
+        [0.5], pytest.approx(0.04), 0, [], 0, 1, False)
+    assert r.record() == {"objective": pytest.approx(0.04), "converged": False, "winner": 0,
+                          "winning_start": None, "starts_agreeing": 0, "evaluations": 1,
+                          "starts": []}
+    g = multistart(f, np.array([-1.0]), np.array([2.0]), grid=4, polish=0, starts=0)
+    assert g.x.tolist() == [0.0] and g.nfev == 4          # grid -1, 0, 1, 2
+
+
+def test_multistart_starts_in_order_inside_the_box():
+    """Polished grid points (best first), then the extra points (clipped into the box), then
+    seeded random points; f is only ever evaluated inside the box; evaluations add up; the
+    starts within ``agree`` of the best agree; the same seed, the same starts."""
+    lo, hi = np.array([0.0, 0.0]), np.array([1.0, 2.0])
+
+    def f(x):
+        assert (lo <= x).all() and (x <= hi).all()
+        return float((x[0] - 0.9) ** 2 + (x[1] - 0.5) ** 2) + 1.0
+
+    r = multistart(f, lo, hi, grid=3, polish=2, starts=2, seed=4, extra=[np.array([5.0, -1.0])],
+                   xatol=1e-8, fatol=1e-12, maxfev=500)
+    assert [s.kind for s in r.starts] == ["grid", "grid", "extra", "seeded", "seeded"]
+    # the grid's two best, tied (0.26): in grid order
+    assert r.starts[0].x0 == (1.0, 0.0) and r.starts[1].x0 == (1.0, 1.0)
+    assert r.starts[2].x0 == (1.0, 0.0)                                    # clipped
+    assert r.nfev == 9 + sum(s.nfev for s in r.starts)
+    assert r.agreeing == 5 and r.converged
+    assert r.x == pytest.approx([0.9, 0.5], abs=1e-6) and r.fun == pytest.approx(1.0)
+    assert r.winner == int(np.argmin([s.fun for s in r.starts]))
+    again = multistart(f, lo, hi, grid=3, polish=2, starts=2, seed=4, xatol=1e-8, fatol=1e-12,
+                       maxfev=500, extra=[np.array([5.0, -1.0])])
+    assert [s.x0 for s in again.starts] == [s.x0 for s in r.starts]
+    other = multistart(f, lo, hi, grid=3, polish=0, starts=2, seed=5)
+    assert other.starts[0].x0 != r.starts[3].x0
+    # a tight budget: no start converges, and none agrees with another by chance
+    tight = multistart(f, lo, hi, grid=3, polish=1, starts=0, maxfev=3)
+    assert not tight.converged and tight.starts[0].nfev <= 4
+    rec = r.record()
+    assert rec["winning_start"] == r.starts[r.winner].kind and rec["evaluations"] == r.nfev
+    assert rec["starts"][2] == {"kind": "extra", "x0": [1.0, 0.0], "x": list(r.starts[2].x),
+                                "objective": r.starts[2].fun, "evaluations": r.starts[2].nfev,
+                                "converged": r.starts[2].converged,
+                                "message": r.starts[2].message}
+
+
+def test_starting_simplex_stays_in_the_box():
+    """A tenth of the box along each axis, backwards where forwards would leave it."""
+    from routes.calibration._optimise import _simplex
+
+    S = _simplex(np.array([0.95, 0.2]), np.array([0.0, 0.0]), np.array([1.0, 2.0]))
+    np.testing.assert_allclose(S, [[0.95, 0.2], [0.85, 0.2], [0.95, 0.4]])
+    S = _simplex(np.array([0.9]), np.array([0.0]), np.array([1.0]))
+    np.testing.assert_allclose(S, [[0.9], [1.0]])       # exactly at the edge: forwards
