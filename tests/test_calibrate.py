@@ -756,11 +756,15 @@ def test_multistart_starts_in_order_inside_the_box():
     assert r.starts[2].x0 == (1.0, 0.0)                                    # clipped
     assert r.nfev == 9 + sum(s.nfev for s in r.starts)
     assert r.agreeing == 5 and r.converged
+    assert all(s.message.startswith("Optimization terminated") for s in r.starts)  # scipy's
     assert r.x == pytest.approx([0.9, 0.5], abs=1e-6) and r.fun == pytest.approx(1.0)
     assert r.winner == int(np.argmin([s.fun for s in r.starts]))
     again = multistart(f, lo, hi, grid=3, polish=2, starts=2, seed=4, xatol=1e-8, fatol=1e-12,
                        maxfev=500, extra=[np.array([5.0, -1.0])])
     assert [s.x0 for s in again.starts] == [s.x0 for s in r.starts]
+    # the seeded starts: uniform in the box from the seed's own stream (spawn key 7)
+    u = np.random.default_rng(np.random.SeedSequence(4, spawn_key=(7,))).random(2)
+    assert r.starts[3].x0 == tuple(lo + u * (hi - lo))
     other = multistart(f, lo, hi, grid=3, polish=0, starts=2, seed=5)
     assert other.starts[0].x0 != r.starts[3].x0
     # a tight budget: no start converges, and none agrees with another by chance
@@ -772,6 +776,13 @@ def test_multistart_starts_in_order_inside_the_box():
                                 "objective": r.starts[2].fun, "evaluations": r.starts[2].nfev,
                                 "converged": r.starts[2].converged,
                                 "message": r.starts[2].message}
+
+
+def test_multistart_agreement_counts_ties_with_the_best():
+    """agree=0: the starts whose objective equals the best exactly agree (the winner too)."""
+    r = multistart(lambda x: 1.0, np.array([0.0]), np.array([1.0]), grid=2, polish=2, starts=1,
+                   agree=0.0)
+    assert r.agreeing == 3 and r.fun == 1.0
 
 
 def test_starting_simplex_stays_in_the_box():
