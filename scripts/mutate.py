@@ -73,6 +73,7 @@ MODULES: dict[str, list[str]] = {
     "calibration/_priors": ["tests/test_calibrate.py"],
     "calibration/_fastobs": ["tests/test_observe.py", "tests/test_calibrate.py"],
     "calibration/_optimise": ["tests/test_calibrate.py"],
+    "calibration/_holdout": ["tests/test_calibrate.py"],
 }
 
 _STATUS = re.compile(r"^\s*(\S+): (survived|killed|timeout|no tests|suspicious|skipped|"
