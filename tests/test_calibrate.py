@@ -793,3 +793,87 @@ def test_starting_simplex_stays_in_the_box():
     np.testing.assert_allclose(S, [[0.95, 0.2], [0.85, 0.2], [0.95, 0.4]])
     S = _simplex(np.array([0.9]), np.array([0.0]), np.array([1.0]))
     np.testing.assert_allclose(S, [[0.9], [1.0]])       # exactly at the edge: forwards
+
+
+# --------------------------------------------------------------------------- held-out scores
+def _held_out_case():
+    """Fitted 2017-2018, 2020 held out; AAA and EEE reported in 2020, in 2019 and in the
+    fitted years; BBB missed 2019, CCC 2020, DDD the fitted years."""
+    from types import SimpleNamespace
+
+    sz = pd.DataFrame([("AAA", 2017, 10.0), ("AAA", 2018, 30.0), ("AAA", 2019, 25.0),
+                       ("AAA", 2020, 40.0), ("BBB", 2017, 5.0), ("BBB", 2020, 8.0),
+                       ("CCC", 2017, 7.0), ("CCC", 2019, 9.0), ("CCC", 2020, np.nan),
+                       ("DDD", 2019, 4.0), ("DDD", 2020, 6.0), ("EEE", 2018, 100.0),
+                       ("EEE", 2019, 80.0), ("EEE", 2020, 90.0)],
+                      columns=["iso3", "year", "heroin_eq_kg"])
+    fit = pd.DataFrame(
+        [("AAA", 2017, "fit", 12.0, 0.0, 0.0, 4.0), ("EEE", 2018, "fit", 90.0, 0.0, 0.0, 30.0),
+         ("BBB", 2018, "fit", np.nan, 0.0, 0.0, 50.0)]
+        + [(c, 2020, "holdout", np.nan, 10.0 * i, 2.0 * i, 1.5 * i)
+           for i, c in enumerate(["AAA", "BBB", "CCC", "DDD", "EEE"], start=1)],
+        columns=["iso3", "year", "split", "observed_kg", "modelled_kg",
+                 "modelled_kg_uncalibrated", "demand"])
+    return SimpleNamespace(fit=fit, info={"years": [2017, 2018]}), sz
+
+
+def test_holdout_predictions_by_hand():
+    """Only countries that reported in the year, the year before and the fitted years; demand
+    scaled by the one factor that fits the fitted years (3 here: 12 / 4 and 90 / 30)."""
+    from routes.calibration._holdout import holdout_predictions
+
+    cal, sz = _held_out_case()
+    p = holdout_predictions(cal, sz, 2020, offset=0.0)
+    assert list(p.columns) == ["iso3", "observed_kg", "calibrated", "uncalibrated",
+                               "last_year", "fitted_mean", "demand"]
+    assert p["iso3"].tolist() == ["AAA", "EEE"]
+    assert p["observed_kg"].tolist() == [40.0, 90.0]
+    assert p["calibrated"].tolist() == [10.0, 50.0]
+    assert p["uncalibrated"].tolist() == [2.0, 10.0]
+    assert p["last_year"].tolist() == [25.0, 80.0]
+    assert p["fitted_mean"].tolist() == [20.0, 100.0]
+    assert p["demand"].tolist() == pytest.approx([1.5 * 3, 7.5 * 3], rel=1e-5)
+    with pytest.raises(ValueError, match="does not hold 2019 out"):
+        holdout_predictions(cal, sz, 2019)
+
+
+def test_demand_scale_without_demand_is_one():
+    from routes.calibration._holdout import _demand_scale
+
+    cal, _ = _held_out_case()
+    assert _demand_scale(cal.fit.assign(demand=0.0), 0.0) == 1.0
+    assert _demand_scale(cal.fit[cal.fit["split"] == "holdout"], 0.0) == 1.0
+    # ratios 3 and 9: the least-squares scale on logs is their geometric mean, sqrt(27);
+    # with an offset of 10 kg the small country weighs less
+    fit = cal.fit.copy()
+    fit.loc[1, "demand"] = 10.0
+    assert _demand_scale(fit, 0.0) == pytest.approx(27 ** 0.5, rel=1e-5)
+    assert _demand_scale(fit, 10.0) > 27 ** 0.5 * 1.01
+
+
+def test_holdout_scores_small_samples():
+    """Spearman needs 3 countries, the partial correlation 4 (never for last year itself);
+    no country, no error."""
+    from routes.calibration._holdout import PREDICTORS, holdout_scores
+    from routes.calibration._posterior import rank_partial
+
+    p = pd.DataFrame({"observed_kg": [5.0, 50.0, 500.0, 40.0],
+                      "calibrated": [8.0, 30.0, 900.0, 60.0],
+                      "uncalibrated": [1.0, 3.0, 2.0, 9.0],
+                      "last_year": [4.0, 30.0, 300.0, 45.0],
+                      "fitted_mean": [6.0, 60.0, 400.0, 30.0],
+                      "demand": [1.0, 10.0, 20.0, 30.0]})
+    s = holdout_scores(p).set_index("predictor")
+    assert s.index.tolist() == list(PREDICTORS) and (s["n"] == 4).all()
+    want = rank_partial(p["observed_kg"].to_numpy(), p["demand"].to_numpy(),
+                        p["last_year"].to_numpy())
+    assert np.isfinite(want) and s.loc["demand", "partial"] == pytest.approx(want)
+    assert np.isnan(s.loc["last_year", "partial"])
+    assert s.loc["calibrated", "male"] == pytest.approx(np.mean(np.abs(
+        np.log(p["observed_kg"] + 10.0) - np.log(p["calibrated"] + 10.0))))   # offset 10 kg
+    three = holdout_scores(p.iloc[:3], offset=0.0).set_index("predictor")
+    assert three["partial"].isna().all() and three["spearman"].notna().all()
+    two = holdout_scores(p.iloc[:2], offset=0.0)
+    assert two["spearman"].isna().all() and two["male"].notna().all()
+    none = holdout_scores(p.iloc[:0], offset=0.0)
+    assert (none["n"] == 0).all() and none["male"].isna().all()
