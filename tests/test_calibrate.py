@@ -202,11 +202,24 @@ def test_rolling_origin_and_predictors(cm, fitted):
     obs = sz.set_index(["iso3", "year"])["heroin_eq_kg"]
     assert row["last_year"] == obs[("IRN", 2021)]
     assert row["fitted_mean"] == pytest.approx(np.mean([obs[("IRN", y)] for y in YEARS]))
+    from routes.calibration._workspace import Workspace
+
+    ws = Workspace(build, cm, range(2018, 2023))
+    exact_years = []
+    exact = ws.calibrated
+    ws.calibrated = lambda y, c: (exact_years.append(y), exact(y, c))[1]  # type: ignore
     table, cals = rolling_origin(build, cm, sz, first=2018, holdouts=[2021, 2022],
                                  calibrations={2022: fitted}, free=["hours_per_risk"],
-                                 starts=1, posterior_grid=5)
+                                 starts=1, posterior_grid=5, workspace=ws)
     assert cals[2022] is fitted and cals[2021].info["years"] == [2018, 2019, 2020]
     assert list(table["holdout"].unique()) == [2021, 2022]
+    assert list(table.columns) == ["holdout", "fitted", "predictor", "n", "spearman", "male",
+                                   "partial"]
+    assert table.index.tolist() == list(range(10))
+    assert table.groupby("holdout")["fitted"].first().to_dict() == {2021: "2018-2020",
+                                                                    2022: "2018-2021"}
+    # the secondary fits skip the exact check of their fitted years: only 2021 is exact
+    assert exact_years == [2021] and cals[2021].info["check_max_rel_diff"] == 0.0
     cal = table[(table["holdout"] == 2022) & (table["predictor"] == "calibrated")].iloc[0]
     assert cal["male"] < 0.15 and cal["n"] == 4
 
@@ -835,6 +848,8 @@ def test_holdout_predictions_by_hand():
     assert p["demand"].tolist() == pytest.approx([1.5 * 3, 7.5 * 3], rel=1e-5)
     with pytest.raises(ValueError, match="does not hold 2019 out"):
         holdout_predictions(cal, sz, 2019)
+    none = holdout_predictions(cal, sz[sz["year"] != 2019], 2020)   # nobody reported in 2019
+    assert none.empty and list(none.columns) == list(p.columns)
 
 
 def test_demand_scale_without_demand_is_one():
