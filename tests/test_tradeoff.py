@@ -425,3 +425,52 @@ def test_a_cost_within_the_step_of_nothing_ends_the_front():
                      index=["xa", "xb"])
     front = pareto_front(_toy(), 1.0, d)
     assert [(p.posts, p.legit_cost_usd_per_day) for p in front] == [(("xa",), 0.01)]
+
+
+def test_legit_params_name_each_bad_value_with_its_range():
+    """One problem per bad value, naming the field and the range ("(" open, "[" closed); 0
+    is allowed where the range is closed (a cargo value of 0)."""
+    import copy
+    import dataclasses
+
+    from routes._errors import DataError
+    from routes.costs import load_cost_model
+    from routes.settings import DEFAULT_COST_MODEL
+
+    cm = load_cost_model(DEFAULT_COST_MODEL)
+    raw = copy.deepcopy(cm.raw)
+    raw["legit"]["cargo_value_usd"] = 0.0
+    assert legit_params(dataclasses.replace(cm, raw=raw)).cargo_value_usd == 0.0
+    raw["legit"].update(truck_service_min=0.0, rho_max=0.0, cargo_value_usd=-1.0)
+    raw["legit"]["upgrades"]["physical"]["detection_share"] = 1.5
+    with pytest.raises(DataError) as e:
+        legit_params(dataclasses.replace(cm, raw=raw))
+    assert [(p.field, p.message) for p in e.value.problems] == [
+        ("legit.upgrades.physical.detection_share", "must be a number in [0.0, 1.0], got 1.5"),
+        ("legit.truck_service_min", "must be a number in (0.0, inf], got 0.0"),
+        ("legit.rho_max", "must be a number in (0.0, 0.999], got 0.0"),
+        ("legit.cargo_value_usd", "must be a number in [0.0, inf], got -1.0")]
+
+
+def test_traffic_from_clearance_and_without_a_traffic_table():
+    """Clearance 30 min with service 10 (M/M/1): 10 + 10 rho / (1 - rho) = 30, rho0 = 2/3,
+    sourced; a clearance no longer than the service means an idle post (rho0 0). Without any
+    traffic table every stream is imputed, from nothing: 0."""
+    from routes.priorities.legit import _rho_from_clearance
+
+    assert _rho_from_clearance(30.0, 10.0, 1.0, 0.95) == pytest.approx(2 / 3)
+    assert _rho_from_clearance(8.0, 10.0, 1.0, 0.95) == 0.0
+    p = LegitParams(10.0, 2.0, 1.0, 1.0, 0.95, 24000.0, 0.01, 1.5,
+                    {"x": UpgradeType("x", 2.0, 0.5, 1.0, 1.0)})
+    crossings = pd.DataFrame({"id": ["a", "b"], "country_a": "AFG", "country_b": "IRN",
+                              "mode": "road", "crossing_class": "major"})
+    rows = pd.DataFrame({"crossing_id": ["a"], "kind": ["flow"], "direction": ["both"],
+                         "period_end": ["2020-12-31"], "trucks_per_day": [100.0],
+                         "vehicles_per_day": [float("nan")], "people_per_day": [1000.0],
+                         "clearance_h": [0.5]})
+    t = post_traffic(crossings, rows, p)
+    assert t.at["a", "rho0"] == pytest.approx(2 / 3) and t.at["a", "rho_basis"] == "sourced"
+    assert t.at["a", "trucks_per_day"] == 100.0 and t.at["a", "trucks_basis"] == "sourced"
+    none = post_traffic(crossings, None, p)
+    assert (none[["trucks_per_day", "people_per_day", "rho0"]] == 0.0).all().all()
+    assert (none["trucks_basis"] == "imputed").all()
