@@ -35,7 +35,7 @@ function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 function breaks(c, got) {
   const want = c.want, nodes = c.data.nodes;
   const routes = got.routes.map((r) => [r.origin, r.market, r.rank, r.path, r.prob, r.flow,
-                                        r.corridor]);
+                                        r.corridor, r.cost, r.risk, r.countries, r.edges]);
   if (want.routes === null) {
     if (routes.length) { return "routes where none"; }
     if (got.total !== 0 || !near(got.unserved, want.routable)) { return "total/unserved"; }
@@ -51,6 +51,8 @@ function breaks(c, got) {
       const a = routes[i], b = want.routes[i];
       if (!near(a[4], b[4]) || !near(a[5], b[5])) { return "route share " + a.slice(0, 4); }
       if (a[6] !== b[6]) { return "route corridor " + a.slice(0, 4); }
+      if (!near(a[7], b[7]) || !near(a[8], b[8])) { return "route cost/risk " + a.slice(0, 4); }
+      if (!same(a.slice(9), b.slice(9))) { return "route countries/edges " + a.slice(0, 4); }
     }
     if (!near(got.total, want.total)) { return "total"; }
     if (!near(got.unserved, want.unserved)) { return "unserved"; }
