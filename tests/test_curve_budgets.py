@@ -8,6 +8,7 @@ against brute-force enumeration.
 from __future__ import annotations
 
 import csv
+import json
 import math
 import shutil
 from pathlib import Path
@@ -168,7 +169,26 @@ def test_cli_report_huge_budget_solves_25_budgets(tmp_path, capsys):
                  str(tmp_path / "out"), "--no-map", "--no-timeline", "--runs", "0"]) == 0
     err = capsys.readouterr().err
     assert ("routes report: budget curve of 25 budgets 0, 2.5, ..., 60 (step 2.5; at most 25 "
-            "by default, evenly spaced): 25 exact solves (MILP") in err
+            "by default, evenly spaced; --step to choose): 25 exact solves (MILP") in err
     assert sum(s.startswith("report: budget ") for s in err.splitlines()) == 25
     curve = pd.read_csv(tmp_path / "out" / "baseline" / "budget_curve.csv")
     assert curve["budget"].tolist() == [2.5 * i for i in range(25)]
+
+
+def test_cli_report_step(tmp_path, capsys):
+    """``routes report --step`` chooses the curve's budgets as ``priorities --step`` does, and
+    the provenance records it (a report without --step records none)."""
+    data = _costly_hand(tmp_path, 60.0)
+    out = tmp_path / "out"
+    assert main(["report", "--data", str(data), "--budget", "50", "--step", "20", "--out",
+                 str(out), "--no-map", "--no-timeline", "--runs", "0"]) == 0
+    err = capsys.readouterr().err
+    assert ("routes report: budget curve of 4 budgets 0, 20, ..., 50 (step 20; --step given): "
+            "4 exact solves") in err
+    assert pd.read_csv(out / "baseline" / "budget_curve.csv")["budget"].tolist() == [
+        0, 20, 40, 50]
+    prov = json.loads((out / "baseline" / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["options"]["step"] == 20
+    code = main(["report", "--data", str(data), "--budget", "50", "--step", "0.001", "--out",
+                 str(out), "--no-map", "--no-timeline", "--runs", "0"])
+    assert code == 2 and "makes 50001 budgets; at most 1000" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Ctrl-C during a budget curve ends the process at once, with solves still running.
+"""Ctrl-C during a budget curve, or during one solve, ends the process at once.
 
 The hang this pins (issue 23): a curve solves its budgets in worker threads; on Ctrl-C the
 main thread left the curve but ``ThreadPoolExecutor.shutdown`` (and the interpreter at exit)
@@ -9,6 +9,10 @@ running solves are asked to stop at HiGHS's next interrupt check (``priorities._
 The test makes the machine "slow" deterministically: in the child, each of HiGHS's interrupt
 checks sleeps 0.2 s, so every solve of the shipped flow curve takes far longer than the 10 s
 the test allows; the child says when both workers are inside a solve, then gets SIGINT.
+
+A single solve outside a curve (``routes priorities --no-curve``, the trade-off's fronts) ran
+in the main thread, where the ``KeyboardInterrupt`` waited for HiGHS to return; it now runs in
+a helper thread that Ctrl-C stops (``priorities._cancel.run``): the second test.
 """
 
 from __future__ import annotations
@@ -57,19 +61,28 @@ print("finished", flush=True)
 """
 
 
+SINGLE = CHILD.replace("len(started) == 2", "len(started) == 1").replace(
+    "both solving", "solving").replace(
+    "budget_curve(G, [6.0, 7.0, 8.0, 9.0, 10.0], objective=\"flow\", cm=cm, workers=2)",
+    "interdict_exact(G, 10.0, objective=\"flow\", cm=cm)").replace(
+    "import budget_curve", "import interdict_exact")
+
+
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def test_ctrl_c_stops_a_curve_with_two_workers_inside_solves():
-    p = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+def _interrupted(child: str, said: str) -> tuple[str, str, int | None, float]:
+    """Run ``child``, send SIGINT once it prints ``said``: its output and the seconds after."""
+    p = subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", child],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=_default_sigint)
     try:
         assert p.stdout is not None
         assert p.stdout.readline() == "ready\n", p.communicate()
-        line = p.stdout.readline()   # the two workers are inside their first solves
-        assert line == "both solving\n", (line, p.communicate())
+        line = p.stdout.readline()   # the solves have started
+        assert line == said + "\n", (line, p.communicate())
         t0 = time.monotonic()
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=120)
@@ -78,8 +91,23 @@ def test_ctrl_c_stops_a_curve_with_two_workers_inside_solves():
         if p.poll() is None:
             p.kill()
             p.communicate()
+    return out, err, p.returncode, seconds
+
+
+def test_ctrl_c_stops_a_curve_with_two_workers_inside_solves():
+    out, err, code, seconds = _interrupted(CHILD, "both solving")
     assert "interrupted" in out and "finished" not in out, (out, err)
-    assert p.returncode == 130
+    assert code == 130
     assert "Traceback" not in err, err
     # Before the fix the process waited for both running solves: minutes at 0.2 s a check.
     assert seconds < 10, f"the curve went on for {seconds:.1f} s after Ctrl-C"
+
+
+def test_ctrl_c_stops_a_single_solve_in_the_main_thread():
+    assert "interdict_exact(G, 10.0" in SINGLE and "len(started) == 1" in SINGLE
+    out, err, code, seconds = _interrupted(SINGLE, "solving")
+    assert "interrupted" in out and "finished" not in out, (out, err)
+    assert code == 130
+    assert "Traceback" not in err, err
+    # Before, the KeyboardInterrupt waited for the solve: its time limit at 0.2 s a check.
+    assert seconds < 10, f"the solve went on for {seconds:.1f} s after Ctrl-C"

@@ -15,6 +15,9 @@ from browser_support import MAP_READY, visit
 from routes.maps._palette import PALETTE
 from test_report import shipped_report
 
+# The shared report is built once per worker: these tests run where test_report's do.
+pytestmark = pytest.mark.xdist_group("report")
+
 ISLAM_QALA = "Islam Qala - Dogharoun"
 
 

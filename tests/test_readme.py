@@ -10,9 +10,10 @@ repository), except that:
 - placeholders for the reader's own files (``path/to/my/data``, ``my_region/``,
   ``my_ranges.toml``, a scheduler's address) are real files or a local Dask scheduler;
 - options that only set an amount of work are bounded by :data:`SMALL_WORK` (for example
-  ``--bootstrap 200`` runs as ``--bootstrap 4``): each entry states the option, the most the
-  test runs, and the value added when a command of that name leaves the option out. The
-  command still runs every stage it runs as written, on fewer draws.
+  ``--bootstrap 200`` runs as ``--bootstrap 4``, and a report's budget curve stops at 2):
+  each entry states the option, the most the test runs, and the value added when a command
+  of that name leaves the option out. The command still runs every stage it runs as
+  written, on fewer draws (or budgets).
 
 The README's ``toml`` blocks are loaded as scenarios and built, and its ``python`` blocks run.
 """
@@ -37,19 +38,29 @@ HAND = Path(__file__).parent / "data" / "handworked"
 
 @dataclass(frozen=True)
 class SmallWork:
-    """A work-size option run smaller: at most ``most``; ``added`` to ``commands`` without it."""
+    """A work-size option run smaller: at most ``most``; ``added`` to ``commands`` without it.
+
+    ``everywhere``: bounded in every command that has it, else only in ``commands``.
+    """
 
     option: str
     most: int
     commands: tuple[str, ...] = ()
     added: int | None = None
     why: str = ""
+    everywhere: bool = True
 
 
 #: The small-work settings of the README test (options of any command, matched by name).
 SMALL_WORK = (
     SmallWork("--runs", 20, ("report",), 20,
               "Monte-Carlo draws: 20 exercise the same code as 10,000"),
+    SmallWork("--budget", 2, ("report",), 2,
+              "largest budget of a report's budget curve and trade-off front: 2 solve the same "
+              "MILPs (curve, priorities, epsilon-constraint front) as 10, fewer of them "
+              "(`routes report` without --budget runs as --budget 2); in report only, where it "
+              "sizes the work: in priorities and tradeoff it is the question asked",
+              everywhere=False),
     SmallWork("--bootstrap", 4, ("calibrate",), 4,
               "bootstrap replicates of a calibration (a README line once asked for 200): each "
               "re-runs the same fit; 4 keep the intervals and the Dask path"),
@@ -106,8 +117,9 @@ def _bounded(argv: list[str], places: dict[str, str], scheduler: str | None) -> 
     for a in it:
         if a in ("--out", "-o", "--output"):
             args += [a, str(out / "explicit" / Path(next(it)).name)]
-        elif a in small:
-            args += [a, str(min(int(next(it)), small[a].most))]
+        elif a in small and (small[a].everywhere or argv[0] in small[a].commands):
+            v = next(it)
+            args += [a, v if float(v) <= small[a].most else str(small[a].most)]
         elif a.startswith("tcp://"):
             assert scheduler is not None
             args.append(scheduler)
@@ -138,7 +150,13 @@ def test_small_work_rewrites_only_amounts():
     assert _bounded(["uncertainty", "--runs", "1000", "--seed", "7"], places, None) == [
         "uncertainty", "--runs", "20", "--seed", "7"]
     assert _bounded(["report", "--scenario", "s.toml"], places, None) == [
-        "report", "--scenario", "s.toml", "--runs", "20"]
+        "report", "--scenario", "s.toml", "--runs", "20", "--budget", "2"]
+    assert _bounded(["report", "--budget", "10"], places, None) == [
+        "report", "--budget", "2", "--runs", "20"]
+    assert _bounded(["report", "--budget", "1.5"], places, None) == [
+        "report", "--budget", "1.5", "--runs", "20"]
+    assert _bounded(["priorities", "--budget", "10"], places, None) == [
+        "priorities", "--budget", "10"]
     assert _bounded(["map", "-o", "/tmp/m.html"], places, None) == [
         "map", "-o", "/t/explicit/m.html"]
 

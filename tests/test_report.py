@@ -114,8 +114,12 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def results(baseline_graph, cost_model, dataset):
+    """The report's results in memory, without the stages its users here do not read (the
+    Monte-Carlo runs, the timeline, the trade-off front; a budget curve to 1): the tables
+    they check (crossings, corridors, routes) and the core files do not depend on them."""
     return collect_results(baseline_graph, cost_model, dataset=dataset,
-                           options=ReportOptions(map=False))
+                           options=ReportOptions(map=False, runs=0, budget=1.0, timeline=False,
+                                                 tradeoff_budget=0.0))
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,9 @@ import pytest
 from browser_support import visit
 from test_report import shipped_report
 
+# The shared reports are built once per worker: these tests run where test_report's do.
+pytestmark = pytest.mark.xdist_group("report")
+
 WIDTHS = (1024, 1400, 1920)
 
 

@@ -138,14 +138,12 @@ def clamp_budget(graphs: nx.DiGraph | Sequence[nx.DiGraph], cm: CostModel, budge
 
 
 def announce_curve(budgets: Sequence[float], *, method: str, command: str,
-                   step: float | None = None, enabled: bool = True,
-                   step_option: bool = True) -> None:
+                   step: float | None = None, enabled: bool = True) -> None:
     """Say on stderr how many budgets a budget curve solves, and how, before it starts.
 
     The time is estimated as the curve runs (each budget's progress line gives the time so
     far and the time left at that pace); the budgets in the middle of a range usually take
-    longest. Quiet unless ``enabled`` (the command's progress); ``step_option``: the command
-    has ``--step``.
+    longest. Quiet unless ``enabled`` (the command's progress).
     """
     from ..priorities.interdiction import MAX_CURVE_BUDGETS
 
@@ -161,8 +159,7 @@ def announce_curve(budgets: Sequence[float], *, method: str, command: str,
         what = f"{n} budget{'s' if n > 1 else ''} {', '.join(f'{b:g}' for b in budgets)} ("
         what += "no step" if n < 2 else f"step {budgets[1] - budgets[0]:g}"
     how = ("--step given" if step is not None else
-           f"at most {MAX_CURVE_BUDGETS} by default, evenly spaced"
-           + ("; --step to choose" if step_option else ""))
+           f"at most {MAX_CURVE_BUDGETS} by default, evenly spaced; --step to choose")
     solves = (f"{n} exact solve{'s' if n > 1 else ''} (MILP, one after another; the time "
               "so far and left is shown as each budget is solved)" if method == "exact"
               else "greedy, no MILP")

@@ -13,7 +13,7 @@ from .._errors import RoutesError
 from ..costs import WEIGHTS
 from ..io import check_output_dir, dir_lock
 from ..network import network_from_data
-from ..priorities.interdiction import MAX_CURVE_BUDGETS, curve_budgets
+from ..priorities.interdiction import MAX_CURVE_BUDGETS, MAX_STEP_BUDGETS, curve_budgets
 from ..report import (
     DEFAULT_SEED,
     ReportOptions,
@@ -67,6 +67,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "every whole budget 0, 1, ..., N, or, when that is more than "
                         f"{MAX_CURVE_BUDGETS} budgets, {MAX_CURVE_BUDGETS} evenly spaced "
                         "budgets from 0 to N (default: %(default)g)")
+    g.add_argument("--step", type=float_range(0, lo_open=True), default=None, metavar="S",
+                   help="budgets of the curve: 0, S, 2S, ... below N, then N (at most "
+                        f"{MAX_STEP_BUDGETS}; default: whole budgets, at most "
+                        f"{MAX_CURVE_BUDGETS} evenly spaced)")
     g.add_argument("--objective", choices=("single", "flow"), default="flow",
                    help="interdiction objective: least route risk, or expected detected share "
                         "of the flow (slower) (default: %(default)s)")
@@ -103,7 +107,7 @@ def _options(args: argparse.Namespace) -> ReportOptions:
                          # a comparison shows no timeline: do not compute one per side
                          timeline=not args.no_timeline and not args.compare,
                          tradeoff_budget=0.0 if args.compare or args.no_tradeoff
-                         else args.tradeoff)
+                         else args.tradeoff, step=args.step)
 
 
 def _scenario(path: Path) -> Scenario:
@@ -149,9 +153,9 @@ def run(args: argparse.Namespace) -> int:
             progress.done("network")
             if args.budget > 0:
                 opts = replace(opts, budget=clamp_budget(G, cm, opts.budget, command="report"))
-                announce_curve(curve_budgets(G, opts.budget, cm=cm), method="exact",
-                               command="report", enabled=not args.no_progress,
-                               step_option=False)
+                announce_curve(curve_budgets(G, opts.budget, step=opts.step, cm=cm),
+                               method="exact", command="report", step=opts.step,
+                               enabled=not args.no_progress)
             results.append(collect_results(G, cm, scenario=s, dataset=ds, options=opts,
                                            progress=progress.done, detail=progress.note))
         if args.compare:

@@ -10,6 +10,13 @@ so does the interpreter at exit, so a Ctrl-C did not end the process until they 
 
 The scope is per curve and reaches the solver through a thread-local, so the MILP code needs
 no extra argument: :func:`running` wraps ``Highs.run`` and does nothing outside a scope.
+
+A solve outside a curve (``routes priorities --no-curve``, the trade-off's fronts, the report's
+single solves) runs in the main thread, where Python only handles Ctrl-C between bytecodes:
+the ``KeyboardInterrupt`` waited for ``Highs.run`` to return, up to its time limit.
+:func:`run` therefore runs such a solve in a helper thread under a scope of its own and
+waits for it in small steps, so Ctrl-C stops the solve at HiGHS's next interrupt check and is
+raised at once. In a worker thread (or inside a scope) it calls ``Highs.run`` directly.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["Cancelled", "CancelScope", "within", "running"]
+__all__ = ["Cancelled", "CancelScope", "within", "running", "run"]
 
 _LOCAL = threading.local()
 
@@ -99,3 +106,49 @@ def running(h: Any) -> Iterator[None]:
         yield
     finally:
         scope._leave(h)
+
+
+#: Seconds between the main thread's checks for Ctrl-C while a solve runs (:func:`run`).
+POLL_S = 0.05
+
+
+def run(h: Any) -> None:
+    """Run ``h.run()`` so that Ctrl-C in the main thread stops it at once (module notes).
+
+    Raises :class:`Cancelled` if the thread's scope was cancelled, ``KeyboardInterrupt``
+    after stopping the solve on Ctrl-C, and re-raises what the solve raised.
+    """
+    if getattr(_LOCAL, "scope", None) is not None \
+            or threading.current_thread() is not threading.main_thread():
+        with running(h):
+            h.run()
+        return
+    scope = CancelScope()
+    failed: list[BaseException] = []
+    # Completion is an Event, not Thread.join: in Python 3.11 a join that Ctrl-C interrupts
+    # can leave the thread marked stopped, so a second join returned while it was still in
+    # HiGHS, and the interpreter then aborted at exit ("terminate called without an active
+    # exception") when that thread came back for the GIL.
+    done = threading.Event()
+
+    def solve() -> None:
+        try:
+            with within(scope), running(h):
+                h.run()
+        except Cancelled:   # stopped on Ctrl-C: the main thread raises KeyboardInterrupt
+            pass
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            failed.append(e)
+        finally:
+            done.set()
+
+    threading.Thread(target=solve, name="routes-highs", daemon=True).start()
+    try:
+        while not done.wait(POLL_S):
+            pass
+    except KeyboardInterrupt:
+        scope.cancel()
+        done.wait()
+        raise
+    if failed:
+        raise failed[0]

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csgraph
 
-from ._cancel import running
+from ._cancel import run
 from ._instance import _Instance as Instance
 
 log = logging.getLogger("routes.priorities.interdiction")
@@ -175,8 +175,7 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
             e.interrupt()
 
         h.cbMipImprovingSolution.subscribe(improving)
-    with running(h):   # a cancelled curve stops this solve (priorities._cancel)
-        h.run()
+    run(h)   # Ctrl-C or a cancelled curve stops this solve (priorities._cancel)
     info = h.getInfo()
     if info.primal_solution_status != 2:   # no feasible solution
         log.warning("the MILP solver found no solution: %s",

@@ -58,6 +58,10 @@ class ReportOptions:
     timeline : bool
         Add "How the routes changed" (the network on each year's mid-year date) when the
         data has dated files.
+    step : float, optional
+        Budgets of the curve ``0, step, 2 step, ...`` below ``budget``, then ``budget``
+        (:func:`routes.priorities.curves.curve_budgets`); ``None`` (the default) for every
+        whole budget, or evenly spaced ones when there would be too many.
     tradeoff_budget : float, optional
         Budget of the "Security and legitimate trade" section's Pareto front: ``None`` (the
         default) for the report's ``budget``, the one its priorities use; 0 leaves the
@@ -74,6 +78,7 @@ class ReportOptions:
     map: bool = True
     timeline: bool = True
     tradeoff_budget: float | None = None
+    step: float | None = None
 
     @property
     def tradeoff_at(self) -> float:
@@ -86,7 +91,9 @@ class ReportOptions:
                 "runs": self.runs, "budget": self.budget, "objective": self.objective,
                 "top": self.top, "map": self.map, "timeline": self.timeline,
                 # recorded only when the section is asked for (by default, at the budget)
-                **({"tradeoff_budget": self.tradeoff_at} if self.tradeoff_at else {})}
+                **({"tradeoff_budget": self.tradeoff_at} if self.tradeoff_at else {}),
+                # recorded only when given (the default curve is every whole budget)
+                **({"step": self.step} if self.step is not None else {})}
 
 
 @dataclass

@@ -81,7 +81,7 @@ _OBJECTIVE_TEXT = {"single": "least route risk from any origin to any market",
 
 def _interdiction(options: ReportOptions) -> OptionalAnalysis | None:
     mod = optional_module("interdiction")
-    need = ("budget_curve_solutions", "interdict", "post_effectiveness")
+    need = ("budget_curve_solutions", "curve_budgets", "interdict", "post_effectiveness")
     if mod is None or not all(hasattr(mod, f) for f in need):
         return None
     cmp = optional_module("compare")
@@ -91,7 +91,8 @@ def _interdiction(options: ReportOptions) -> OptionalAnalysis | None:
     def stage(res: ReportResults) -> None:
         o = res.options
         kw = {"objective": o.objective, "cm": res.cm}
-        curve, solutions = mod.budget_curve_solutions(res.G, o.budget, method="exact",
+        budgets = mod.curve_budgets(res.G, o.budget, step=o.step, cm=res.cm)
+        curve, solutions = mod.budget_curve_solutions(res.G, budgets, method="exact",
                                                       progress=res.detail, **kw)
         # The curve's budgets end at o.budget (unless it is above the cost of every post).
         sol = solutions.get(float(o.budget)) or mod.interdict(res.G, o.budget, method="exact",
