@@ -76,7 +76,7 @@ mutate: install  ## mutation testing of the core modules: score and surviving mu
 # did, `git checkout src/routes/static/whatif.js`). Report: .mutate/stryker/mutation.json.
 JSFIX := $(CURDIR)/.mutate/stryker/fixtures
 
-mutate-js: install  ## mutation testing of the what-if page's engine (StrykerJS, ~15 min)
+mutate-js: install  ## mutation testing of the what-if page's engine (StrykerJS, 20-25 min)
 	cd scripts/stryker && npm ci --no-audit --no-fund --silent
 	rm -rf $(JSFIX) && mkdir -p $(JSFIX)
 	$(BIN)/python -c "import sys; from routes.maps._assets import common_js; \
