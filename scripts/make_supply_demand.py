@@ -385,6 +385,32 @@ DEMAND: list[tuple[str, int, float, str, str, str]] = [
      "Justice and Empowerment, Punjab Opioid Dependence Survey (PODS), 2015, "
      "https://vdocuments.mx/punjab-opioid-dependence-survey.html; as reported by SikhNet, "
      "'Punjab drugs', 15 Jan 2016, https://www.sikhnet.com/news/punjab-drugs"),
+    # Balkan and Caucasus markets on the observed links (issue 19, link coverage).
+    ("p_tirana", 2009, 4.75,
+     "4,500-5,000 problem drug users in 2009, midpoint 4,750 (Albania; country experts' "
+     "estimate); heroin the established drug of problem use", "count",
+     "UNODC (J. Bell), Final Report: UNODC assessment of drug abuse treatment services in "
+     "Albania, draft 16 Jul 2012 (citing EMCDDA 2012), https://www.scribd.com/document/"
+     "210635615/UNODC-Assessment-of-Drug-Abuse-Treatment-Services-in-Albania"),
+    ("p_tirana", 2015, 6.182,
+     "6,182 problematic drug users (3,626-8,737), study of 2014-2015, more than 60% of them "
+     "injecting; heroin the most used drug (Albania)", "count",
+     "Eurasian Harm Reduction Network, Country profiles: Albania (population as of Jan 2016), "
+     "http://harm-reduction.org/country-profiles/albania"),
+    ("p_pristina", 2016, 5.819,
+     "5,819 people who inject drugs (4,777-6,860), programmatic mapping of Feb-Apr 2016 "
+     "(Kosovo)", "pwid_count",
+     "National Institute of Public Health of Kosovo, Community Development Fund, Johns Hopkins "
+     "University and University of Manitoba (corresponding author C.A. Comins), Programmatic "
+     "Mapping to Estimate Size, Distribution, and Dynamics of Key Populations in Kosovo, JMIR "
+     "Public Health and Surveillance 5(1):e11194, 2019, https://publichealth.jmir.org/2019/1/"
+     "e11194"),
+    ("p_yerevan", 2011, 30.0 * 2476 / 6544,
+     "about 30,000 drug users (2011 monitoring, Armenia); opiates the drug of 2,476 of the "
+     "6,544 registered drug users (37.8%, Jan 2018)", "users_x_opiate_share",
+     "Armenia's chief narcologist Petros Semerjyan, to ARKA, as reported by News.Az, 'Number "
+     "of drug addicts in Armenia growing every year by 8 percent', 27 Jun 2018, "
+     "https://news.az/news/number-of-drug-addicts-in-armenia-growing-every-year-by-8-percent"),
 ]
 
 SPLIT = {

@@ -67,6 +67,13 @@ MODULES: dict[str, list[str]] = {
                                 "not dask and not workers and not cluster and not scheduler"],
     "calibration/observe": ["tests/test_observe.py"],
     "calibration/calibrate": ["tests/test_calibrate.py", "-k", "not dask and not workers"],
+    # the calibration's numbers: result tables, posterior, priors, the fast observation model
+    "calibration/_calib_tables": ["tests/test_calibrate.py"],
+    "calibration/_posterior": ["tests/test_calibrate.py"],
+    "calibration/_priors": ["tests/test_calibrate.py"],
+    "calibration/_fastobs": ["tests/test_observe.py", "tests/test_calibrate.py"],
+    "calibration/_optimise": ["tests/test_calibrate.py"],
+    "calibration/_holdout": ["tests/test_calibrate.py"],
 }
 
 _STATUS = re.compile(r"^\s*(\S+): (survived|killed|timeout|no tests|suspicious|skipped|"

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from routes._errors import DataError, RoutesError
 from routes.calibration._calib_toml import calibrated_text
 from routes.calibration._holdout import holdout_predictions, rolling_origin
 from routes.calibration._optimise import multistart
@@ -201,11 +202,24 @@ def test_rolling_origin_and_predictors(cm, fitted):
     obs = sz.set_index(["iso3", "year"])["heroin_eq_kg"]
     assert row["last_year"] == obs[("IRN", 2021)]
     assert row["fitted_mean"] == pytest.approx(np.mean([obs[("IRN", y)] for y in YEARS]))
+    from routes.calibration._workspace import Workspace
+
+    ws = Workspace(build, cm, range(2018, 2023))
+    exact_years = []
+    exact = ws.calibrated
+    ws.calibrated = lambda y, c: (exact_years.append(y), exact(y, c))[1]  # type: ignore
     table, cals = rolling_origin(build, cm, sz, first=2018, holdouts=[2021, 2022],
                                  calibrations={2022: fitted}, free=["hours_per_risk"],
-                                 starts=1, posterior_grid=5)
+                                 starts=1, posterior_grid=5, workspace=ws)
     assert cals[2022] is fitted and cals[2021].info["years"] == [2018, 2019, 2020]
     assert list(table["holdout"].unique()) == [2021, 2022]
+    assert list(table.columns) == ["holdout", "fitted", "predictor", "n", "spearman", "male",
+                                   "partial"]
+    assert table.index.tolist() == list(range(10))
+    assert table.groupby("holdout")["fitted"].first().to_dict() == {2021: "2018-2020",
+                                                                    2022: "2018-2021"}
+    # the secondary fits skip the exact check of their fitted years: only 2021 is exact
+    assert exact_years == [2021] and cals[2021].info["check_max_rel_diff"] == 0.0
     cal = table[(table["holdout"] == 2022) & (table["predictor"] == "calibrated")].iloc[0]
     assert cal["male"] < 0.15 and cal["n"] == 4
 
@@ -277,3 +291,604 @@ def test_cli_empty_year_exit_2(tmp_path, capsys):
     assert rc == 2
     assert "year 2020 is empty" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- result tables
+def _posterior_by_hand():
+    """Two route parameters on 3-point grids: ln hours_per_risk (step 0.4), ln logit_theta
+    (step 1)."""
+    from routes.calibration._posterior import GridPosterior
+
+    return GridPosterior(axes=[np.array([6.0, 6.4, 6.8]), np.array([-1.0, 0.0, 1.0])],
+                         marginals=[np.array([0.1, 0.6, 0.3]), np.array([0.2, 0.5, 0.3])],
+                         best=np.array([6.4, 0.0]), f_best=0.0, points=np.zeros((9, 2)),
+                         weights=np.full(9, 1 / 9))
+
+
+def test_grid_posterior_quantiles_and_sd_by_hand():
+    """Mass spread evenly over each cell: quantiles interpolate the cell edges' cdf; the sd
+    adds the cell's own variance h^2 / 12."""
+    g = _posterior_by_hand()
+    # axis 0: edges 5.8 6.2 6.6 7.0, cdf 0 0.1 0.7 1
+    assert g.quantile(0, 0.05) == pytest.approx(6.0)
+    assert g.quantile(0, 0.95) == pytest.approx(6.6 + 0.25 / 0.3 * 0.4)
+    assert g.quantile(1, 0.05) == pytest.approx(-1.25)
+    m, sd = g.mean_sd(0)
+    assert m == pytest.approx(6.48)
+    assert sd == pytest.approx((0.0576 + 0.16 / 12) ** 0.5)
+    assert g.mean_sd(1)[1] == pytest.approx((0.49 + 1 / 12) ** 0.5)
+
+
+def test_parameter_table_by_hand():
+    """Value exp(u); 90% interval from the grid's quantiles; prior interval median *
+    exp(-+1.645 sd); pinned when the posterior sd is under 0.7 of the prior's."""
+    from routes.calibration._calib_tables import parameter_table
+    from routes.calibration._priors import Z90, Prior
+
+    pri = {"hours_per_risk": Prior(500.0, 0.6), "logit_theta": Prior(1.0, 0.5)}
+    t = parameter_table(["hours_per_risk", "logit_theta"], np.log([640.0, 0.8]),
+                        _posterior_by_hand(), pri)
+    assert t.index.name == "parameter" and t.index.tolist() == ["hours_per_risk",
+                                                                "logit_theta"]
+    assert list(t.columns) == ["value", "p05", "p95", "prior_median", "prior_p05",
+                               "prior_p95", "sd_log", "prior_sd_log", "pinned", "note", "about"]
+    h, th = t.loc["hours_per_risk"], t.loc["logit_theta"]
+    assert h["value"] == pytest.approx(640.0) and th["value"] == pytest.approx(0.8)
+    assert h["p05"] == pytest.approx(np.exp(6.0))
+    assert h["p95"] == pytest.approx(np.exp(6.6 + 0.25 / 0.3 * 0.4))
+    assert th["p05"] == pytest.approx(np.exp(-1.25))
+    assert th["p95"] == pytest.approx(np.exp(0.5 + 0.25 / 0.3))
+    assert h["prior_median"] == 500.0 and h["prior_sd_log"] == 0.6
+    assert h["prior_p05"] == pytest.approx(500.0 * np.exp(-Z90 * 0.6))
+    assert h["prior_p95"] == pytest.approx(500.0 * np.exp(Z90 * 0.6))
+    sd0, sd1 = (0.0576 + 0.16 / 12) ** 0.5, (0.49 + 1 / 12) ** 0.5
+    assert h["sd_log"] == pytest.approx(sd0) and th["sd_log"] == pytest.approx(sd1)
+    assert t["pinned"].tolist() == [True, False]
+    assert h["note"] == ""
+    assert th["note"] == ("posterior sd 0.76 vs prior 0.50 (ln): the data do not pin it; "
+                          "the prior carries it")
+    assert th["about"] == "logit dispersion of the route choice"
+
+
+def test_rate_table_by_hand():
+    """Rate exp(a), interval exp(a -+ 1.645 sd), flow the mean over the years; pinned only
+    with observations and sd under 0.7 tau."""
+    from routes.calibration._calib_tables import rate_table
+    from routes.calibration._posterior import RateFit
+    from routes.calibration._priors import Z90
+
+    a = np.log([0.1, 0.3, 0.05])
+    rf = RateFit(a=a, sd=np.array([0.2, 0.9, 0.5]), mu=-2.0, sigma2=0.1, nlp=0.0,
+                 residual=np.zeros(3))
+    F = np.array([[100.0, 50.0, 10.0], [300.0, 70.0, 30.0]])
+    t = rate_table(rf, ["AAA", "BBB", "CCC"], np.array([0, 0, 1]), F, 1.0)
+    assert t.index.name == "iso3" and t.index.tolist() == ["AAA", "BBB", "CCC"]
+    assert t["rate"].tolist() == pytest.approx([0.1, 0.3, 0.05])
+    assert t["p05"].tolist() == pytest.approx(np.exp(a - Z90 * np.array([0.2, 0.9, 0.5])))
+    assert t["p95"].tolist() == pytest.approx(np.exp(a + Z90 * np.array([0.2, 0.9, 0.5])))
+    assert t["sd_log"].tolist() == [0.2, 0.9, 0.5]
+    assert t["n_obs"].tolist() == [2, 1, 0]
+    assert t["flow_kg"].tolist() == [200.0, 60.0, 20.0]
+    assert t["pinned"].tolist() == [True, False, False]   # CCC: sd 0.5 but no observation
+
+
+def test_fit_statistics_by_hand():
+    """Per split and model: n (rows observed), Spearman, mean absolute log error with the
+    offset; one row gives no correlation; a split without rows gives no line."""
+    from routes.calibration._calib_tables import fit_statistics
+
+    f = pd.DataFrame({"split": ["fit"] * 4 + ["holdout"],
+                      "observed_kg": [10.0, 100.0, 1000.0, np.nan, 50.0],
+                      "modelled_kg": [20.0, 90.0, 5000.0, 7.0, 40.0],
+                      "modelled_kg_uncalibrated": [5.0, 1.0, 3.0, 9.0, 60.0]})
+    s = fit_statistics(f, offset=0.0)
+    assert list(s.columns) == ["split", "model", "n", "spearman", "male"]
+    assert list(zip(s["split"], s["model"])) == [("fit", "calibrated"), ("fit", "uncalibrated"),
+                                                 ("holdout", "calibrated"),
+                                                 ("holdout", "uncalibrated")]
+    assert s["n"].tolist() == [3, 3, 1, 1]
+    assert s["spearman"].iloc[:2].tolist() == pytest.approx([1.0, -0.5])
+    assert s["spearman"].iloc[2:].isna().all()
+    assert s["male"].tolist() == pytest.approx([
+        (np.log(2) + np.log(10 / 9) + np.log(5)) / 3,
+        (np.log(2) + np.log(100) + np.log(1000 / 3)) / 3, np.log(1.25), np.log(1.2)])
+    # the default offset is 10 kg
+    assert fit_statistics(f)["male"].iloc[2] == pytest.approx(np.log(60 / 50))
+    only_fit = fit_statistics(f[f["split"] == "fit"], offset=0.0)
+    assert only_fit["split"].tolist() == ["fit", "fit"]
+
+
+def test_share_only_by_hand():
+    """The uncalibrated model's one parameter: the share that best fits log seizures, within
+    [0.001, 1]; 1 with nothing observed."""
+    from routes.calibration._calib_tables import share_only
+
+    seized = {2018: pd.Series({"AAA": 2.0, "BBB": 0.5}), 2019: pd.Series({"AAA": 1.0})}
+    obs = pd.DataFrame({"iso3": ["AAA", "BBB", "AAA"], "year": [2018, 2018, 2019],
+                        "heroin_eq_kg": [50.0, 12.5, 25.0]})
+    assert share_only(seized, obs, 100.0, 0.0) == pytest.approx(0.25, rel=1e-5)
+    big = obs.assign(heroin_eq_kg=obs["heroin_eq_kg"] * 8)   # share 2: capped at 1
+    assert share_only(seized, big, 100.0, 0.0) == pytest.approx(1.0, rel=2e-6)  # xatol 1e-6
+    assert share_only(seized, obs.iloc[:0], 100.0, 0.0) == 1.0
+
+
+# --------------------------------------------------------------------------- the fit's course
+def test_observations_kept_for_the_fit():
+    """Only reported (non-missing) seizures of the fitted years and the network's countries,
+    as (year index in the order given, country index, kg)."""
+    from routes.calibration.calibrate import _observations
+
+    sz = pd.DataFrame({"iso3": ["AAA", "BBB", "CHN", "AAA", "BBB", "AAA"],
+                       "year": [2019, 2019, 2019, 2018, 2018, 2017],
+                       "heroin_eq_kg": [5.0, np.nan, 9.0, 7.0, 3.0, 4.0]})
+    y, c, kg = _observations(sz, [2019, 2018], ["AAA", "BBB"])
+    assert (y.tolist(), c.tolist(), kg.tolist()) == ([0, 1, 1], [0, 0, 1], [5.0, 7.0, 3.0])
+
+
+def test_nothing_reported_in_the_fitted_years(cm):
+    """Every route parameter free by default; no seizure in the fitted years: a clear error
+    before any fit."""
+    sz = pd.DataFrame({"iso3": ["AFG"], "year": [2020], "heroin_eq_kg": [5.0]})
+    with pytest.raises(RoutesError, match="no reported seizures in the fitted years"):
+        calibrate(build, cm, sz, years=[2018, 2019])
+
+
+def test_fit_info_records_the_run(cm, fitted):
+    """The toy's choice set holds both routes from the start: no refit round; info names the
+    countries, the exclusions and their reasons, the hyperparameters and the evaluations."""
+    from routes.calibration._priors import priors
+    from routes.calibration._workspace import DEFAULT_EXCLUDE
+
+    info = fitted.info
+    assert info["countries"] == ["AFG", "DEU", "IRN", "TJK"]
+    assert info["refit_rounds"] == 0 and info["routes_added_at_fit"] == 0
+    assert info["routes_added_after_search"] == 0
+    assert info["excluded"] == {c: DEFAULT_EXCLUDE[c] for c in DEFAULT_EXCLUDE}
+    _, (g_rate, g_sd, tau) = priors(cm)
+    hyper = info["hyper"]
+    assert (hyper["omega"], hyper["tau"], hyper["global_interception"]) == (g_sd, tau, g_rate)
+    assert 0 < hyper["sigma"] < 0.2          # the data's noise: sd 0.05 on the log scale
+    assert 0 < info["evaluations_fit"] < info["evaluations_total"]
+    assert info["seconds_per_evaluation"] == pytest.approx(
+        info["seconds_fit"] / info["evaluations_fit"])
+    assert 0 <= info["check_max_rel_diff"] < 1e-9
+
+
+@pytest.mark.parametrize("grow_after, polishes, rounds, late", [
+    (1, [1, 0, 2, 0], 1, 0),   # growth after the first search: a refit round; then a rescue
+    (2, [1, 2, 0], 0, 1),      # growth after the final search: polished once more
+])
+def test_refit_when_the_choice_set_grows_and_rescue_by_the_grid(cm, fitted, monkeypatch,
+                                                                grow_after, polishes, rounds,
+                                                                late):
+    """When new routes join the choice set the estimate is polished again (a refit round
+    after the first search, one more polish after the final one); a final search that stopped
+    short is rescued from the posterior grid's best point; every local search keeps the
+    evaluation budget given. Growth and the short stop are simulated (the toy's choice set is
+    complete from the start)."""
+    import importlib
+    from dataclasses import replace
+
+    from routes.calibration._fastobs import YearModel
+
+    calmod = importlib.import_module("routes.calibration.calibrate")
+    calls, state = [], {"armed": False}
+    real_ms, real_extend = calmod.multistart, YearModel.extend
+
+    def spy(f, lo, hi, **kw):
+        calls.append((kw["polish"], kw["maxfev"]))
+        r = real_ms(f, lo, hi, **kw)
+        state["armed"] = kw["polish"] == grow_after   # grow once after this search
+        if kw["polish"] == 2 and grow_after == 1:     # the final search stops at the box edge
+            r = replace(r, x=lo.copy(), fun=f(lo))
+        return r
+
+    def extend(self, th, k, cache=None):
+        n = real_extend(self, th, k, cache)
+        if state["armed"]:
+            state["armed"] = False
+            return n + 1
+        return n
+
+    monkeypatch.setattr(calmod, "multistart", spy)
+    monkeypatch.setattr(YearModel, "extend", extend)
+    sz = observed(cm)
+    res = _fit(cm, sz, maxfev=77, posterior_grid=9, check=False, exclude=("CHN", "TKM"))
+    assert [p for p, _ in calls] == polishes
+    assert all(m == 77 for _, m in calls)
+    assert res.info["refit_rounds"] == rounds and res.info["routes_added_at_fit"] == 1
+    assert res.info["routes_added_after_search"] == late
+    assert res.info["check_max_rel_diff"] == 0.0
+    assert res.info["excluded"] == {"CHN": calmod.DEFAULT_EXCLUDE["CHN"],
+                                    "TKM": "excluded by the user"}
+    # the estimate: the plain fit's (same data; the fixture's posterior grid is finer)
+    assert res.parameters.loc["hours_per_risk", "value"] == pytest.approx(
+        fitted.parameters.loc["hours_per_risk", "value"], rel=0.02)
+
+
+# --------------------------------------------------------------------------- priors
+def test_priors_read_from_the_cost_model(cm):
+    from routes.calibration._priors import Prior, background_flow, priors
+
+    route, rate = priors(cm)
+    assert route == {"hours_per_risk": Prior(500.0, 0.42), "logit_theta": Prior(10.0, 0.73),
+                     "hours_per_km": Prior(0.002, 0.67)}
+    assert rate == (0.2, 0.5, 1.5)
+    assert background_flow(cm) == 1000.0
+    assert background_flow(cm.with_changes(raw={})) == 0.0
+    assert background_flow(cm.with_changes(raw={"observation": {}})) == 0.0
+
+
+@pytest.mark.parametrize("table, key, value", [
+    ("weights", "hours_per_risk_prior", [500.0, 0.0]),
+    ("weights", "hours_per_km_prior", [0.002]),
+    ("flow", "logit_theta_prior", [True, 0.7]),
+    ("flow", "logit_theta_prior", "10, 0.7"),
+    ("weights", "hours_per_risk_prior", None),
+    ("observation", "global_interception", 0.0),
+    ("observation", "global_interception_sd_log", True),
+    ("observation", "rate_sd_log", None),
+])
+def test_bad_prior_names_its_field(cm, table, key, value):
+    """Each prior must be [median, sd_log], both > 0 (the rate priors numbers > 0): a bad one
+    is one problem naming its table and key, the others still read."""
+    import copy
+
+    from routes.calibration._priors import priors
+
+    raw = copy.deepcopy(cm.raw)
+    if value is None:
+        raw[table].pop(key)
+    else:
+        raw[table][key] = value
+    with pytest.raises(DataError) as ei:
+        priors(cm.with_changes(raw=raw))
+    assert [p.field for p in ei.value.problems] == [f"{table}.{key}"]
+    assert ei.value.problems[0].file == cm.path
+    assert str(value if value is not None else None) in ei.value.problems[0].message
+
+
+@pytest.mark.parametrize("value", [-1.0, True, "1000"])
+def test_bad_background_flow(cm, value):
+    from routes.calibration._priors import background_flow
+
+    with pytest.raises(DataError) as ei:
+        background_flow(cm.with_changes(raw={"observation": {"background_flow_kg": value}}))
+    assert [p.field for p in ei.value.problems] == ["observation.background_flow_kg"]
+    assert ei.value.problems[0].file == cm.path          # the cost model's file
+
+
+# --------------------------------------------------------------------------- posterior
+def test_laplace_correlated_and_indefinite():
+    """A quadratic's covariance is the inverse Hessian (central differences are exact); an
+    indefinite Hessian gives inf where a direction is not curved upward, NaN elsewhere."""
+    from routes.calibration._posterior import laplace
+
+    H = np.array([[4.0, 1.0], [1.0, 2.0]])
+    cov, ok = laplace(lambda v: 0.5 * v @ H @ v + 3.0, np.array([0.3, -0.2]), 0.05)
+    assert ok
+    np.testing.assert_allclose(cov, np.linalg.inv(H), rtol=1e-6)
+    cov, ok = laplace(lambda v: 0.5 * v[0] ** 2 * 4.0 - v[1] ** 2, np.zeros(2), 0.1)
+    assert not ok
+    assert cov[0, 0] == pytest.approx(0.25) and cov[1, 1] == np.inf
+    assert np.isnan(cov[0, 1]) and np.isnan(cov[1, 0])
+
+
+def test_rank_partial_without_information():
+    """``given`` ordered like ``obs``: nothing is left to explain (NaN)."""
+    from routes.calibration._posterior import rank_partial
+
+    obs = np.array([1.0, 2.0, 3.0, 4.0])
+    assert np.isnan(rank_partial(obs, np.array([2.0, 1.0, 4.0, 3.0]), obs * 10))
+
+
+def test_grid_posterior_by_hand():
+    """exp(-f) on a 3 x 3 grid proportional to W: marginals are W's row and column sums, the
+    best point W's largest cell, the points in product order."""
+    from routes.calibration._posterior import grid_posterior
+
+    W = np.array([[1.0, 2.0, 1.0], [2.0, 4.0, 3.0], [1.0, 1.0, 1.0]])     # sums to 16
+
+    def f(v):
+        i, j = int(round(v[0] / 0.5)) + 1, int(round(v[1] - 1.0))
+        return -np.log(W[i, j]) + 7.0
+
+    g = grid_posterior(f, np.array([-0.5, 1.0]), np.array([0.5, 3.0]), 3)
+    np.testing.assert_allclose(g.axes[0], [-0.5, 0.0, 0.5])
+    np.testing.assert_allclose(g.axes[1], [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(g.marginals[0], [4 / 16, 9 / 16, 3 / 16])
+    np.testing.assert_allclose(g.marginals[1], [4 / 16, 7 / 16, 5 / 16])
+    np.testing.assert_allclose(g.best, [0.0, 2.0])
+    assert g.f_best == pytest.approx(7.0 - np.log(4.0))
+    assert g.points.tolist()[:4] == [[-0.5, 1.0], [-0.5, 2.0], [-0.5, 3.0], [0.0, 1.0]]
+    np.testing.assert_allclose(g.weights, W.ravel() / 16)
+
+
+def test_mixture_quantiles_against_the_mixture_cdf():
+    """Quantiles of a lopsided two-normal mixture (weights 7:3, not normalised) equal the
+    roots of its cdf; a component of negligible weight far away is dropped."""
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+
+    from routes.calibration._posterior import mixture_quantiles
+
+    a = np.array([[0.0, 1.0], [2.0, 1.0], [1000.0, 1000.0]])
+    sd = np.array([[1.0, 0.4], [0.5, 0.4], [1.0, 1.0]])
+    w = np.array([7.0, 3.0, 1e-11])
+    q = mixture_quantiles(a, sd, w)
+    assert q.shape == (2, 2)
+    for p, got in zip((0.05, 0.95), q[0]):
+        want = brentq(lambda x, p=p: 0.7 * norm.cdf(x) + 0.3 * norm.cdf((x - 2) / 0.5) - p, -10, 10)
+        assert got == pytest.approx(want, abs=2e-3)
+    np.testing.assert_allclose(q[1], [1 - 0.4 * 1.6448536, 1 + 0.4 * 1.6448536], atol=2e-3)
+    q3 = mixture_quantiles(a[:2], sd[:2], w[:2], (0.25, 0.5, 0.75), n=2001)
+    assert q3.shape == (2, 3) and q3[1, 1] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_profile_rates_with_offset_and_an_unobserved_country():
+    """Data the model fits exactly (offset 10 kg, a loose prior): each rate is its
+    seizure-to-flow ratio, the residual variance its floor 1e-4; a country without
+    observations gets mu (the precision-weighted mean of the others and mu0) and sd tau."""
+    from routes.calibration._posterior import profile_rates
+
+    F = np.array([1000.0, 4000.0, 500.0])
+    obs = np.array([0.2, 0.05, 0.3]) * F
+    fit = profile_rates(obs, np.array([0, 1, 2]), F, 4, RatePrior(-2.0, 1e3, 1e3, 10.0))
+    np.testing.assert_allclose(np.exp(fit.a[:3]), [0.2, 0.05, 0.3], rtol=1e-6)
+    assert fit.sigma2 == 1e-4
+    mu = (np.log([0.2, 0.05, 0.3]).sum() - 2.0) / 4          # tau = omega
+    assert fit.mu == pytest.approx(mu, rel=1e-6)
+    assert fit.a[3] == pytest.approx(mu, rel=1e-6) and fit.sd[3] == pytest.approx(1e3)
+    w = obs / (obs + 10.0)                                   # d ln(pred + A) / d a
+    np.testing.assert_allclose(fit.sd[:3], 1 / np.sqrt(w * w / 1e-4 + 1e-6), rtol=1e-6)
+    assert fit.nlp == pytest.approx(1.5 * np.log(1e-4), abs=1e-5)
+    np.testing.assert_allclose(fit.residual, 0.0, atol=1e-7)
+
+
+def test_check_counts_a_country_missing_from_a_year_as_zero(cm):
+    """UZB (an isolated town) is in the 2019 network only: the other years' exact check
+    sees no UZB and no flow through it, which agree (no difference). Without background flow:
+    with it the fast model gives UZB background seizures in every year, the exact one only
+    where UZB is in the network (a difference of 1 in the check)."""
+    def build_uzb(year, c):
+        G = build(year, c)
+        if year == 2019:
+            G.add_node("u", kind="place", country="UZB", role="transit", supply=0.0,
+                       demand=0.0, lon=64.0, lat=41.0)
+        return G
+
+    sz = observed(cm, noise=0.0)
+    cm = cm.with_changes(raw={**cm.raw, "observation": {**cm.raw["observation"],
+                                                         "background_flow_kg": 0.0}})
+    res = calibrate(build_uzb, cm, sz, years=[2018, 2019], free=["hours_per_risk"],
+                    starts=0, grid=2, seed=3, posterior_grid=3)
+    assert "UZB" in res.info["countries"]
+    assert res.info["check_max_rel_diff"] < 1e-9
+
+
+def test_mixture_quantiles_on_its_grid_by_hand():
+    """The cdf is read on n points from the lowest mean - 6 sd to the highest mean + 6 sd and
+    interpolated linearly: N(1, 0.5) on 13 points is the grid -2, -1.5, ..., 4, where the cdf
+    is Phi(-6), ..., Phi(6)."""
+    from scipy.stats import norm
+
+    from routes.calibration._posterior import mixture_quantiles
+
+    q = mixture_quantiles(np.array([[1.0]]), np.array([[0.5]]), np.array([1.0]), (0.05,), n=13)
+    want = 0.5 * (0.05 - norm.cdf(-2)) / (norm.cdf(-1) - norm.cdf(-2))
+    assert q[0, 0] == pytest.approx(want, rel=1e-12)
+
+
+def test_one_point_grid():
+    """A parameter with a one-point grid: that point, no spread."""
+    from routes.calibration._posterior import GridPosterior
+
+    g = GridPosterior(axes=[np.array([0.7])], marginals=[np.array([1.0])], best=np.array([0.7]),
+                      f_best=0.0, points=np.array([[0.7]]), weights=np.array([1.0]))
+    assert g.quantile(0, 0.05) == 0.7 and g.mean_sd(0) == (0.7, 0.0)
+
+
+def _nlp(obs, country, F, a, mu, s2, prior):
+    A = prior.offset
+    r = np.log(obs + A) - np.log(np.exp(a[country]) * F + A)
+    has = np.bincount(country, minlength=len(a)) > 0
+    return (0.5 * len(obs) * np.log(s2) + 0.5 * np.sum(r * r) / s2
+            + np.sum((a[has] - mu) ** 2) / (2 * prior.tau ** 2)
+            + (mu - prior.mu0) ** 2 / (2 * prior.omega ** 2))
+
+
+def test_profile_rates_is_the_joint_mode_with_a_small_offset():
+    """Seizures of the order of the offset (0.5 kg), noisy: the result is the joint mode (the
+    negative log posterior's gradient in every log rate and in mu is 0 there, sigma^2 is the
+    mean squared residual) and its nlp is the posterior's value there. A country whose only
+    report has no modelled flow learns nothing: its rate stays at mu."""
+    from routes.calibration._posterior import profile_rates
+
+    obs = np.array([0.4, 1.7, 0.9, 3.0, 0.2, 2.5])
+    F = np.array([20.0, 35.0, 10.0, 60.0, 15.0, 0.0])
+    country = np.array([0, 0, 1, 1, 2, 3])
+    prior = RatePrior(mu0=-3.0, omega=1.2, tau=0.8, offset=0.5)
+    fit = profile_rates(obs, country, F, 4, prior)
+    a, mu, s2 = fit.a, fit.mu, fit.sigma2
+    assert np.isfinite(fit.nlp) and np.isfinite(a).all()
+    h = 1e-5
+    for c in range(3):
+        e = np.zeros(4)
+        e[c] = h
+        g = (_nlp(obs, country, F, a + e, mu, s2, prior)
+             - _nlp(obs, country, F, a - e, mu, s2, prior)) / (2 * h)
+        assert abs(g) < 1e-5, c
+    assert a[3] == pytest.approx(mu, abs=1e-6)    # no flow: no information
+    r = np.log(obs + 0.5) - np.log(np.exp(a[country]) * F + 0.5)
+    np.testing.assert_allclose(fit.residual, r, atol=1e-12)
+    assert s2 == pytest.approx(np.mean(r * r), rel=1e-9)
+    assert fit.nlp == pytest.approx(_nlp(obs, country, F, a, mu, s2, prior), rel=1e-9)
+    # Gauss-Newton sd: the slope of ln(pred + A) in a_c is pred / (pred + A)
+    pred = np.exp(a[country]) * F
+    w = pred / (pred + 0.5)
+    h = np.bincount(country, weights=w * w, minlength=4) / s2 + 1 / 0.8 ** 2
+    np.testing.assert_allclose(fit.sd, 1 / np.sqrt(h), rtol=1e-9)
+    assert fit.sd[3] == pytest.approx(0.8)
+
+
+# --------------------------------------------------------------------------- optimiser
+def test_multistart_nothing_to_polish_returns_the_grid_best():
+    """grid=1 is the box's centre; with no start to polish it is the answer, unconverged."""
+    seen = []
+
+    def f(x):
+        seen.append(x.tolist())
+        return float((x[0] - 0.3) ** 2)
+
+    r = multistart(f, np.array([-1.0]), np.array([2.0]), grid=1, polish=0, starts=0)
+    assert seen == [[0.5]]
+    assert (r.x.tolist(), r.fun, r.winner, r.starts, r.agreeing, r.nfev, r.converged) == (
+        [0.5], pytest.approx(0.04), 0, [], 0, 1, False)
+    assert r.record() == {"objective": pytest.approx(0.04), "converged": False, "winner": 0,
+                          "winning_start": None, "starts_agreeing": 0, "evaluations": 1,
+                          "starts": []}
+    g = multistart(f, np.array([-1.0]), np.array([2.0]), grid=4, polish=0, starts=0)
+    assert g.x.tolist() == [0.0] and g.nfev == 4          # grid -1, 0, 1, 2
+
+
+def test_multistart_starts_in_order_inside_the_box():
+    """Polished grid points (best first), then the extra points (clipped into the box), then
+    seeded random points; f is only ever evaluated inside the box; evaluations add up; the
+    starts within ``agree`` of the best agree; the same seed, the same starts."""
+    lo, hi = np.array([0.0, 0.0]), np.array([1.0, 2.0])
+
+    def f(x):
+        assert (lo <= x).all() and (x <= hi).all()
+        return float((x[0] - 0.9) ** 2 + (x[1] - 0.5) ** 2) + 1.0
+
+    r = multistart(f, lo, hi, grid=3, polish=2, starts=2, seed=4, extra=[np.array([5.0, -1.0])],
+                   xatol=1e-8, fatol=1e-12, maxfev=500)
+    assert [s.kind for s in r.starts] == ["grid", "grid", "extra", "seeded", "seeded"]
+    # the grid's two best, tied (0.26): in grid order
+    assert r.starts[0].x0 == (1.0, 0.0) and r.starts[1].x0 == (1.0, 1.0)
+    assert r.starts[2].x0 == (1.0, 0.0)                                    # clipped
+    assert r.nfev == 9 + sum(s.nfev for s in r.starts)
+    assert r.agreeing == 5 and r.converged
+    assert all(s.message.startswith("Optimization terminated") for s in r.starts)  # scipy's
+    assert r.x == pytest.approx([0.9, 0.5], abs=1e-6) and r.fun == pytest.approx(1.0)
+    assert r.winner == int(np.argmin([s.fun for s in r.starts]))
+    again = multistart(f, lo, hi, grid=3, polish=2, starts=2, seed=4, xatol=1e-8, fatol=1e-12,
+                       maxfev=500, extra=[np.array([5.0, -1.0])])
+    assert [s.x0 for s in again.starts] == [s.x0 for s in r.starts]
+    # the seeded starts: uniform in the box from the seed's own stream (spawn key 7)
+    u = np.random.default_rng(np.random.SeedSequence(4, spawn_key=(7,))).random(2)
+    assert r.starts[3].x0 == tuple(lo + u * (hi - lo))
+    other = multistart(f, lo, hi, grid=3, polish=0, starts=2, seed=5)
+    assert other.starts[0].x0 != r.starts[3].x0
+    # a tight budget: no start converges, and none agrees with another by chance
+    tight = multistart(f, lo, hi, grid=3, polish=1, starts=0, maxfev=3)
+    assert not tight.converged and tight.starts[0].nfev <= 4
+    rec = r.record()
+    assert rec["winning_start"] == r.starts[r.winner].kind and rec["evaluations"] == r.nfev
+    assert rec["starts"][2] == {"kind": "extra", "x0": [1.0, 0.0], "x": list(r.starts[2].x),
+                                "objective": r.starts[2].fun, "evaluations": r.starts[2].nfev,
+                                "converged": r.starts[2].converged,
+                                "message": r.starts[2].message}
+
+
+def test_multistart_agreement_counts_ties_with_the_best():
+    """agree=0: the starts whose objective equals the best exactly agree (the winner too)."""
+    r = multistart(lambda x: 1.0, np.array([0.0]), np.array([1.0]), grid=2, polish=2, starts=1,
+                   agree=0.0)
+    assert r.agreeing == 3 and r.fun == 1.0
+
+
+def test_starting_simplex_stays_in_the_box():
+    """A tenth of the box along each axis, backwards where forwards would leave it."""
+    from routes.calibration._optimise import _simplex
+
+    S = _simplex(np.array([0.95, 0.2]), np.array([0.0, 0.0]), np.array([1.0, 2.0]))
+    np.testing.assert_allclose(S, [[0.95, 0.2], [0.85, 0.2], [0.95, 0.4]])
+    S = _simplex(np.array([0.9]), np.array([0.0]), np.array([1.0]))
+    np.testing.assert_allclose(S, [[0.9], [1.0]])       # exactly at the edge: forwards
+
+
+# --------------------------------------------------------------------------- held-out scores
+def _held_out_case():
+    """Fitted 2017-2018, 2020 held out; AAA and EEE reported in 2020, in 2019 and in the
+    fitted years; BBB missed 2019, CCC 2020, DDD the fitted years."""
+    from types import SimpleNamespace
+
+    sz = pd.DataFrame([("AAA", 2017, 10.0), ("AAA", 2018, 30.0), ("AAA", 2019, 25.0),
+                       ("AAA", 2020, 40.0), ("BBB", 2017, 5.0), ("BBB", 2020, 8.0),
+                       ("CCC", 2017, 7.0), ("CCC", 2019, 9.0), ("CCC", 2020, np.nan),
+                       ("DDD", 2019, 4.0), ("DDD", 2020, 6.0), ("EEE", 2018, 100.0),
+                       ("EEE", 2019, 80.0), ("EEE", 2020, 90.0)],
+                      columns=["iso3", "year", "heroin_eq_kg"])
+    fit = pd.DataFrame(
+        [("AAA", 2017, "fit", 12.0, 0.0, 0.0, 4.0), ("EEE", 2018, "fit", 90.0, 0.0, 0.0, 30.0),
+         ("BBB", 2018, "fit", np.nan, 0.0, 0.0, 50.0)]
+        + [(c, 2020, "holdout", np.nan, 10.0 * i, 2.0 * i, 1.5 * i)
+           for i, c in enumerate(["AAA", "BBB", "CCC", "DDD", "EEE"], start=1)],
+        columns=["iso3", "year", "split", "observed_kg", "modelled_kg",
+                 "modelled_kg_uncalibrated", "demand"])
+    return SimpleNamespace(fit=fit, info={"years": [2017, 2018]}), sz
+
+
+def test_holdout_predictions_by_hand():
+    """Only countries that reported in the year, the year before and the fitted years; demand
+    scaled by the one factor that fits the fitted years (3 here: 12 / 4 and 90 / 30)."""
+    from routes.calibration._holdout import holdout_predictions
+
+    cal, sz = _held_out_case()
+    p = holdout_predictions(cal, sz, 2020, offset=0.0)
+    assert list(p.columns) == ["iso3", "observed_kg", "calibrated", "uncalibrated",
+                               "last_year", "fitted_mean", "demand"]
+    assert p["iso3"].tolist() == ["AAA", "EEE"]
+    assert p["observed_kg"].tolist() == [40.0, 90.0]
+    assert p["calibrated"].tolist() == [10.0, 50.0]
+    assert p["uncalibrated"].tolist() == [2.0, 10.0]
+    assert p["last_year"].tolist() == [25.0, 80.0]
+    assert p["fitted_mean"].tolist() == [20.0, 100.0]
+    assert p["demand"].tolist() == pytest.approx([1.5 * 3, 7.5 * 3], rel=1e-5)
+    with pytest.raises(ValueError, match="does not hold 2019 out"):
+        holdout_predictions(cal, sz, 2019)
+    none = holdout_predictions(cal, sz[sz["year"] != 2019], 2020)   # nobody reported in 2019
+    assert none.empty and list(none.columns) == list(p.columns)
+
+
+def test_demand_scale_without_demand_is_one():
+    from routes.calibration._holdout import _demand_scale
+
+    cal, _ = _held_out_case()
+    assert _demand_scale(cal.fit.assign(demand=0.0), 0.0) == 1.0
+    assert _demand_scale(cal.fit[cal.fit["split"] == "holdout"], 0.0) == 1.0
+    # ratios 3 and 9: the least-squares scale on logs is their geometric mean, sqrt(27);
+    # with an offset of 10 kg the small country weighs less
+    fit = cal.fit.copy()
+    fit.loc[1, "demand"] = 10.0
+    assert _demand_scale(fit, 0.0) == pytest.approx(27 ** 0.5, rel=1e-5)
+    assert _demand_scale(fit, 10.0) > 27 ** 0.5 * 1.01
+
+
+def test_holdout_scores_small_samples():
+    """Spearman needs 3 countries, the partial correlation 4 (never for last year itself);
+    no country, no error."""
+    from routes.calibration._holdout import PREDICTORS, holdout_scores
+    from routes.calibration._posterior import rank_partial
+
+    p = pd.DataFrame({"observed_kg": [5.0, 50.0, 500.0, 40.0],
+                      "calibrated": [8.0, 30.0, 900.0, 60.0],
+                      "uncalibrated": [1.0, 3.0, 2.0, 9.0],
+                      "last_year": [4.0, 30.0, 300.0, 45.0],
+                      "fitted_mean": [6.0, 60.0, 400.0, 30.0],
+                      "demand": [1.0, 10.0, 20.0, 30.0]})
+    s = holdout_scores(p).set_index("predictor")
+    assert s.index.tolist() == list(PREDICTORS) and (s["n"] == 4).all()
+    want = rank_partial(p["observed_kg"].to_numpy(), p["demand"].to_numpy(),
+                        p["last_year"].to_numpy())
+    assert np.isfinite(want) and s.loc["demand", "partial"] == pytest.approx(want)
+    assert np.isnan(s.loc["last_year", "partial"])
+    assert s.loc["calibrated", "male"] == pytest.approx(np.mean(np.abs(
+        np.log(p["observed_kg"] + 10.0) - np.log(p["calibrated"] + 10.0))))   # offset 10 kg
+    three = holdout_scores(p.iloc[:3], offset=0.0).set_index("predictor")
+    assert three["partial"].isna().all() and three["spearman"].notna().all()
+    two = holdout_scores(p.iloc[:2], offset=0.0)
+    assert two["spearman"].isna().all() and two["male"].notna().all()
+    none = holdout_scores(p.iloc[:0], offset=0.0)
+    assert (none["n"] == 0).all() and none["male"].isna().all()

@@ -198,3 +198,182 @@ def test_observation_chart_and_residual_text(tmp_path):
     assert text.index("AZE") < text.index("IRN")     # largest under-prediction first
     assert "AZE: no modelled route passes" in text
     assert "over-predicts most in KAZ" in text
+
+
+# --------------------------------------------------------------------------- edge cases
+def test_no_observation_table_gives_the_defaults(cm):
+    """A cost model without [observation]: all of the supply at 100 kg per unit."""
+    assert observation_params(cm.with_changes(raw={})) == ObservationParams(1.0, 100.0)
+    assert observation_params(cm.with_changes(raw={"conversion": {}})).kg_per_unit == 100.0
+
+
+def _two_posts(cm):
+    """o (AFG) -> x (AFG|TJK) -> y (TJK|UZB) -> m (UZB): two posts back to back, the leg
+    between them in TJK, the country both share; y checks entries into its country_a (UZB)
+    as "central_asia", into TJK (from m's side) as its own class; u (TKM) a place no post
+    touches; a transfer edge o -> z without a length."""
+    G = nx.DiGraph()
+    G.add_node("o", kind="place", country="AFG")
+    G.add_node("x", kind="crossing", country_a="AFG", country_b="TJK",
+               crossing_class="central_asia")
+    G.add_node("y", kind="crossing", country_a="UZB", country_b="TJK",
+               crossing_class="eaeu_internal", class_into_a="central_asia")
+    G.add_node("m", kind="place", country="UZB")
+    G.add_node("u", kind="place", country="TKM")
+    G.add_node("z", kind="place", country="AFG")
+    km = 1000 / cm.modes["road"].risk_per_1000km
+    for u, v, t, b in [("o", "x", 0.1, 0.4), ("x", "y", 0.05, 0.3), ("y", "m", 0.0, 0.0),
+                       ("m", "y", 0.02, 0.6)]:
+        G.add_edge(u, v, mode="road", length_km=t * km, time_h=1.0, risk=t + b)
+    G.add_edge("o", "z", mode="road", risk=0.25)
+    return G
+
+
+def test_leg_between_two_posts_runs_in_their_shared_country(cm):
+    ck = edge_checks(_two_posts(cm), cm).set_index(["u", "v"])
+    assert ck.loc[("x", "y"), "travel_country"] == "TJK"
+    assert ck.loc[("x", "y"), "border_country"] == "UZB"
+    assert ck.loc[("x", "y"), "border_class"] == "central_asia"     # into country_a
+    assert ck.loc[("x", "y"), "border_risk"] == pytest.approx(0.3)
+    assert ck.loc[("y", "m"), "travel_country"] == "UZB"
+
+
+def test_class_into_a_only_for_entries_into_country_a(cm):
+    """Entering y's country_b (TJK) from UZB: y's own class, not class_into_a; an empty
+    class_into_a is no class."""
+    G = _two_posts(cm)
+    ck = edge_checks(G, cm).set_index(["u", "v"])
+    assert ck.loc[("m", "y"), "border_country"] == "TJK"
+    assert ck.loc[("m", "y"), "border_class"] == "eaeu_internal"
+    G.nodes["y"]["class_into_a"] = ""
+    ck = edge_checks(G, cm).set_index(["u", "v"])
+    assert ck.loc[("x", "y"), "border_class"] == "eaeu_internal"
+
+
+def test_edge_without_length_is_all_inland_risk(cm):
+    """No length_km (a transfer): 0 km, 0 h, its whole risk charged inland where it runs."""
+    ck = edge_checks(_two_posts(cm), cm).set_index(["u", "v"])
+    row = ck.loc[("o", "z")]
+    assert (row["length_km"], row["time_h"], row["travel_risk"]) == (0.0, 0.0, 0.25)
+    assert row["border_risk"] == 0.0 and pd.isna(row["border_country"])
+
+
+def test_every_country_listed_even_without_a_post(cm):
+    """TKM has a place but no post and no route: listed with zeros, index named iso3."""
+    G = _two_posts(cm)
+    routes = pd.DataFrame({"path": [["o", "x", "y", "m"], ["o", "z"]], "flow": [4.0, 0.0]})
+    s = modelled_seizures(G, cm, routes=routes, params=ObservationParams(1.0, 1.0))
+    assert s.index.tolist() == ["AFG", "TJK", "TKM", "UZB"] and s.index.name == "iso3"
+    assert s.loc["TKM"].tolist() == [0.0, 0.0, 0.0, 0.0]
+    # the leg x -> y: inland TJK, then y's post into UZB
+    left = 4.0 * math.exp(-0.1) * math.exp(-0.4)
+    assert s.loc["TJK", "seized_inland"] == pytest.approx(left * (1 - math.exp(-0.05)))
+    assert s.loc["UZB", "seized_border"] == pytest.approx(
+        left * math.exp(-0.05) * (1 - math.exp(-0.3)))
+    t = country_throughput(G, cm, routes)
+    assert t.index.name == "iso3" and t.dtype == np.float64
+    assert t.to_dict() == {"AFG": 4.0, "TJK": 4.0, "TKM": 0.0, "UZB": 4.0}
+    empty = country_throughput(nx.DiGraph(), cm, pd.DataFrame({"path": [], "flow": []}))
+    assert empty.dtype == np.float64 and empty.empty and empty.index.name == "iso3"
+
+
+def test_rates_form_has_no_inland_border_split(cm):
+    """With seizure rates the model gives kg per country only: the split columns are 0 and
+    seized is modelled_kg in flow units."""
+    G = _chain(cm)
+    c = cm.with_changes(raw={"observation": {"heroin_kg_per_flow_unit": 80.0,
+                                             "default_rate": 0.02,
+                                             "seizure_rates": {"TJK": 0.25}}})
+    routes = pd.DataFrame({"path": [["o", "x", "p", "y", "m"]], "flow": [10.0]})
+    s = modelled_seizures(G, c, routes=routes)
+    assert (s["seized_inland"] == 0.0).all() and (s["seized_border"] == 0.0).all()
+    assert s["modelled_kg"].to_dict() == pytest.approx({"AFG": 16.0, "KGZ": 16.0,
+                                                        "TJK": 200.0})
+    assert s["seized"].to_dict() == pytest.approx({"AFG": 0.2, "KGZ": 0.2, "TJK": 2.5})
+
+
+@pytest.mark.parametrize("obs, field", [
+    ({"seizure_rates": {"TJK": 0.1}}, "observation.default_rate"),
+    ({"seizure_rates": {"TJK": 0.1}, "default_rate": -0.5}, "observation.default_rate"),
+    ({"seizure_rates": {"TJK": True}, "default_rate": 0.1}, "observation.seizure_rates.TJK"),
+])
+def test_bad_seizure_rate_names_its_field(cm, obs, field):
+    G = _chain(cm)
+    routes = pd.DataFrame({"path": [["o", "x", "p", "y", "m"]], "flow": [10.0]})
+    with pytest.raises(DataError) as ei:
+        modelled_seizures(G, cm.with_changes(raw={"observation": obs}), routes=routes)
+    assert [p.field for p in ei.value.problems] == [field]
+
+
+# --------------------------------------------------------------------------- the fast model
+def _two_routes(cm, *, tjk_status: str = "open"):
+    """Two origins in AFG, markets in DEU and IRN; routes through IRN (iran_east post) or TJK
+    (central_asia post) then an eu_external post into DEU: several pairs, several routes."""
+    from routes.costs import crossing_terms, edge_weights
+
+    G = nx.DiGraph()
+    for n, c, role, s, d in [("o1", "AFG", "origin", 100.0, 0.0), ("o2", "AFG", "origin", 40.0,
+                                                                     0.0),
+                             ("pi", "IRN", "market", 0.0, 2.0), ("pt", "TJK", "transit", 0.0,
+                                                                  0.0),
+                             ("m", "DEU", "market", 0.0, 5.0)]:
+        G.add_node(n, kind="place", country=c, role=role, supply=s, demand=d, lon=0.0, lat=0.0)
+    for x, a, b, cls, st in [("xi", "AFG", "IRN", "iran_east", "open"),
+                             ("xt", "AFG", "TJK", "central_asia", tjk_status),
+                             ("zi", "IRN", "DEU", "eu_external", "open"),
+                             ("zt", "TJK", "DEU", "eu_external", "open")]:
+        delay, risk = crossing_terms(cm, cls, st)
+        G.add_node(x, kind="crossing", country_a=a, country_b=b, crossing_class=cls,
+                   status=st, p_detect=cm.classes[cls].p_detect, delay_h=delay,
+                   crossing_risk=risk, lon=0.0, lat=0.0)
+    for u, v, km in [("o1", "xi", 500.0), ("o2", "xi", 650.0), ("xi", "pi", 300.0),
+                     ("pi", "zi", 2500.0), ("zi", "m", 1500.0), ("o1", "xt", 400.0),
+                     ("o2", "xt", 380.0), ("xt", "pt", 200.0), ("pt", "zt", 3000.0),
+                     ("zt", "m", 2300.0)]:
+        nv = G.nodes[v]
+        terms = (nv["delay_h"], nv["crossing_risk"]) if nv["kind"] == "crossing" else None
+        G.add_edge(u, v, mode="road", **edge_weights(cm, "road", km, crossing=terms))
+    return G
+
+
+def test_fast_model_equals_exact_on_a_small_network(cm):
+    """YearModel (the calibration's) equals modelled_seizures and country_throughput on the
+    logit routes: several pairs, one or two routes each; results in the order of the countries
+    asked for (AFG left out: its legs count nowhere); two years stacked give each year's
+    row."""
+    from routes.calibration._fastobs import stack
+    from routes.routing.flows import assign_flows
+
+    rows = []
+    models = []
+    for status in ("open", "restricted"):
+        G = _two_routes(cm, tjk_status=status)
+        exact = modelled_seizures(G, cm, params=ObservationParams(1.0, 1.0))
+        through = country_throughput(G, cm, assign_flows(G, cm).routes)
+        countries = ["TJK", "IRN", "DEU"]
+        exact, through = exact.loc[countries], through.loc[countries]
+        ym = YearModel(G, cm, groups=[("iran_east",), ("central_asia",)], countries=countries)
+        th = Theta(np.ones(2), 1.0, cm.hours_per_risk, cm.logit_theta)
+        assert ym.extend(th, cm.k_routes) > 0 and ym.extend(th, cm.k_routes) == 0
+        np.testing.assert_allclose(ym.seized(th), exact["seized"].to_numpy(), rtol=1e-9,
+                                   atol=1e-12)
+        np.testing.assert_allclose(ym.through(th), through.to_numpy(), rtol=1e-9, atol=1e-12)
+        assert ym.summary() == {"pairs": 4, "routes": 6, "legs": 20}
+        models.append(ym)
+        rows.append(exact["seized"].to_numpy())
+    assert not np.allclose(rows[0], rows[1])
+    both = stack(models)
+    np.testing.assert_allclose(both.seized(th).reshape(2, -1), np.array(rows), rtol=1e-9,
+                               atol=1e-12)
+
+
+def test_fast_model_of_a_year_without_flow(cm):
+    """No origin supplies anything: no pair, no route, nothing detected."""
+    G = _two_routes(cm)
+    for o in ("o1", "o2"):
+        G.nodes[o]["supply"] = 0.0
+    ym = YearModel(G, cm, groups=[], countries=["DEU", "IRN"])
+    th = Theta(np.ones(0), 1.0, cm.hours_per_risk, cm.logit_theta)
+    assert ym.extend(th, cm.k_routes) == 0
+    assert ym.summary() == {"pairs": 0, "routes": 0, "legs": 0}
+    assert ym.seized(th).tolist() == [0.0, 0.0] and ym.through(th).tolist() == [0.0, 0.0]

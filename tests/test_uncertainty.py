@@ -358,6 +358,7 @@ def test_uncertain_runs_spread_and_stay_consistent(synth):
     assert c["top_k_share"].sum() >= 3.0 - 1e-9  # more when idle crossings tie at rank <= 3
     assert sorted(c["instability_rank"]) == list(range(1, len(c) + 1))
     assert u.least_stable(5)["instability_rank"].tolist() == [1, 2, 3, 4, 5]
+    assert u.least_stable().index.tolist() == u.least_stable(5).index.tolist()  # 5 by default
     assert u.runs["kendall_tau"].between(-1, 1).all()
     for _, r in u.ranks.iterrows():  # carrying crossings 1..n, the idle ones tied after
         carried = np.sort(r[r < r.max()].to_numpy())
@@ -637,3 +638,157 @@ def test_shipped_zero_range_and_reproducible(baseline, cost_model):
     a = rank_stability(baseline, cost_model, runs=20, seed=7)
     b = rank_stability(baseline, cost_model, runs=20, seed=7, chunk_size=3)
     pd.testing.assert_frame_equal(a.crossings, b.crossings)
+
+
+# --------------------------------------------------------------------------- the result table
+def _assembly_case(*, ok_runs: bool = True):
+    """Three ranked crossings (a closed one, not ranked, between them), six runs in two chunks,
+    run 2 failed; ranks, flows, tau, drawn globals and greedy choices given by hand."""
+    from types import SimpleNamespace
+
+    G = nx.DiGraph()
+    for x, name, a, b, status in (("x_a", "Post A", "AAA", "BBB", "open"),
+                                  ("x_closed", "Post C", "AAA", "BBB", "closed"),
+                                  ("x_b", "Post B", "BBB", "CCC", "restricted"),
+                                  ("x_c", "Post D", "CCC", "AAA", "open")):
+        G.add_node(x, name=name, country_a=a, country_b=b, status=status)
+    model = SimpleNamespace(crossings=["x_a", "x_closed", "x_b", "x_c"])
+    job = SimpleNamespace(model=model, ranked=np.array([0, 2, 3]), top_k=1, priorities=1.0)
+    n_glob = 1 + len(CORRIDOR_MODES)
+    glob = np.arange(6 * n_glob, dtype=float).reshape(6, n_glob) / 10 + 0.5
+    # ranks of x_a, x_b, x_c in runs 0, 1, 3, 4, 5
+    rank = np.array([[1, 2, 3], [1, 3, 2], [2, 1, 3], [2, 1, 3], [3, 1, 2]])
+    flow = np.array([[6, 3, 1], [5, 1, 4], [3, 6, 1], [4, 5.5, 0.5], [1, 7, 2]], dtype=float)
+    tau = np.array([1.0, 1 / 3, -1 / 3, -1 / 3, -1.0])
+    prio = np.array([[1, 0, 0], [1, 0, 0], [2, 0, 1], [0, 1, 0], [0, 1, 0]])
+    sel = [0, 1, 3, 4, 5]
+
+    def chunk(runs, rows, failures=()):
+        if not ok_runs:
+            return {"runs": [], "failures": [(i, "task failed: MemoryError") for i in runs]}
+        r = [sel.index(i) for i in runs]
+        return {"runs": runs, "failures": list(failures),
+                "stacked": {"flow": flow[r], "rank": rank[r], "tau": tau[r],
+                            "globals": glob[runs], "priority": prio[r]}}
+
+    chunks = [chunk([0, 1], [0, 1]), chunk([3, 4, 5], [2, 3, 4], [(2, "RuntimeError: boom")])]
+    if not ok_runs:
+        chunks[1]["failures"].append((2, "RuntimeError: boom"))
+    base = {"flow": np.array([3.0, 2.0, 5.0]), "rank": np.array([2, 3, 1]),
+            "priority": np.array([1, 0, 2])}
+    return unc._assemble(G, job, chunks, 6, base, {"runs": 6}), glob
+
+
+def test_result_table_worked_by_hand():
+    """Every column of the result from given ranks and flows: linear quantiles over the runs
+    that succeeded, population sd, share in the top k, instability by spread, then sd (the
+    larger first), then baseline rank; rows in baseline rank order."""
+    u, glob = _assembly_case()
+    c = u.crossings
+    assert c.index.tolist() == ["x_c", "x_a", "x_b"]          # baseline rank order
+    assert c.index.name == "id"
+    assert list(c.columns) == [*unc.UNCERTAINTY_COLUMNS, "priority_baseline",
+                               "priority_share"]
+    assert c["name"].tolist() == ["Post D", "Post A", "Post B"]
+    assert c["country_a"].tolist() == ["CCC", "AAA", "BBB"]
+    assert c["country_b"].tolist() == ["AAA", "BBB", "CCC"]
+    assert c["status"].tolist() == ["open", "open", "restricted"]
+    assert c["baseline_flow"].tolist() == [5.0, 3.0, 2.0]
+    assert c["baseline_rank"].tolist() == [1, 2, 3]
+    # x_a ranks 1 1 2 2 3, x_b 2 3 1 1 1, x_c 3 2 3 3 2 (linear quantiles of 5 values:
+    # p05 at position 0.2, p95 at 3.8)
+    assert c["median_rank"].tolist() == [3.0, 2.0, 1.0]
+    assert c["rank_p05"].tolist() == pytest.approx([2.0, 1.0, 1.0])
+    assert c["rank_p95"].tolist() == pytest.approx([3.0, 2.8, 2.8])
+    assert c["rank_spread"].tolist() == pytest.approx([1.0, 1.8, 1.8])
+    assert c["rank_std"].tolist() == pytest.approx([0.24 ** 0.5, 0.56 ** 0.5, 0.64 ** 0.5])
+    assert c["top_k_share"].tolist() == [0.0, 0.4, 0.6]
+    # flows: x_a 6 5 3 4 1, x_b 3 1 6 5.5 7, x_c 1 4 1 0.5 2
+    assert c["flow_median"].tolist() == [1.0, 4.0, 5.5]
+    assert c["flow_p05"].tolist() == pytest.approx([0.6, 1.4, 1.4])
+    assert c["flow_p95"].tolist() == pytest.approx([3.6, 5.8, 6.8])
+    # x_a and x_b spread alike; x_b's ranks vary more (sd 0.8 > 0.75) though its baseline
+    # rank is worse: it is the least stable.
+    assert c["instability_rank"].tolist() == [3, 2, 1]
+    assert c["priority_baseline"].tolist() == [2, 1, 0]
+    assert c["priority_share"].tolist() == [0.2, 0.6, 0.4]
+    r = u.runs
+    assert r.index.name == "run" and r.index.tolist() == list(range(6))
+    assert r["ok"].tolist() == [True, True, False, True, True, True]
+    np.testing.assert_array_equal(r["kendall_tau"], [1.0, 1 / 3, np.nan, -1 / 3, -1 / 3, -1.0])
+    modes = [f"speed_{m}" for m in CORRIDOR_MODES]
+    assert list(r.columns) == ["ok", "kendall_tau", "hours_per_risk", *modes, "top_crossing",
+                               "error"]
+    ok = r["ok"].to_numpy()
+    np.testing.assert_array_equal(r.loc[ok, ["hours_per_risk", *modes]].to_numpy(), glob[ok])
+    assert r.loc[~ok, ["hours_per_risk", *modes]].isna().all(axis=None)
+    assert r.loc[ok, "top_crossing"].tolist() == ["x_a", "x_a", "x_b", "x_b", "x_b"]
+    assert r.loc[~ok, "top_crossing"].isna().all()
+    assert r["error"].tolist() == ["", "", "RuntimeError: boom", "", "", ""]
+    assert u.ranks.index.name == "run" and u.ranks.index.tolist() == [0, 1, 3, 4, 5]
+    assert u.ranks.columns.name == "crossing"
+    assert u.ranks.columns.tolist() == ["x_a", "x_b", "x_c"]
+    assert u.ranks["x_b"].tolist() == [2, 3, 1, 1, 1]
+    assert u.failures.to_dict("list") == {"run": [2], "error": ["RuntimeError: boom"]}
+    assert u.params == {"runs": 6}
+
+
+def test_result_table_when_every_run_failed():
+    """No run succeeded: the statistics are NaN, instability follows the baseline rank."""
+    u, _ = _assembly_case(ok_runs=False)
+    c = u.crossings
+    for col in ("median_rank", "rank_p05", "rank_p95", "rank_std", "top_k_share",
+                "flow_median", "flow_p05", "flow_p95", "priority_share"):
+        assert c[col].isna().all(), col
+    assert c["instability_rank"].tolist() == [1, 2, 3]
+    assert u.failures["run"].tolist() == list(range(6))
+    assert u.runs["top_crossing"].isna().all() and len(u.ranks) == 0
+
+
+def test_params_record_the_arguments(toy):
+    """params names what was run: engine, chunk size, workers, scheduler, priorities."""
+    G, cm = toy
+    u = rank_stability(G, cm, runs=6, seed=2, top_k=1, chunk_size=4, engine="networkx")
+    p = u.params
+    assert (p["runs"], p["seed"], p["top_k"], p["weight"]) == (6, 2, 1, "cost")
+    assert (p["engine"], p["chunk_size"], p["workers"]) == ("networkx", 4, 0)
+    assert p["scheduler"] == "in-process" and p["crossings_ranked"] == 2
+    assert p["priorities_budget"] is None and p["priorities_objective"] is None
+    assert p["cpu_s"] > 0 and p["setup_s"] > 0 and p["runs_s"] > 0
+    assert p["name"] == "toy" and p["data_hash"] is None
+    assert p["ranges"] == cm_ranges(cm)
+    v = rank_stability(G, cm, runs=2, seed=2, priorities=1.5, objective="single")
+    assert (v.params["priorities_budget"], v.params["priorities_objective"]) == (1.5, "single")
+    assert v.params["engine"] == unc.check_engine(None)
+
+
+def cm_ranges(cm):
+    return ranges_from_cost_model(cm).as_dict()
+
+
+def test_where_the_runs_ran_is_labelled():
+    assert unc._scheduler_label(None, 0) == "in-process"
+    assert unc._scheduler_label(None, 3) == "LocalCluster(3 processes, 127.0.0.1)"
+    assert unc._scheduler_label("tcp://10.0.0.7:8786", 0) == "tcp://10.0.0.7:8786"
+    from types import SimpleNamespace
+
+    client = SimpleNamespace(scheduler=SimpleNamespace(address="tcp://10.0.0.8:8786"))
+    assert unc._scheduler_label(client, 2) == "tcp://10.0.0.8:8786"
+
+
+def test_in_process_runs_reuse_the_baseline_conversion(toy, monkeypatch):
+    """workers=0: the network is converted once (for the baseline), not again for the runs,
+    and the conversion is dropped after the runs."""
+    G, cm = toy
+    made = []
+
+    class Counting(_montecarlo._State):
+        def __init__(self, job):
+            made.append(job.token)
+            super().__init__(job)
+
+    monkeypatch.setattr(_montecarlo, "_State", Counting)
+    before = dict(_montecarlo._STATES)
+    u = rank_stability(G, cm, runs=3, seed=0)
+    assert made == [] and len(u.ranks) == 3
+    assert dict(_montecarlo._STATES) == before

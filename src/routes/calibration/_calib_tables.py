@@ -33,6 +33,7 @@ def fit_statistics(fit: pd.DataFrame, *, offset: float = DEFAULT_OFFSET_KG) -> p
                            ("uncalibrated", "modelled_kg_uncalibrated")):
             if len(d) == 0:
                 continue
+            # (fit_table writes these columns as floats: to_numpy(None) is an equivalent mutant)
             obs, mod = d["observed_kg"].to_numpy(float), d[col].to_numpy(float)
             rho = float(pd.Series(obs).corr(pd.Series(mod), method="spearman")) \
                 if len(d) > 1 else float("nan")

@@ -84,6 +84,7 @@ class YearModel:
         self.time_h = ck["time_h"].to_numpy(float)
         self.length_km = ck["length_km"].to_numpy(float)
         self.travel = ck["travel_risk"].to_numpy(float)
+        # (edge_checks' risk columns are floats: to_numpy(None) is an equivalent mutant)
         self.border = ck["border_risk"].to_numpy(float)
         nfix = len(self.groups)
         self.group = np.array([gidx.get(c, nfix) for c in ck["border_class"]], dtype=np.int64)

@@ -50,6 +50,7 @@ def _demand_scale(fit: pd.DataFrame, offset: float) -> float:
     o, m = d["observed_kg"].to_numpy(float), d["demand"].to_numpy(float)
     if len(o) == 0 or not np.any(m > 0):
         return 1.0
+    # (with bounds scipy's default method is "bounded": method=None is an equivalent mutant)
     res = minimize_scalar(lambda ls: float(np.sum((np.log(o + offset)
                                                    - np.log(np.exp(ls) * m + offset)) ** 2)),
                           bounds=(-10.0, 20.0), method="bounded", options={"xatol": 1e-6})
@@ -143,6 +144,8 @@ def rolling_origin(build: Build, cm: CostModel, seizures: pd.DataFrame, *, first
     parts = []
     for h in holdouts:
         if h not in done:
+            # build only makes a workspace, and ws is given: calibrate(None, ...) is an
+            # equivalent mutant
             done[h] = calibrate(build, cm, seizures, years=list(range(first, h)), holdout=[h],
                                 offset=offset, workspace=ws, check=False, **kw)
         sc = holdout_scores(holdout_predictions(done[h], seizures, h, offset=offset),

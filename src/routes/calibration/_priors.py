@@ -55,6 +55,8 @@ def _prior_pair(problems: list[Problem], cm: CostModel, where: str, v: Any) -> P
     if not ok:
         problems.append(Problem(cm.path or cm.name, None, where,
                                 f"must be [median, sd_log], both > 0, got {v!r}"))
+        # a stand-in, never returned: priors() raises on any problem (other values are
+        # equivalent mutants)
         return Prior(1.0, 1.0)
     return Prior(float(v[0]), float(v[1]))
 
@@ -92,7 +94,7 @@ def priors(cm: CostModel) -> tuple[dict[str, Prior], tuple[float, float, float]]
         if not (isinstance(v, int | float) and not isinstance(v, bool) and v > 0):
             problems.append(Problem(cm.path or cm.name, None, f"observation.{key}",
                                     f"must be a number > 0, got {v!r}"))
-            v = 1.0
+            v = 1.0   # a stand-in, never returned (raised below): any value is equivalent
         vals.append(float(v))
     if problems:
         raise DataError(problems)
