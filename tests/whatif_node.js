@@ -8,6 +8,7 @@
  * is `data` (the JSON the page embeds); the browser's document and Leaflet are stand-ins that
  * accept every call and draw nothing, so only the computation is exercised.
  * Usage: node tests/whatif_node.js [path of the page's script: routes_common.js, then whatif.js]
+ * As a module (scripts/stryker/whatif_judge.js, make mutate-js): {load, run}.
  */
 "use strict";
 
@@ -18,7 +19,12 @@ const vm = require("vm");
 
 const file = process.argv[2] ||
   path.join(__dirname, "..", "src", "routes", "static", "whatif.js");
-const script = new vm.Script(fs.readFileSync(file, "utf8"), {filename: file});
+
+/* The page's script, compiled once (`text`: its source, else read from `name`). */
+function load(name, text) {
+  return new vm.Script(text === undefined ? fs.readFileSync(name, "utf8") : text,
+                       {filename: name});
+}
 
 /* One object that stands for every DOM element and Leaflet object: any property is itself,
  * any call returns it, any assignment is accepted. */
@@ -33,7 +39,7 @@ const stub = new Proxy(function () {}, {
   construct() { return stub; },
 });
 
-function run(data, changes) {
+function run(script, data, changes) {
   const json = JSON.stringify(data);
   // The page's data element; every other document call gets the stand-in.
   const document = new Proxy({
@@ -61,21 +67,27 @@ function run(data, changes) {
     summary: Object.assign({}, summary, {ms: 0, frameMs: 0}),
     routes: res.routes.map((r) => ({origin: r.origin, market: r.market, rank: r.rank,
                                     path: r.path, cost: r.cost, risk: r.risk, prob: r.prob,
-                                    flow: r.flow, corridor: r.corridor})),
-    node: Array.from(res.node), edge: Array.from(res.edge), total: res.total,
+                                    flow: r.flow, corridor: r.corridor, countries: r.countries,
+                                    edges: r.edges})),
+    node: Array.from(res.node), edge: Array.from(res.edge), on: res.on, total: res.total,
     unserved: res.unserved, detected: res.detected, budget: res.budget,
     corridors: res.corridors,
   };
 }
 
-const rl = readline.createInterface({input: process.stdin, terminal: false});
-rl.on("line", (line) => {
-  let out;
-  try {
-    const c = JSON.parse(line);
-    out = {ok: run(c.data, c.changes || [])};
-  } catch (e) {
-    out = {error: String(e && e.stack || e)};
-  }
-  process.stdout.write(JSON.stringify(out) + "\n");
-});
+module.exports = {load, run};
+
+if (require.main === module) {
+  const script = load(file);
+  const rl = readline.createInterface({input: process.stdin, terminal: false});
+  rl.on("line", (line) => {
+    let out;
+    try {
+      const c = JSON.parse(line);
+      out = {ok: run(script, c.data, c.changes || [])};
+    } catch (e) {
+      out = {error: String(e && e.stack || e)};
+    }
+    process.stdout.write(JSON.stringify(out) + "\n");
+  });
+}

@@ -31,6 +31,7 @@
    * of each node (in (u, v) order) with their cost in fixed-point units, cost and risk. */
   function network(state) {
     var n = NODES.length, out = [], inn = [], wq = [], cost = [], risk = [], on = [], idx = {};
+    // equivalent mutant: `i <= n` adds a list at index n, which no node has.
     for (var i = 0; i < n; i++) { out.push([]); inn.push([]); }
     EDGES.forEach(function (e, j) {
       var su = state[e[0]], sv = state[e[1]];
@@ -55,6 +56,9 @@
     k.push(key); v.push(node);
     while (i > 0) {
       var p = (i - 1) >> 1;
+      // equivalent mutant: `<` (and `<=` / `>` in pop) only orders equal keys: it picks among
+      // equally short routes, and kShortest finds every route as short as the k-th and sorts them
+      // by node ids; distances do not depend on it.
       if (k[p] <= key) { break; }
       k[i] = k[p]; v[i] = v[p]; i = p;
     }
@@ -66,7 +70,10 @@
     for (;;) {
       var l = 2 * i + 1, r = l + 1, m = l;
       if (l >= n) { break; }
+      // equivalent mutant: `r <= n` or `true` for `r < n`: k[n] is undefined after the pop and
+      // `undefined < x` is false. `k[r] <= k[l]`: the order of equal keys (see push).
       if (r < n && k[r] < k[l]) { m = r; }
+      // equivalent mutant: `>`: the order of equal keys (see push).
       if (k[m] >= lk) { break; }
       k[i] = k[m]; v[i] = v[m]; i = m;
     }
@@ -86,6 +93,9 @@
     var back = opts.back, edges = back ? net.inn : net.out, h = opts.h;
     var ends = back ? net.tail : net.head;
     var bannedNode = opts.bannedNode, bannedEdge = opts.bannedEdge;
+    // equivalent mutant: any change that drops the limit (Infinity, or undefined: `x > undefined`
+    // is false): the limit only cuts a search short; a longer spur route would be a candidate
+    // beyond the bound, which kShortest drops.
     var limit = opts.limit === undefined ? Infinity : opts.limit;
     var dist = net.dist, pred = net.pred, seen = net.seen, done = net.done;
     var run = ++net.run, heap = new Heap();
@@ -93,16 +103,26 @@
     heap.push(h ? h[s] : 0, s);
     while (heap.k.length) {
       var u = heap.pop();
+      // equivalent mutant: without it a stale entry is expanded again with its final distance,
+      // which improves no neighbour.
       if (done[u] === run) { continue; }
+      // equivalent mutant: dropping this cut or weakening it (`dist[u] - h[u]`): see `limit`.
       if (h && dist[u] + h[u] > limit) { return null; }
       done[u] = run;
+      // equivalent mutant: without the break the search goes on; t and its predecessors are done
+      // and keep their entries.
       if (u === t) { break; }
       var es = edges[u];
       for (var i = 0; i < es.length; i++) {
         var e = es[i], v = ends[e];
+        // not equivalent, still alive (make mutate-js): `false` for this whole test (the A* search
+        // ignoring bans); the kept cases never need it to avoid a ban.
         if (done[v] === run || (bannedEdge && bannedEdge[e]) || (bannedNode && bannedNode[v]) ||
+            // equivalent mutant: `false` for the last test: a node that cannot reach t has key
+            // Infinity and is popped after t.
             (h && h[v] === Infinity)) { continue; }
         var d = dist[u] + w[e];
+        // equivalent mutant: `d <= dist[v]`: only the choice among equally short routes (see Heap).
         if (seen[v] !== run || d < dist[v]) {
           dist[v] = d; pred[v] = u; seen[v] = run;
           heap.push(h ? d + h[v] : d, v);
@@ -111,6 +131,7 @@
     }
     if (t === undefined) {
       var all = new Float64Array(net.n);
+      // equivalent mutant: `x <= net.n`: a typed array ignores the write past its end.
       for (var x = 0; x < net.n; x++) { all[x] = seen[x] === run ? dist[x] : Infinity; }
       return all;
     }
@@ -123,6 +144,8 @@
   /* Routes compare by (length, node ids); node indices follow the ids' order. */
   function compareRoutes(a, b) {
     if (a.len !== b.len) { return a.len - b.len; }
+    // equivalent mutant: `i <= min` or `Math.max`: the loop runs past the shorter route only when
+    // one route is a prefix of the other, which two loopless routes from s to t never are.
     for (var i = 0; i < Math.min(a.path.length, b.path.length); i++) {
       if (a.path[i] !== b.path[i]) { return a.path[i] - b.path[i]; }
     }
@@ -144,14 +167,20 @@
    * than `limit` are not wanted: null. */
   function spurPath(net, tree, v, bannedNode, bannedEdge, limit) {
     var h = tree.dist, es = net.out[v], best = -1, len = Infinity;
+    // equivalent mutant: `i <= es.length`: es[length] is undefined and its sums NaN, never `< len`.
     for (var i = 0; i < es.length; i++) {
       var e = es[i], w = net.head[e];
+      // equivalent mutant: `false` for `h[w] === Infinity`: then the sum is Infinity, never `<
+      // len`.
       if (bannedEdge[e] || bannedNode[w] || h[w] === Infinity) { continue; }
+      // equivalent mutant: `<=`: another of equally short first legs (see Heap).
       if (net.wq[e] + h[w] < len) { len = net.wq[e] + h[w]; best = e; }
     }
+    // equivalent mutant: `false` for `len > limit`: see dijkstra's `limit`.
     if (best < 0 || len > limit) { return null; }  // none, or none short enough
     var path = [v];
     for (var x = net.head[best]; ; x = tree.next[x]) {
+      // equivalent mutant: `true`: the A* search always, which finds an equally short route.
       if (bannedNode[x] || x === v) {
         return dijkstra(net, net.wq, v, tree.t, {h: h, bannedNode: bannedNode,
                                                  bannedEdge: bannedEdge, limit: limit});
@@ -164,6 +193,8 @@
   /* The k-th smallest length among routes found and candidates (Infinity if fewer): no route
    * longer than it can be among the k best. */
   function kthBound(A, B, k) {
+    // equivalent mutant: `true`, `<=` or `A.length - B.length`: a bound of Infinity only prunes
+    // less (the bound cuts spur searches and candidates that cannot be among the k best).
     if (A.length + B.length < k) { return Infinity; }
     var lens = A.concat(B).map(function (r) { return r.len; });
     lens.sort(function (a, b) { return a - b; });
@@ -178,7 +209,10 @@
    * the k-th shortest length known so far is never needed, nor is anything it stands for, so
    * such spur searches are cut short. */
   function kShortest(net, s, t, k, tree) {
+    // equivalent mutant: any change: compute never pairs a place with itself.
     if (s === t) { return []; }
+    // equivalent mutant: `tree && treeTo(net, t)`: compute always passes the tree, rebuilt the
+    // same.
     tree = tree || treeTo(net, t);
     if (tree.dist[s] === Infinity) { return []; }
     var bannedNode = new Uint8Array(net.n), bannedEdge = new Uint8Array(EDGES.length);
@@ -190,45 +224,70 @@
       // How many first nodes each route found shares with the last one.
       var share = A.map(function (r) {
         var c = 0;
+        // equivalent mutant: `||` or `true` for either length test, or `<=`: past a route's end its
+        // node is undefined and differs from the other's, or both ended (the loop stops).
         while (c < r.path.length && c < last.length && r.path[c] === last[c]) { c++; }
         return c;
       });
       for (i = 0; i < last.length - 1; i++) {
+        // equivalent mutant: `true` or `i >= 0`: bannedNode[undefined] is a named property, no
+        // node.
         if (i > 0) { bannedNode[last[i - 1]] = 1; }  // the root last[0..i-1] is not revisited
         // Lawler (1972): before the node where this route left its parent, the spur search
         // is the parent's own (same root, same banned legs) and finds nothing new.
+        // equivalent mutant: `true`: Lawler's saving undone; the parent's spur searches again find
+        // routes already found (banned) or candidates already in B (not added twice).
         if (i >= cur.dev) {
+          // equivalent mutant: `["Stryker was here"]`: unbanning a named property bans nothing.
           var banned = [];
+          // equivalent mutant: `j <= A.length`: share[A.length] is undefined, `> i` false.
           for (j = 0; j < A.length; j++) {  // the next leg of every route sharing last[0..i]
+            // equivalent mutant: `true`, `>=` or `i - 1` for the length test: a route that shares
+            // last[0..i] with i < last.length - 1 goes on past last[i] (it is not t).
             if (share[j] > i && A[j].path.length > i + 1) {
               var e = net.edge(A[j].path[i], A[j].path[i + 1]);
+              // equivalent mutant: `true`: an edge listed twice is unbanned twice.
               if (!bannedEdge[e]) { bannedEdge[e] = 1; banned.push(e); }
             }
           }
+          // equivalent mutant: `bound + rootLen`: a larger limit only prunes less.
           var spur = spurPath(net, tree, last[i], bannedNode, bannedEdge, bound - rootLen);
+          // equivalent mutant: `j <= banned.length`: unbanning bannedEdge[undefined] changes no
+          // edge.
           for (j = 0; j < banned.length; j++) { bannedEdge[banned[j]] = 0; }
           if (spur) {
             var cand = {len: rootLen + spur.len, path: last.slice(0, i).concat(spur.path), dev: i};
             // A route found before is banned here; a candidate may be found twice.
+            // equivalent mutant: any change that always adds the candidate: no candidate is met
+            // twice, each spur search keeps to its own part of Lawler's partition.
             if (!B.some(function (r) { return compareRoutes(r, cand) === 0; })) { B.push(cand); }
           }
         }
         rootLen += net.wq[net.edge(last[i], last[i + 1])];
       }
+      // equivalent mutant: `i <= last.length`: bannedNode[undefined] is no node.
       for (i = 0; i < last.length; i++) { bannedNode[last[i]] = 0; }
       bound = kthBound(A, B, k);
+      // equivalent mutant: `B` or `true`: longer candidates kept are never taken before the k best
+      // are known (the stop below) or are dropped at the end.
       B = B.filter(function (r) { return r.len <= bound; });
       if (!B.length) { break; }
       var best = 0;
+      // equivalent mutant: `<= 0`: compareRoutes is 0 only for the same route.
       for (j = 1; j < B.length; j++) { if (compareRoutes(B[j], B[best]) < 0) { best = j; } }
       // Stop once k routes are found and the next is longer than the k-th: every route as
       // short as the k-th is then known (Yen finds routes in order of length).
+      // equivalent mutant: `false`, `{}` or `A.length > k`: more routes are taken, and the filter
+      // below drops those longer than the k-th.
       if (A.length >= k && B[best].len > A[k - 1].len) { break; }
       A.push(B.splice(best, 1)[0]);
     }
     A.sort(compareRoutes);
+    // equivalent mutant: `A.length >= k`: with k routes the filter keeps them all.
     if (A.length > k) {
       var kth = A[k - 1].len;
+      // equivalent mutant: `A` or `true` for the filter: A is sorted, its first k are no longer
+      // than the k-th.
       A = A.filter(function (r) { return r.len <= kth; }).slice(0, k);
     }
     return A;
@@ -281,6 +340,7 @@
       cost += net.cost[e]; risk += net.risk[e];
     }
     var countries = routeCountries(r.path), sea = modes.indexOf("sea");
+    // equivalent mutant: `true`: `before` counts only when the route has a sea leg.
     var before = sea >= 0 ? routeCountries(r.path.slice(0, sea + 1)) : null;
     return {origin: o, market: m, rank: rank, path: r.path, edges: edges, cost: cost,
             risk: risk, countries: countries, corridor: corridorOf(countries, modes, before)};
@@ -292,6 +352,7 @@
     if (cmin <= 0) {
       u = costs.map(function (c) { return c === cmin ? 1 : 0; });
     } else {
+      // equivalent mutant: `c / cmin + 1`: the factor exp(-2 theta) cancels in the shares.
       u = costs.map(function (c) { return Math.exp(-theta * (c / cmin - 1)); });
     }
     u.forEach(function (x) { total += x; });
@@ -303,7 +364,10 @@
     var D = {}, F = [], routed = 0, detected = 0;
     DATA.pairs.forEach(function (p) {
       var o = p[0], m = p[1];
+      // equivalent mutant: any change: a pair without flow adds nothing, no pair is a place with
+      // itself.
       if (o === m || !p[2]) { return; }
+      // equivalent mutant: `true`: the same distances, searched again.
       if (!D[o]) { D[o] = dijkstra(net, net.risk, o); }
       if (D[o][m] < Infinity) { F.push([p[2], D[o][m]]); }
     });
@@ -318,7 +382,9 @@
     var total = 0, unserved = 0;
     DATA.pairs.forEach(function (p) {
       var o = p[0], m = p[1], f = p[2];
+      // equivalent mutant: any change: no pair is a place with itself (od_demand's pairs).
       if (o === m) { return; }
+      // equivalent mutant: any change: without the shared tree kShortest builds the same one.
       if (!trees[m]) { trees[m] = treeTo(net, m); }
       var found = kShortest(net, o, m, PARAMS.k, trees[m]);
       if (!found.length) { unserved += f; return; }
@@ -344,8 +410,11 @@
     });
     var budget = 0, changes = [], legitH = 0, legitUsd = 0, legitImputed = 0;
     NODES.forEach(function (d, i) {
+      // equivalent mutant: any change: a place has no state and no start, so it adds nothing.
       if (d.kind !== "crossing") { return; }
       if (state[i] === "upgraded") { budget += d.upgrade_cost; }
+      // equivalent mutant: `true` or `""` for `START[i] !== "upgraded"`: a crossing's start is open
+      // or closed (routes.maps._whatif), never upgraded.
       if (state[i] === "upgraded" && START[i] !== "upgraded") {
         /* the delay the upgrade adds for legitimate traffic (routes tradeoff's) */
         legitH += d.legit_h || 0; legitUsd += d.legit_usd || 0;
