@@ -185,6 +185,19 @@ def test_tight_equals_plain_and_brute_force_at_every_budget(seed, directed, obje
         assert sols[b].bound >= bf.value - 1e-6 and sols[b].cost <= b + 1e-9
 
 
+def test_a_gap_of_exactly_the_solver_tolerance_is_optimal():
+    """Seed 1601 (undirected), flow, budget 3: the model's solution has every tangent, and
+    its bound lies 1e-6 (HiGHS's feasibility tolerance) plus 2.9e-17 of rounding above its
+    value. That is the solver's slack, not the approximation's: proven optimal, and equal to
+    brute force. (The property test above drew this seed once and failed.)"""
+    G = random_instance(1601, directed=False, n_posts=6)
+    r = interdict_exact(G, 3.0, objective="flow")
+    assert r.optimal
+    assert r.value == pytest.approx(interdict_brute_force(G, 3.0, objective="flow").value,
+                                    rel=1e-12)
+    assert 0 <= r.bound - r.value < 1.01e-6
+
+
 @settings(max_examples=25)
 @given(seed=st.integers(0, 10**6), directed=st.booleans(),
        objective=st.sampled_from(["single", "flow"]), budget=st.sampled_from([1.0, 2.5, 4.0]))
