@@ -30,17 +30,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ``--dist loadgroup`` (``make test``) sends the tests whose node ids end in the same
     ``@NAME`` to one worker. pytest-xdist 3.8 adds the suffix by setting ``item._nodeid``,
     which pytest 9.2 no longer reads (the id is ``item._id``), so the groups were ignored
-    and each worker built the shared report again; this does what xdist means to do.
+    and each worker built the shared report again; this does what xdist means to do. The
+    closest mark wins: a test marked itself overrides its module's ``pytestmark`` (the tests
+    of the hostile and the comparison reports form their own groups, so that each report is
+    built once and the groups can run on different workers).
     """
     if not getattr(config.option, "loadgroup", False):   # set on the workers by xdist
         return
     from _pytest.nodeid import coerce_node_id
 
     for item in items:
-        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                        for m in item.iter_markers("xdist_group")})
-        if names and "@" not in item.nodeid.rpartition("]")[2]:
-            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
+        m = item.get_closest_marker("xdist_group")
+        if m is None:
+            continue
+        name = str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+        if "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = coerce_node_id(f"{item.nodeid}@{name}")
 
 
 @pytest.fixture(scope="session")

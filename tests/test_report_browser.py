@@ -71,6 +71,7 @@ def test_report_tables_show_the_data(browser, report: Path) -> None:
         assert first[0] == "1" and first[1].startswith("x_")
 
 
+@pytest.mark.xdist_group("hostile_report")   # its own report, built once on one worker
 def test_hostile_text_runs_nothing(browser, tmp_path_factory) -> None:
     out = hostile_report(tmp_path_factory)
     with open_report(browser, out / "index.html") as v:
@@ -84,6 +85,7 @@ def test_hostile_text_runs_nothing(browser, tmp_path_factory) -> None:
         assert frame.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
 
 
+@pytest.mark.xdist_group("compare_report")   # its own report, built once on one worker
 def test_compare_report_opens_without_errors(browser, tmp_path_factory) -> None:
     out = compare_report(tmp_path_factory)
     with open_report(browser, out / "index.html") as v:

@@ -172,6 +172,7 @@ def test_brief_prints_on_two_a4_pages(browser, report: Path) -> None:
         assert f["href"].startswith(("index.html#", f"{f['table']}.csv"))
 
 
+@pytest.mark.xdist_group("hostile_report")   # its own report, built once on one worker
 def test_hostile_names_are_text_in_the_findings_and_the_brief(browser, tmp_path_factory):
     """A crossing named with markup shows as text in the key findings, the brief and the
     Markdown; nothing it holds runs."""
