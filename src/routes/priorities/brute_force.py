@@ -36,9 +36,10 @@ def interdict_brute_force(G: nx.DiGraph, budget: float, *, objective: str = "sin
                           f"{BRUTE_FORCE_MAX_POSTS}")
     best_key: tuple[float, int, float] | None = None
     # The empty set is always affordable and enumerated first, so the initial best_x is
-    # always replaced (a mutant of it is equivalent). ``cheapest`` only stops the enumeration
-    # early: every set is checked against the budget below, so mutants of the stop (its first
-    # entry, its comparison, its tolerance) enumerate more or the same, with the same answer.
+    # always replaced (a mutant of it is an equivalent mutant). ``cheapest`` only stops the
+    # enumeration early: every set is checked against the budget below, so mutants of the
+    # stop (its first entry, its comparison, its tolerance) enumerate more or the same, with
+    # the same answer.
     best_x = inst.x0()
     cheapest = np.concatenate([[0.0], np.cumsum(np.sort(inst.cost))])
     for size in range(P + 1):

@@ -249,7 +249,7 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
 
     # How many threads, and in which order the budgets are submitted, change the time only
     # (tests/test_priorities_rules.py: two workers give one worker's table): mutants of the
-    # worker count or of the submission order are equivalent.
+    # worker count or of the submission order are equivalent mutants.
     pool = ThreadPoolExecutor(n) if method == "exact" else None
     try:
         if pool is not None:   # the costliest (largest) budgets first

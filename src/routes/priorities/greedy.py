@@ -59,7 +59,8 @@ def _greedy(inst: _Instance, objective: str, budget: float,
         return float(memo[key])
 
     def candidates(x: np.ndarray) -> np.ndarray:
-        # (Any tag other than "value" keeps the two caches apart: a changed tag is equivalent.)
+        # (Any tag other than "value" keeps the two caches apart: a changed tag is an
+        # equivalent mutant.)
         key = ("on", x.tobytes())
         if key not in memo:
             memo[key] = np.nonzero(inst.on_routes(objective, x))[0]

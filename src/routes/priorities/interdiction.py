@@ -187,7 +187,7 @@ def post_values(G: nx.DiGraph, *, objective: str = "single", cm: CostModel | Non
     df["gain"] = gains
     # A free post's gain per cost is inf. Zero costs are replaced by 1 before dividing and
     # np.where takes inf there, so neither the errstate nor that replacement value changes a
-    # number (their mutants are equivalent).
+    # number (their mutants are equivalent mutants).
     with np.errstate(divide="ignore", invalid="ignore"):
         df["gain_per_cost"] = np.where(df["upgrade_cost"] > 0,
                                        df["gain"] / df["upgrade_cost"].where(
