@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 HARNESS = Path(__file__).with_name("whatif_node.js")
 NODE = shutil.which("node") or shutil.which("nodejs")
 TOL = 1e-9
+#: How long the page's script may take on one case (milliseconds; a case takes a few).
+TIMEOUT_MS = 5000
 #: Countries that trigger each corridor rule (and none).
 COUNTRIES = ("AFG", "PAK", "IRN", "TUR", "TJK", "RUS", "GEO", "KAZ", "TKM", "CHN", "NLD")
 MODES = ("road", "road", "rail", "sea")
@@ -80,7 +82,9 @@ class Page:
 
     def run(self, data: dict[str, Any], changes: list[list[str]]) -> dict[str, Any]:
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps({"data": data, "changes": changes}) + "\n")
+        # A case that loops (a mutant, make mutate-js) fails after TIMEOUT_MS, not hangs.
+        self.proc.stdin.write(json.dumps({"data": data, "changes": changes,
+                                          "timeoutMs": TIMEOUT_MS}) + "\n")
         self.proc.stdin.flush()
         out = json.loads(self.proc.stdout.readline())
         if "error" in out:

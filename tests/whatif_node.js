@@ -2,6 +2,7 @@
  *
  * Used by tests/test_whatif_random.py: one Node process reads one case per line on stdin,
  * as JSON {data, changes: [[crossing id, state], ...]}, and writes one line of JSON per case:
+ * (and optionally timeoutMs: the case fails with "Script execution timed out" past it),
  * the page's own summary after `whatif.set(id, state)` for each change (the path a click
  * takes), and the page's `compute` of that state (every route with its flow, the flow through
  * each node and along each edge). Each case runs the script in a fresh V8 context whose page
@@ -39,7 +40,7 @@ const stub = new Proxy(function () {}, {
   construct() { return stub; },
 });
 
-function run(script, data, changes) {
+function run(script, data, changes, timeoutMs) {
   const json = JSON.stringify(data);
   // The page's data element; every other document call gets the stand-in.
   const document = new Proxy({
@@ -52,8 +53,17 @@ function run(script, data, changes) {
     // StrykerJS (make mutate-js) names the active mutant in the environment.
     process: {env: {__STRYKER_ACTIVE_MUTANT__: process.env.__STRYKER_ACTIVE_MUTANT__}},
   });
-  script.runInContext(context);
+  // `timeoutMs`: the script, the clicks and the computation run under V8's watchdog, so a
+  // loop ends in an error ("Script execution timed out") instead of hanging the test.
+  const limit = timeoutMs ? {timeout: timeoutMs} : {};
+  script.runInContext(context, limit);
   const w = window.whatif;
+  context.__case = () => run1(w, data, changes);
+  return vm.runInContext("__case()", context, limit);
+}
+
+/* The summary after each click and the computation of the state the clicks lead to. */
+function run1(w, data, changes) {
   // The state the changes lead to, by node index, as the page keeps it.
   const state = {};
   data.nodes.forEach((d, i) => { if (d.kind === "crossing") { state[i] = d.start; } });
@@ -84,7 +94,7 @@ if (require.main === module) {
     let out;
     try {
       const c = JSON.parse(line);
-      out = {ok: run(script, c.data, c.changes || [])};
+      out = {ok: run(script, c.data, c.changes || [], c.timeoutMs)};
     } catch (e) {
       out = {error: String(e && e.stack || e)};
     }

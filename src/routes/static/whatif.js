@@ -115,8 +115,9 @@
       var es = edges[u];
       for (var i = 0; i < es.length; i++) {
         var e = es[i], v = ends[e];
-        // not equivalent, still alive (make mutate-js): `false` for this whole test (the A* search
-        // ignoring bans); the kept cases never need it to avoid a ban.
+        // Killed (make mutate-js): `false` for this whole test (the A* spur search ignoring bans
+        // finds a route already found again) by the regression case "the A* spur search skips
+        // banned nodes and edges" (tests/data/whatif_regressions.json).
         if (done[v] === run || (bannedEdge && bannedEdge[e]) || (bannedNode && bannedNode[v]) ||
             // equivalent mutant: `false` for the last test: a node that cannot reach t has key
             // Infinity and is popped after t.
