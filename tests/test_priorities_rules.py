@@ -241,6 +241,29 @@ def test_greedy_tries_the_posts_after_one_without_gain():
     assert interdict_greedy(G, 1.0, objective="flow").posts == ("xc",)
 
 
+def test_single_objective_greedy_reads_only_the_pairs_leaving_an_origin():
+    """o -> xa -> h, a hub serving m through h -> xb -> m (onward share 0.4). The least route
+    risk is asked from the origin: the onward leg h -> m (risk 0.1) is not a pair it reads.
+    Greedy upgrades xa (o -> h: 0.3 plus the upgrade's added risk -ln 0.5 + ln 0.9 = 0.588),
+    as brute force does; reading the onward leg too, it would see 0.3 and upgrade xb."""
+    G = nx.DiGraph(onward_share=0.4)
+    G.add_node("o", kind="place", role="origin", supply=1.0, lon=60.0, lat=30.0)
+    G.add_node("h", kind="place", role="market", demand=1.0, lon=30.0, lat=40.0,
+               hub_serves="m")
+    G.add_node("m", kind="place", role="market", demand=1.0, lon=10.0, lat=50.0)
+    for x in ("xa", "xb"):
+        G.add_node(x, kind="crossing", name=x, status="open", p_detect=0.1,
+                   p_detect_upgraded=0.5, upgrade_cost=1.0, crossing_risk=risk_from_p(0.1))
+    G.add_edge("o", "xa", risk=0.2)
+    G.add_edge("xa", "h", risk=0.1)
+    G.add_edge("h", "xb", risk=0.05)
+    G.add_edge("xb", "m", risk=0.05)
+    r = interdict_greedy(G, 1.0, objective="single")
+    assert r.posts == ("xa",)
+    assert r.value == pytest.approx(0.3 + risk_from_p(0.5) - risk_from_p(0.1), rel=1e-12)
+    assert r.value == pytest.approx(interdict_brute_force(G, 1.0, objective="single").value)
+
+
 def test_curve_budgets_step_limit_and_message():
     """A step making exactly MAX_STEP_BUDGETS budgets is allowed, one more is not; a bad
     max_budgets is named."""
