@@ -54,9 +54,11 @@ MODULES: dict[str, list[str]] = {
     "priorities/interdiction": _PRIORITIES,
     "priorities/_instance": _PRIORITIES,
     "priorities/exact": _PRIORITIES,
-    "priorities/greedy": _PRIORITIES,
-    "priorities/brute_force": _PRIORITIES,
-    "priorities/curves": _PRIORITIES,
+    # test_milp.py re-implements the greedy and checks brute force against both formulations;
+    # test_curve_budgets.py is about the curve's budgets.
+    "priorities/greedy": [*_PRIORITIES, "tests/test_milp.py"],
+    "priorities/brute_force": [*_PRIORITIES, "tests/test_milp.py"],
+    "priorities/curves": [*_PRIORITIES, "tests/test_curve_budgets.py"],
     "priorities/_milp": _MILP,
     "priorities/_milp_solve": _MILP,
     "priorities/_milp_plain": _MILP,

@@ -148,6 +148,17 @@ def test_total_upgrade_cost_uses_the_cost_model_for_restricted_posts():
     assert total_upgrade_cost(G, cm=load_cost_model(DEFAULT_COST_MODEL)) == 10.0
 
 
+def test_whole_budgets_use_the_cost_model_for_restricted_posts():
+    """The curve's whole budgets stop at the total cost, which needs the cost model for a
+    restricted post with p_detect 0."""
+    from routes.priorities.curves import whole_budgets
+
+    G = _three_posts()
+    G.nodes["xb"].update(status="restricted", p_detect=0.0, crossing_risk=0.4)
+    assert whole_budgets(G, 1e18, cm=load_cost_model(DEFAULT_COST_MODEL)) == [
+        float(b) for b in range(11)]
+
+
 def test_evaluating_given_posts_proves_nothing():
     """evaluate_upgrades reports method "given", not optimal, no bound."""
     r = evaluate_upgrades(_toy(), ["xa"])
@@ -170,6 +181,124 @@ def test_interdict_uses_the_flows_given():
     assert interdict(G, 1.0, objective="flow", flows=flows).posts == ("xb",)
     assert interdict_greedy(G, 1.0, objective="flow").posts == ("xa",)
     assert interdict_greedy(G, 1.0, objective="flow", flows=flows).posts == ("xb",)
+    assert interdict_brute_force(G, 1.0, objective="flow").posts == ("xa",)
+    assert interdict_brute_force(G, 1.0, objective="flow", flows=flows).posts == ("xb",)
+    _, sols = budget_curve_solutions(G, [1.0], objective="flow", flows=flows)
+    assert sols[1.0].posts == ("xb",)
+    # the curve solves the objective asked for (the least route risk would value 0.3 + ...)
+    curve = budget_curve(G, [1.0], objective="flow")
+    assert curve["value"].tolist() == pytest.approx([interdict(G, 1.0, objective="flow").value])
+    assert curve["posts"].tolist() == ["xa"]
+
+
+def _pair_posts(ids: tuple[str, ...], costs: tuple[float, ...]) -> nx.DiGraph:
+    """One origin per post, each with its own market behind its own post: equal pairs."""
+    G = nx.DiGraph()
+    for k, (x, c) in enumerate(zip(ids, costs, strict=True)):
+        o, m = f"o{k}", f"m{k}"
+        G.add_node(o, kind="place", role="origin", supply=1.0)
+        G.add_node(m, kind="place", role="market", demand=1.0)
+        G.add_node(x, kind="crossing", name=x, status="open", p_detect=0.1,
+                   p_detect_upgraded=0.5, upgrade_cost=c, crossing_risk=risk_from_p(0.1))
+        G.add_edge(o, x, risk=0.2)
+        G.add_edge(x, m, risk=0.1)
+    return G
+
+
+def test_greedy_breaks_ties_by_post_order_and_proves_nothing():
+    """Two posts with the same gain per cost: the first (by id) is taken; the result is a
+    heuristic's (optimal False, bound NaN) and keeps the order of choice."""
+    r = interdict_greedy(_pair_posts(("xa", "xb"), (1.0, 1.0)), 1.0, objective="flow")
+    assert r.posts == ("xa",) and r.order == ("xa",)
+    assert r.optimal is False and math.isnan(r.bound)
+    r2 = interdict_greedy(_toy(), 2.0)
+    assert r2.order == ("xa", "xb") and r2.optimal is False
+
+
+def test_greedy_takes_a_free_post_first_without_dividing_by_zero():
+    """A post that costs nothing and gains has an infinite ratio: it is taken first, and no
+    division by zero happens (warnings are errors in the tests)."""
+    r = interdict_greedy(_pair_posts(("xa", "xb"), (1.0, 0.0)), 1.0, objective="flow")
+    assert r.order == ("xb", "xa")
+
+
+def test_greedy_tries_the_posts_after_one_without_gain():
+    """xa and xb are parallel (upgrading one re-routes through the other: no gain); xc is in
+    series behind them. A post without gain is skipped, not the end of the search: xc."""
+    G = nx.DiGraph()
+    G.add_node("o", kind="place", role="origin", supply=1.0)
+    G.add_node("t", kind="place", role="transit")
+    G.add_node("m", kind="place", role="market", demand=1.0)
+    for x in ("xa", "xb", "xc"):
+        G.add_node(x, kind="crossing", name=x, status="open", p_detect=0.1,
+                   p_detect_upgraded=0.5, upgrade_cost=1.0, crossing_risk=risk_from_p(0.1))
+    for x in ("xa", "xb"):
+        G.add_edge("o", x, risk=0.2)
+        G.add_edge(x, "t", risk=0.1)
+    G.add_edge("t", "xc", risk=0.1)
+    G.add_edge("xc", "m", risk=0.1)
+    assert interdict_greedy(G, 1.0, objective="single").posts == ("xc",)
+    assert interdict_greedy(G, 1.0, objective="flow").posts == ("xc",)
+
+
+def test_single_objective_greedy_reads_only_the_pairs_leaving_an_origin():
+    """o -> xa -> h, a hub serving m through h -> xb -> m (onward share 0.4). The least route
+    risk is asked from the origin: the onward leg h -> m (risk 0.1) is not a pair it reads.
+    Greedy upgrades xa (o -> h: 0.3 plus the upgrade's added risk -ln 0.5 + ln 0.9 = 0.588),
+    as brute force does; reading the onward leg too, it would see 0.3 and upgrade xb."""
+    G = nx.DiGraph(onward_share=0.4)
+    G.add_node("o", kind="place", role="origin", supply=1.0, lon=60.0, lat=30.0)
+    G.add_node("h", kind="place", role="market", demand=1.0, lon=30.0, lat=40.0,
+               hub_serves="m")
+    G.add_node("m", kind="place", role="market", demand=1.0, lon=10.0, lat=50.0)
+    for x in ("xa", "xb"):
+        G.add_node(x, kind="crossing", name=x, status="open", p_detect=0.1,
+                   p_detect_upgraded=0.5, upgrade_cost=1.0, crossing_risk=risk_from_p(0.1))
+    G.add_edge("o", "xa", risk=0.2)
+    G.add_edge("xa", "h", risk=0.1)
+    G.add_edge("h", "xb", risk=0.05)
+    G.add_edge("xb", "m", risk=0.05)
+    r = interdict_greedy(G, 1.0, objective="single")
+    assert r.posts == ("xa",)
+    assert r.value == pytest.approx(0.3 + risk_from_p(0.5) - risk_from_p(0.1), rel=1e-12)
+    assert r.value == pytest.approx(interdict_brute_force(G, 1.0, objective="single").value)
+
+
+def test_curve_budgets_step_limit_and_message():
+    """A step making exactly MAX_STEP_BUDGETS budgets is allowed, one more is not; a bad
+    max_budgets is named."""
+    from routes.priorities.curves import MAX_STEP_BUDGETS, curve_budgets
+
+    top = total_upgrade_cost(_toy())
+    assert len(curve_budgets(_toy(), top, step=top / (MAX_STEP_BUDGETS - 1))) == \
+        MAX_STEP_BUDGETS
+    with pytest.raises(RoutesError, match=f"at most {MAX_STEP_BUDGETS}"):
+        curve_budgets(_toy(), top, step=top / MAX_STEP_BUDGETS)
+    with pytest.raises(RoutesError, match="max_budgets must be a whole number >= 2, got 1"):
+        curve_budgets(_toy(), top, max_budgets=1)
+
+
+def test_a_failing_budget_stops_the_curve_with_its_own_error(monkeypatch):
+    """One budget's solve fails: the curve cancels the others and raises that error."""
+    import routes.priorities.curves as curves
+
+    real = curves._exact
+
+    def failing(inst, objective, b, **kw):
+        if b == 1.0:
+            raise ValueError("budget 1 failed")
+        return real(inst, objective, b, **kw)
+
+    monkeypatch.setattr(curves, "_exact", failing)
+    with pytest.raises(ValueError, match="budget 1 failed"):
+        budget_curve_solutions(_toy(), [0.0, 1.0, 2.0], objective="flow", workers=2)
+
+
+def test_an_exact_curve_tells_its_pace():
+    """Each budget's progress line of an exact curve gives the time so far and left."""
+    lines: list[str] = []
+    budget_curve(_toy(), [0.0, 1.0, 2.0], objective="flow", progress=lines.append)
+    assert len(lines) == 3 and "s so far, about " in lines[1] and lines[-1].endswith(" s in all")
 
 
 def test_post_tables_divide_gain_by_cost():

@@ -43,10 +43,12 @@ def interdict_brute_force(G: nx.DiGraph, budget: float, *, objective: str = "sin
     best_x = inst.x0()
     cheapest = np.concatenate([[0.0], np.cumsum(np.sort(inst.cost))])
     for size in range(P + 1):
-        if cheapest[size] > budget + 1e-12:
+        if cheapest[size] > budget + 1e-12:   # equivalent mutant: a stop only (notes above)
             break
         for combo in itertools.combinations(range(P), size):
             c = float(inst.cost[list(combo)].sum())
+            # equivalent mutant (>= for >): a set costing budget + 1e-12 to the last bit; with
+            # costs of a few decimals no set does, and either way it lies within the tolerance.
             if c > budget + 1e-12:
                 continue
             x = inst.x0()

@@ -235,6 +235,9 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
     def solve(b: float) -> Interdiction:   # depends on the budget only: any order, any thread
         if method == "greedy":
             return greedy[b]
+        # equivalent mutant (formulation=None): the solver builds the tight model for any
+        # name but "plain" (without its over-valued-solution watch); both prove the same
+        # optimum (tests/test_milp.py, tight equals plain), so only the time differs.
         return _exact(inst, objective, b, formulation=formulation, time_limit=time_limit,
                       rel_tol=1e-7, max_rounds=50, greedy=greedy[b])
 
