@@ -89,6 +89,16 @@ def add_time_limit(group: argparse._ArgumentGroup) -> None:
                        help="seconds per MILP solve (default: %(default)s)")
 
 
+def add_step(group: argparse._ArgumentGroup) -> None:
+    """Add ``--step S``: the budgets of a budget curve (priorities, report)."""
+    from ..priorities.interdiction import MAX_CURVE_BUDGETS, MAX_STEP_BUDGETS
+
+    group.add_argument("--step", type=float_range(0, lo_open=True), default=None, metavar="S",
+                       help="budgets of the curve: 0, S, 2S, ... below N, then N (at most "
+                            f"{MAX_STEP_BUDGETS}; default: whole budgets, at most "
+                            f"{MAX_CURVE_BUDGETS} evenly spaced)")
+
+
 def float_range(lo: float, hi: float = math.inf, *, lo_open: bool = False
                 ) -> Callable[[str], float]:
     """Return an argparse ``type`` accepting finite numbers from ``lo`` to ``hi``.

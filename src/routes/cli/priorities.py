@@ -12,7 +12,6 @@ from ..costs import WEIGHTS
 from ..network import network_from_data
 from ..priorities.interdiction import (
     MAX_CURVE_BUDGETS,
-    MAX_STEP_BUDGETS,
     METHODS,
     OBJECTIVES,
     budget_curve_solutions,
@@ -26,6 +25,7 @@ from ._common import (
     add_data_args,
     add_engine_arg,
     add_output_args,
+    add_step,
     add_time_limit,
     announce_curve,
     clamp_budget,
@@ -65,10 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "every post is that cost); the curve covers 0, 1, ..., N, or, when "
                         f"that is more than {MAX_CURVE_BUDGETS} budgets, {MAX_CURVE_BUDGETS} "
                         "evenly spaced budgets from 0 to N (one exact solve each)")
-    g.add_argument("--step", type=float_range(0, lo_open=True), default=None, metavar="S",
-                   help="budgets of the curve: 0, S, 2S, ... below N, then N (at most "
-                        f"{MAX_STEP_BUDGETS}; default: whole budgets, at most "
-                        f"{MAX_CURVE_BUDGETS} evenly spaced)")
+    add_step(g)
     g.add_argument("--method", choices=METHODS, default="exact",
                    help="exact MILP or greedy heuristic (default: %(default)s)")
     g.add_argument("--objective", choices=OBJECTIVES, default="flow",

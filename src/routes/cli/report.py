@@ -13,7 +13,7 @@ from .._errors import RoutesError
 from ..costs import WEIGHTS
 from ..io import check_output_dir, dir_lock
 from ..network import network_from_data
-from ..priorities.interdiction import MAX_CURVE_BUDGETS, MAX_STEP_BUDGETS, curve_budgets
+from ..priorities.interdiction import MAX_CURVE_BUDGETS, curve_budgets
 from ..report import (
     DEFAULT_SEED,
     ReportOptions,
@@ -32,6 +32,7 @@ from ._common import (
     add_data_args,
     add_engine_arg,
     add_output_args,
+    add_step,
     announce_curve,
     clamp_budget,
     compare_label,
@@ -67,10 +68,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "every whole budget 0, 1, ..., N, or, when that is more than "
                         f"{MAX_CURVE_BUDGETS} budgets, {MAX_CURVE_BUDGETS} evenly spaced "
                         "budgets from 0 to N (default: %(default)g)")
-    g.add_argument("--step", type=float_range(0, lo_open=True), default=None, metavar="S",
-                   help="budgets of the curve: 0, S, 2S, ... below N, then N (at most "
-                        f"{MAX_STEP_BUDGETS}; default: whole budgets, at most "
-                        f"{MAX_CURVE_BUDGETS} evenly spaced)")
+    add_step(g)
     g.add_argument("--objective", choices=("single", "flow"), default="flow",
                    help="interdiction objective: least route risk, or expected detected share "
                         "of the flow (slower) (default: %(default)s)")
