@@ -63,6 +63,9 @@ MODULES: dict[str, list[str]] = {
     "priorities/_milp_solve": _MILP,
     "priorities/_milp_plain": _MILP,
     "priorities/_milp_tight": _MILP,
+    # test_cancel.py: the scope and the main-thread helper with stand-in solvers (fast); the
+    # Ctrl-C tests of test_curve_interrupt.py run a child process, which mutants never reach.
+    "priorities/_cancel": [*_PRIORITIES, "tests/test_cancel.py"],
     "priorities/tradeoff": ["tests/test_tradeoff.py"],
     "priorities/legit": ["tests/test_tradeoff.py"],
     "comparison/compare": ["tests/test_compare.py"],

@@ -8,6 +8,7 @@ each post's upgrade adds 0.2 and costs 1) and on a three-post variant with unequ
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import networkx as nx
@@ -358,6 +359,35 @@ def test_brute_force_enumerates_up_to_its_limit_and_breaks_ties_by_id():
     with pytest.raises(RoutesError, match="23 candidate posts"):
         interdict_brute_force(_parallel_posts(23), 0.0)
     assert interdict_brute_force(_parallel_posts(4), 2.0).posts == ("x00", "x01")
+
+
+def test_brute_force_enumerates_no_set_size_the_budget_cannot_buy(monkeypatch):
+    """The enumeration stops at the first size whose cheapest set is over the budget (time to
+    answer: 22 posts have 4 million sets): at budget 1 with 22 posts costing 1, only the
+    sizes 0 and 1 are enumerated (the sizes handed to ``combinations``, through a spy)."""
+    import routes.priorities.brute_force as bf
+
+    sizes: list[int] = []
+
+    def spy(items, size):
+        sizes.append(size)
+        return itertools.combinations(items, size)
+
+    monkeypatch.setattr(bf, "combinations", spy)
+    assert interdict_brute_force(_parallel_posts(22), 1.0).posts == ("x00",)
+    assert sizes == [0, 1]
+
+
+def test_brute_force_budget_tolerance_is_inclusive():
+    """A set costing at most the budget plus 1e-12 is affordable, the bound included (float
+    sums such as 0.1 + 0.2 exceed 0.3 by 5.6e-17); one costing more is not."""
+    for cost, posts in ((1.0 + 1e-12, ("x00",)), (1.0 + 3e-12, ())):
+        G = _parallel_posts(1)
+        G.nodes["x00"]["upgrade_cost"] = cost
+        assert interdict_brute_force(G, 1.0).posts == posts
+    G = _parallel_posts(2)
+    G.nodes["x00"]["upgrade_cost"], G.nodes["x01"]["upgrade_cost"] = 0.1, 0.2
+    assert interdict_brute_force(G, 0.3).posts == ("x00", "x01")
 
 
 # --------------------------------------------------------------------------- exact's rules

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from itertools import combinations
 from typing import Any
 
 import networkx as nx
@@ -34,27 +34,24 @@ def interdict_brute_force(G: nx.DiGraph, budget: float, *, objective: str = "sin
     if P > BRUTE_FORCE_MAX_POSTS:
         raise RoutesError(f"{P} candidate posts: brute force enumerates at most "
                           f"{BRUTE_FORCE_MAX_POSTS}")
-    best_key: tuple[float, int, float] | None = None
-    # The empty set is always affordable and enumerated first, so the initial best_x is
-    # always replaced (a mutant of it is an equivalent mutant). ``cheapest`` only stops the
-    # enumeration early: every set is checked against the budget below, so mutants of the
-    # stop (its first entry, its comparison, its tolerance) enumerate more or the same, with
-    # the same answer.
-    best_x = inst.x0()
+    limit = budget + 1e-12   # a set within 1e-12 of the budget is affordable (float sums)
+    # The sizes stop at the first one whose cheapest set is over the budget: no larger set is
+    # affordable, so the loop never enumerates sets the budget cannot buy (up to 2**22).
     cheapest = np.concatenate([[0.0], np.cumsum(np.sort(inst.cost))])
-    for size in range(P + 1):
-        if cheapest[size] > budget + 1e-12:   # equivalent mutant: a stop only (notes above)
-            break
-        for combo in itertools.combinations(range(P), size):
-            c = float(inst.cost[list(combo)].sum())
-            # equivalent mutant (>= for >): a set costing budget + 1e-12 to the last bit; with
-            # costs of a few decimals no set does, and either way it lies within the tolerance.
-            if c > budget + 1e-12:
-                continue
-            x = inst.x0()
-            x[list(combo)] = 1.0
-            key = (-inst.value(objective, x)[0], size, c)
-            if best_key is None or key < best_key:
-                best_key, best_x = key, x
+
+    def affordable() -> Iterator[tuple[tuple[float, int, float], np.ndarray]]:
+        for size in range(P + 1):
+            if cheapest[size] > limit:
+                return
+            for combo in combinations(range(P), size):
+                c = float(inst.cost[list(combo)].sum())
+                if c <= limit:
+                    x = inst.x0()
+                    x[list(combo)] = 1.0
+                    yield (-inst.value(objective, x)[0], size, c), x
+
+    # The first set of least key (the empty set, size 0, is always among them): the best
+    # value, then fewer posts, then lower cost, then the first ids in enumeration order.
+    best_x = min(affordable(), key=lambda kx: kx[0])[1]
     return _result(inst, objective, "brute_force", budget, best_x,
                    bound=inst.value(objective, best_x)[0], optimal=True)
