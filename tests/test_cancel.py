@@ -1,0 +1,188 @@
+"""Stopping the solves of a budget curve, and Ctrl-C during a single solve (``priorities._cancel``).
+
+Stand-in solvers (no HiGHS): an object with ``run()`` and HiGHS's three interrupt callback
+lists (``cbMipInterrupt``, ``cbSimplexInterrupt``, ``cbIpmInterrupt``, each with ``callbacks``
+and ``subscribe``), so each rule is seen directly and fast. The end-to-end Ctrl-C tests (a
+child process solving the shipped network) are in ``test_curve_interrupt.py``.
+"""
+
+from __future__ import annotations
+
+import _thread
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from routes.priorities import _cancel
+from routes.priorities._cancel import Cancelled, CancelScope, run, running, within
+
+
+class _Callback:
+    def __init__(self) -> None:
+        self.callbacks: list[Callable[[Any], None]] = []
+
+    def subscribe(self, fn: Callable[[Any], None]) -> None:
+        self.callbacks.append(fn)
+
+
+class _Solver:
+    """``run()`` calls ``body`` (if any) and records the thread it ran in."""
+
+    def __init__(self, body: Callable[[_Solver], None] | None = None) -> None:
+        self.cbMipInterrupt, self.cbSimplexInterrupt, self.cbIpmInterrupt = \
+            _Callback(), _Callback(), _Callback()
+        self.body = body
+        self.threads: list[threading.Thread] = []
+
+    def run(self) -> None:
+        self.threads.append(threading.current_thread())
+        if self.body is not None:
+            self.body(self)
+
+    def asked_to_stop(self) -> list[int]:
+        """How many times ``_interrupt`` is subscribed to each of the three callbacks."""
+        return [cb.callbacks.count(_cancel._interrupt)
+                for cb in (self.cbMipInterrupt, self.cbSimplexInterrupt, self.cbIpmInterrupt)]
+
+
+class _Event:
+    interrupt_called = 0
+
+    def interrupt(self) -> None:
+        self.interrupt_called += 1
+
+
+def test_a_solve_outside_a_scope_is_not_registered():
+    """``running`` does nothing without a scope: no Cancelled, nothing subscribed."""
+    h = _Solver()
+    with running(h):
+        h.run()
+    assert h.asked_to_stop() == [0, 0, 0]
+
+
+def test_cancel_asks_a_running_solve_to_stop_once_then_raises_cancelled_after_it():
+    """A cancel during a solve subscribes the interrupt to HiGHS's three interrupt
+    callbacks (MIP, simplex, IPM), once each even when cancelled twice; the solve's end then
+    raises Cancelled (its result is not used)."""
+    scope = CancelScope()
+
+    def body(h: _Solver) -> None:
+        scope.cancel()
+        scope.cancel()
+        assert h.asked_to_stop() == [1, 1, 1]
+
+    h = _Solver(body)
+    with within(scope), pytest.raises(Cancelled), running(h):
+        h.run()
+    assert scope.cancelled is True and h.threads
+
+
+def test_a_cancelled_scope_refuses_to_start_a_solve():
+    """After a cancel, a new solve of the scope raises Cancelled before it runs."""
+    scope = CancelScope()
+    scope.cancel()
+    h = _Solver()
+    with within(scope), pytest.raises(Cancelled), running(h):
+        h.run()
+    assert h.threads == [] and h.asked_to_stop() == [0, 0, 0]
+
+
+def test_a_finished_solve_is_not_asked_to_stop_and_scopes_nest():
+    """A solve that ended leaves its scope (a later cancel does not touch it); ``within``
+    restores the enclosing scope, and none after the outermost."""
+    outer, inner = CancelScope(), CancelScope()
+    h = _Solver()
+    assert outer.cancelled is False
+    with within(outer):
+        with within(inner), running(h):
+            h.run()
+        inner.cancel()
+        outer.cancel()
+        assert h.asked_to_stop() == [0, 0, 0]
+        with pytest.raises(Cancelled), running(_Solver()):   # outer is back, and cancelled
+            pass
+    with running(h):      # no scope any more: nothing raised
+        h.run()
+
+
+def test_the_interrupt_callback_interrupts_the_solver():
+    """What is subscribed calls the event's ``interrupt()`` (HiGHS then stops)."""
+    e = _Event()
+    _cancel._interrupt(e)
+    assert e.interrupt_called == 1
+
+
+def test_run_in_the_main_thread_solves_in_a_helper_thread_and_reraises_its_error():
+    """Outside a scope, in the main thread, the solve runs in a daemon thread named
+    ``routes-highs`` (so Ctrl-C is seen at once); what it raises is raised to the caller."""
+    h = _Solver()
+    run(h)
+    (t,) = h.threads
+    assert t is not threading.main_thread() and t.name == "routes-highs" and t.daemon
+
+    def fail(h: _Solver) -> None:
+        raise ValueError("solver failed")
+
+    with pytest.raises(ValueError, match="solver failed"):
+        run(_Solver(fail))
+
+
+def test_run_inside_a_scope_or_a_worker_thread_solves_in_place():
+    """Inside a scope (a curve's worker) or outside the main thread, ``run`` calls
+    ``h.run()`` in the caller's thread, registered with the scope."""
+    h = _Solver()
+    scope = CancelScope()
+    scope.cancel()
+    with within(scope), pytest.raises(Cancelled):
+        run(h)
+    assert h.threads == []
+    g = _Solver()
+    with within(CancelScope()):
+        run(g)
+    assert g.threads == [threading.main_thread()]
+    w = _Solver()
+    t = threading.Thread(target=run, args=(w,))
+    t.start()
+    t.join()
+    assert w.threads == [t]
+
+
+def test_ctrl_c_during_a_solve_stops_it_and_is_raised_at_once(monkeypatch):
+    """Ctrl-C (``KeyboardInterrupt`` in the main thread) while a solve runs asks the solve to
+    stop, waits for it to end (its Cancelled is not raised) and raises KeyboardInterrupt. The
+    main thread looks for Ctrl-C at least every 0.1 s (the waits it polls with, via a spy)."""
+    events: list[list[float | None]] = []     # the timeouts waited for, per event made
+
+    class SpyEvent(threading.Event):
+        def __init__(self) -> None:
+            super().__init__()
+            self.waits: list[float | None] = []
+            events.append(self.waits)
+
+        def wait(self, timeout: float | None = None) -> bool:
+            self.waits.append(timeout)
+            return super().wait(timeout)
+
+    stopped, pause = threading.Event(), threading.Event()
+    monkeypatch.setattr(_cancel.threading, "Event", SpyEvent)
+
+    def body(h: _Solver) -> None:
+        for _ in range(2000):                 # once the main thread waits for the solve,
+            if events[0]:
+                break
+            pause.wait(0.005)
+        _thread.interrupt_main()              # Ctrl-C
+        for _ in range(2000):                 # the solve goes on until asked to stop
+            if h.asked_to_stop() == [1, 1, 1]:
+                stopped.set()
+                return
+            pause.wait(0.005)
+
+    h = _Solver(body)
+    with pytest.raises(KeyboardInterrupt):
+        run(h)
+    assert stopped.is_set()
+    *polls, last = events[0]                  # the first event made is the solve's "done"
+    assert polls and all(w is not None and w <= 0.1 for w in polls) and last is None
