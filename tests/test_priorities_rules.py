@@ -182,6 +182,11 @@ def test_interdict_uses_the_flows_given():
     assert interdict(G, 1.0, objective="flow", flows=flows).posts == ("xb",)
     assert interdict_greedy(G, 1.0, objective="flow").posts == ("xa",)
     assert interdict_greedy(G, 1.0, objective="flow", flows=flows).posts == ("xb",)
+    assert interdict(G, 1.0, method="greedy", objective="flow", flows=flows).posts == ("xb",)
+    # the table of posts alone weighs the pairs by the flows given too
+    assert post_values(G, objective="flow")["value_rank"].to_dict() == {"xa": 1, "xb": 2}
+    assert post_values(G, objective="flow", flows=flows)["value_rank"].to_dict() == {
+        "xb": 1, "xa": 2}
     assert interdict_brute_force(G, 1.0, objective="flow").posts == ("xa",)
     assert interdict_brute_force(G, 1.0, objective="flow", flows=flows).posts == ("xb",)
     _, sols = budget_curve_solutions(G, [1.0], objective="flow", flows=flows)
@@ -263,6 +268,11 @@ def test_single_objective_greedy_reads_only_the_pairs_leaving_an_origin():
     assert r.posts == ("xa",)
     assert r.value == pytest.approx(0.3 + risk_from_p(0.5) - risk_from_p(0.1), rel=1e-12)
     assert r.value == pytest.approx(interdict_brute_force(G, 1.0, objective="single").value)
+    # The effectiveness table reads the same pairs: xa alone adds the upgrade's 0.588 to
+    # the least risk (reading the onward leg h -> m, 0.1, it would add nothing).
+    eff = post_effectiveness(G, r)
+    assert eff.at["xa", "gain_alone"] == pytest.approx(risk_from_p(0.5) - risk_from_p(0.1))
+    assert eff.at["xa", "contribution"] == pytest.approx(risk_from_p(0.5) - risk_from_p(0.1))
 
 
 def test_curve_budgets_step_limit_and_message():
@@ -307,6 +317,11 @@ def test_post_tables_divide_gain_by_cost():
     gain alone is the objective with the post alone minus the objective without any (not
     a mean risk), delta risk the post's, contribution per cost inf below any cost, and its
     columns in order."""
+    # the gain is the flow objective's (detected shares), not a mean risk: on the toy,
+    # xa alone lifts 1 - exp(-0.2) to 1 - exp(-0.3); xb alone leaves the route through xa
+    toy = post_values(_toy(), objective="flow")
+    assert toy["gain"].to_dict() == pytest.approx(
+        {"xa": math.exp(-0.2) - math.exp(-0.3), "xb": 0.0}, abs=1e-15)
     G = _three_posts()
     G.nodes["xa"]["upgrade_cost"] = 0.5
     pv = post_values(G, objective="flow")

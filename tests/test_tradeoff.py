@@ -474,3 +474,53 @@ def test_traffic_from_clearance_and_without_a_traffic_table():
     none = post_traffic(crossings, None, p)
     assert (none[["trucks_per_day", "people_per_day", "rho0"]] == 0.0).all().all()
     assert (none["trucks_basis"] == "imputed").all()
+
+
+def _small_delays() -> pd.DataFrame:
+    """Legitimate costs under 1 USD/day on the toy: xa 0.5, xb 0.25."""
+    return pd.DataFrame({"cost_usd_per_day": [0.5, 0.25], "delay_h_per_day": [0.05, 0.02]},
+                        index=["xa", "xb"])
+
+
+def test_a_front_of_costs_under_one_usd_a_day_steps_down_to_nothing():
+    """The steps go on while the last point costs more than 0 (not 1) USD/day: at budget 2,
+    {xa, xb} at 0.75, {xa} at 0.5, then the empty set at 0, as brute force finds."""
+    from routes.priorities._instance import _toy
+
+    front = pareto_front(_toy(), 2.0, _small_delays())
+    assert [(p.posts, p.legit_cost_usd_per_day) for p in front] == [
+        (("xa", "xb"), 0.75), (("xa",), 0.5), ((), 0.0)]
+    assert [p.posts for p in front] == [p.posts for p in pareto_brute_force(
+        _toy(), 2.0, _small_delays())]
+
+
+def test_fronts_tell_each_point_of_each_budget():
+    """``pareto_fronts`` hands its progress to each front: a line per budget, then a line
+    per point of that budget's front (budget 1: {xa}, then nothing; budget 2: three)."""
+    from routes.priorities._instance import _toy
+
+    lines: list[str] = []
+    pareto_fronts(_toy(), 2.0, _small_delays(), progress=lines.append)
+    assert [s.split(",")[0] for s in lines] == [
+        "front at budget 1 (1 of 2)", "budget 1: point 1", "budget 1: point 2",
+        "front at budget 2 (2 of 2)", "budget 2: point 1", "budget 2: point 2",
+        "budget 2: point 3"]
+
+
+def test_the_front_is_evaluated_with_the_flow_objective(monkeypatch):
+    """Every evaluation the trade-off makes (its solves, the points' detected shares, the
+    repair of a start, brute force) names the ``"flow"`` objective; through a spy on the
+    instance's evaluation, since any name but ``"single"`` is read as flow."""
+    from routes.priorities._instance import _Instance, _toy
+
+    seen: set[object] = set()
+    real = _Instance.value
+
+    def spy(self, objective, x):
+        seen.add(objective)
+        return real(self, objective, x)
+
+    monkeypatch.setattr(_Instance, "value", spy)
+    pareto_front(_toy(), 2.0, _toy_delays())
+    pareto_brute_force(_toy(), 1.0, _toy_delays())
+    assert seen == {"flow"}

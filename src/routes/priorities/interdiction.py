@@ -185,13 +185,9 @@ def post_values(G: nx.DiGraph, *, objective: str = "single", cm: CostModel | Non
     gains = [inst.value(objective, inst.x_of([p]))[0] - base for p in inst.posts]
     df = inst.upgrades[["upgrade_cost", "delta_risk"]].copy()
     df["gain"] = gains
-    # A free post's gain per cost is inf. Zero costs are replaced by 1 before dividing and
-    # np.where takes inf there, so neither the errstate nor that replacement value changes a
-    # number (their mutants are equivalent mutants).
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df["gain_per_cost"] = np.where(df["upgrade_cost"] > 0,
-                                       df["gain"] / df["upgrade_cost"].where(
-                                           df["upgrade_cost"] > 0, 1.0), np.inf)
+    # A free post's gain per cost is inf.
+    df["gain_per_cost"] = [g / c if c > 0 else math.inf
+                           for g, c in zip(gains, df["upgrade_cost"])]
     df = df.reset_index().sort_values(["gain", "id"], ascending=[False, True])
     df["value_rank"] = np.arange(1, len(df) + 1)
     return df.set_index("id")

@@ -174,8 +174,6 @@ def pareto_front(G: nx.DiGraph, budget: float, delays: pd.DataFrame, *,
     if (usd < 0).any() or not np.isfinite(usd).all():
         raise RoutesError("the legitimate cost of every post must be a finite number >= 0")
     shared: dict[int, set[float]] = {}
-    # equivalent mutant: None for "flow" (every rule tests objective == "single", so None
-    # is read as "flow"; only the posts and the proof are used here)
     first = _exact(inst, "flow", float(budget), time_limit=time_limit, rel_tol=rel_tol,
                    # equivalent mutant: points dropped (shared tangent points: time only)
                    max_rounds=50, points=shared)
