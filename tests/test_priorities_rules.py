@@ -74,11 +74,14 @@ def test_post_effectiveness_gives_each_posts_upgrade_cost():
 
 def test_brute_force_is_optimal_with_its_value_as_bound():
     """Enumeration proves its answer: optimal, and the bound is the value found (the exact
-    solver's gap is measured against it)."""
+    solver's gap is measured against it), for either objective."""
     for budget, posts, value in ((1.0, ("xa",), 0.3), (2.0, ("xa", "xb"), 0.4)):
         r = interdict_brute_force(_toy(), budget)
         assert r.posts == posts and r.optimal is True
         assert r.value == pytest.approx(value) and r.bound == r.value
+    # the flow objective's bound is its value too (a detected share, not a mean risk)
+    r = interdict_brute_force(_toy(), 1.0, objective="flow")
+    assert r.value == pytest.approx(-math.expm1(-0.3)) and r.bound == r.value
 
 
 def test_an_empty_curve_has_the_curves_columns():
