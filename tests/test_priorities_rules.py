@@ -169,9 +169,8 @@ def test_evaluating_given_posts_proves_nothing():
     assert r.method == "given" and r.optimal is False and math.isnan(r.bound)
 
 
-def test_interdict_uses_the_flows_given():
-    """With flows given, the flow objective weighs the pairs by them: o -> m2 carrying 9 of
-    10 makes xb (its post) the choice; by the network's own demand (m1 larger) it is xa."""
+def _two_markets() -> nx.DiGraph:
+    """``o -> xa -> m1`` (demand 3) and ``o -> xb -> m2`` (demand 1), alike otherwise."""
     G = nx.DiGraph()
     G.add_node("o", kind="place", role="origin", supply=1.0)
     for m, x, d in (("m1", "xa", 3.0), ("m2", "xb", 1.0)):
@@ -180,16 +179,18 @@ def test_interdict_uses_the_flows_given():
                    p_detect_upgraded=0.5, upgrade_cost=1.0, crossing_risk=risk_from_p(0.1))
         G.add_edge("o", x, risk=0.2)
         G.add_edge(x, m, risk=0.1)
+    return G
+
+
+def test_interdict_uses_the_flows_given():
+    """With flows given, the flow objective weighs the pairs by them: o -> m2 carrying 9 of
+    10 makes xb (its post) the choice; by the network's own demand (m1 larger) it is xa."""
+    G = _two_markets()
     assert interdict(G, 1.0, objective="flow").posts == ("xa",)
     flows = {("o", "m1"): 1.0, ("o", "m2"): 9.0}
     assert interdict(G, 1.0, objective="flow", flows=flows).posts == ("xb",)
     assert interdict_greedy(G, 1.0, objective="flow").posts == ("xa",)
     assert interdict_greedy(G, 1.0, objective="flow", flows=flows).posts == ("xb",)
-    assert interdict(G, 1.0, method="greedy", objective="flow", flows=flows).posts == ("xb",)
-    # the table of posts alone weighs the pairs by the flows given too
-    assert post_values(G, objective="flow")["value_rank"].to_dict() == {"xa": 1, "xb": 2}
-    assert post_values(G, objective="flow", flows=flows)["value_rank"].to_dict() == {
-        "xb": 1, "xa": 2}
     assert interdict_brute_force(G, 1.0, objective="flow").posts == ("xa",)
     assert interdict_brute_force(G, 1.0, objective="flow", flows=flows).posts == ("xb",)
     _, sols = budget_curve_solutions(G, [1.0], objective="flow", flows=flows)
@@ -199,6 +200,16 @@ def test_interdict_uses_the_flows_given():
     assert curve["value"].tolist() == pytest.approx([interdict(G, 1.0, objective="flow").value])
     assert curve["posts"].tolist() == ["xa"]
 
+
+def test_greedy_through_interdict_and_the_post_table_use_the_flows_given():
+    """``interdict(method="greedy")`` and ``post_values`` weigh the pairs by the flows given
+    (o -> m2 carrying 9 of 10 ranks xb first), as the exact solver does."""
+    G, flows = _two_markets(), {("o", "m1"): 1.0, ("o", "m2"): 9.0}
+    assert interdict(G, 1.0, method="greedy", objective="flow").posts == ("xa",)
+    assert interdict(G, 1.0, method="greedy", objective="flow", flows=flows).posts == ("xb",)
+    assert post_values(G, objective="flow")["value_rank"].to_dict() == {"xa": 1, "xb": 2}
+    assert post_values(G, objective="flow", flows=flows)["value_rank"].to_dict() == {
+        "xb": 1, "xa": 2}
 
 def _pair_posts(ids: tuple[str, ...], costs: tuple[float, ...]) -> nx.DiGraph:
     """One origin per post, each with its own market behind its own post: equal pairs."""
@@ -250,11 +261,8 @@ def test_greedy_tries_the_posts_after_one_without_gain():
     assert interdict_greedy(G, 1.0, objective="flow").posts == ("xc",)
 
 
-def test_single_objective_greedy_reads_only_the_pairs_leaving_an_origin():
-    """o -> xa -> h, a hub serving m through h -> xb -> m (onward share 0.4). The least route
-    risk is asked from the origin: the onward leg h -> m (risk 0.1) is not a pair it reads.
-    Greedy upgrades xa (o -> h: 0.3 plus the upgrade's added risk -ln 0.5 + ln 0.9 = 0.588),
-    as brute force does; reading the onward leg too, it would see 0.3 and upgrade xb."""
+def _hub() -> nx.DiGraph:
+    """``o -> xa -> h -> xb -> m``: h a hub market serving m (onward share 0.4)."""
     G = nx.DiGraph(onward_share=0.4)
     G.add_node("o", kind="place", role="origin", supply=1.0, lon=60.0, lat=30.0)
     G.add_node("h", kind="place", role="market", demand=1.0, lon=30.0, lat=40.0,
@@ -267,15 +275,30 @@ def test_single_objective_greedy_reads_only_the_pairs_leaving_an_origin():
     G.add_edge("xa", "h", risk=0.1)
     G.add_edge("h", "xb", risk=0.05)
     G.add_edge("xb", "m", risk=0.05)
+    return G
+
+
+def test_single_objective_greedy_reads_only_the_pairs_leaving_an_origin():
+    """o -> xa -> h, a hub serving m through h -> xb -> m (onward share 0.4). The least route
+    risk is asked from the origin: the onward leg h -> m (risk 0.1) is not a pair it reads.
+    Greedy upgrades xa (o -> h: 0.3 plus the upgrade's added risk -ln 0.5 + ln 0.9 = 0.588),
+    as brute force does; reading the onward leg too, it would see 0.3 and upgrade xb."""
+    G = _hub()
     r = interdict_greedy(G, 1.0, objective="single")
     assert r.posts == ("xa",)
     assert r.value == pytest.approx(0.3 + risk_from_p(0.5) - risk_from_p(0.1), rel=1e-12)
     assert r.value == pytest.approx(interdict_brute_force(G, 1.0, objective="single").value)
-    # The effectiveness table reads the same pairs: xa alone adds the upgrade's 0.588 to
-    # the least risk (reading the onward leg h -> m, 0.1, it would add nothing).
-    eff = post_effectiveness(G, r)
-    assert eff.at["xa", "gain_alone"] == pytest.approx(risk_from_p(0.5) - risk_from_p(0.1))
-    assert eff.at["xa", "contribution"] == pytest.approx(risk_from_p(0.5) - risk_from_p(0.1))
+
+
+def test_the_effectiveness_table_reads_the_pairs_its_objective_reads():
+    """On ``_hub``, the single objective's effectiveness table reads the pairs leaving an
+    origin, as its solution did: xa alone adds the upgrade's 0.588 to the least risk (reading
+    the onward leg h -> m, 0.1, it would add nothing)."""
+    G = _hub()
+    eff = post_effectiveness(G, interdict_greedy(G, 1.0, objective="single"))
+    added = risk_from_p(0.5) - risk_from_p(0.1)
+    assert eff.at["xa", "gain_alone"] == pytest.approx(added, rel=1e-12)
+    assert eff.at["xa", "contribution"] == pytest.approx(added, rel=1e-12)
 
 
 def test_curve_budgets_step_limit_and_message():
@@ -315,16 +338,19 @@ def test_an_exact_curve_tells_its_pace():
     assert len(lines) == 3 and "s so far, about " in lines[1] and lines[-1].endswith(" s in all")
 
 
+def test_post_values_gain_is_the_objectives_not_a_mean_risk():
+    """The flow objective's gain is in detected share: on the toy, xa alone lifts
+    1 - exp(-0.2) to 1 - exp(-0.3); xb alone leaves the route through xa (gain 0)."""
+    toy = post_values(_toy(), objective="flow")
+    assert toy["gain"].to_dict() == pytest.approx(
+        {"xa": math.exp(-0.2) - math.exp(-0.3), "xb": 0.0}, abs=1e-15)
+
+
 def test_post_tables_divide_gain_by_cost():
     """post_values: gain per cost is gain / cost (inf for a free post); post_effectiveness:
     gain alone is the objective with the post alone minus the objective without any (not
     a mean risk), delta risk the post's, contribution per cost inf below any cost, and its
     columns in order."""
-    # the gain is the flow objective's (detected shares), not a mean risk: on the toy,
-    # xa alone lifts 1 - exp(-0.2) to 1 - exp(-0.3); xb alone leaves the route through xa
-    toy = post_values(_toy(), objective="flow")
-    assert toy["gain"].to_dict() == pytest.approx(
-        {"xa": math.exp(-0.2) - math.exp(-0.3), "xb": 0.0}, abs=1e-15)
     G = _three_posts()
     G.nodes["xa"]["upgrade_cost"] = 0.5
     pv = post_values(G, objective="flow")
