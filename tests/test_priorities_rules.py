@@ -211,6 +211,13 @@ def test_greedy_through_interdict_and_the_post_table_use_the_flows_given():
     assert post_values(G, objective="flow", flows=flows)["value_rank"].to_dict() == {
         "xb": 1, "xa": 2}
 
+def test_interdict_tells_the_exact_solvers_rounds():
+    """``interdict`` hands ``progress`` to the exact solver: one line per round (on the toy
+    at budget 1, one round proves xa's 1 - exp(-0.3))."""
+    lines: list[str] = []
+    interdict(_toy(), 1.0, objective="flow", progress=lines.append)
+    assert lines == ["round 1: value 0.259182, bound 0.259182"]
+
 def _pair_posts(ids: tuple[str, ...], costs: tuple[float, ...]) -> nx.DiGraph:
     """One origin per post, each with its own market behind its own post: equal pairs."""
     G = nx.DiGraph()
