@@ -9,6 +9,7 @@ child process solving the shipped network) are in ``test_curve_interrupt.py``.
 from __future__ import annotations
 
 import _thread
+import signal
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -181,8 +182,13 @@ def test_ctrl_c_during_a_solve_stops_it_and_is_raised_at_once(monkeypatch):
             pause.wait(0.005)
 
     h = _Solver(body)
-    with pytest.raises(KeyboardInterrupt):
-        run(h)
+    # Ctrl-C raises KeyboardInterrupt whatever handler the test runner left installed
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run(h)
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert stopped.is_set()
     *polls, last = events[0]                  # the first event made is the solve's "done"
     assert polls and all(w is not None and w <= 0.1 for w in polls) and last is None
