@@ -192,3 +192,18 @@ def test_ctrl_c_during_a_solve_stops_it_and_is_raised_at_once(monkeypatch):
     assert stopped.is_set()
     *polls, last = events[0]                  # the first event made is the solve's "done"
     assert polls and all(w is not None and w <= 0.1 for w in polls) and last is None
+
+
+def test_a_curves_solve_run_in_place_can_be_stopped():
+    """In a curve's worker (a scope), ``run`` registers the solve with the scope: a cancel
+    while it runs asks that solver to stop, and its end raises Cancelled."""
+    scope = CancelScope()
+
+    def body(h: _Solver) -> None:
+        scope.cancel()
+        assert h.asked_to_stop() == [1, 1, 1]
+
+    h = _Solver(body)
+    with within(scope), pytest.raises(Cancelled):
+        run(h)
+    assert h.threads == [threading.main_thread()]
