@@ -527,3 +527,70 @@ def test_exact_drops_posts_that_add_less_than_the_relative_tolerance():
     assert interdict_exact(G, 5.0, rel_tol=0.02).posts == ("xa", "xb")
     r = interdict_exact(G, 5.0, rel_tol=0.05)
     assert r.posts == ("xa",) and r.value == pytest.approx(1.7431435513142097)
+
+
+# --------------------------------------------------------------------------- greedy, curves
+def _one_post(gain: float, leg: float = 0.2) -> nx.DiGraph:
+    """``o -> xa -> m``: xa's upgrade adds ``gain`` to the least risk (to ~1e-16), which is
+    ``leg + 0.125`` without it."""
+    G = nx.DiGraph()
+    G.add_node("o", kind="place", role="origin", supply=1.0)
+    G.add_node("m", kind="place", role="market", demand=1.0)
+    G.add_node("xa", kind="crossing", name="xa", status="open", p_detect=0.1,
+               p_detect_upgraded=1 - 0.9 * math.exp(-gain), upgrade_cost=1.0,
+               crossing_risk=risk_from_p(0.1))
+    G.add_edge("o", "xa", risk=leg + risk_from_p(0.1))
+    G.add_edge("xa", "m", risk=0.02)
+    return G
+
+
+def test_greedy_takes_any_gain_above_the_noise_floor_of_1e_12_of_the_value():
+    """A gain must beat 1e-12 of the value, at least of 1: at a least risk of 0.33 a gain of
+    1.5e-12 is taken and 5e-13 is not; at 2.6 (the floor 2.6e-12), 1.5e-12 is not and 4e-12
+    is."""
+    assert interdict_greedy(_one_post(1.5e-12), 1.0).posts == ("xa",)
+    assert interdict_greedy(_one_post(5e-13), 1.0).posts == ()
+    assert interdict_greedy(_one_post(1.5e-12, leg=2.5), 1.0).posts == ()
+    assert interdict_greedy(_one_post(4e-12, leg=2.5), 1.0).posts == ("xa",)
+
+
+def test_a_curves_greedy_runs_share_their_route_computations(monkeypatch):
+    """The greedy runs of a curve's budgets share one cache (time to answer): the posts on
+    the counting routes are computed once per upgrade set over the whole curve, though every
+    budget starts from no posts (through a spy on the instance)."""
+    from routes.priorities._instance import _Instance
+
+    seen: list[bytes] = []
+    real = _Instance.on_routes
+
+    def spy(self, objective, x):
+        seen.append(x.tobytes())
+        return real(self, objective, x)
+
+    monkeypatch.setattr(_Instance, "on_routes", spy)
+    curve = budget_curve(_three_posts(), [2.0, 5.0, 10.0], method="greedy")
+    assert curve["posts"].tolist() == ["xa", "xa;xb", "xa;xb;xc"]
+    assert len(seen) == len(set(seen)) >= 3
+
+
+def test_exact_curve_solves_in_worker_threads_of_a_cancel_scope_with_its_formulation(
+        monkeypatch):
+    """Each exact budget is solved in a worker thread under the curve's cancel scope (so
+    Ctrl-C reaches the caller at once and leaving stops the solves), with the formulation
+    asked for (through a spy on the solve)."""
+    import threading
+
+    import routes.priorities.curves as curves
+    from routes.priorities import _cancel
+
+    seen: list[tuple[bool, bool, str]] = []
+    real = curves._exact
+
+    def spy(*a, **k):
+        seen.append((threading.current_thread() is threading.main_thread(),
+                     getattr(_cancel._LOCAL, "scope", None) is not None, k["formulation"]))
+        return real(*a, **k)
+
+    monkeypatch.setattr(curves, "_exact", spy)
+    budget_curve(_toy(), [1.0, 2.0], formulation="plain")
+    assert seen == [(False, True, "plain")] * 2

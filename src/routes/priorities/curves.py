@@ -26,7 +26,7 @@ from ._instance import (
     upgrade_table,
 )
 from .exact import _check_formulation, _exact
-from .greedy import _greedy
+from .greedy import _greedy, _Memo
 
 __all__ = [
     "CURVE_WORKERS",
@@ -227,17 +227,12 @@ def budget_curve_solutions(G: nx.DiGraph, budgets: Iterable[float] | float, *,
         raise RoutesError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     _check_formulation(formulation)
     inst = _Instance(G, cm, objective_flows(G, flows, objective))
-    # Greedy evaluations, shared by the budgets: a cache only (without it, or with None,
-    # each budget evaluates afresh; the same values, an equivalent mutant).
-    memo: dict[tuple[str, bytes], Any] = {}
+    memo = _Memo()   # the greedy evaluations, shared by the budgets
     greedy = {b: _greedy(inst, objective, b, memo) for b in budgets}
 
     def solve(b: float) -> Interdiction:   # depends on the budget only: any order, any thread
         if method == "greedy":
             return greedy[b]
-        # equivalent mutant (formulation=None): the solver builds the tight model for any
-        # name but "plain" (without its over-valued-solution watch); both prove the same
-        # optimum (tests/test_milp.py, tight equals plain), so only the time differs.
         return _exact(inst, objective, b, formulation=formulation, time_limit=time_limit,
                       rel_tol=1e-7, max_rounds=50, greedy=greedy[b])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -20,6 +21,18 @@ from ._instance import (
 )
 
 __all__ = ["interdict_greedy"]
+
+
+@dataclass
+class _Memo:
+    """Evaluations shared by greedy runs on one instance and objective (a curve's budgets).
+
+    By upgrade vector (``x.tobytes()``): the objective's value, and the posts on a least-risk
+    route that counts.
+    """
+
+    values: dict[bytes, float] = field(default_factory=dict)
+    on_routes: dict[bytes, np.ndarray] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- heuristics
@@ -44,27 +57,25 @@ def interdict_greedy(G: nx.DiGraph, budget: float, *, objective: str = "single",
 
 
 def _greedy(inst: _Instance, objective: str, budget: float,
-            memo: dict[tuple[str, bytes], Any] | None = None) -> Interdiction:
+            memo: _Memo | None = None) -> Interdiction:
     """:func:`interdict_greedy` on an instance; ``memo`` caches evaluations across calls.
 
     Only posts on a least-risk route that counts (:meth:`_Instance.on_routes`) are tried: the
     others cannot change any distance that the objective reads, so their gain is exactly 0.
     """
-    memo = {} if memo is None else memo
+    memo = _Memo() if memo is None else memo
 
     def value(x: np.ndarray) -> float:
-        key = ("value", x.tobytes())
-        if key not in memo:
-            memo[key] = inst.value(objective, x)[0]
-        return float(memo[key])
+        key = x.tobytes()
+        if key not in memo.values:
+            memo.values[key] = inst.value(objective, x)[0]
+        return memo.values[key]
 
     def candidates(x: np.ndarray) -> np.ndarray:
-        # (Any tag other than "value" keeps the two caches apart: a changed tag is an
-        # equivalent mutant.)
-        key = ("on", x.tobytes())
-        if key not in memo:
-            memo[key] = np.nonzero(inst.on_routes(objective, x))[0]
-        return np.asarray(memo[key])
+        key = x.tobytes()
+        if key not in memo.on_routes:
+            memo.on_routes[key] = np.nonzero(inst.on_routes(objective, x))[0]
+        return memo.on_routes[key]
 
     x = inst.x0()
     cur = value(x)
