@@ -119,10 +119,10 @@ def priority_table(G: nx.DiGraph, cm: CostModel | None = None, *, weight: str = 
     df["delta_risk"] = pv["delta_risk"]
     df["flow_betweenness"] = ct["flow_betweenness"].reindex(ids).fillna(0.0)
     df["flow_share"] = ct["share"].reindex(ids).fillna(0.0)
-    # vital_crossings has a row for every crossing that is not closed, and every post here is
-    # open or restricted: these two fillna never fill (a changed fill value is equivalent).
-    df["unserved_flow"] = vc["unserved_flow"].reindex(ids).fillna(0.0)
-    df["cost_rise"] = vc["cost_rise"].reindex(ids).fillna(0.0)
+    # vital_crossings has a row of numbers for every crossing that is not closed, and every
+    # post is open or restricted: each post has its row.
+    df["unserved_flow"] = vc.loc[ids, "unserved_flow"]
+    df["cost_rise"] = vc.loc[ids, "cost_rise"]
     df["interdiction_gain"] = pv["gain"]
     df["gain_per_cost"] = pv["gain_per_cost"]
     df["in_solution"] = [n in (solution.posts if solution else ()) for n in ids]
@@ -156,17 +156,13 @@ def rank_correlations(table: pd.DataFrame, columns: Sequence[str] = CRITERIA) ->
         y = table[b].to_numpy(dtype=float)
         ok = np.isfinite(x) & np.isfinite(y)
         x, y = x[ok], y[ok]
-        # The NaN defaults only fill the columns: a default under a changed key (the frame's
-        # columns= leaves the missing ones NaN) is equivalent.
-        row: dict[str, Any] = {"a": a, "b": b, "n": int(ok.sum()), "kendall_tau": math.nan,
-                               "kendall_p": math.nan, "spearman_rho": math.nan,
-                               "spearman_p": math.nan}
+        tests = [math.nan] * 4   # tau and its p, rho and its p
         if len(x) >= 3 and np.ptp(x) > 0 and np.ptp(y) > 0:
             kt = stats.kendalltau(x, y)
             sr = stats.spearmanr(x, y)
-            row.update(kendall_tau=float(kt.statistic), kendall_p=float(kt.pvalue),
-                       spearman_rho=float(sr.statistic), spearman_p=float(sr.pvalue))
-        rows.append(row)
+            tests = [float(kt.statistic), float(kt.pvalue), float(sr.statistic),
+                     float(sr.pvalue)]
+        rows.append([a, b, int(ok.sum()), *tests])
     return pd.DataFrame(rows, columns=["a", "b", "n", "kendall_tau", "kendall_p",
                                        "spearman_rho", "spearman_p"])
 
