@@ -594,3 +594,32 @@ def test_exact_curve_solves_in_worker_threads_of_a_cancel_scope_with_its_formula
     monkeypatch.setattr(curves, "_exact", spy)
     budget_curve(_toy(), [1.0, 2.0], formulation="plain")
     assert seen == [(False, True, "plain")] * 2
+
+
+def test_greedy_budget_tolerance_is_inclusive_and_names_its_method():
+    """As brute force: a post costing the budget plus 1e-12 is affordable, one costing more is
+    not; the result's method is "greedy"."""
+    G = _one_post(0.1)
+    G.nodes["xa"]["upgrade_cost"] = 1.0 + 1e-12
+    r = interdict_greedy(G, 1.0)
+    assert r.posts == ("xa",) and r.method == "greedy"
+    G.nodes["xa"]["upgrade_cost"] = 1.0 + 3e-12
+    assert interdict_greedy(G, 1.0).posts == ()
+
+
+def test_greedy_evaluates_only_posts_on_the_routes_its_objective_reads(monkeypatch):
+    """On ``_hub`` the single objective reads the pairs leaving the origin: xb, only on the
+    onward leg h -> m, is never evaluated (its gain is exactly 0; time to answer), through a
+    spy on the instance's evaluation."""
+    from routes.priorities._instance import _Instance
+
+    seen: set[tuple[str, ...]] = set()
+    real = _Instance.value
+
+    def spy(self, objective, x):
+        seen.add(tuple(p for p, on in zip(self.posts, x) if on))
+        return real(self, objective, x)
+
+    monkeypatch.setattr(_Instance, "value", spy)
+    assert interdict_greedy(_hub(), 2.0, objective="single").posts == ("xa",)
+    assert seen == {(), ("xa",)}
