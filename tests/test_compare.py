@@ -309,3 +309,16 @@ def test_rank_correlations_count_the_rows_compared():
     r = rank_correlations(t, ["x", "y"])
     assert r["n"].tolist() == [4]
     assert r.loc[0, "kendall_tau"] == pytest.approx(4 / 6)
+
+
+def test_rank_correlations_from_three_rows_of_scores_within_one():
+    """Three rows are enough, and scores spread over less than 1 are a ranking: x = (0.1, 0.2,
+    0.4) against y = (0.3, 0.1, 0.2) has one concordant pair of three (tau-b -1/3, exact p 1)
+    and rank differences (-2, 1, 1) (rho = 1 - 6 * 6 / (3 * 8) = -0.5; with one degree of
+    freedom p = 1 - 2 atan(0.5 / sqrt(0.75)) / pi = 2/3); the columns in order."""
+    t = pd.DataFrame({"x": [0.1, 0.2, 0.4], "y": [0.3, 0.1, 0.2]})
+    r = rank_correlations(t, ["x", "y"])
+    assert list(r.columns) == ["a", "b", "n", "kendall_tau", "kendall_p", "spearman_rho",
+                               "spearman_p"]
+    assert r.iloc[0].tolist() == ["x", "y", 3, pytest.approx(-1 / 3), pytest.approx(1.0),
+                                  pytest.approx(-0.5), pytest.approx(2 / 3)]
