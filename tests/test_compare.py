@@ -322,3 +322,15 @@ def test_rank_correlations_from_three_rows_of_scores_within_one():
                                "spearman_p"]
     assert r.iloc[0].tolist() == ["x", "y", 3, pytest.approx(-1 / 3), pytest.approx(1.0),
                                   pytest.approx(-0.5), pytest.approx(2 / 3)]
+
+
+def test_priority_table_carries_each_posts_upgrade_cost_and_added_risk():
+    """The table's cost and added risk are each post's own (on the toy made to cost 2 for xa
+    and 0.5 for xb; each upgrade adds 0.2 to the risk)."""
+    from routes.priorities._instance import _toy
+
+    G = _toy()
+    G.nodes["xa"]["upgrade_cost"], G.nodes["xb"]["upgrade_cost"] = 2.0, 0.5
+    t = priority_table(G)
+    assert t["upgrade_cost"].to_dict() == {"xa": 2.0, "xb": 0.5}
+    assert t["delta_risk"].to_dict() == pytest.approx({"xa": 0.2, "xb": 0.2}, abs=1e-12)

@@ -93,6 +93,9 @@ def _greedy(inst: _Instance, objective: str, budget: float,
             val = value(x)
             x[i] = 0.0
             gain = val - cur
+            # equivalent mutant (< for <=): they differ only for a gain equal to eps to the
+            # last bit; a difference of two values of order 0.1-1 is a multiple of their ulp
+            # (2**-56 or more), which 1e-12 (a float in steps of 2**-92) is not.
             if gain <= eps:
                 continue
             ratio = math.inf if inst.cost[i] <= 0 else gain / inst.cost[i]
