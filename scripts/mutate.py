@@ -39,7 +39,8 @@ MUTMUT = Path(sys.executable).parent / "mutmut"
 #: The tests of the priorities code (interdiction, exact, greedy, curves, brute force).
 _PRIORITIES = ["tests/test_interdiction.py", "tests/test_priorities_rules.py"]
 #: The tests of the MILP formulations (and the priorities' tests that solve through them).
-_MILP = ["tests/test_milp.py", "tests/test_interdiction.py", "tests/test_priorities_rules.py"]
+_MILP = ["tests/test_milp.py", "tests/test_milp_rules.py", "tests/test_interdiction.py",
+         "tests/test_priorities_rules.py"]
 #: Module (path under src/routes, without .py) -> the test files that exercise it.
 MODULES: dict[str, list[str]] = {
     "costs": ["tests/test_network.py", "tests/test_costs.py"],

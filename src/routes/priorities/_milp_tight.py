@@ -94,7 +94,7 @@ def _level(routes: list[tuple[float, _Raise]], budget: float,
     table = _level_table(routes) if table is None else table
     if table is not None:
         cand, total = table
-        # equivalent mutant: < for <= (a total equal to budget + 1e-9 to the last bit).
+        # The slack is inclusive (tests/test_milp_rules.py): a looser bound is still one.
         ok = cand[total <= budget + 1e-9]
         return float(ok.max()) if len(ok) else lo
 
@@ -105,8 +105,8 @@ def _level(routes: list[tuple[float, _Raise]], budget: float,
         return hi
     for _ in range(64):
         mid = 0.5 * (lo + hi)
-        # equivalent mutants: <= for < (or no test at all): once ``mid`` is ``lo`` or ``hi``
-        # (float resolution) every later step keeps ``lo`` and ``hi``; this only stops early.
+        # Once ``mid`` is ``lo`` or ``hi`` (float resolution) every later step would keep
+        # ``lo`` and ``hi``: stop early (tests/test_milp_rules.py counts the steps).
         if not lo < mid < hi:
             break
         lo, hi = (mid, hi) if affordable(mid) else (lo, mid)
@@ -156,8 +156,8 @@ def _pair_bound(inst: Instance, o: int, m: int, budget: float, most_routes: int 
             dist, pred = csgraph.dijkstra(inst._csr(w), directed=True, indices=o,
                                           return_predecessors=True)
             if not math.isfinite(dist[m]):
-                # equivalent mutant: a false ``done`` (None, False) makes the next budget look
-                # again, find no route again and stop at the same level: only time is lost.
+                # Kept as done: the next budget does not look again (only time would be lost;
+                # tests/test_milp_rules.py reads the cache).
                 done = True
                 break
             posts = _route_posts(inst, pred, m)
@@ -166,8 +166,8 @@ def _pair_bound(inst: Instance, o: int, m: int, budget: float, most_routes: int 
                 w = w.copy()
                 w[np.isin(inst.arc_post, posts)] = np.inf
             else:
-                # equivalent mutant: a false ``done`` finds this post-less route again, and a
-                # route no budget can lift cannot lower the level (the loop stops at it).
+                # A route no budget can lift ends the search (looking on would find it again,
+                # and it cannot lower the level; tests/test_milp_rules.py reads the cache).
                 done = True
         if not routes[k][0] < level:     # this and every later route is no lower
             break
@@ -383,9 +383,6 @@ class TightMilp:
         return _solve_highs(self.c, self.A, self.rhs, self.budget_row, self.budget,
                             _tangent_rows(self.cuts, self.ncol, self.shift), self.lb, self.ub,
                             self.xcol0, time_limit, rel_gap,
-                            # equivalent mutant: start None (a warm start only: the time to the
-                            # proven optimum changes, not the optimum)
-                            start,
-                            # equivalent mutants: other options (search tuning: the time to the
-                            # proven optimum changes, not the optimum)
-                            HIGHS_OPTIONS if self.objective == "flow" else None, watch)
+                            # the warm start and the search options change the time to the
+                            # proven optimum, not the optimum (tests/test_milp_rules.py spies)
+                            start, HIGHS_OPTIONS if self.objective == "flow" else None, watch)
