@@ -15,6 +15,7 @@ import pytest
 from routes.costs import risk_from_p
 from routes.priorities import _milp_solve, _milp_tight
 from routes.priorities._instance import _Instance, _toy
+from routes.priorities._milp_plain import PlainMilp
 from routes.priorities.interdiction import interdict_exact
 from test_interdiction import _ends, _post
 
@@ -114,3 +115,18 @@ def test_the_tight_model_hands_highs_its_options_and_warm_start(monkeypatch):
         assert seen and all(o is options for _, o in seen)
         assert np.array_equal(seen[0][0], [1.0, 0.0])    # xa, xb: the greedy solution
 
+
+
+# --------------------------------------------------------------------------- model size
+def test_the_plain_model_has_potentials_only_between_origins_and_markets():
+    """Rule (the published model's size): potentials for the nodes that an origin reaches
+    and that reach a market, nothing for a dead end. o -> x -> m with x a post, and o -> d
+    where d leads nowhere: three potentials (o, x, m), one z (the one pair), one post."""
+    G = nx.DiGraph()
+    _one_post(G)
+    G.add_edge("o", "d", risk=0.05)
+    inst = _Instance(G, None, None)
+    for objective in ("flow", "single"):
+        model = PlainMilp(inst, objective, 1.0)
+        assert (model.xcol0, model.ncol) == (4, 5)
+        assert model.A.shape[0] == 2 + (objective == "single")   # o -> x, x -> m (z <= pi_m)

@@ -46,8 +46,7 @@ class PlainMilp:
         ncol = nrow = 0
         for oset, mset in groups:
             # Potentials only for nodes between these origins and markets: the mask trims the
-            # model. equivalent mutant: a wider mask (any node the origins reach, as with None
-            # for the markets) proves the same optimum.
+            # model (tests/test_milp_rules.py counts its columns).
             mask = _reach(inst, inst.oi[oset], inst.mi[mset])
             # equivalent mutants: another fill value or dtype. Only masked entries of ``col``
             # are read, and they are whole numbers.
