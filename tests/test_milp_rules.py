@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from routes.costs import risk_from_p
-from routes.priorities import _milp_solve, _milp_tight
+from routes.priorities import _milp, _milp_solve, _milp_tight
 from routes.priorities._instance import _Instance, _toy
 from routes.priorities._milp_plain import PlainMilp
-from routes.priorities.interdiction import interdict_exact
-from test_interdiction import _ends, _post
+from routes.priorities.interdiction import interdict_brute_force, interdict_exact
+from test_interdiction import _ends, _post, random_instance
 
 
 # --------------------------------------------------------------------------- pair bounds
@@ -130,3 +130,80 @@ def test_the_plain_model_has_potentials_only_between_origins_and_markets():
         model = PlainMilp(inst, objective, 1.0)
         assert (model.xcol0, model.ncol) == (4, 5)
         assert model.A.shape[0] == 2 + (objective == "single")   # o -> x, x -> m (z <= pi_m)
+
+
+# --------------------------------------------------------------------------- the solvers
+@pytest.mark.parametrize(("seed", "budget"), [(1, 2.0), (4, 3.0)])
+def test_the_plain_solve_returns_the_solvers_bound_when_it_stops_at_its_gap(seed, budget):
+    """Rule: the bound returned is HiGHS's dual bound, an upper bound on the optimum even
+    when HiGHS stops at its relative gap (0.9 here) with a worse solution; the model's value
+    of that solution is not one (random instances of tests/test_interdiction.py, "single":
+    seed 1 at budget 2 stops at 1.697 below the optimum 1.858, seed 4 at budget 3 at 0.876
+    below 1.130)."""
+    G = random_instance(seed, directed=True, n_posts=6)
+    inst = _Instance(G, None, None)
+    best = interdict_brute_force(G, budget).value
+    x, ub, solved = PlainMilp(inst, "single", budget).solve(60.0, 0.9)
+    assert x is not None and solved
+    assert ub >= best - 1e-9 and ub >= inst.value("single", x)[0]
+
+
+class _Recorder:
+    """A ``highspy.Highs`` that records the options set on it."""
+
+    def __init__(self, h) -> None:
+        self._h, self.options = h, {}
+
+    def setOptionValue(self, key, value):  # noqa: N802 (highspy's name)
+        self.options[key] = value
+        return self._h.setOptionValue(key, value)
+
+    def __getattr__(self, name):
+        return getattr(self._h, name)
+
+
+def test_highs_is_told_the_time_limit_the_gap_and_the_options(monkeypatch):
+    """Rule: the user's time limit and tolerance reach HiGHS as its ``time_limit`` and
+    ``mip_rel_gap``, with one thread (:data:`HIGHS_COMMON`), the search options
+    (:data:`HIGHS_OPTIONS`) for "flow" only, and HiGHS's own output off."""
+    made: list[_Recorder] = []
+    real = _milp_solve._highs
+
+    def recording():
+        made.append(_Recorder(real()))
+        return made[-1]
+
+    monkeypatch.setattr(_milp_solve, "_highs", recording)
+    for objective in ("flow", "single"):
+        made.clear()
+        r = interdict_exact(_toy(), 1.0, objective=objective, time_limit=7.5, rel_tol=3e-6)
+        assert r.posts == ("xa",) and made
+        for h in made:
+            want = {"time_limit": 7.5, "mip_rel_gap": 3e-6, "threads": 1}
+            if objective == "flow":
+                want |= _milp_solve.HIGHS_OPTIONS
+            assert h.options == want
+            assert h.getOptionValue("output_flag")[1] is False
+
+
+def test_a_warm_start_is_solved_again_only_when_highs_mixes_it_up(monkeypatch):
+    """Rule (time): a warm-started solve is solved again (without the start, with the same
+    options) only when HiGHS reports a value that is not that of the columns it returns
+    (HiGHS 1.16 on seed 2467, undirected, "flow", budget 1, start x2: once); a consistent
+    answer (the toy) is not solved again."""
+    again: list[tuple[object, object]] = []
+    real = _milp_solve._solve_highs
+
+    def spy(*a):   # only the solve again goes through the module's name
+        again.append((a[11], a[12]))
+        return real(*a)
+
+    monkeypatch.setattr(_milp_solve, "_solve_highs", spy)
+    G = random_instance(2467, directed=False, n_posts=5)
+    inst = _Instance(G, None, None)
+    out = _milp.solve_exact(inst, "flow", 1.0, start=inst.x_of(["x2"]))
+    assert out.optimal and again == [(None, _milp_solve.HIGHS_OPTIONS)]
+    again.clear()
+    toy = _Instance(_toy(), None, None)
+    out = _milp.solve_exact(toy, "flow", 1.0, start=toy.x_of(["xa"]))
+    assert out.optimal and again == []
