@@ -8,6 +8,9 @@ cache that :func:`routes.priorities._milp_tight._pair_bound` keeps on the instan
 
 from __future__ import annotations
 
+import math
+import os
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -149,23 +152,30 @@ def test_the_plain_solve_returns_the_solvers_bound_when_it_stops_at_its_gap(seed
 
 
 class _Recorder:
-    """A ``highspy.Highs`` that records the options set on it."""
+    """A ``highspy.Highs`` that records the options and the start set on it, and the
+    objective value it reports."""
 
     def __init__(self, h) -> None:
-        self._h, self.options = h, {}
+        self._h, self.options, self.start, self.fun = h, {}, None, None
 
-    def setOptionValue(self, key, value):  # noqa: N802 (highspy's name)
+    def setOptionValue(self, key, value):  # noqa: N802 (highspy's names)
         self.options[key] = value
         return self._h.setOptionValue(key, value)
+
+    def setSolution(self, *a):  # noqa: N802
+        self.start = a
+        return self._h.setSolution(*a)
+
+    def getInfo(self):  # noqa: N802
+        info = self._h.getInfo()
+        self.fun = info.objective_function_value
+        return info
 
     def __getattr__(self, name):
         return getattr(self._h, name)
 
 
-def test_highs_is_told_the_time_limit_the_gap_and_the_options(monkeypatch):
-    """Rule: the user's time limit and tolerance reach HiGHS as its ``time_limit`` and
-    ``mip_rel_gap``, with one thread (:data:`HIGHS_COMMON`), the search options
-    (:data:`HIGHS_OPTIONS`) for "flow" only, and HiGHS's own output off."""
+def _record(monkeypatch) -> list[_Recorder]:
     made: list[_Recorder] = []
     real = _milp_solve._highs
 
@@ -174,6 +184,15 @@ def test_highs_is_told_the_time_limit_the_gap_and_the_options(monkeypatch):
         return made[-1]
 
     monkeypatch.setattr(_milp_solve, "_highs", recording)
+    return made
+
+
+def test_highs_is_told_the_time_limit_the_gap_and_the_options(monkeypatch):
+    """Rule: the user's time limit and tolerance reach HiGHS as its ``time_limit`` and
+    ``mip_rel_gap``, with one thread (:data:`HIGHS_COMMON`), the search options
+    (:data:`HIGHS_OPTIONS`) for "flow" only, HiGHS's own output off, and the greedy
+    solution (xa of xa, xb) as the start of the posts' columns, the last two."""
+    made = _record(monkeypatch)
     for objective in ("flow", "single"):
         made.clear()
         r = interdict_exact(_toy(), 1.0, objective=objective, time_limit=7.5, rel_tol=3e-6)
@@ -184,6 +203,20 @@ def test_highs_is_told_the_time_limit_the_gap_and_the_options(monkeypatch):
                 want |= _milp_solve.HIGHS_OPTIONS
             assert h.options == want
             assert h.getOptionValue("output_flag")[1] is False
+            n, idx, val = h.start
+            assert n == 2 and list(idx) == [h.getNumCol() - 2, h.getNumCol() - 1]
+            assert list(val) == [1.0, 0.0]
+
+
+def test_the_bound_is_never_below_the_models_value_of_its_solution(monkeypatch):
+    """Rule: HiGHS's dual bound may lie an ulp above its objective value (a minimum): the
+    bound returned is then the model's value of the solution returned, not below it (seed
+    10, directed, "flow", budget 1: -0.4029292244287711 against -0.40292922442877116)."""
+    made = _record(monkeypatch)
+    G = random_instance(10, directed=True, n_posts=6)
+    x, ub, solved = _milp.TightMilp(_Instance(G, None, None), "flow", 1.0).solve(60.0, 1e-7)
+    assert solved and len(made) == 1
+    assert ub == -made[0].fun
 
 
 def test_a_warm_start_is_solved_again_only_when_highs_mixes_it_up(monkeypatch):
@@ -207,3 +240,34 @@ def test_a_warm_start_is_solved_again_only_when_highs_mixes_it_up(monkeypatch):
     toy = _Instance(_toy(), None, None)
     out = _milp.solve_exact(toy, "flow", 1.0, start=toy.x_of(["xa"]))
     assert out.optimal and again == []
+
+
+def test_a_tangent_row_touches_one_minus_exp_at_its_point():
+    """Rule: the cut at ``a`` is the tangent of ``1 - exp(-d)`` at ``d = a``: tight there,
+    above the curve elsewhere. For a z column whose distance is ``r + pi`` (a shared block,
+    ``shift``), ``d = a`` is ``pi = a - r``. Columns: z0, pi0, z1, pi1; cuts at 0.4 (z0 on
+    pi0) and at 0.9 (z1 on pi1, shifted by 0.25)."""
+    T, rhs = _milp_solve._tangent_rows([(0, 1, 0.4), (2, 3, 0.9)], 4, {2: 0.25})
+    assert T.shape == (2, 4)
+    for row, (zc, pc, a, r) in enumerate([(0, 1, 0.4, 0.0), (2, 3, 0.9, 0.25)]):
+        for d in (a, a - 0.3, a + 0.5):
+            y = np.zeros(4)
+            y[zc], y[pc] = -math.expm1(-d), d - r     # z on the curve at distance d
+            tangent = -math.expm1(-a) + math.exp(-a) * (d - a)
+            # row - rhs = curve - tangent: 0 at d = a, below 0 elsewhere
+            assert (T @ y)[row] - rhs[row] == pytest.approx(-math.expm1(-d) - tangent,
+                                                            abs=1e-15)
+    assert _milp_solve._tangent_rows([], 4) is None
+
+
+def test_the_first_solver_is_made_with_stdout_silenced_and_restored(monkeypatch, capfd):
+    """Rule: HiGHS prints its banner when the process makes its first solver, before any
+    option: that one is made with the C-level stdout sent to the null device, then stdout
+    is restored and the saved descriptor closed (no descriptor leaks)."""
+    monkeypatch.setattr(_milp_solve, "_BANNER_SHOWN", False)
+    fds = set(os.listdir("/proc/self/fd"))
+    h = _milp_solve._highs()
+    assert h.getOptionValue("output_flag")[1] is False and _milp_solve._BANNER_SHOWN
+    print("after", flush=True)
+    assert capfd.readouterr().out == "after\n"
+    assert set(os.listdir("/proc/self/fd")) == fds

@@ -160,6 +160,7 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
         highspy.HighsVarType.kInteger] * (len(c) - xcol0)
     h.passModel(lp)
     if start is not None:   # the potentials and z are completed by HiGHS
+        # equivalent mutant: no dtype (highspy converts the indices to its int32 itself)
         idx = np.arange(xcol0, len(c), dtype=np.int32)
         h.setSolution(len(idx), idx, np.asarray(start, dtype=float))
     stop = [False]
