@@ -271,3 +271,135 @@ def test_the_first_solver_is_made_with_stdout_silenced_and_restored(monkeypatch,
     print("after", flush=True)
     assert capfd.readouterr().out == "after\n"
     assert set(os.listdir("/proc/self/fd")) == fds
+
+
+# --------------------------------------------------------------------------- the loop
+def test_a_round_is_reported_in_one_exact_line():
+    """Rule: one progress line per round, value and bound to 6 digits. The toy, "flow",
+    budget 1, from xa: one round, 1 - exp(-0.3) = 0.259182 both."""
+    toy = _Instance(_toy(), None, None)
+    lines: list[str] = []
+    _milp.solve_exact(toy, "flow", 1.0, start=toy.x_of(["xa"]), progress=lines.append)
+    assert lines == ["round 1: value 0.259182, bound 0.259182"]
+
+
+def test_a_side_constraint_removes_solutions():
+    """Rule: ``side = (a, e)`` adds ``a x <= e`` (the trade-off's epsilon constraint). The
+    toy at budget 2 upgrades both posts (0.4 and 0.5: 1 - exp(-0.4)); with xb weighing 1
+    against e = 0.5 only xa is left (1 - exp(-0.3))."""
+    toy = _Instance(_toy(), None, None)
+    both = _milp.solve_exact(toy, "flow", 2.0)
+    assert list(both.x) == [1.0, 1.0] and both.value == pytest.approx(-math.expm1(-0.4))
+    out = _milp.solve_exact(toy, "flow", 2.0, side=(np.array([0.0, 1.0]), 0.5))
+    assert list(out.x) == [1.0, 0.0] and out.optimal
+    assert out.value == pytest.approx(-math.expm1(-0.3))
+
+
+def test_the_tangent_points_passed_are_shared():
+    """Rule (time): ``points`` is where the model keeps its tangent points (shared across
+    the trade-off's solves): the toy's one pair gets both ends of its window, 0.2 and 0.4."""
+    points: dict[int, set[float]] = {}
+    _milp.solve_exact(_Instance(_toy(), None, None), "flow", 2.0, points=points)
+    assert points == {0: {0.2, 0.4}}
+
+
+def _spy_models(monkeypatch) -> list[tuple[str, object]]:
+    """Replace the two models by subclasses that log their tangents and solves."""
+    events: list[tuple[str, object]] = []
+
+    def logged(cls):
+        class Logged(cls):
+            def add_tangents(self, D):
+                events.append((f"{cls.__name__} tangents", D.copy()))
+                return super().add_tangents(D)
+
+            def solve(self, time_limit, rel_gap, start=None, watch=None):
+                events.append((f"{cls.__name__} solve", watch))
+                return super().solve(time_limit, rel_gap, start, watch)
+        return Logged
+
+    monkeypatch.setattr(_milp, "TightMilp", logged(_milp_tight.TightMilp))
+    monkeypatch.setattr(_milp, "PlainMilp", logged(PlainMilp))
+    return events
+
+
+def test_each_formulation_starts_from_its_own_tangents(monkeypatch):
+    """Rules: "plain" solves the plain model, from tangents at no upgrade and at every
+    upgrade; "tight" the tight model, from tangents at the incumbent's distances (flow),
+    with the watch that stops a round at an over-valued solution (tight flow only)."""
+    events = _spy_models(monkeypatch)
+    toy = _Instance(_toy(), None, None)
+    start = toy.x_of(["xa"])
+    _milp.solve_exact(toy, "flow", 1.0, start=start)
+    (kind, D), (solve, watch) = events[:2]
+    assert kind == "TightMilp tangents" and np.array_equal(D, toy.distances(start))
+    assert solve == "TightMilp solve" and callable(watch)
+    events.clear()
+    _milp.solve_exact(toy, "single", 1.0, start=start)
+    assert events[0] == ("TightMilp solve", None)
+    events.clear()
+    _milp.solve_exact(toy, "flow", 1.0, formulation="plain", start=start)
+    (k0, D0), (k1, D1), (solve, watch) = events[:3]
+    assert (k0, k1, solve, watch) == ("PlainMilp tangents", "PlainMilp tangents",
+                                      "PlainMilp solve", None)
+    assert np.array_equal(D0, toy.distances(toy.x0()))
+    assert np.array_equal(D1, toy.distances(np.ones(2)))
+
+
+class _Scripted:
+    """A model whose rounds return what a script says: ``(ub above the start's value,
+    solved, tangents that refine adds, over-valuation shown to the watch or None)``."""
+
+    def __init__(self, inst, objective, script) -> None:
+        self.value = inst.value(objective, inst.x0())[0]
+        self.script, self.solves = list(script), 0
+
+    def add_tangents(self, D) -> int:
+        return 0
+
+    def refine(self, x) -> int:
+        return self.script[self.solves - 1][2]
+
+    def solve(self, time_limit, rel_gap, start=None, watch=None):
+        gap, solved, _, over = self.script[self.solves]
+        self.solves += 1
+        if over is not None and watch is not None and watch(start, self.value + over):
+            return start, self.value + gap, False
+        return start, self.value + gap, solved
+
+
+def _scripted(monkeypatch, objective, script, **kw):
+    toy = _Instance(_toy(), None, None)
+    model = _Scripted(toy, objective, script)
+    monkeypatch.setattr(_milp, "TightMilp", lambda *a, **k: model)
+    lines: list[str] = []
+    out = _milp.solve_exact(toy, objective, 0.5, progress=lines.append, **kw)
+    return model, out, lines
+
+
+def test_the_flow_bound_is_the_least_of_the_rounds(monkeypatch):
+    """Rule: every round's model relaxes the problem, so the flow bound is the least of the
+    rounds' bounds, not the last one: 0.01 then 0.02 above the value gives 0.01."""
+    model, out, _ = _scripted(monkeypatch, "flow", [(0.01, True, 1, None),
+                                                    (0.02, True, 0, None)])
+    assert model.solves == 2 and out.bound == pytest.approx(model.value + 0.01)
+    assert not out.optimal
+
+
+def test_a_solved_single_round_is_optimal(monkeypatch):
+    """Rule: the "single" model is exact (no tangents): a round HiGHS solves is optimal,
+    whatever is left of its own gap (here 1e-3), and the bound is HiGHS's."""
+    model, out, _ = _scripted(monkeypatch, "single", [(1e-3, True, 0, None)])
+    assert model.solves == 1 and out.optimal and out.bound == model.value + 1e-3
+
+
+@pytest.mark.parametrize(("over", "stopped"), [(1.5e-7, True), (0.5e-7, False)])
+def test_the_watch_stops_a_round_over_valued_by_more_than_the_tolerance(monkeypatch, over,
+                                                                        stopped):
+    """Rule: a solution that the model values more than ``rel_tol`` (1e-7) above its
+    exact value (a share: the tolerance is absolute) stops the round when it adds
+    tangents: 1.5e-7 above does, 0.5e-7 does not."""
+    _, out, lines = _scripted(monkeypatch, "flow", [(1e-9, True, 1, over),
+                                                    (1e-9, True, 0, None)])
+    assert ("over-valued" in lines[0]) is stopped
+    assert out.optimal

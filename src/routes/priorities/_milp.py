@@ -119,6 +119,7 @@ def _add_side(model: _Model, a: np.ndarray, e: float, budget: float) -> None:
 
 
 # --------------------------------------------------------------------------- the loop
+# equivalent mutant: another default formulation ("TIGHT"): anything but "plain" is "tight".
 def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: str = "tight",
                 time_limit: float = 60.0, rel_tol: float = 1e-7, max_rounds: int = 50,
                 start: np.ndarray | None = None, points: dict[int, set[float]] | None = None,
@@ -163,9 +164,12 @@ def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: s
         be wasted, since the next round adds those tangents anyway.
         """
         nonlocal best_x, best
+        # equivalent mutant: value(None, ...): the watch runs for "flow" only, and value()
+        # reads any objective but "single" as "flow".
         val = inst.value(objective, x)[0]
         if val > best:
             best_x, best = x.copy(), val
+        # equivalent mutant: / for * (val, a share of the flow, is at most 1: max() is 1).
         if value - val > rel_tol * max(1.0, abs(val)) and model.refine(x) > 0:
             seen.append(x)
             return True
