@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from ._instance import _Instance as Instance
-from ._milp_solve import HIGHS_OPTIONS, Watch, _assemble, _solve_highs, _tangent_rows
+from ._milp_solve import HIGHS_OPTIONS, Watch, _columns, _Rows, _solve_highs, _tangent_rows
 
 __all__ = ["KNAPSACK_ENUMERATE", "TightMilp"]
 
@@ -261,15 +261,11 @@ class TightMilp:
                 mset = np.concatenate([np.nonzero(ok[h])[0] for h, _ in members])
                 K = np.concatenate([U[h, ok[h]] - dr for h, dr in members])
                 groups.append((np.array([i]), mset, K, members))
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        rhs: list[np.ndarray] = []
+        rows = _Rows()
         lo: list[np.ndarray] = []
         hi: list[np.ndarray] = []
         targets: list[tuple[np.ndarray, np.ndarray, np.ndarray, float, float, float]] = []
-        xrows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []   # rows, post ids, vals
-        ncol = nrow = 0
+        ncol = 0
         self.kept_nodes = self.kept_arcs = 0
         for oset, mset, K, members in groups:
             src = inst.oi[oset]
@@ -298,28 +294,21 @@ class TightMilp:
             # a looser relaxation (time only); tests/test_milp.py holds the optimum.
             slack = cap[inst.v[k]] - low[inst.u[k]] - inst.risk[k]
             k, slack = k[slack > 0], slack[slack > 0]        # others are implied by the bounds
-            # equivalent mutants: another negative fill. Only kept nodes' entries are read (a
-            # connected pair's market is always kept: L <= C there) and the single objective
-            # drops the others with ``>= 0``.
-            col = np.full(inst.n, -1, dtype=np.int64)
-            col[keep] = ncol + np.arange(int(keep.sum()))
+            # Only kept nodes' entries are read (a connected pair's market is always kept:
+            # L <= C there; the single objective leaves the others out).
+            col = _columns(keep, ncol)
             ncol += int(keep.sum())
             lo.append(low[keep])
             hi.append(cap[keep])
-            r = nrow + np.arange(len(k))
-            rows += [r, r]
-            cols += [col[inst.v[k]], col[inst.u[k]]]
-            vals += [np.ones(len(k)), -np.ones(len(k))]
+            r = rows.differences(col[inst.v[k]], col[inst.u[k]], inst.risk[k])
             on = inst.has_post[k]
             post = inst.arc_post[k[on]]
-            xrows.append((r[on], post, -np.minimum(inst.delta[post], slack[on])))
-            rhs.append(inst.risk[k])
-            nrow += len(k)
+            rows.posts.append((r[on], post, -np.minimum(inst.delta[post], slack[on])))
             self.kept_nodes += int(keep.sum())
             self.kept_arcs += len(k)
             if objective == "single":   # a market beyond K is never the nearest: left out
-                mc = col[inst.mi[mset]]
-                targets.append((mc[mc >= 0], oset, mset, 0.0, float(K[0]), 0.0))
+                m = inst.mi[mset]
+                targets.append((col[m[keep[m]]], oset, mset, 0.0, float(K[0]), 0.0))
             else:   # distances r + pi: r = 0 for the block's own origin
                 targets += [(col[inst.mi[[j]]], np.array([h]), np.array([j]),
                              dr + float(low[inst.mi[j]]), dr + float(cap[inst.mi[j]]), dr)
@@ -334,13 +323,8 @@ class TightMilp:
         for zi, (mcols, oset, mset, a, b, dr) in enumerate(targets):
             zc = zcol0 + zi
             lo.append(np.zeros(1))
-            if objective == "single":
-                zr = nrow + np.arange(len(mcols))   # z - pi_m <= 0 for every market
-                rows += [zr, zr]
-                cols += [np.full(len(mcols), zc), mcols]
-                vals += [np.ones(len(mcols)), -np.ones(len(mcols))]
-                rhs.append(np.zeros(len(mcols)))
-                nrow += len(mcols)
+            if objective == "single":   # z - pi_m <= 0 for every market
+                rows.differences(np.full(len(mcols), zc), mcols, np.zeros(len(mcols)))
                 hi.append(np.array([b]))
                 self.c[zc] = -1.0
             else:
@@ -353,14 +337,7 @@ class TightMilp:
                 pts = self.points.setdefault(flat, set())
                 pts.update((a, b))
                 self.cuts += [(zc, int(mcols[0]), p) for p in sorted(pts)]
-        for r, post, v in xrows:
-            rows.append(r)
-            cols.append(xcol0 + post)
-            vals.append(v)
-        lo.append(np.zeros(P))
-        hi.append(np.ones(P))
-        self.lb, self.ub, self.A, self.rhs, self.budget_row = _assemble(
-            inst, xcol0, nrow, self.ncol, rows, cols, vals, lo, hi, rhs)
+        self.lb, self.ub, self.A, self.rhs, self.budget_row = rows.assemble(inst, xcol0, lo, hi)
 
     def add_tangents(self, D: np.ndarray) -> int:
         """Add the tangents at the pairs' distances ``D``; return how many are new."""
