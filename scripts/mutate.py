@@ -53,8 +53,8 @@ MODULES: dict[str, list[str]] = {
     "crossings/centrality": ["tests/test_centrality.py", "tests/test_random.py"],
     "crossings/chokepoints": ["tests/test_chokepoints.py", "tests/test_random.py"],
     "priorities/interdiction": _PRIORITIES,
-    "priorities/_instance": _PRIORITIES,
-    "priorities/exact": _PRIORITIES,
+    "priorities/_instance": [*_PRIORITIES, "tests/test_milp_rules.py"],
+    "priorities/exact": [*_PRIORITIES, "tests/test_milp_rules.py"],
     # test_milp.py re-implements the greedy and checks brute force against both formulations;
     # test_curve_budgets.py is about the curve's budgets.
     "priorities/greedy": [*_PRIORITIES, "tests/test_milp.py"],

@@ -403,3 +403,53 @@ def test_the_watch_stops_a_round_over_valued_by_more_than_the_tolerance(monkeypa
                                                     (1e-9, True, 0, None)])
     assert ("over-valued" in lines[0]) is stopped
     assert out.optimal
+
+
+def test_the_rounds_stop_at_max_rounds(monkeypatch):
+    """Rule: at most ``max_rounds`` solves, each adding tangents without closing the gap."""
+    model, out, lines = _scripted(monkeypatch, "flow", [(0.01, True, 1, None)] * 3,
+                                  max_rounds=2)
+    assert model.solves == out.rounds == len(lines) == 2 and not out.optimal
+
+
+def test_a_round_without_a_solution_ends_the_loop(monkeypatch):
+    """Rule: a solve that finds no solution in time ends the loop: the best known ``x``
+    (no upgrade here), not optimal, the bound of the rounds before (none: inf)."""
+    monkeypatch.setattr(_Scripted, "solve", lambda self, *a, **k: (None, math.inf, False))
+    model, out, lines = _scripted(monkeypatch, "flow", [])
+    assert (out.rounds, out.optimal, out.bound, lines) == (1, False, math.inf, [])
+    assert list(out.x) == [0.0, 0.0] and out.value == model.value
+
+
+# --------------------------------------------------------------------------- the instance
+def _two_markets() -> nx.DiGraph:
+    """o -> x1 -> m1 (0.3 in all) and o -> x2 -> m2 (0.5), and a post x3 reached only after
+    m1, on a zero-risk arc m1 -> x3 that leads back to o (x3 -> o)."""
+    G = nx.DiGraph()
+    _ends(G, {"o": 1.0}, {"m1": 1.0, "m2": 2.0})
+    for x in ("x1", "x2", "x3"):
+        _post(G, x, 0.15, 0.5, 1.0)
+    G.add_edge("o", "x1", risk=0.2)
+    G.add_edge("x1", "m1", risk=0.1)
+    G.add_edge("o", "x2", risk=0.2)
+    G.add_edge("x2", "m2", risk=0.3)
+    G.add_edge("m1", "x3", risk=0.0)
+    G.add_edge("x3", "o", risk=0.4)
+    return G
+
+
+def test_posts_on_routes_follow_the_arcs_and_the_objective():
+    """Rules: a post is on a route that the objective reads when a least-risk route of a
+    counted pair passes it, along the arcs' direction: x3, reached after m1 and leading
+    back to o, is on none (read both ways it would seem to lie on o -> m1 at no extra
+    risk). "flow" reads both pairs (x1, x2), "single" only the least risk (x1, to m1)."""
+    inst = _Instance(_two_markets(), None, None)
+    assert inst.posts == ["x1", "x2", "x3"]
+    assert inst.on_routes("flow", inst.x0()).tolist() == [True, True, False]
+    assert inst.on_routes("single", inst.x0()).tolist() == [True, False, False]
+
+
+def test_a_result_keeps_its_budget():
+    """Rule: the result states the budget it was chosen within, as a float."""
+    r = interdict_exact(_toy(), 1)
+    assert r.budget == 1.0 and isinstance(r.budget, float)
