@@ -453,3 +453,10 @@ def test_a_result_keeps_its_budget():
     """Rule: the result states the budget it was chosen within, as a float."""
     r = interdict_exact(_toy(), 1)
     assert r.budget == 1.0 and isinstance(r.budget, float)
+
+
+def test_the_default_formulation_is_tight(monkeypatch):
+    """Rule: without ``formulation`` (the trade-off's solves) the tight model is solved."""
+    events = _spy_models(monkeypatch)
+    _milp.solve_exact(_Instance(_toy(), None, None), "single", 1.0)
+    assert [e for e, _ in events] == ["TightMilp solve"]
