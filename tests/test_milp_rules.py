@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from routes.costs import risk_from_p
-from routes.priorities import _milp, _milp_solve, _milp_tight
+from routes.priorities import _milp, _milp_solve, _milp_tight, exact
 from routes.priorities._instance import _Instance, _toy
 from routes.priorities._milp_plain import PlainMilp
 from routes.priorities.interdiction import interdict_brute_force, interdict_exact
@@ -460,3 +460,33 @@ def test_the_default_formulation_is_tight(monkeypatch):
     events = _spy_models(monkeypatch)
     _milp.solve_exact(_Instance(_toy(), None, None), "single", 1.0)
     assert [e for e, _ in events] == ["TightMilp solve"]
+
+
+# --------------------------------------------------------------------------- exact
+def test_a_post_costing_the_budget_plus_its_slack_is_affordable():
+    """Rule: the budget's slack (1e-12, as in the greedy) is inclusive: on the toy with
+    both posts costing 1 + 1e-12, budget 1 still buys xa (value 0.3, not the base 0.2)."""
+    G = _toy()
+    for x in ("xa", "xb"):
+        G.nodes[x]["upgrade_cost"] = 1.0 + 1e-12
+    r = interdict_exact(G, 1.0)
+    assert r.posts == ("xa",) and r.value == pytest.approx(0.3)
+
+
+def test_the_exact_solve_hands_on_the_shared_tangent_points(monkeypatch):
+    """Rule (time): the tangent points that a caller shares between the solves of one
+    instance (the trade-off's) reach the solver, the very dictionary."""
+    seen = []
+    real = exact.solve_exact
+
+    def spy(*a, **k):
+        seen.append(k["points"])
+        return real(*a, **k)
+
+    monkeypatch.setattr(exact, "solve_exact", spy)
+    points: dict[int, set[float]] = {}
+    exact._exact(_Instance(_toy(), None, None), "flow", 1.0, time_limit=60.0, rel_tol=1e-7,
+                 max_rounds=50, points=points)
+    # the toy's one pair, at the ends of its window: 0.2, and 0.3 with xa upgraded
+    assert len(seen) == 1 and seen[0] is points
+    assert list(points) == [0] and sorted(points[0]) == pytest.approx([0.2, 0.3])
