@@ -128,11 +128,47 @@ def test_the_plain_model_has_potentials_only_between_origins_and_markets():
     G = nx.DiGraph()
     _one_post(G)
     G.add_edge("o", "d", risk=0.05)
+    G.add_edge("m", "o", risk=0.2)      # into the origin (potential 0): no row
     inst = _Instance(G, None, None)
     for objective in ("flow", "single"):
         model = PlainMilp(inst, objective, 1.0)
         assert (model.xcol0, model.ncol) == (4, 5)
         assert model.A.shape[0] == 2 + (objective == "single")   # o -> x, x -> m (z <= pi_m)
+
+
+def test_the_plain_single_bound_is_the_least_risk():
+    """Rule: the plain "single" model's value is the least risk itself (z, weight 1): its
+    bound, solved to 1e-7, is the brute-force optimum (seed 1, budget 2: 1.8579)."""
+    G = random_instance(1, directed=True, n_posts=6)
+    x, ub, solved = PlainMilp(_Instance(G, None, None), "single", 2.0).solve(60.0, 1e-7)
+    assert solved and ub == pytest.approx(interdict_brute_force(G, 2.0).value, rel=1e-6)
+
+
+def test_the_plain_solve_hands_scipy_the_time_limit_and_the_gap(monkeypatch):
+    """Rule: the plain model's solve (scipy's HiGHS) is told the time limit and the gap."""
+    seen = []
+    real = _milp_solve.milp
+
+    def spy(*a, **k):
+        seen.append(dict(k["options"]))    # (scipy takes "disp" out)
+        return real(*a, **k)
+
+    monkeypatch.setattr(_milp_solve, "milp", spy)
+    PlainMilp(_Instance(_toy(), None, None), "single", 1.0).solve(7.5, 3e-6)
+    assert seen == [{"time_limit": 7.5, "mip_rel_gap": 3e-6, "disp": False}]
+
+
+@pytest.mark.parametrize("model", [PlainMilp, _milp_tight.TightMilp])
+def test_a_tangent_already_in_the_model_is_not_added_again(model):
+    """Rule: tangents at distances already in the model are not added again, and
+    ``add_tangents`` says so (0): the loop's test that a round can change nothing."""
+    inst = _Instance(random_instance(11, directed=True, n_posts=6), None, None)
+    m = model(inst, "flow", 2.0)
+    D = inst.distances(inst.x0()) + 0.0123    # no window's end (the tight model's first)
+    cuts = len(m.cuts)
+    new = m.add_tangents(D)
+    assert new == int(inst.connected.sum()) and len(m.cuts) == cuts + new
+    assert m.add_tangents(D) == 0 and len(m.cuts) == cuts + new
 
 
 # --------------------------------------------------------------------------- the solvers

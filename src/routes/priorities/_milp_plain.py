@@ -28,6 +28,7 @@ class PlainMilp:
     def __init__(self, inst: Instance, objective: str, budget: float) -> None:
         self.inst, self.objective, self.budget = inst, objective, budget
         P = len(inst.posts)
+        # equivalent mutant: directed=True dropped (csgraph's default)
         Dall = csgraph.dijkstra(inst._csr(inst.weights(np.ones(P))), directed=True,
                                 indices=inst.oi)
         if objective == "single":
