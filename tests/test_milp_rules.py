@@ -526,3 +526,12 @@ def test_the_exact_solve_hands_on_the_shared_tangent_points(monkeypatch):
     # the toy's one pair, at the ends of its window: 0.2, and 0.3 with xa upgraded
     assert len(seen) == 1 and seen[0] is points
     assert list(points) == [0] and sorted(points[0]) == pytest.approx([0.2, 0.3])
+
+
+def test_free_posts_add_their_gain_and_do_not_count_towards_enumeration():
+    """Rule: a post without cost is free (its gain comes for nothing) and does not count
+    towards the 12 posts enumerated exactly: 12 posts of 0.1 at costs 1..12 and a free one
+    are enumerated; adding 0.25 takes the free 0.1 and two more, 1 + 2 = 3."""
+    r = _milp_tight._Raise(np.full(13, 0.1), np.r_[np.arange(1.0, 13.0), 0.0])
+    assert r.exact and r.free == pytest.approx(0.1)
+    assert r.cost(0.25) == 3.0 and r.cost(0.1) == 0.0

@@ -272,14 +272,15 @@ class TightMilp:
             L = D0[oset].min(axis=0)
             with np.errstate(invalid="ignore"):
                 C = (K[:, None] - R0[mset]).max(axis=0)      # -inf: reaches no market
-            # equivalent mutant (up to rounding): / for * (a smaller tolerance when K > 1) only
-            # differs for an arc within 1e-9 K of the window, i.e. on it but for rounding.
+            # equivalent mutants (up to rounding): / for *, or another floor than 1.0: the
+            # tolerance only decides for an arc within about 1e-9 K of the window, i.e. on it
+            # but for rounding.
             tol = 1e-9 * max(1.0, float(K.max()))
             keep = np.isfinite(L) & (L <= C + tol)
-            # equivalent mutant: | for the last &. An arc passing the window test has both ends
-            # kept (C is a feasible potential, C_v <= C_u + r_uv, so L_u + r_uv <= C_v + tol
-            # gives L_u <= C_u + tol), and one into an origin has no slack (cap 0 there): the
-            # slack test below drops it.
+            # equivalent mutants: | for the last &, or no origin test (isin of None). An arc
+            # passing the window test has both ends kept (C is a feasible potential,
+            # C_v <= C_u + r_uv, so L_u + r_uv <= C_v + tol gives L_u <= C_u + tol), and one
+            # into an origin has no slack (cap 0 there): the slack test below drops it.
             k = np.nonzero(keep[inst.u] & keep[inst.v] & ~np.isin(inst.v, src)
                            & (L[inst.u] + inst.risk <= C[inst.v] + tol))[0]
             # d_all on the kept subgraph: the potentials' other upper bound
