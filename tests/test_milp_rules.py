@@ -535,3 +535,30 @@ def test_free_posts_add_their_gain_and_do_not_count_towards_enumeration():
     r = _milp_tight._Raise(np.full(13, 0.1), np.r_[np.arange(1.0, 13.0), 0.0])
     assert r.exact and r.free == pytest.approx(0.1)
     assert r.cost(0.25) == 3.0 and r.cost(0.1) == 0.0
+
+
+def test_a_round_stopped_by_the_time_limit_ends_the_loop(monkeypatch):
+    """Rule: a round that HiGHS stops at its time limit with a solution (not proven) ends
+    the loop, not optimal, with that round's bound (0.01 above the value)."""
+    model, out, lines = _scripted(monkeypatch, "flow", [(0.01, False, 1, None)] * 2)
+    assert model.solves == out.rounds == len(lines) == 1 and not out.optimal
+    assert out.bound == model.value + 0.01
+
+
+@pytest.mark.parametrize(("first", "eps", "kept"),
+                         [(0.2, 0.5e-9, True), (0.2, 1.5e-9, False),
+                          (1.2, 1.5e-9, True), (1.2, 2.5e-9, False)])
+def test_the_window_keeps_a_detour_within_its_tolerance(first, eps, kept):
+    """Rule: the window's tolerance is 1e-9, relative to the pair bound K above 1. o -> x ->
+    m (``first`` + 0.1, x adding 0.53 for 1), budget 1: K is that route fully lifted (0.83,
+    or 1.83). A detour o -> d -> m without posts ``eps`` above K stays in the tight model
+    (four nodes) when eps <= 1e-9 max(1, K), and is pruned (three nodes) beyond."""
+    G = nx.DiGraph()
+    _one_post(G)
+    G.edges["o", "x"]["risk"] = first
+    K = float(_milp_tight._pair_bounds(_Instance(G, None, None), 1.0)[1][0, 0])
+    assert K == pytest.approx(first + 0.1 + risk_from_p(0.5) - risk_from_p(0.15))
+    G.add_edge("o", "d", risk=0.4)
+    G.add_edge("d", "m", risk=K + eps - 0.4)
+    model = _milp_tight.TightMilp(_Instance(G, None, None), "flow", 1.0)
+    assert model.kept_nodes == 3 + kept

@@ -42,6 +42,8 @@ class _Raise:
             self.gains = gains[order]
             self.costs = np.minimum.accumulate(costs[order][::-1])[::-1]   # suffix minimum
         else:
+            # equivalent mutant (up to rounding): another sort kind. Posts of equal gain per
+            # cost make one straight piece of the fractional cover, in any order.
             order = np.argsort(-d / c, kind="stable")
             self.gains, self.costs = np.cumsum(d[order]), np.cumsum(c[order])
 
@@ -272,16 +274,16 @@ class TightMilp:
             L = D0[oset].min(axis=0)
             with np.errstate(invalid="ignore"):
                 C = (K[:, None] - R0[mset]).max(axis=0)      # -inf: reaches no market
-            # equivalent mutants (up to rounding): / for *, or another floor than 1.0: the
-            # tolerance only decides for an arc within about 1e-9 K of the window, i.e. on it
-            # but for rounding.
+            # The window's tolerance: 1e-9, relative to K above 1 (tests/test_milp_rules.py).
             tol = 1e-9 * max(1.0, float(K.max()))
             keep = np.isfinite(L) & (L <= C + tol)
-            # equivalent mutants: | for the last &, or no origin test (isin of None). An arc
-            # passing the window test has both ends kept (C is a feasible potential,
-            # C_v <= C_u + r_uv, so L_u + r_uv <= C_v + tol gives L_u <= C_u + tol), and one
-            # into an origin has no slack (cap 0 there): the slack test below drops it.
-            k = np.nonzero(keep[inst.u] & keep[inst.v] & ~np.isin(inst.v, src)
+            # equivalent mutant: | for the last &. An arc passing the window test has both ends
+            # kept (C is a feasible potential, C_v <= C_u + r_uv, so L_u + r_uv <= C_v + tol
+            # gives L_u <= C_u + tol). An arc into an origin has no slack (cap 0 there, and
+            # low_u >= -r_uv - tol as C_u >= C_o - r_uv >= -tol - r_uv): the slack test below
+            # drops it, or keeps a valid row of the dual (for an origin within tol of the
+            # window's edge).
+            k = np.nonzero(keep[inst.u] & keep[inst.v]
                            & (L[inst.u] + inst.risk <= C[inst.v] + tol))[0]
             # d_all on the kept subgraph: the potentials' other upper bound
             sub = sp.csr_array((wall[k], (inst.u[k], inst.v[k])), shape=(inst.n, inst.n))
