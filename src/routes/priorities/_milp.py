@@ -112,7 +112,7 @@ def _add_side(model: _Model, a: np.ndarray, e: float, budget: float) -> None:
     """Append the row ``a x <= e`` to the model's budget row(s)."""
     m: Any = model
     P = len(a)
-    row = sp.csr_array((a, (np.zeros(P, dtype=np.int64), m.xcol0 + np.arange(P))),
+    row = sp.csr_array((a, (np.full(P, 0), m.xcol0 + np.arange(P))),
                        shape=(1, m.ncol))
     m.budget_row = sp.csr_array(sp.vstack([m.budget_row, row]))
     m.budget = np.array([budget, e])
