@@ -562,3 +562,21 @@ def test_the_window_keeps_a_detour_within_its_tolerance(first, eps, kept):
     G.add_edge("d", "m", risk=K + eps - 0.4)
     model = _milp_tight.TightMilp(_Instance(G, None, None), "flow", 1.0)
     assert model.kept_nodes == 3 + kept
+
+
+@pytest.mark.parametrize("dual", [None, -math.inf])
+def test_without_a_dual_bound_the_bound_is_the_solutions_value(monkeypatch, dual):
+    """Rule: when scipy's HiGHS gives no dual bound (none, or an infinite one), the plain
+    solve's bound is the model's value of its solution (here 0.25, a minimum of -0.25)."""
+    from scipy.optimize import OptimizeResult
+
+    def fake(c, **k):
+        res = OptimizeResult(x=np.r_[np.zeros(len(c) - 2), 1.0, 0.0], fun=-0.25, status=1,
+                             message="time limit")
+        if dual is not None:
+            res["mip_dual_bound"] = dual
+        return res
+
+    monkeypatch.setattr(_milp_solve, "milp", fake)
+    x, ub, solved = PlainMilp(_Instance(_toy(), None, None), "single", 1.0).solve(1.0, 1e-7)
+    assert list(x) == [1.0, 0.0] and ub == 0.25 and solved is False

@@ -141,7 +141,7 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
     h = _highs()
     blocks = [A, budget_row] + ([tangents[0]] if tangents is not None else [])
     M = sp.csc_array(sp.vstack(blocks))
-    parts: list[np.ndarray] = [rhs, np.atleast_1d(np.asarray(budget, dtype=float))]
+    parts: list[np.ndarray] = [rhs, np.atleast_1d(budget)]
     if tangents is not None:
         parts.append(tangents[1])
     upper = np.concatenate(parts)
@@ -200,9 +200,8 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
 def _reach(inst: Instance, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Nodes reachable from ``src`` that reach ``dst`` (bool mask)."""
     A = inst._csr(np.ones(len(inst.u)))
-    fwd = np.isfinite(csgraph.dijkstra(A, directed=True, indices=src, min_only=True))
-    back = np.isfinite(csgraph.dijkstra(A.T.tocsr(), directed=True, indices=dst,
-                                        min_only=True))
+    fwd = np.isfinite(csgraph.dijkstra(A, indices=src, min_only=True))   # (directed)
+    back = np.isfinite(csgraph.dijkstra(A.T.tocsr(), indices=dst, min_only=True))
     return fwd & back
 
 
@@ -251,7 +250,7 @@ class _Rows:
             vals.append(v)
         A = sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                          shape=(self.n, ncol))
-        budget_row = sp.csr_array((inst.cost, (np.zeros(P, dtype=np.int64),
-                                               xcol0 + np.arange(P))), shape=(1, ncol))
+        budget_row = sp.csr_array((inst.cost, (np.full(P, 0), xcol0 + np.arange(P))),
+                                  shape=(1, ncol))
         return (np.concatenate([*lo, np.zeros(P)]), np.concatenate([*hi, np.ones(P)]), A,
                 np.concatenate(self.rhs), budget_row)
