@@ -197,12 +197,17 @@
   }
 
   /* Fit bounds ([[lat, lon], [lat, lon]]) in the part of the map the legend (bottom left)
-   * leaves free, so that the legend covers no origin, market or crossing. */
+   * and an open layer control (top right) leave free, so that neither covers an origin,
+   * market or crossing. */
   function fitClear(map, bounds) {
-    var lg = map.getContainer().querySelector(".routes-legend");
+    var c = map.getContainer(), w = map.getSize().x;
+    var lg = c.querySelector(".routes-legend");
+    var lc = c.querySelector(".leaflet-control-layers-expanded");
     var left = lg ? Math.ceil(lg.getBoundingClientRect().width) + 20 : 0;
-    if (left > map.getSize().x / 2) { left = 0; }  // a narrow map: the legend folds instead
-    map.fitBounds(bounds, {paddingTopLeft: [left, 10], paddingBottomRight: [10, 10],
+    var right = lc ? Math.ceil(lc.getBoundingClientRect().width) + 20 : 10;
+    if (left > w / 2) { left = 0; }  // a narrow map: the legend folds instead
+    if (left + right > w * 0.6) { right = 10; }  // too narrow for both: keep the legend's side
+    map.fitBounds(bounds, {paddingTopLeft: [left, 10], paddingBottomRight: [right, 10],
                            animate: false});
   }
 
