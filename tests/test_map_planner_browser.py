@@ -55,7 +55,8 @@ COVERED_JS = """() => {
 
 
 @pytest.mark.parametrize(("width", "height"), [(1400, 900), (1024, 768)])
-def test_legend_and_layer_control_cover_no_market_or_origin(browser, report: Path, width: int, height: int):
+def test_legend_and_layer_control_cover_no_market_or_origin(browser, report: Path, width: int,
+                                                           height: int):
     with _open(browser, report / "map.html", width, height) as v:
         got = v.page.evaluate(COVERED_JS)
         assert v.errors == [] and v.outside == []
