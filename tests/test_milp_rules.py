@@ -580,3 +580,49 @@ def test_without_a_dual_bound_the_bound_is_the_solutions_value(monkeypatch, dual
     monkeypatch.setattr(_milp_solve, "milp", fake)
     x, ub, solved = PlainMilp(_Instance(_toy(), None, None), "single", 1.0).solve(1.0, 1e-7)
     assert list(x) == [1.0, 0.0] and ub == 0.25 and solved is False
+
+
+def _two_origins() -> nx.DiGraph:
+    """o1 -> x1 -> m (0.2 + 0.1) and o2 -> x2 -> m (0.25 + 0.1), each post adding 0.53."""
+    G = nx.DiGraph()
+    _ends(G, {"o1": 1.0, "o2": 2.0}, {"m": 3.0})
+    for x in ("x1", "x2"):
+        _post(G, x, 0.15, 0.5, 1.0)
+    G.add_edge("o1", "x1", risk=0.2)
+    G.add_edge("x1", "m", risk=0.1)
+    G.add_edge("o2", "x2", risk=0.25)
+    G.add_edge("x2", "m", risk=0.1)
+    return G
+
+
+@pytest.mark.parametrize("model", [PlainMilp, _milp_tight.TightMilp])
+def test_the_single_objective_has_one_block_and_one_target(model):
+    """Rule: "single" reads the least risk from any origin to any market: one block of
+    potentials over every origin and one z (weight -1), whatever the number of origins;
+    "flow" has a z per pair. Budget 1 lifts only one route: the least risk is then the
+    other route's (0.3 or 0.35), never a sum."""
+    inst = _Instance(_two_origins(), None, None)
+    m = model(inst, "single", 1.0)
+    assert list(m.c[m.c != 0]) == [-1.0]
+    assert len(model(inst, "flow", 1.0).z) == 2
+    r = interdict_exact(_two_origins(), 1.0)
+    assert r.posts == ("x1",) and r.value == pytest.approx(0.35)
+
+
+def test_the_tight_model_counts_the_nodes_and_arcs_of_every_block():
+    """Rule: ``kept_nodes`` and ``kept_arcs`` add up the blocks: one per origin ("flow"),
+    each keeping its route (3 nodes, 2 arcs)."""
+    m = _milp_tight.TightMilp(_Instance(_two_origins(), None, None), "flow", 1.0)
+    assert (m.kept_nodes, m.kept_arcs) == (6, 4)
+
+
+@pytest.mark.parametrize("budget", [1.0, 2.0])
+def test_a_shared_blocks_tangents_bound_the_detected_share(budget):
+    """Rule: the flow bound is an upper bound, for pairs read through another origin's
+    block too (their tangents at the shifted distance ``r + pi``): origin a0 leads only to
+    p0 (r = 0.07, tests/test_milp.py); the model's bound is not below the value."""
+    from test_milp import _with_leading_origin
+
+    inst = _Instance(_with_leading_origin(11, 0.07, q="a0"), None, None)
+    out = _milp.solve_exact(inst, "flow", budget)
+    assert out.optimal and out.bound >= out.value - 1e-9

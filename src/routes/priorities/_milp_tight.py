@@ -276,6 +276,7 @@ class TightMilp:
                 C = (K[:, None] - R0[mset]).max(axis=0)      # -inf: reaches no market
             # The window's tolerance: 1e-9, relative to K above 1 (tests/test_milp_rules.py).
             tol = 1e-9 * max(1.0, float(K.max()))
+            # equivalent mutant: < for <= (a node exactly tol outside the window, to the bit)
             keep = np.isfinite(L) & (L <= C + tol)
             # equivalent mutant: | for the last &. An arc passing the window test has both ends
             # kept (C is a feasible potential, C_v <= C_u + r_uv, so L_u + r_uv <= C_v + tol
@@ -283,8 +284,12 @@ class TightMilp:
             # low_u >= -r_uv - tol as C_u >= C_o - r_uv >= -tol - r_uv): the slack test below
             # drops it, or keeps a valid row of the dual (for an origin within tol of the
             # window's edge).
+            # The window test's equivalent mutants (within tol; on the next line): < for <=,
+            # or - tol. They only drop arcs within tol of the window's edge: d_all over such
+            # an arc is at least C_v - tol, its row's slack at most tol: the bounds and rows
+            # move by tol (1e-9) at most.
             k = np.nonzero(keep[inst.u] & keep[inst.v]
-                           & (L[inst.u] + inst.risk <= C[inst.v] + tol))[0]
+                           & (L[inst.u] + inst.risk <= C[inst.v] + tol))[0]  # equivalent mutant
             # d_all on the kept subgraph: the potentials' other upper bound
             sub = sp.csr_array((wall[k], (inst.u[k], inst.v[k])), shape=(inst.n, inst.n))
             Dp = csgraph.dijkstra(sub, directed=True, indices=src, min_only=True)
