@@ -626,3 +626,46 @@ def test_a_shared_blocks_tangents_bound_the_detected_share(budget):
     inst = _Instance(_with_leading_origin(11, 0.07, q="a0"), None, None)
     out = _milp.solve_exact(inst, "flow", budget)
     assert out.optimal and out.bound >= out.value - 1e-9
+
+
+def test_the_tight_model_stops_at_its_time_limit():
+    """Rule: the tight model hands its time limit to HiGHS: with 1e-9 s it stops before any
+    solution (no x, no bound, not optimal), as the plain one does (tests/test_milp.py)."""
+    inst = _Instance(random_instance(3, directed=True, n_posts=8), None, None)
+    assert _milp_tight.TightMilp(inst, "flow", 3.0).solve(1e-9, 1e-7) == (None, math.inf,
+                                                                          False)
+
+
+def test_a_solution_replaces_the_best_only_when_strictly_better(monkeypatch):
+    """Rule: a solution as good as the best so far does not replace it. On the toy, xb
+    alone leaves the least risk at 0.2 (through xa): no better than no upgrade, which is
+    kept."""
+    toy = _Instance(_toy(), None, None)
+    base = toy.value("flow", toy.x0())[0]
+
+    class Tie:
+        def add_tangents(self, D):
+            return 0
+
+        def refine(self, x):
+            return 0
+
+        def solve(self, *a, **k):
+            return np.array([0.0, 1.0]), base, True
+
+    monkeypatch.setattr(_milp, "TightMilp", lambda *a, **k: Tie())
+    out = _milp.solve_exact(toy, "flow", 1.0)
+    assert toy.value("flow", np.array([0.0, 1.0]))[0] == base
+    assert out.optimal and list(out.x) == [0.0, 0.0]
+
+
+def test_a_node_exactly_on_the_windows_edge_is_kept():
+    """Rule: the window is closed: a node whose least risk is exactly the window's edge
+    plus its tolerance (to the bit) is kept. The detour's node d, 0.4 before m, is reached
+    at exactly (K - 0.4) + 1e-9 (four nodes kept, as within the tolerance above)."""
+    G = nx.DiGraph()
+    _one_post(G)
+    K = float(_milp_tight._pair_bounds(_Instance(G, None, None), 1.0)[1][0, 0])
+    G.add_edge("o", "d", risk=(K - 0.4) + 1e-9)
+    G.add_edge("d", "m", risk=0.4)
+    assert _milp_tight.TightMilp(_Instance(G, None, None), "flow", 1.0).kept_nodes == 4

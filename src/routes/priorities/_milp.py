@@ -112,8 +112,9 @@ def _add_side(model: _Model, a: np.ndarray, e: float, budget: float) -> None:
     """Append the row ``a x <= e`` to the model's budget row(s)."""
     m: Any = model
     P = len(a)
+    # equivalent mutant: no shape (the posts are the last columns: it is the one inferred)
     row = sp.csr_array((a, (np.full(P, 0), m.xcol0 + np.arange(P))),
-                       shape=(1, m.ncol))
+                       shape=(1, m.ncol))  # equivalent mutant (see above)
     m.budget_row = sp.csr_array(sp.vstack([m.budget_row, row]))
     m.budget = np.array([budget, e])
 

@@ -160,7 +160,8 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
         highspy.HighsVarType.kInteger] * (len(c) - xcol0)
     h.passModel(lp)
     if start is not None:   # the potentials and z are completed by HiGHS
-        # equivalent mutant: no dtype (highspy converts the indices to its int32 itself)
+        # equivalent mutants: another dtype or none (highspy converts the indices to its
+        # int32 itself)
         idx = np.arange(xcol0, len(c), dtype=np.int32)
         h.setSolution(len(idx), idx, np.asarray(start, dtype=float))
     stop = [False]
@@ -184,6 +185,7 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
         return None, math.inf, False
     y = np.asarray(h.getSolution().col_value)
     fun = float(info.objective_function_value)
+    # equivalent mutant: >= for > (a mix-up of exactly 1e-9, to the bit)
     if start is not None and abs(float(c @ y) - fun) > 1e-9 * max(1.0, abs(fun)):
         # HiGHS 1.16 can report the optimum's value with the start's columns (seen when
         # presolve solves the MIP): solve again without the start.
