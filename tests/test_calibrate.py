@@ -4,6 +4,7 @@ the rolling origin, the calibrated cost model file, bad input."""
 from __future__ import annotations
 
 import tomllib
+from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
@@ -892,3 +893,141 @@ def test_holdout_scores_small_samples():
     assert two["spearman"].isna().all() and two["male"].notna().all()
     none = holdout_scores(p.iloc[:0], offset=0.0)
     assert (none["n"] == 0).all() and none["male"].isna().all()
+
+
+# --------------------------------------------------------------------------- the calibrated file
+
+_CT_BASE = '''# A cost model.
+name = "base"
+description = "Base model."
+
+[weights]
+# hours per unit of risk
+hours_per_risk = 500
+hours_per_km = 0.01
+  # hours_per_risk = 1
+[observation]
+scale = 1.0
+
+
+[observation.seizure_rates]
+IRN = 0.5
+
+[calibration]
+seed = 1
+'''
+_CT_OLD = SimpleNamespace(hours_per_risk=500.0, logit_theta=0.02, description="Base model.")
+_CT_CAL = SimpleNamespace(hours_per_risk=712.3456789, logit_theta=0.0315, name="calibrated one",
+                      raw={"observation": {"default_rate": 0.0123}})
+_CT_PARAMS = pd.DataFrame({"value": [712.3456789, 0.0315], "p05": [650.0, 0.01],
+                       "p95": [790.12345, 0.05], "prior_median": [500.0, 0.02],
+                       "prior_p05": [250.0, 0.005], "prior_p95": [1000.0, 0.08],
+                       "pinned": [True, False], "note": ["", "prior-driven"]},
+                      index=["hours_per_risk", "logit_theta"])
+_CT_RATES = pd.DataFrame({"rate": [0.123456789, 0.02, 0.5], "p05": [0.1, 0.01, 0.4],
+                      "p95": [0.15, 0.04, 0.6], "n_obs": [4, 2, 0],
+                      "pinned": [True, False, True]}, index=["TJK", "IRN", "DEU"])
+_CT_PROV = {"years": "2018-2021", "holdout": "2022", "seed": 3,
+        "starts": [{"x": 1, "f": 2.5}, {"x": 2, "f": 3.0}],
+        "hashes": {"data": "abc", "n": 7}}
+_CT_OOS = pd.DataFrame([{"holdout": 2022, "predictor": "calibrated", "spearman": 0.9,
+                     "partial": float("nan")}])
+_CT_WANT = """\
+# A cost model.
+# calibrated by `routes calibrate` (see [calibration])
+name = "calibrated one"
+description = "Base model. Calibrated to reported seizures (2018-2021; held out 2022)."
+
+[weights]
+# hours per unit of risk
+# calibrated: was 500; 90% posterior interval 650-790.1 (prior median 500, 90% 250-1000)
+hours_per_risk = 712.346
+hours_per_km = 0.01
+  # hours_per_risk = 1
+[observation]
+scale = 1.0
+# calibrated: the hierarchical mean seizure rate (exp mu), for a country without reports
+default_rate = 0.0123
+
+[flow]
+# calibrated: was 0.02; 90% posterior interval 0.01-0.05 (prior median 0.02, 90% 0.005-0.08); \
+NOT pinned by the data: the prior carries it
+logit_theta = 0.0315
+
+# Seizure rates fitted by `routes calibrate`: heroin-equivalent kg seized per kg of modelled
+# flow through the country (routes.calibration.observe); 90% interval and reports in the \
+fitted years.
+[observation.seizure_rates]
+IRN = 0.02   # 0.01-0.04, 2 reports, not pinned
+TJK = 0.123457   # 0.1-0.15, 4 reports
+
+# ---------------------------------------------------------------------------------------------
+# Calibration: how the values marked 'calibrated' above were fitted (routes calibrate).
+# Posterior mode of the route-choice parameters with the seizure rates profiled out; 90%
+# intervals from the posterior on a grid (routes.calibration.calibrate).
+# ---------------------------------------------------------------------------------------------
+[calibration]
+years = "2018-2021"
+holdout = "2022"
+seed = 3
+starts = [{ x = 1, f = 2.5 }, { x = 2, f = 3.0 }]
+
+[calibration.hashes]
+data = "abc"
+n = 7
+
+[calibration.parameters.hours_per_risk]
+value = 712.346
+p05 = 650.0
+p95 = 790.123
+prior_median = 500.0
+prior_p05 = 250.0
+prior_p95 = 1000.0
+pinned = true
+note = ""
+
+[calibration.parameters.logit_theta]
+value = 0.0315
+p05 = 0.01
+p95 = 0.05
+prior_median = 0.02
+prior_p05 = 0.005
+prior_p95 = 0.08
+pinned = false
+note = "prior-driven"
+
+[[calibration.out_of_sample]]
+holdout = 2022
+predictor = "calibrated"
+spearman = 0.9
+"""
+
+
+def test_calibrated_text_hand_written():
+    """The calibrated file, line by line (module notes of _calib_toml): each calibrated value
+    replaces its line with a comment above (old value, interval, prior; "NOT pinned" when the
+    prior carries it), a commented-out key is left alone, a key its table lacks is added at
+    the table's end (trailing blank lines first removed), a table the file lacks is added at
+    the end, an older ``[observation.seizure_rates]`` and ``[calibration]`` are replaced; the
+    rates of the countries with reports (sorted; "not pinned" marked), the provenance (inline
+    tables, sub-tables), each parameter and the out-of-sample scores (NaN left out) follow."""
+    text = calibrated_text(_CT_BASE, _CT_OLD, _CT_CAL, _CT_PARAMS, _CT_RATES, _CT_PROV, _CT_OOS)
+    assert text == _CT_WANT
+    raw = tomllib.loads(text)
+    assert raw["flow"]["logit_theta"] == 0.0315 and raw["observation"]["scale"] == 1.0
+    assert raw["observation"]["seizure_rates"] == {"IRN": 0.02, "TJK": 0.123457}
+
+
+def test_calibrated_text_without_a_fitted_mean_rate_or_tables():
+    """A calibration without a hierarchical mean rate writes ``default_rate = 0.0``; a base
+    file of top-level keys only gets its new name before the tables added after it."""
+    cal = SimpleNamespace(hours_per_risk=600.0, name="c", raw={})
+    text = calibrated_text('name = "b"\ndescription = "B."\n', _CT_OLD, cal,
+                           _CT_PARAMS.iloc[:1], _CT_RATES.iloc[:0], {"years": "2019"})
+    assert text.splitlines()[:9] == [
+        "# calibrated by `routes calibrate` (see [calibration])", 'name = "c"',
+        'description = "Base model. Calibrated to reported seizures (2019; held out )."', "",
+        "[weights]",
+        "# calibrated: was 500; 90% posterior interval 650-790.1 (prior median 500, 90% "
+        "250-1000)", "hours_per_risk = 600.0", "", "[observation]"]
+    assert tomllib.loads(text)["observation"] == {"default_rate": 0.0, "seizure_rates": {}}

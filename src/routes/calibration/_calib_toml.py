@@ -108,8 +108,10 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
     missing = [k for k in changes if k not in done]
     while out and not out[-1].strip():
         out.pop()
-    for tbl in dict.fromkeys(t for t, _ in missing):   # tables the base file lacks
-        out += ["", f"[{tbl}]"] if tbl else []
+    # Tables the base file lacks (never the top level: flush("") ran at the first table, or
+    # after the last line of a file without tables).
+    for tbl in dict.fromkeys(t for t, _ in missing):
+        out += ["", f"[{tbl}]"]
         for t, key in missing:
             if t == tbl:
                 val, why = changes[(t, key)]
@@ -140,10 +142,9 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
             v = r[col]
             out.append(f"{col} = {_fmt(bool(v) if col == 'pinned' else v)}")
     if out_of_sample is not None:
-        for r in out_of_sample.to_dict("records"):
+        for r in out_of_sample.to_dict("records"):   # Python scalars (pandas >= 2)
             out += ["", "[[calibration.out_of_sample]]"]
             for k, v in r.items():
-                v = v.item() if hasattr(v, "item") else v
                 if isinstance(v, float) and v != v:
                     continue   # NaN (TOML has nan, but a missing score reads better)
                 out.append(f"{k} = {_fmt(v)}")
