@@ -69,7 +69,7 @@ def test_balance_by_region_worked_by_hand() -> None:
     assert list(b.columns) == list(BALANCE_COLUMNS)
     assert b["region"].tolist() == ["Afghanistan", "Central Asia", "Empty", "Europe", "Other",
                                     "Russia", "World"]
-    assert b["year"].tolist() == [2023] * 7
+    assert b["year"].tolist() == [2023] * 7 and b.index.tolist() == list(range(7))
     t = b.set_index("region")
     assert t["production_t"].tolist() == [6.0, 2.0, 0.0, 0.0, 0.0, 0.0, 8.0]
     assert t["drawdown_t"].tolist() == pytest.approx([2.5, 0.5, 0, 0, 0, 0, 3.0])
@@ -121,3 +121,21 @@ def test_yearly_balance_takes_each_year_once_in_order(monkeypatch) -> None:
     assert got["year"].tolist() == [2019, 2021] and got.index.tolist() == [0, 1]
     empty = yearly_balance("ds", "cm", [])
     assert empty.empty and list(empty.columns) == list(BALANCE_COLUMNS)
+
+
+def test_year_balance_runs_the_years_network_with_the_model_and_engine_given(monkeypatch):
+    """One year: the network as of :func:`balance_date`, its flow assigned and its seizures
+    modelled with the cost model and engine asked for, then :func:`balance_of`."""
+    calls = []
+    monkeypatch.setattr(balance, "network_from_data",
+                        lambda ds, cm, *, as_of: calls.append(("net", cm, as_of)) or "G")
+    monkeypatch.setattr(balance, "assign_flows", lambda G, cm, *, engine: calls.append(
+        ("flows", G, cm, engine)) or SimpleNamespace(routes="R"))
+    monkeypatch.setattr(balance, "modelled_seizures", lambda G, cm, *, routes: calls.append(
+        ("seized", G, cm, routes)) or "S")
+    monkeypatch.setattr(balance, "balance_of", lambda *a: a)
+    ds = SimpleNamespace(status_history=None, supply=pd.DataFrame({"year": [2019, 2021]}))
+    assert balance.year_balance(ds, "cm", 2022, engine="scipy") == ("G", "R", "S", ds, "cm",
+                                                                     2022)
+    assert calls == [("net", "cm", date(2021, 12, 31)), ("flows", "G", "cm", "scipy"),
+                     ("seized", "G", "cm", "R")]

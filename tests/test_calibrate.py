@@ -17,7 +17,7 @@ from routes.calibration._holdout import holdout_predictions, rolling_origin
 from routes.calibration._optimise import multistart
 from routes.calibration._posterior import RatePrior, profile_rates
 from routes.calibration.calibrate import apply_parameters, calibrate
-from routes.calibration.observe import modelled_seizures
+from routes.calibration.observe import ObservationParams, modelled_seizures
 from routes.cli import main
 from routes.costs import crossing_terms, edge_weights, load_cost_model
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
@@ -1031,3 +1031,135 @@ def test_calibrated_text_without_a_fitted_mean_rate_or_tables():
         "# calibrated: was 500; 90% posterior interval 650-790.1 (prior median 500, 90% "
         "250-1000)", "hours_per_risk = 600.0", "", "[observation]"]
     assert tomllib.loads(text)["observation"] == {"default_rate": 0.0, "seizure_rates": {}}
+
+
+# --------------------------------------------------------------------------- the workspace
+def test_without_rates_keeps_the_rest_of_the_observation_table(cm):
+    """The detection model of a calibrated cost model: its seizure rates and mean rate go,
+    every other ``[observation]`` key stays, and the cost model given is not changed."""
+    from routes.calibration._workspace import without_rates
+
+    raw = dict(cm.raw)
+    raw["observation"] = {"seizure_rates": {"IRN": 0.3}, "default_rate": 0.02, "scale": 1.5}
+    cal = cm.with_changes(raw=raw)
+    got = without_rates(cal)
+    assert got.raw["observation"] == {"scale": 1.5}
+    assert cal.raw["observation"]["default_rate"] == 0.02
+    assert {k: v for k, v in got.raw.items() if k != "observation"} == {
+        k: v for k, v in cm.raw.items() if k != "observation"}
+
+
+def test_demand_by_country_sums_each_countrys_markets():
+    """Each market's flow (od_demand: supply 6 split 3 : 1 : 2 over the markets' demand) summed
+    by the market's country."""
+    from routes.calibration._workspace import demand_by_country
+
+    G = nx.DiGraph()
+    G.add_node("o", role="origin", supply=6.0, country="AFG")
+    for m, c, d in (("a", "DEU", 3.0), ("b", "DEU", 1.0), ("c", "IRN", 2.0)):
+        G.add_node(m, role="market", demand=d, country=c)
+    assert demand_by_country(G) == pytest.approx({"DEU": 4.0, "IRN": 2.0})
+
+
+def test_workspace_builds_each_year_once_and_shares_identical_networks(cm):
+    """A year's network is built once (with the cost model's rates removed); years whose
+    networks carry the same weights and flows share one fast model and one uncalibrated
+    result; the countries are those of every year's network, the excluded left out."""
+    from routes.calibration._workspace import Workspace
+
+    built = []
+    raw = dict(cm.raw)
+    raw["observation"] = {**raw.get("observation", {}), "seizure_rates": {"IRN": 0.3}}
+
+    def counted(year, c):
+        built.append(year)
+        assert "seizure_rates" not in c.raw["observation"]
+        return build(2018 if year == 2020 else year, c)   # 2020's network is 2018's
+
+    ws = Workspace(counted, cm.with_changes(raw=raw), [2018, 2019, 2020], exclude=["AFG"],
+                   engine="networkx")
+    assert ws.model(2018).E.engine == "networkx"   # not the default engine
+    assert ws.countries == ["DEU", "IRN", "TJK"] and ws.exclude == ["AFG"]
+    assert sorted(built) == [2018, 2019, 2020]
+    assert ws.graph(2019) is ws.graph(2019) and sorted(built) == [2018, 2019, 2020]
+    assert ws.model(2020) is ws.model(2018) and ws.model(2019) is not ws.model(2018)
+    assert ws.model(2018).countries == ["DEU", "IRN", "TJK"]
+    assert ws.uncalibrated(2020) is ws.uncalibrated(2018)
+    pd.testing.assert_series_equal(
+        ws.uncalibrated(2019),
+        modelled_seizures(build(2019, cm), cm, params=ObservationParams(1.0, 1.0))["seized"])
+    assert not ws.uncalibrated(2019).equals(ws.uncalibrated(2018))
+
+
+def test_year_builder_builds_as_of_july_first(cm, monkeypatch):
+    """``build(year, cm)``: the data's network as of 1 July of the year, with the scenario."""
+    import datetime as dt
+
+    from routes.calibration import _workspace
+
+    calls = []
+    monkeypatch.setattr(_workspace, "network_from_data",
+                        lambda ds, c, sc, *, as_of: calls.append((ds, c, sc, as_of)) or "G")
+    assert _workspace.year_builder("ds", "sc")(2019, cm) == "G"
+    assert calls == [("ds", cm, "sc", dt.date(2019, 7, 1))]
+
+
+def test_observed_vs_modelled_worked_by_hand(cm, monkeypatch):
+    """One row per country the model has in each fitted year then each held-out year not
+    fitted (split ``fit`` / ``holdout``), the excluded left out, a missing report NaN, and
+    ``log_residual = ln(observed + offset) - ln(modelled + offset)``."""
+    from routes.calibration import _workspace
+
+    modelled = {2019: {"IRN": 30.0, "TJK": 5.0, "CHN": 7.0}, 2020: {"IRN": 12.0, "TJK": 0.0}}
+    def fake(G, c, *, engine):
+        assert c is cm and engine == "networkx"
+        return pd.DataFrame({"modelled_kg": pd.Series(modelled[G])})
+
+    monkeypatch.setattr(_workspace, "modelled_seizures", fake)
+    sz = pd.DataFrame({"iso3": ["IRN", "TJK", "IRN", "CHN"], "year": [2019, 2019, 2020, 2019],
+                       "heroin_eq_kg": [60.0, 2.0, 8.0, 100.0]})
+    got = _workspace.observed_vs_modelled(lambda y, c: y, cm, sz, years=[2019],
+                                          holdout=[2019, 2020], offset=4.0, engine="networkx")
+    assert list(got.columns) == ["iso3", "year", "split", "observed_kg", "modelled_kg",
+                                 "log_residual"]
+    assert got[["iso3", "year", "split"]].values.tolist() == [
+        ["IRN", 2019, "fit"], ["TJK", 2019, "fit"], ["IRN", 2020, "holdout"],
+        ["TJK", 2020, "holdout"]]
+    assert got["observed_kg"].tolist()[:3] == [60.0, 2.0, 8.0]
+    assert np.isnan(got["observed_kg"].iloc[3])
+    assert got["modelled_kg"].tolist() == [30.0, 5.0, 12.0, 0.0]
+    assert got["log_residual"].tolist()[:3] == pytest.approx(
+        [np.log(64 / 34), np.log(6 / 9), np.log(12 / 16)], rel=1e-12)
+    default = _workspace.observed_vs_modelled(lambda y, c: y, cm, sz, years=[2019],
+                                              engine="networkx")
+    assert default["iso3"].tolist() == ["IRN", "TJK"]   # CHN excluded by default
+    assert default["log_residual"].tolist() == pytest.approx(
+        [np.log(70 / 40), np.log(12 / 15)], rel=1e-12)
+    assert _workspace.observed_vs_modelled(lambda y, c: y, cm, sz, years=[],
+                                           engine="networkx").empty
+
+
+def test_signature_tells_networks_apart_but_not_float_noise():
+    """Two years share a fast model when their networks have the same edges, time, risk,
+    length and flows: a change in any of them gives another signature; float noise (below
+    1e-9 h and km, 1e-12 in risk) does not; a missing attribute counts as 0."""
+    from routes.calibration._workspace import _signature
+
+    def net(**edge):
+        G = nx.DiGraph()
+        G.add_node("o", role="origin", supply=6.0)
+        G.add_node("m", role="market", demand=1.0)
+        G.add_edge("o", "m", **{"time_h": 7.25, "risk": 0.1, "length_km": 403.7, **edge})
+        return G
+
+    base = _signature(net())
+    assert _signature(net(time_h=7.25 + 3e-11, risk=0.1 + 2e-13,
+                          length_km=403.7 + 3e-11)) == base
+    for change in ({"time_h": 7.5}, {"risk": 0.11}, {"length_km": 403.9}):
+        assert _signature(net(**change)) != base, change
+    G = net()
+    G.nodes["o"]["supply"] = 5.0
+    assert _signature(G) != base
+    bare = nx.DiGraph()
+    bare.add_edge("o", "m")
+    assert _signature(bare) == ((("o", "m", 0.0, 0.0, 0.0),), ())

@@ -6,6 +6,7 @@ out by default, and the observed-against-modelled table of any cost model.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..costs import CostModel
-from ..network import od_demand
+from ..network import network_from_data, od_demand
 from ._fastobs import YearModel
 from .observe import ObservationParams, _countries, modelled_seizures
 
@@ -112,22 +113,11 @@ class Workspace:
 
 
 def year_builder(ds: Any, scenario: Any = None) -> Build:
-    """Return ``build(year, cm)``: the network of ``ds`` as of 1 July of the year.
-
-    When the data is not dated (``network_from_data`` without ``as_of``), every year gets the
-    network as it is.
-    """
-    import datetime as dt
-    import inspect
-
-    from ..network import network_from_data
-
-    if "as_of" in inspect.signature(network_from_data).parameters:
-        def build(year: int, cm: CostModel) -> nx.DiGraph:
-            return network_from_data(ds, cm, scenario,  # type: ignore[call-arg]
-                                     as_of=dt.date(year, 7, 1))
-        return build
-    return lambda year, cm: network_from_data(ds, cm, scenario)
+    """Return ``build(year, cm)``: the network of ``ds`` (and ``scenario``) as of 1 July of the
+    year (:func:`routes.network.network_from_data`)."""
+    def build(year: int, cm: CostModel) -> nx.DiGraph:
+        return network_from_data(ds, cm, scenario, as_of=dt.date(year, 7, 1))
+    return build
 
 
 def observed_vs_modelled(build: Build, cm: CostModel, seizures: pd.DataFrame, *,
