@@ -1018,6 +1018,16 @@ def test_calibrated_text_hand_written():
     assert raw["observation"]["seizure_rates"] == {"IRN": 0.02, "TJK": 0.123457}
 
 
+def test_calibrated_values_are_toml_whatever_their_type():
+    """numpy scalars are written as the Python ones (a numpy bool as a TOML boolean, a numpy
+    integer unquoted); floats to 6 significant digits; strings quoted and escaped."""
+    from routes.calibration._calib_toml import _fmt
+
+    assert [_fmt(v) for v in (np.True_, np.False_, True, np.int64(2022), 7, np.float32(0.5),
+                              712.3456789, 'a "b" \\c')] == [
+        "true", "false", "true", "2022", "7", "0.5", "712.346", '"a \\"b\\" \\\\c"']
+
+
 def test_calibrated_text_without_a_fitted_mean_rate_or_tables():
     """A calibration without a hierarchical mean rate writes ``default_rate = 0.0``; a base
     file of top-level keys only gets its new name before the tables added after it."""

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..costs import CostModel
@@ -26,11 +27,12 @@ _KEY = re.compile(r"^(\s*)([A-Za-z0-9_\-]+)(\s*=\s*)(.*?)\s*$")
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, bool):
+    """Return ``v`` as a TOML value (numpy scalars as Python ones; floats to 6 digits)."""
+    if isinstance(v, bool | np.bool_):
         return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, float | np.floating):
         return repr(float(f"{v:.6g}"))
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_fmt(x) for x in v) + "]"
@@ -139,8 +141,7 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
         out += ["", f"[calibration.parameters.{name}]"]
         for col in ("value", "p05", "p95", "prior_median", "prior_p05", "prior_p95", "pinned",
                     "note"):
-            v = r[col]
-            out.append(f"{col} = {_fmt(bool(v) if col == 'pinned' else v)}")
+            out.append(f"{col} = {_fmt(r[col])}")
     if out_of_sample is not None:
         for r in out_of_sample.to_dict("records"):   # Python scalars (pandas >= 2)
             out += ["", "[[calibration.out_of_sample]]"]

@@ -113,8 +113,10 @@ class Workspace:
 
 
 def year_builder(ds: Any, scenario: Any = None) -> Build:
-    """Return ``build(year, cm)``: the network of ``ds`` (and ``scenario``) as of 1 July of the
-    year (:func:`routes.network.network_from_data`)."""
+    """Return ``build(year, cm)``: the network of ``ds`` as of 1 July of the year.
+
+    Built by :func:`routes.network.network_from_data`, with ``scenario``.
+    """
     def build(year: int, cm: CostModel) -> nx.DiGraph:
         return network_from_data(ds, cm, scenario, as_of=dt.date(year, 7, 1))
     return build
