@@ -103,8 +103,11 @@ class Workspace:
         G = self.graph(year)
         sig = _signature(G)
         if sig not in self._unc:
-            self._unc[sig] = modelled_seizures(G, self.cm, engine=self.engine,
-                                               params=ObservationParams(1.0, 1.0))["seized"]
+            self._unc[sig] = modelled_seizures(
+                G, self.cm, engine=self.engine,
+                # equivalent mutant (any other scale): self.cm has no rates, so this is the
+                # detection model, whose ``seized`` (flow units) no scale enters.
+                params=ObservationParams(1.0, 1.0))["seized"]
         return self._unc[sig]
 
     def calibrated(self, year: int, cal: CostModel) -> pd.Series:
