@@ -359,8 +359,8 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
 
     def recorded(u: np.ndarray) -> float:
         rf = pb.profile(u)
-        # u is a row of the grid's float64 points: the dtype None for float is an equivalent
-        # mutant (the same bytes, the same key).
+        # u is a row of the grid's float64 points, so the dtype None for float is an
+        # equivalent mutant (the same bytes, the same key).
         seen[np.asarray(u, float).tobytes()] = rf
         return rf.nlp + pb.prior_nlp(u)
 

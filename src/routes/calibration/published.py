@@ -172,12 +172,11 @@ def _modelled(mod: _Model, indicator: str, subject: str, unit: str
         if known:
             return mod.consumption(subject), "t opium (flow reaching the markets)", ""
     if indicator in ("seizure_t", "seizure_share") and mod.seized is not None:
-        subj = "northern_route" if subject == "northern_route" else subject
-        if subj == "northern_route":
+        if subject == "northern_route":
             mod.groups.setdefault("northern_route", NORTHERN_ROUTE_SEIZURES)
-        cs, known = mod.countries(subj)
+        cs, known = mod.countries(subject)
         if known:
-            v = mod._sum(mod.seized, subj)
+            v = mod._sum(mod.seized, subject)
             if indicator == "seizure_t":
                 return v, "t opium (expected seizures)", ""
             total = float(sum(mod.seized.values()))
