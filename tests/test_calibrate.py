@@ -1184,3 +1184,18 @@ def test_signature_tells_networks_apart_but_not_float_noise():
     bare = nx.DiGraph()
     bare.add_edge("o", "m")
     assert _signature(bare) == ((("o", "m", 0.0, 0.0, 0.0),), ())
+
+
+def test_rolling_origin_makes_its_own_workspace(cm, fitted):
+    """Without a workspace, rolling_origin makes one over the years first .. last held out
+    (every year's network built once, with the rates removed); fits already made are reused."""
+    built = []
+
+    def counted(year, c):
+        built.append(year)
+        return build(year, c)
+
+    table, cals = rolling_origin(counted, cm, observed(cm), first=2018, holdouts=[2022],
+                                 calibrations={2022: fitted})
+    assert cals == {2022: fitted} and sorted(built) == [2018, 2019, 2020, 2021, 2022]
+    assert table["holdout"].tolist() == [2022] * 5 and table.index.tolist() == list(range(5))

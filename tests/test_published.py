@@ -29,10 +29,10 @@ from routes.calibration.published import (
 NAN = math.nan
 #: market node -> country
 MARKETS = {"m_irn": "IRN", "m_rus": "RUS", "m_deu": "DEU", "m_pak": "PAK", "m_afg": "AFG",
-           "m_kaz": "KAZ"}
+           "m_uzb": "UZB"}
 JOURNEYS = [("m_irn", "AFG > IRN", 6.0), ("m_rus", "AFG > TJK > KAZ > RUS", 3.0),
             ("m_deu", "AFG > TKM > IRN > TUR > DEU", 1.5), ("m_pak", "AFG > PAK", 2.5),
-            ("m_afg", "AFG", 0.5), ("m_kaz", "AFG > UZB > KAZ", 0.25)]
+            ("m_afg", "AFG", 0.5), ("m_uzb", "AFG > UZB", 0.25)]
 SEIZED = {"IRN": 0.9, "TJK": 0.3, "RUS": 0.2, "DEU": 0.05, "PAK": 0.4, "KAZ": 0.15, "UZB": 0.1}
 
 
@@ -87,12 +87,17 @@ CASES = [
     # northern exits of all exits: 4.75 / 13.25
     (("route_share", "northern_route", 2010, 0.237, 0.25, "share of Afghan heroin"),
      (4.75 / 13.25, "share of the flow leaving AFG into TJK, UZB, TKM")),
-    # journeys leaving through TJK/UZB/TKM: 3 + 1.5 + 0.25 = 4.75, of which 3 end in RUS and
-    # 0.25 in KAZ (KAZ crossed by 3 t more does not count: the market does)
+    # journeys leaving through TJK/UZB/TKM: 3 + 1.5 + 0.25 = 4.75 (the last one ends in UZB,
+    # the country it enters), of which 3 end in RUS, 0.25 in UZB and none in KAZ (crossed by
+    # 3 t: the market counts, not the countries crossed)
     (("route_share", "northern_route:RUS", 2010, 0.75, 0.75, "share of northern-route opiates"),
      (3.0 / 4.75, "share of journeys leaving into TJK, UZB, TKM ending in RUS")),
+    (("route_share", "northern_route:UZB", 2010, 0.1, 0.1, "share of northern-route opiates"),
+     (0.25 / 4.75, "share of journeys leaving into TJK, UZB, TKM ending in UZB")),
     (("route_share", "northern_route:KAZ", 2010, 0.1, 0.1, "share of northern-route opiates"),
-     (0.25 / 4.75, "share of journeys leaving into TJK, UZB, TKM ending in KAZ")),
+     (0.0, "share of journeys leaving into TJK, UZB, TKM ending in KAZ")),
+    # the market country is all that follows the first colon
+    (("route_share", "northern_route:RUS:x", 2010, 0.1, 0.1, "share"), (NAN, "")),
     (("route_share", "northern_route:Europe", 2010, 0.1, 0.1, "share"), (NAN, "")),
     (("route_share", "northern_route:rus", 2010, 0.1, 0.1, "share"), (NAN, "")),
     (("route_share", "balkan_route", 2010, 0.1, 0.1, "share"), (NAN, "")),
@@ -109,15 +114,15 @@ CASES = [
      (0.0, "t opium (opium and heroin as opium)")),
     (("flow_t", "Iran transit", 2019, 1.0, 2.0, "t opium"), (NAN, "")),
     (("flow_t", "northern_route:Europe", 2010, 3.0, 4.0, "t heroin"), (NAN, "")),
-    # consumption: markets' countries IRN 6, RUS 3, DEU 1.5, PAK 2.5, AFG 0.5, KAZ 0.25
+    # consumption: markets' countries IRN 6, RUS 3, DEU 1.5, PAK 2.5, AFG 0.5, UZB 0.25
     (("consumption_t", "world", 2009, 375.0, 375.0, "t heroin"),
      (13.75, "t opium (flow reaching the markets)")),
-    # the default neighbours (IRN, PAK, TJK, UZB, TKM, CHN): 6 + 2.5; the rest: 3 + 1.5 +
-    # 0.5 + 0.25
+    # the default neighbours (IRN, PAK, TJK, UZB, TKM, CHN): 6 + 2.5 + 0.25; the rest: 3 +
+    # 1.5 + 0.5
     (("consumption_t", "AFG neighbours", 2009, 600.0, 600.0, "t opium"),
-     (8.5, "t opium (flow reaching the markets)")),
+     (8.75, "t opium (flow reaching the markets)")),
     (("consumption_t", "rest of world", 2009, 340.0, 340.0, "t opium"),
-     (5.25, "t opium (flow reaching the markets)")),
+     (5.0, "t opium (flow reaching the markets)")),
     # a group of [balance.groups] (DEU, FRA), a region (KAZ, TJK, TKM, UZB), a country
     (("consumption_t", "EU", 2017, 149.0, 149.0, "t heroin"),
      (1.5, "t opium (flow reaching the markets)")),
@@ -176,7 +181,7 @@ def test_without_figures_to_divide_by_shares_are_nan_and_defaults_apply() -> Non
     """Nothing leaves Afghanistan, no journey, no seizure: every share is NaN (never a
     division by zero), sums are 0; a cost model without ``[conversion]`` converts heroin at 10
     t of opium per t and one whose ``balance`` is no table still knows Afghanistan's
-    neighbours; a missing year stays missing."""
+    neighbours, as does one without ``balance``; a missing year stays missing."""
     rows = [("exit_share", "AFG>TJK", 2010, 1.0, 1.0, "share of northern-route exports"),
             ("exit_share", "AFG>PAK", 2016, 1.0, 1.0, "share of Afghan opiates"),
             ("route_share", "northern_route", 2010, 1.0, 1.0, "share"),
@@ -193,6 +198,12 @@ def test_without_figures_to_divide_by_shares_are_nan_and_defaults_apply() -> Non
     assert got["model_unit"].iloc[6] == "t opium (flow reaching the markets)"
     assert got["low_model_unit"].iloc[5] == 20.0 and got["high_model_unit"].iloc[5] == 30.0
     assert math.isnan(got["year"].iloc[5]) and got["year"].iloc[0] == 2010
+    # 0.5 t leaves, all of it into TJK: TJK's share of the northern exits is 1 (a share of a
+    # flow under one tonne is still a share)
+    small = _exits().iloc[[1, 3]].assign(flow=[0.5, 0.3])
+    one = published_vs_modelled(_published(rows[:2]), _graph(), small, empty, seized,
+                                _cm({}))
+    assert one["modelled"].tolist() == pytest.approx([1.0, 0.3 / 0.8])
     # no exits at all (an empty frame), and no modelled seizures: seizure rows not modelled
     none = published_vs_modelled(_published(rows[4:5]), _graph(), _exits().iloc[:0], empty,
                                  None, _cm())

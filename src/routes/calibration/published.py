@@ -122,6 +122,8 @@ class _Model:
     def consumption(self, subject: str) -> float:
         by: dict[str, float] = {}
         for m, f in zip(self.journeys["market"], self.journeys["flow"]):
+            # equivalent mutant (no default: "None"): a market without a country counts only in
+            # "world" and "rest of world", whatever its key, as no subject names "" or "None"
             c = str(self.G.nodes[m].get("country", ""))
             by[c] = by.get(c, 0.0) + float(f)
         return self._sum(by, subject)
