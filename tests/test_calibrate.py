@@ -495,7 +495,10 @@ def test_refit_when_the_choice_set_grows_and_rescue_by_the_grid(cm, fitted, monk
             r = replace(r, x=lo.copy(), fun=f(lo))
         return r
 
+    caches = []
+
     def extend(self, th, k, cache=None):
+        caches.append(cache)
         n = real_extend(self, th, k, cache)
         if state["armed"]:
             state["armed"] = False
@@ -510,6 +513,9 @@ def test_refit_when_the_choice_set_grows_and_rescue_by_the_grid(cm, fitted, monk
     assert all(m == 77 for _, m in calls)
     assert res.info["refit_rounds"] == rounds and res.info["routes_added_at_fit"] == 1
     assert res.info["routes_added_after_search"] == late
+    # every growth shares its route searches through one cache (the workspace's): years with
+    # the same network and weights search once, not once each (time to answer)
+    assert caches and all(isinstance(c, dict) and c is caches[0] for c in caches)
     assert res.info["check_max_rel_diff"] == 0.0
     assert res.info["excluded"] == {"CHN": calmod.DEFAULT_EXCLUDE["CHN"],
                                     "TKM": "excluded by the user"}

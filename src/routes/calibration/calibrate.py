@@ -320,8 +320,8 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
         return r.x if r.fun <= pb.objective(u) else u
 
     def grow(u: np.ndarray) -> int:
-        # ws.yen only shares route searches between years with the same network and weights:
-        # without it (None) each year finds the same routes itself (an equivalent mutant).
+        # ws.yen shares route searches between years with the same network and weights
+        # (without it each year would find the same routes itself, only slower).
         new = sum(m.extend(_theta(pb.values(u)), m.k, ws.yen) for m in unique)
         if new:
             pb.restack()
