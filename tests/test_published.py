@@ -228,14 +228,16 @@ def test_exits_beside_the_first_published_share_of_afghan_opiates() -> None:
     (TJK + TKM + UZB); a published range is set beside a row only when it is a share of Afghan
     opiates, the file's first such row winning; a published country the model never enters
     gets a row with no modelled share."""
-    cmp = _cmp([("exit_share", "AFG>TJK", "share of northern-route exports", 0.8, 0.9, 2010,
+    cmp = _cmp([("route_share", "northern_route", "share of northern-route opiates", 0.7, 0.8,
+                 2010, "not of Afghan"),
+                ("route_share", "balkan_route", "share of Afghan heroin", 0.4, 0.5, 2010, "b"),
+                ("exit_share", "AFG>TJK", "share of northern-route exports", 0.8, 0.9, 2010,
                  "north"),
                 ("exit_share", "AFG>PAK", "share of Afghan opiates", 0.4, 0.45, 2016, "pak1"),
                 ("exit_share", "AFG>PAK", "share of Afghan opiates", 0.1, 0.2, 2017, "pak2"),
                 ("exit_share", "IRN>TUR", "share of Afghan opiates", 0.1, 0.2, 2017, "irn"),
                 ("route_share", "northern_route", "share of Afghan heroin", 0.237, 0.25, 2010,
                  "ca"),
-                ("route_share", "balkan_route", "share of Afghan heroin", 0.4, 0.5, 2010, "b"),
                 ("flow_t", "AFG>CHN", "share of Afghan opiates", 1.0, 1.0, 2010, "flow"),
                 ("exit_share", "AFG>CHN", "share of Afghan opiates", 0.01, 0.02, 2011, "chn")])
     got = exits_vs_published(_exits(), cmp)
@@ -293,3 +295,17 @@ def test_observed_files_beside_the_data_folder(tmp_path: Path) -> None:
     (folder / "published_flows.csv").write_text("indicator,region_or_route\nflow_t,x\n")
     with pytest.raises(DataError):
         read_observed(folder)
+
+
+def test_exits_are_read_by_level_name_not_position() -> None:
+    """The exits' index is read by level name: ``(into, from_country)`` gives the same
+    figures as ``(from_country, into)``."""
+    pub = _published([c[0] for c in CASES[:4]])
+    flipped = _exits().reorder_levels(["into", "from_country"])
+    a = published_vs_modelled(pub, _graph(), _exits(), _journeys(), None, _cm())
+    b = published_vs_modelled(pub, _graph(), flipped, _journeys(), None, _cm())
+    pd.testing.assert_frame_equal(a, b)
+    assert a["modelled"].iloc[0] == pytest.approx(3.0 / 4.75)
+    cmp = _cmp([])
+    pd.testing.assert_frame_equal(exits_vs_published(flipped, cmp),
+                                  exits_vs_published(_exits(), cmp))

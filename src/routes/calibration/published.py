@@ -84,7 +84,6 @@ class _Model:
     def __init__(self, G: nx.DiGraph, exits: pd.DataFrame, journeys: pd.DataFrame,
                  seizures: pd.DataFrame | None, cm: CostModel) -> None:
         self.G = G
-        self.cm = cm
         own = (exits.xs("AFG", level="from_country")
                if len(exits) and "AFG" in exits.index.get_level_values("from_country")
                else pd.DataFrame({"flow": [], "share": []}))
