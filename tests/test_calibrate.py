@@ -1088,12 +1088,17 @@ def test_demand_by_country_sums_each_countrys_markets():
     assert demand_by_country(G) == pytest.approx({"DEU": 4.0, "IRN": 2.0})
 
 
-def test_workspace_builds_each_year_once_and_shares_identical_networks(cm):
+def test_workspace_builds_each_year_once_and_shares_identical_networks(cm, monkeypatch):
     """A year's network is built once (with the cost model's rates removed); years whose
     networks carry the same weights and flows share one fast model and one uncalibrated
     result; the countries are those of every year's network, the excluded left out."""
+    from routes.calibration import _workspace
     from routes.calibration._workspace import Workspace
 
+    engines = []
+    real = _workspace.modelled_seizures
+    monkeypatch.setattr(_workspace, "modelled_seizures", lambda G, c, **kw: (
+        engines.append(kw["engine"]), real(G, c, **kw))[1])
     built = []
     raw = dict(cm.raw)
     raw["observation"] = {**raw.get("observation", {}), "seizure_rates": {"IRN": 0.3}}
@@ -1116,6 +1121,7 @@ def test_workspace_builds_each_year_once_and_shares_identical_networks(cm):
         ws.uncalibrated(2019),
         modelled_seizures(build(2019, cm), cm, params=ObservationParams(1.0, 1.0))["seized"])
     assert not ws.uncalibrated(2019).equals(ws.uncalibrated(2018))
+    assert engines == ["networkx", "networkx"]   # one run per distinct network
 
 
 def test_year_builder_builds_as_of_july_first(cm, monkeypatch):
@@ -1162,8 +1168,8 @@ def test_observed_vs_modelled_worked_by_hand(cm, monkeypatch):
     assert default["iso3"].tolist() == ["IRN", "TJK"]   # CHN excluded by default
     assert default["log_residual"].tolist() == pytest.approx(
         [np.log(70 / 40), np.log(12 / 15)], rel=1e-12)
-    assert _workspace.observed_vs_modelled(lambda y, c: y, cm, sz, years=[],
-                                           engine="networkx").empty
+    none = _workspace.observed_vs_modelled(lambda y, c: y, cm, sz, years=[], engine="networkx")
+    assert none.empty and list(none.columns) == list(got.columns)
 
 
 def test_signature_tells_networks_apart_but_not_float_noise():
