@@ -1211,3 +1211,24 @@ def test_rolling_origin_makes_its_own_workspace(cm, fitted):
                                  calibrations={2022: fitted})
     assert cals == {2022: fitted} and sorted(built) == [2018, 2019, 2020, 2021, 2022]
     assert table["holdout"].tolist() == [2022] * 5 and table.index.tolist() == list(range(5))
+
+
+def test_calibrated_text_keeps_a_replaced_lines_own_comment():
+    """A base line's inline comment is kept, above the new value (as a base note: it spoke of
+    the old value); a ``#`` inside a quoted string is no comment."""
+    from routes.calibration._calib_toml import _inline_comment
+
+    assert _inline_comment('500   # Gallien 2019, "a" note') == 'Gallien 2019, "a" note'
+    assert _inline_comment('"a # b"') == ""
+    assert _inline_comment("'c # d' # e") == "e"
+    assert _inline_comment('"x \\" # y" #z') == "z"
+    cal = SimpleNamespace(hours_per_risk=600.0, name="c", raw={})
+    base = 'name = "b"\ndescription = "B."\n\n[weights]\nhours_per_risk = 500  # from the prior\n'
+    text = calibrated_text(base, _CT_OLD, cal, _CT_PARAMS.iloc[:1], _CT_RATES.iloc[:0],
+                           {"years": "2019"})
+    got = text.splitlines()
+    at = got.index("hours_per_risk = 600.0")
+    assert got[at - 2:at] == [
+        "# base note: from the prior",
+        "# calibrated: was 500; 90% posterior interval 650-790.1 (prior median 500, 90% "
+        "250-1000)"]

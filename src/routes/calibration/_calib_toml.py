@@ -42,6 +42,25 @@ def _fmt(v: Any) -> str:
     return f'"{s}"'
 
 
+def _inline_comment(value: str) -> str:
+    """Return the comment after a TOML value (text after a ``#`` outside quotes), or ''."""
+    quote = ""
+    escaped = False
+    for i, ch in enumerate(value):
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return value[i + 1:].strip()
+    return ""
+
+
 def _changes(base: CostModel, cal: CostModel, params: pd.DataFrame
              ) -> dict[tuple[str, str], tuple[Any, str]]:
     """``(table, key) -> (new value, comment)`` for every value the calibration changed."""
@@ -100,6 +119,9 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
         m = _KEY.match(ln)
         if m and not ln.lstrip().startswith("#") and (table, m.group(2)) in changes:
             val, why = changes[(table, m.group(2))]
+            note = _inline_comment(m.group(4))
+            if note:   # the base line's own comment, kept above (it spoke of the old value)
+                out.append(f"{m.group(1)}# base note: {note}")
             if why:
                 out.append(f"{m.group(1)}# {why}")
             out.append(f"{m.group(1)}{m.group(2)}{m.group(3)}{_fmt(val)}")
