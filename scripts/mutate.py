@@ -79,6 +79,18 @@ MODULES: dict[str, list[str]] = {
     "calibration/_fastobs": ["tests/test_observe.py", "tests/test_calibrate.py"],
     "calibration/_optimise": ["tests/test_calibrate.py"],
     "calibration/_holdout": ["tests/test_calibrate.py"],
+    # the yearly balance, the published figures beside the model's, the calibrated file, the
+    # shared networks
+    "calibration/balance": ["tests/test_supplyside.py", "tests/test_balance.py"],
+    "calibration/published": ["tests/test_shipped_targets.py", "tests/test_hubs_engines.py",
+                              "tests/test_published.py"],
+    "calibration/_calib_toml": ["tests/test_calibrate.py"],
+    "calibration/_workspace": ["tests/test_calibrate.py", "-k", "not dask and not workers"],
+    # the draws and weights, the runs' execution (Dask clusters excluded, as above)
+    "uncertainty/_draws": ["tests/test_uncertainty.py", "-k",
+                           "not dask and not workers and not cluster and not scheduler"],
+    "uncertainty/_montecarlo": ["tests/test_uncertainty.py", "-k",
+                                "not dask and not workers and not cluster and not scheduler"],
 }
 
 _STATUS = re.compile(r"^\s*(\S+): (survived|killed|timeout|no tests|suspicious|skipped|"
