@@ -1232,3 +1232,20 @@ def test_calibrated_text_keeps_a_replaced_lines_own_comment():
         "# base note: from the prior",
         "# calibrated: was 500; 90% posterior interval 650-790.1 (prior median 500, 90% "
         "250-1000)"]
+
+
+def test_calibrated_text_adds_a_key_to_the_last_table_and_writes_one_report_rates():
+    """A changed key the base file's last table lacks goes into that table (not a second
+    table of the same name, which TOML refuses); a country with one report is written; a
+    provenance without years reads as blank years."""
+    cal = SimpleNamespace(hours_per_risk=600.0, name="c", raw={})
+    rates = pd.DataFrame({"rate": [0.25], "p05": [0.1], "p95": [0.5], "n_obs": [1],
+                          "pinned": [False]}, index=["KGZ"])
+    text = calibrated_text('name = "b"\ndescription = "B."\n\n[weights]\nhours_per_km = 0.1\n',
+                           _CT_OLD, cal, _CT_PARAMS.iloc[:1], rates, {})
+    raw = tomllib.loads(text)
+    assert raw["weights"] == {"hours_per_km": 0.1, "hours_per_risk": 600.0}
+    assert text.count("[weights]") == 1
+    assert raw["observation"]["seizure_rates"] == {"KGZ": 0.25}
+    assert "KGZ = 0.25   # 0.1-0.5, 1 reports, not pinned" in text
+    assert raw["description"] == "Base model. Calibrated to reported seizures (; held out )."
