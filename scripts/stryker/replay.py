@@ -10,6 +10,8 @@ limit, many times the unmutated engine's ~1 s: a genuine timeout).
 
 Usage: python scripts/stryker/replay.py [--status Timeout] [--cpu 8] [--id ID ...] [--jobs 2]
        [--report .mutate/stryker/mutation.json] [--fixtures .mutate/stryker/fixtures]
+       [--rev REV]   (the judge and the Node harness as committed at REV, for a run's report
+                     made before they changed)
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,15 +42,25 @@ def mutated(source: str, m: dict) -> str:
     return source[:a] + m["replacement"] + source[b:]
 
 
-def judge(text: str, fixtures: Path, cpu: int) -> tuple[str, str]:
+def harness(rev: str | None) -> dict[str, str]:
+    """The judge and the Node harness, from the work tree or as committed at ``rev``."""
+    out = {}
+    for rel in ("tests/whatif_node.js", "scripts/stryker/whatif_judge.js"):
+        out[rel] = (subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{rel}"], check=True,
+                                   capture_output=True, text=True).stdout
+                    if rev else (ROOT / rel).read_text(encoding="utf-8"))
+    return out
+
+
+def judge(text: str, fixtures: Path, cpu: int, files: dict[str, str]) -> tuple[str, str]:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
 
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        for rel in ("tests/whatif_node.js", "scripts/stryker/whatif_judge.js"):
+        for rel, body in files.items():
             (t / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(ROOT / rel, t / rel)
+            (t / rel).write_text(body, encoding="utf-8")
         (t / ENGINE).parent.mkdir(parents=True, exist_ok=True)
         (t / ENGINE).write_text(text, encoding="utf-8")
         env = {**os.environ, "WHATIF_JUDGE_DIR": str(fixtures)}
@@ -69,6 +80,7 @@ def main() -> int:
     ap.add_argument("--id", nargs="*", default=None)
     ap.add_argument("--cpu", type=int, default=8)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--rev", default=None)
     args = ap.parse_args()
     report = json.loads(args.report.read_text(encoding="utf-8"))
     (name, f), = ((k, v) for k, v in report["files"].items() if k.endswith("whatif.js"))
@@ -77,7 +89,9 @@ def main() -> int:
               if (m["id"] in args.id if args.id else m["status"] == args.status)]
     counts: dict[str, int] = {}
     with ThreadPoolExecutor(args.jobs) as pool:
-        found = pool.map(lambda m: judge(mutated(source, m), args.fixtures, args.cpu), chosen)
+        files = harness(args.rev)
+        found = pool.map(lambda m: judge(mutated(source, m), args.fixtures, args.cpu, files),
+                         chosen)
     for m, (what, why) in zip(chosen, found, strict=True):
         counts[what] = counts.get(what, 0) + 1
         loc = m["location"]["start"]

@@ -119,8 +119,10 @@
         // Killed (make mutate-js): `false` for this whole test (the A* spur search ignoring bans
         // finds a route already found again) by the regression case "the A* spur search skips
         // banned nodes and edges" (tests/data/whatif_regressions.json).
-        if (done[v] === run || (bannedEdge && bannedEdge[e]) || (bannedNode && bannedNode[v]) ||
+        if ((bannedEdge && bannedEdge[e]) || (bannedNode && bannedNode[v]) ||
             (h && h[v] === Infinity)) { continue; }
+        // A node already done is not improved here: its distance is final (weights >= 0, and
+        // h, the distances in the whole network, never overestimates along an edge).
         var d = dist[u] + w[e];
         // equivalent mutant: `d <= dist[v]`: only the choice among equally short routes (see Heap).
         if (seen[v] !== run || d < dist[v]) {
@@ -138,15 +140,17 @@
     return {len: dist[t], path: path.reverse()};
   }
 
-  /* Routes compare by (length, node ids); node indices follow the ids' order. */
+  /* Routes from s to t compare by (length, node ids); node indices follow the ids' order.
+   * Two loopless routes from s to t differ before either ends (neither is a prefix of the
+   * other: t comes only at the end), so the loop reads past a route only when a is b. */
   function compareRoutes(a, b) {
     if (a.len !== b.len) { return a.len - b.len; }
-    // equivalent mutant: `i <= min` or `Math.max`: the loop runs past the shorter route only when
-    // one route is a prefix of the other, which two loopless routes from s to t never are.
-    for (var i = 0; i < Math.min(a.path.length, b.path.length); i++) {
+    // equivalent mutant: `i <= a.path.length`: past the end of a route and of the same route
+    // both nodes are undefined.
+    for (var i = 0; i < a.path.length; i++) {
       if (a.path[i] !== b.path[i]) { return a.path[i] - b.path[i]; }
     }
-    return a.path.length - b.path.length;
+    return 0;
   }
 
   /* The shortest-path tree into t: each node's distance to t and its next step on a
