@@ -115,10 +115,12 @@
       net.scans += es.length;
       for (var i = 0; i < es.length; i++) {
         var e = es[i], v = ends[e];
-        // A node that cannot reach t (h Infinity) is not pushed: it would be popped after t.
-        // Killed (make mutate-js): `false` for this whole test (the A* spur search ignoring bans
-        // finds a route already found again) by the regression case "the A* spur search skips
-        // banned nodes and edges" (tests/data/whatif_regressions.json).
+        // A node that cannot reach t (h Infinity) is not pushed: it would be popped after t,
+        // and expanded when t cannot be reached (regression case "the A* spur search leaves a
+        // dead end alone", by the work it would do). Killed (make mutate-js): `false` for this
+        // whole test (the A* spur search ignoring bans finds a route already found again) by
+        // the regression case "the A* spur search skips banned nodes and edges"
+        // (tests/data/whatif_regressions.json).
         if ((bannedEdge && bannedEdge[e]) || (bannedNode && bannedNode[v]) ||
             (h && h[v] === Infinity)) { continue; }
         // A node already done is not improved here: its distance is final (weights >= 0, and
@@ -237,16 +239,18 @@
         rootLen += net.wq[net.edge(last[i], last[i + 1])];
       }
       last.forEach(function (x) { bannedNode[x] = 0; });
+      // Longer candidates are not needed. Once k routes are found this keeps only those as
+      // short as the k-th (Yen finds routes in order of length: the k-th smallest length is
+      // then at most the k-th route's), and the search stops when none is left: every route
+      // as short as the k-th is then known.
       bound = kthBound(A, B, k);
-      B = B.filter(function (r) { return r.len <= bound; });  // longer ones are not needed
+      B = B.filter(function (r) { return r.len <= bound; });
       if (!B.length) { break; }
       var best = 0;
       net.held += B.length;
-      // equivalent mutant: `<= 0`: compareRoutes is 0 only for the same route.
+      // equivalent mutant: `<= 0`: compareRoutes is 0 only for the same route (the candidates
+      // are distinct routes).
       for (j = 1; j < B.length; j++) { if (compareRoutes(B[j], B[best]) < 0) { best = j; } }
-      // Stop once k routes are found and the next is longer than the k-th: every route as
-      // short as the k-th is then known (Yen finds routes in order of length).
-      if (A.length >= k && B[best].len > A[k - 1].len) { break; }
       A.push(B.splice(best, 1)[0]);
     }
     A.sort(compareRoutes);
