@@ -192,8 +192,8 @@
   /* The k-th smallest length among routes found and candidates (Infinity if fewer): no route
    * longer than it can be among the k best. */
   function kthBound(A, B, k) {
-    // equivalent mutant: `true`, `<=` or `A.length - B.length`: a bound of Infinity only prunes
-    // less (the bound cuts spur searches and candidates that cannot be among the k best).
+    // A bound of Infinity would only prune less (same routes, more work: make mutate-js's
+    // work check catches it); the bound cuts spur searches and candidates never needed.
     if (A.length + B.length < k) { return Infinity; }
     var lens = A.concat(B).map(function (r) { return r.len; });
     lens.sort(function (a, b) { return a - b; });
