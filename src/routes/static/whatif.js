@@ -60,9 +60,9 @@
     k.push(key); v.push(node);
     while (i > 0) {
       var p = (i - 1) >> 1;
-      // equivalent mutant: `<` (and `<=` / `>` in pop) only orders equal keys: it picks among
-      // equally short routes, and kShortest finds every route as short as the k-th and sorts them
-      // by node ids; distances do not depend on it.
+      // Tie order: `<` here (`<=` / `>` in pop) only orders equal keys, picking among equally
+      // short routes; kShortest finds every route as short as the k-th and sorts them by node
+      // ids, and distances do not depend on it (make mutate-js kills these by the work check).
       if (k[p] <= key) { break; }
       k[i] = k[p]; v[i] = v[p]; i = p;
     }
@@ -75,9 +75,9 @@
       var l = 2 * i + 1, r = l + 1, m = l;
       if (l >= n) { break; }
       // equivalent mutant: `r <= n` or `true` for `r < n`: k[n] is undefined after the pop and
-      // `undefined < x` is false. `k[r] <= k[l]`: the order of equal keys (see push).
+      // `undefined < x` is false. And `k[r] <= k[l]`: the order of equal keys (see push).
       if (r < n && k[r] < k[l]) { m = r; }
-      // equivalent mutant: `>`: the order of equal keys (see push).
+      // `>`: the order of equal keys (see push).
       if (k[m] >= lk) { break; }
       k[i] = k[m]; v[i] = v[m]; i = m;
     }
@@ -126,7 +126,7 @@
         // A node already done is not improved here: its distance is final (weights >= 0, and
         // h, the distances in the whole network, never overestimates along an edge).
         var d = dist[u] + w[e];
-        // equivalent mutant: `d <= dist[v]`: only the choice among equally short routes (see Heap).
+        // `d <= dist[v]`: only the choice among equally short routes (tie order, see Heap).
         if (seen[v] !== run || d < dist[v]) {
           dist[v] = d; pred[v] = u; seen[v] = run;
           heap.push(h ? d + h[v] : d, v);
@@ -174,7 +174,7 @@
     // (a leg to a node that cannot reach t sums to Infinity, never `< len`)
     es.forEach(function (e) {
       var w = net.head[e], d = net.wq[e] + h[w];
-      // equivalent mutant: `d <= len`: another of equally short first legs (see Heap).
+      // `d <= len`: another of equally short first legs (tie order, see Heap).
       if (!bannedEdge[e] && !bannedNode[w] && d < len) { len = d; best = e; }
     });
     if (best < 0 || len > limit) { return null; }  // none, or none short enough
