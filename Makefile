@@ -71,12 +71,13 @@ mutate: install  ## mutation testing of the core modules: score and surviving mu
 
 # StrykerJS over the what-if page's engine (src/routes/static/whatif.js, the computing part),
 # each mutant judged by the random-network property test (tests/test_whatif_random.py, run in
-# Node). StrykerJS is pinned in scripts/stryker/package-lock.json and installed there by npm.
-# It mutates the file in place and puts it back at the end: do not stop it half-way (if you
-# did, `git checkout src/routes/static/whatif.js`). Report: .mutate/stryker/mutation.json.
+# Node) and held to the unmutated engine's work. StrykerJS is pinned in
+# scripts/stryker/package-lock.json and installed there by npm. It mutates a copy of the
+# repository (.mutate/stryker/tmp), never whatif.js itself. Report: .mutate/stryker/mutation.json;
+# `$(BIN)/python scripts/stryker/replay.py` re-judges its timed-out mutants alone (loops or not).
 JSFIX := $(CURDIR)/.mutate/stryker/fixtures
 
-mutate-js: install  ## mutation testing of the what-if page's engine (StrykerJS, 20-25 min)
+mutate-js: install  ## mutation testing of the what-if page's engine (StrykerJS, 10-30 min)
 	cd scripts/stryker && npm ci --no-audit --no-fund --silent
 	rm -rf $(JSFIX) && mkdir -p $(JSFIX)
 	$(BIN)/python -c "import sys; from routes.maps._assets import common_js; \

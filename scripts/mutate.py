@@ -39,7 +39,8 @@ MUTMUT = Path(sys.executable).parent / "mutmut"
 #: The tests of the priorities code (interdiction, exact, greedy, curves, brute force).
 _PRIORITIES = ["tests/test_interdiction.py", "tests/test_priorities_rules.py"]
 #: The tests of the MILP formulations (and the priorities' tests that solve through them).
-_MILP = ["tests/test_milp.py", "tests/test_interdiction.py", "tests/test_priorities_rules.py"]
+_MILP = ["tests/test_milp.py", "tests/test_milp_rules.py", "tests/test_interdiction.py",
+         "tests/test_priorities_rules.py"]
 #: Module (path under src/routes, without .py) -> the test files that exercise it.
 MODULES: dict[str, list[str]] = {
     "costs": ["tests/test_network.py", "tests/test_costs.py"],
@@ -52,8 +53,8 @@ MODULES: dict[str, list[str]] = {
     "crossings/centrality": ["tests/test_centrality.py", "tests/test_random.py"],
     "crossings/chokepoints": ["tests/test_chokepoints.py", "tests/test_random.py"],
     "priorities/interdiction": _PRIORITIES,
-    "priorities/_instance": _PRIORITIES,
-    "priorities/exact": _PRIORITIES,
+    "priorities/_instance": [*_PRIORITIES, "tests/test_milp_rules.py"],
+    "priorities/exact": [*_PRIORITIES, "tests/test_milp_rules.py"],
     # test_milp.py re-implements the greedy and checks brute force against both formulations;
     # test_curve_budgets.py is about the curve's budgets.
     "priorities/greedy": [*_PRIORITIES, "tests/test_milp.py"],
@@ -81,6 +82,18 @@ MODULES: dict[str, list[str]] = {
     "calibration/_fastobs": ["tests/test_observe.py", "tests/test_calibrate.py"],
     "calibration/_optimise": ["tests/test_calibrate.py"],
     "calibration/_holdout": ["tests/test_calibrate.py"],
+    # the yearly balance, the published figures beside the model's, the calibrated file, the
+    # shared networks
+    "calibration/balance": ["tests/test_supplyside.py", "tests/test_balance.py"],
+    "calibration/published": ["tests/test_shipped_targets.py", "tests/test_hubs_engines.py",
+                              "tests/test_published.py"],
+    "calibration/_calib_toml": ["tests/test_calibrate.py"],
+    "calibration/_workspace": ["tests/test_calibrate.py", "-k", "not dask and not workers"],
+    # the draws and weights, the runs' execution (Dask clusters excluded, as above)
+    "uncertainty/_draws": ["tests/test_uncertainty.py", "-k",
+                           "not dask and not workers and not cluster and not scheduler"],
+    "uncertainty/_montecarlo": ["tests/test_uncertainty.py", "-k",
+                                "not dask and not workers and not cluster and not scheduler"],
 }
 
 _STATUS = re.compile(r"^\s*(\S+): (survived|killed|timeout|no tests|suspicious|skipped|"

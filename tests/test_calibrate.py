@@ -4,6 +4,7 @@ the rolling origin, the calibrated cost model file, bad input."""
 from __future__ import annotations
 
 import tomllib
+from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
@@ -16,7 +17,7 @@ from routes.calibration._holdout import holdout_predictions, rolling_origin
 from routes.calibration._optimise import multistart
 from routes.calibration._posterior import RatePrior, profile_rates
 from routes.calibration.calibrate import apply_parameters, calibrate
-from routes.calibration.observe import modelled_seizures
+from routes.calibration.observe import ObservationParams, modelled_seizures
 from routes.cli import main
 from routes.costs import crossing_terms, edge_weights, load_cost_model
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
@@ -139,6 +140,9 @@ def test_noiseless_fit_exact_and_checked(cm):
     for c, r in TRUE_RATES.items():
         assert res.rates.loc[c, "rate"] == pytest.approx(r, rel=0.02), c
     assert res.info["check_max_rel_diff"] < 1e-9
+    # (here too, not only with the shared fit: mutation testing maps a module fixture's run
+    # to the first test that asks for it)
+    _check_info_record(res.info, cm)
     stats = res.statistics.set_index(["split", "model"])
     assert stats.loc[("holdout", "calibrated"), "male"] < 0.03
     assert list(res.fit.columns) == ["iso3", "year", "split", "observed_kg", "modelled_kg",
@@ -436,7 +440,6 @@ def test_nothing_reported_in_the_fitted_years(cm):
 def test_fit_info_records_the_run(cm, fitted):
     """The toy's choice set holds both routes from the start: no refit round; info names the
     countries, the exclusions and their reasons, the hyperparameters and the evaluations."""
-    from routes.calibration._priors import priors
     from routes.calibration._workspace import DEFAULT_EXCLUDE
 
     info = fitted.info
@@ -444,14 +447,23 @@ def test_fit_info_records_the_run(cm, fitted):
     assert info["refit_rounds"] == 0 and info["routes_added_at_fit"] == 0
     assert info["routes_added_after_search"] == 0
     assert info["excluded"] == {c: DEFAULT_EXCLUDE[c] for c in DEFAULT_EXCLUDE}
+    _check_info_record(info, cm)
+    assert 0 < info["hyper"]["sigma"] < 0.2          # the data's noise: sd 0.05 on the log scale
+    assert 0 <= info["check_max_rel_diff"] < 1e-9
+
+
+def _check_info_record(info, cm):
+    """The hyperparameters (the priors' omega, tau, global interception; sigma) and the
+    evaluations and time per evaluation of the search, as info records them."""
+    from routes.calibration._priors import priors
+
     _, (g_rate, g_sd, tau) = priors(cm)
     hyper = info["hyper"]
     assert (hyper["omega"], hyper["tau"], hyper["global_interception"]) == (g_sd, tau, g_rate)
-    assert 0 < hyper["sigma"] < 0.2          # the data's noise: sd 0.05 on the log scale
+    assert hyper["sigma"] >= 0
     assert 0 < info["evaluations_fit"] < info["evaluations_total"]
     assert info["seconds_per_evaluation"] == pytest.approx(
         info["seconds_fit"] / info["evaluations_fit"])
-    assert 0 <= info["check_max_rel_diff"] < 1e-9
 
 
 @pytest.mark.parametrize("grow_after, polishes, rounds, late", [
@@ -483,7 +495,10 @@ def test_refit_when_the_choice_set_grows_and_rescue_by_the_grid(cm, fitted, monk
             r = replace(r, x=lo.copy(), fun=f(lo))
         return r
 
+    caches = []
+
     def extend(self, th, k, cache=None):
+        caches.append(cache)
         n = real_extend(self, th, k, cache)
         if state["armed"]:
             state["armed"] = False
@@ -498,6 +513,9 @@ def test_refit_when_the_choice_set_grows_and_rescue_by_the_grid(cm, fitted, monk
     assert all(m == 77 for _, m in calls)
     assert res.info["refit_rounds"] == rounds and res.info["routes_added_at_fit"] == 1
     assert res.info["routes_added_after_search"] == late
+    # every growth shares its route searches through one cache (the workspace's): years with
+    # the same network and weights search once, not once each (time to answer)
+    assert caches and all(isinstance(c, dict) and c is caches[0] for c in caches)
     assert res.info["check_max_rel_diff"] == 0.0
     assert res.info["excluded"] == {"CHN": calmod.DEFAULT_EXCLUDE["CHN"],
                                     "TKM": "excluded by the user"}
@@ -892,3 +910,342 @@ def test_holdout_scores_small_samples():
     assert two["spearman"].isna().all() and two["male"].notna().all()
     none = holdout_scores(p.iloc[:0], offset=0.0)
     assert (none["n"] == 0).all() and none["male"].isna().all()
+
+
+# --------------------------------------------------------------------------- the calibrated file
+
+_CT_BASE = '''# A cost model.
+name = "base"
+description = "Base model."
+
+[weights]
+# hours per unit of risk
+hours_per_risk = 500
+hours_per_km = 0.01
+  # hours_per_risk = 1
+[observation]
+scale = 1.0
+
+
+[observation.seizure_rates]
+IRN = 0.5
+
+[calibration]
+seed = 1
+'''
+_CT_OLD = SimpleNamespace(hours_per_risk=500.0, logit_theta=0.02, description="Base model.")
+_CT_CAL = SimpleNamespace(hours_per_risk=712.3456789, logit_theta=0.0315, name="calibrated one",
+                      raw={"observation": {"default_rate": 0.0123}})
+_CT_PARAMS = pd.DataFrame({"value": [712.3456789, 0.0315], "p05": [650.0, 0.01],
+                       "p95": [790.12345, 0.05], "prior_median": [500.0, 0.02],
+                       "prior_p05": [250.0, 0.005], "prior_p95": [1000.0, 0.08],
+                       "pinned": [True, False], "note": ["", "prior-driven"]},
+                      index=["hours_per_risk", "logit_theta"])
+_CT_RATES = pd.DataFrame({"rate": [0.123456789, 0.02, 0.5], "p05": [0.1, 0.01, 0.4],
+                      "p95": [0.15, 0.04, 0.6], "n_obs": [4, 2, 0],
+                      "pinned": [True, False, True]}, index=["TJK", "IRN", "DEU"])
+_CT_PROV = {"years": "2018-2021", "holdout": "2022", "seed": 3,
+        "starts": [{"x": 1, "f": 2.5}, {"x": 2, "f": 3.0}],
+        "hashes": {"data": "abc", "n": 7}}
+_CT_OOS = pd.DataFrame([{"holdout": 2022, "predictor": "calibrated", "spearman": 0.9,
+                     "partial": float("nan")}])
+_CT_WANT = """\
+# A cost model.
+# calibrated by `routes calibrate` (see [calibration])
+name = "calibrated one"
+description = "Base model. Calibrated to reported seizures (2018-2021; held out 2022)."
+
+[weights]
+# hours per unit of risk
+# calibrated: was 500; 90% posterior interval 650-790.1 (prior median 500, 90% 250-1000)
+hours_per_risk = 712.346
+hours_per_km = 0.01
+  # hours_per_risk = 1
+[observation]
+scale = 1.0
+# calibrated: the hierarchical mean seizure rate (exp mu), for a country without reports
+default_rate = 0.0123
+
+[flow]
+# calibrated: was 0.02; 90% posterior interval 0.01-0.05 (prior median 0.02, 90% 0.005-0.08); \
+NOT pinned by the data: the prior carries it
+logit_theta = 0.0315
+
+# Seizure rates fitted by `routes calibrate`: heroin-equivalent kg seized per kg of modelled
+# flow through the country (routes.calibration.observe); 90% interval and reports in the \
+fitted years.
+[observation.seizure_rates]
+IRN = 0.02   # 0.01-0.04, 2 reports, not pinned
+TJK = 0.123457   # 0.1-0.15, 4 reports
+
+# ---------------------------------------------------------------------------------------------
+# Calibration: how the values marked 'calibrated' above were fitted (routes calibrate).
+# Posterior mode of the route-choice parameters with the seizure rates profiled out; 90%
+# intervals from the posterior on a grid (routes.calibration.calibrate).
+# ---------------------------------------------------------------------------------------------
+[calibration]
+years = "2018-2021"
+holdout = "2022"
+seed = 3
+starts = [{ x = 1, f = 2.5 }, { x = 2, f = 3.0 }]
+
+[calibration.hashes]
+data = "abc"
+n = 7
+
+[calibration.parameters.hours_per_risk]
+value = 712.346
+p05 = 650.0
+p95 = 790.123
+prior_median = 500.0
+prior_p05 = 250.0
+prior_p95 = 1000.0
+pinned = true
+note = ""
+
+[calibration.parameters.logit_theta]
+value = 0.0315
+p05 = 0.01
+p95 = 0.05
+prior_median = 0.02
+prior_p05 = 0.005
+prior_p95 = 0.08
+pinned = false
+note = "prior-driven"
+
+[[calibration.out_of_sample]]
+holdout = 2022
+predictor = "calibrated"
+spearman = 0.9
+"""
+
+
+def test_calibrated_text_hand_written():
+    """The calibrated file, line by line (module notes of _calib_toml): each calibrated value
+    replaces its line with a comment above (old value, interval, prior; "NOT pinned" when the
+    prior carries it), a commented-out key is left alone, a key its table lacks is added at
+    the table's end (trailing blank lines first removed), a table the file lacks is added at
+    the end, an older ``[observation.seizure_rates]`` and ``[calibration]`` are replaced; the
+    rates of the countries with reports (sorted; "not pinned" marked), the provenance (inline
+    tables, sub-tables), each parameter and the out-of-sample scores (NaN left out) follow."""
+    text = calibrated_text(_CT_BASE, _CT_OLD, _CT_CAL, _CT_PARAMS, _CT_RATES, _CT_PROV, _CT_OOS)
+    assert text == _CT_WANT
+    raw = tomllib.loads(text)
+    assert raw["flow"]["logit_theta"] == 0.0315 and raw["observation"]["scale"] == 1.0
+    assert raw["observation"]["seizure_rates"] == {"IRN": 0.02, "TJK": 0.123457}
+
+
+def test_calibrated_values_are_toml_whatever_their_type():
+    """numpy scalars are written as the Python ones (a numpy bool as a TOML boolean, a numpy
+    integer unquoted); floats to 6 significant digits; strings quoted and escaped."""
+    from routes.calibration._calib_toml import _fmt
+
+    assert [_fmt(v) for v in (np.True_, np.False_, True, np.int64(2022), 7, np.float32(0.5),
+                              712.3456789, 'a "b" \\c')] == [
+        "true", "false", "true", "2022", "7", "0.5", "712.346", '"a \\"b\\" \\\\c"']
+
+
+def test_calibrated_text_without_a_fitted_mean_rate_or_tables():
+    """A calibration without a hierarchical mean rate writes ``default_rate = 0.0``; a base
+    file of top-level keys only gets its new name before the tables added after it."""
+    cal = SimpleNamespace(hours_per_risk=600.0, name="c", raw={})
+    text = calibrated_text('name = "b"\ndescription = "B."\n', _CT_OLD, cal,
+                           _CT_PARAMS.iloc[:1], _CT_RATES.iloc[:0], {"years": "2019"})
+    assert text.splitlines()[:9] == [
+        "# calibrated by `routes calibrate` (see [calibration])", 'name = "c"',
+        'description = "Base model. Calibrated to reported seizures (2019; held out )."', "",
+        "[weights]",
+        "# calibrated: was 500; 90% posterior interval 650-790.1 (prior median 500, 90% "
+        "250-1000)", "hours_per_risk = 600.0", "", "[observation]"]
+    assert tomllib.loads(text)["observation"] == {"default_rate": 0.0, "seizure_rates": {}}
+
+
+# --------------------------------------------------------------------------- the workspace
+def test_without_rates_keeps_the_rest_of_the_observation_table(cm):
+    """The detection model of a calibrated cost model: its seizure rates and mean rate go,
+    every other ``[observation]`` key stays, and the cost model given is not changed."""
+    from routes.calibration._workspace import without_rates
+
+    raw = dict(cm.raw)
+    raw["observation"] = {"seizure_rates": {"IRN": 0.3}, "default_rate": 0.02, "scale": 1.5}
+    cal = cm.with_changes(raw=raw)
+    got = without_rates(cal)
+    assert got.raw["observation"] == {"scale": 1.5}
+    assert cal.raw["observation"]["default_rate"] == 0.02
+    assert {k: v for k, v in got.raw.items() if k != "observation"} == {
+        k: v for k, v in cm.raw.items() if k != "observation"}
+
+
+def test_demand_by_country_sums_each_countrys_markets():
+    """Each market's flow (od_demand: supply 6 split 3 : 1 : 2 over the markets' demand) summed
+    by the market's country."""
+    from routes.calibration._workspace import demand_by_country
+
+    G = nx.DiGraph()
+    G.add_node("o", role="origin", supply=6.0, country="AFG")
+    for m, c, d in (("a", "DEU", 3.0), ("b", "DEU", 1.0), ("c", "IRN", 2.0)):
+        G.add_node(m, role="market", demand=d, country=c)
+    assert demand_by_country(G) == pytest.approx({"DEU": 4.0, "IRN": 2.0})
+
+
+def test_workspace_builds_each_year_once_and_shares_identical_networks(cm, monkeypatch):
+    """A year's network is built once (with the cost model's rates removed); years whose
+    networks carry the same weights and flows share one fast model and one uncalibrated
+    result; the countries are those of every year's network, the excluded left out."""
+    from routes.calibration import _workspace
+    from routes.calibration._workspace import Workspace
+
+    engines = []
+    real = _workspace.modelled_seizures
+    monkeypatch.setattr(_workspace, "modelled_seizures", lambda G, c, **kw: (
+        engines.append(kw["engine"]), real(G, c, **kw))[1])
+    built = []
+    raw = dict(cm.raw)
+    raw["observation"] = {**raw.get("observation", {}), "seizure_rates": {"IRN": 0.3}}
+
+    def counted(year, c):
+        built.append(year)
+        assert "seizure_rates" not in c.raw["observation"]
+        return build(2018 if year == 2020 else year, c)   # 2020's network is 2018's
+
+    ws = Workspace(counted, cm.with_changes(raw=raw), [2018, 2019, 2020], exclude=["AFG"],
+                   engine="networkx")
+    assert ws.model(2018).E.engine == "networkx"   # not the default engine
+    assert ws.countries == ["DEU", "IRN", "TJK"] and ws.exclude == ["AFG"]
+    assert sorted(built) == [2018, 2019, 2020]
+    assert ws.graph(2019) is ws.graph(2019) and sorted(built) == [2018, 2019, 2020]
+    assert ws.model(2020) is ws.model(2018) and ws.model(2019) is not ws.model(2018)
+    assert ws.model(2018).countries == ["DEU", "IRN", "TJK"]
+    assert ws.uncalibrated(2020) is ws.uncalibrated(2018)
+    pd.testing.assert_series_equal(
+        ws.uncalibrated(2019),
+        modelled_seizures(build(2019, cm), cm, params=ObservationParams(1.0, 1.0))["seized"])
+    assert not ws.uncalibrated(2019).equals(ws.uncalibrated(2018))
+    assert engines == ["networkx", "networkx"]   # one run per distinct network
+
+
+def test_year_builder_builds_as_of_july_first(cm, monkeypatch):
+    """``build(year, cm)``: the data's network as of 1 July of the year, with the scenario."""
+    import datetime as dt
+
+    from routes.calibration import _workspace
+
+    calls = []
+    monkeypatch.setattr(_workspace, "network_from_data",
+                        lambda ds, c, sc, *, as_of: calls.append((ds, c, sc, as_of)) or "G")
+    assert _workspace.year_builder("ds", "sc")(2019, cm) == "G"
+    assert calls == [("ds", cm, "sc", dt.date(2019, 7, 1))]
+
+
+def test_observed_vs_modelled_worked_by_hand(cm, monkeypatch):
+    """One row per country the model has in each fitted year then each held-out year not
+    fitted (split ``fit`` / ``holdout``), the excluded left out, a missing report NaN, and
+    ``log_residual = ln(observed + offset) - ln(modelled + offset)``."""
+    from routes.calibration import _workspace
+
+    modelled = {2019: {"IRN": 30.0, "TJK": 5.0, "CHN": 7.0}, 2020: {"IRN": 12.0, "TJK": 0.0}}
+    def fake(G, c, *, engine):
+        assert c is cm and engine == "networkx"
+        return pd.DataFrame({"modelled_kg": pd.Series(modelled[G])})
+
+    monkeypatch.setattr(_workspace, "modelled_seizures", fake)
+    sz = pd.DataFrame({"iso3": ["IRN", "TJK", "IRN", "CHN"], "year": [2019, 2019, 2020, 2019],
+                       "heroin_eq_kg": [60.0, 2.0, 8.0, 100.0]})
+    got = _workspace.observed_vs_modelled(lambda y, c: y, cm, sz, years=[2019],
+                                          holdout=[2019, 2020], offset=4.0, engine="networkx")
+    assert list(got.columns) == ["iso3", "year", "split", "observed_kg", "modelled_kg",
+                                 "log_residual"]
+    assert got[["iso3", "year", "split"]].values.tolist() == [
+        ["IRN", 2019, "fit"], ["TJK", 2019, "fit"], ["IRN", 2020, "holdout"],
+        ["TJK", 2020, "holdout"]]
+    assert got["observed_kg"].tolist()[:3] == [60.0, 2.0, 8.0]
+    assert np.isnan(got["observed_kg"].iloc[3])
+    assert got["modelled_kg"].tolist() == [30.0, 5.0, 12.0, 0.0]
+    assert got["log_residual"].tolist()[:3] == pytest.approx(
+        [np.log(64 / 34), np.log(6 / 9), np.log(12 / 16)], rel=1e-12)
+    default = _workspace.observed_vs_modelled(lambda y, c: y, cm, sz, years=[2019],
+                                              engine="networkx")
+    assert default["iso3"].tolist() == ["IRN", "TJK"]   # CHN excluded by default
+    assert default["log_residual"].tolist() == pytest.approx(
+        [np.log(70 / 40), np.log(12 / 15)], rel=1e-12)
+    none = _workspace.observed_vs_modelled(lambda y, c: y, cm, sz, years=[], engine="networkx")
+    assert none.empty and list(none.columns) == list(got.columns)
+
+
+def test_signature_tells_networks_apart_but_not_float_noise():
+    """Two years share a fast model when their networks have the same edges, time, risk,
+    length and flows: a change in any of them gives another signature; float noise (below
+    1e-9 h and km, 1e-12 in risk) does not; a missing attribute counts as 0."""
+    from routes.calibration._workspace import _signature
+
+    def net(**edge):
+        G = nx.DiGraph()
+        G.add_node("o", role="origin", supply=6.0)
+        G.add_node("m", role="market", demand=1.0)
+        G.add_edge("o", "m", **{"time_h": 7.25, "risk": 0.1, "length_km": 403.7, **edge})
+        return G
+
+    base = _signature(net())
+    assert _signature(net(time_h=7.25 + 3e-11, risk=0.1 + 2e-13,
+                          length_km=403.7 + 3e-11)) == base
+    for change in ({"time_h": 7.5}, {"risk": 0.11}, {"length_km": 403.9}):
+        assert _signature(net(**change)) != base, change
+    G = net()
+    G.nodes["o"]["supply"] = 5.0
+    assert _signature(G) != base
+    bare = nx.DiGraph()
+    bare.add_edge("o", "m")
+    assert _signature(bare) == ((("o", "m", 0.0, 0.0, 0.0),), ())
+
+
+def test_rolling_origin_makes_its_own_workspace(cm, fitted):
+    """Without a workspace, rolling_origin makes one over the years first .. last held out
+    (every year's network built once, with the rates removed); fits already made are reused."""
+    built = []
+
+    def counted(year, c):
+        built.append(year)
+        return build(year, c)
+
+    table, cals = rolling_origin(counted, cm, observed(cm), first=2018, holdouts=[2022],
+                                 calibrations={2022: fitted})
+    assert cals == {2022: fitted} and sorted(built) == [2018, 2019, 2020, 2021, 2022]
+    assert table["holdout"].tolist() == [2022] * 5 and table.index.tolist() == list(range(5))
+
+
+def test_calibrated_text_keeps_a_replaced_lines_own_comment():
+    """A base line's inline comment is kept, above the new value (as a base note: it spoke of
+    the old value); a ``#`` inside a quoted string is no comment."""
+    from routes.calibration._calib_toml import _inline_comment
+
+    assert _inline_comment('500   # Gallien 2019, "a" note') == 'Gallien 2019, "a" note'
+    assert _inline_comment('"a # b"') == ""
+    assert _inline_comment("'c # d' # e") == "e"
+    assert _inline_comment('"x \\" # y" #z') == "z"
+    cal = SimpleNamespace(hours_per_risk=600.0, name="c", raw={})
+    base = 'name = "b"\ndescription = "B."\n\n[weights]\nhours_per_risk = 500  # from the prior\n'
+    text = calibrated_text(base, _CT_OLD, cal, _CT_PARAMS.iloc[:1], _CT_RATES.iloc[:0],
+                           {"years": "2019"})
+    got = text.splitlines()
+    at = got.index("hours_per_risk = 600.0")
+    assert got[at - 2:at] == [
+        "# base note: from the prior",
+        "# calibrated: was 500; 90% posterior interval 650-790.1 (prior median 500, 90% "
+        "250-1000)"]
+
+
+def test_calibrated_text_adds_a_key_to_the_last_table_and_writes_one_report_rates():
+    """A changed key the base file's last table lacks goes into that table (not a second
+    table of the same name, which TOML refuses); a country with one report is written; a
+    provenance without years reads as blank years."""
+    cal = SimpleNamespace(hours_per_risk=600.0, name="c", raw={})
+    rates = pd.DataFrame({"rate": [0.25], "p05": [0.1], "p95": [0.5], "n_obs": [1],
+                          "pinned": [False]}, index=["KGZ"])
+    text = calibrated_text('name = "b"\ndescription = "B."\n\n[weights]\nhours_per_km = 0.1\n',
+                           _CT_OLD, cal, _CT_PARAMS.iloc[:1], rates, {})
+    raw = tomllib.loads(text)
+    assert raw["weights"] == {"hours_per_km": 0.1, "hours_per_risk": 600.0}
+    assert text.count("[weights]") == 1
+    assert raw["observation"]["seizure_rates"] == {"KGZ": 0.25}
+    assert "KGZ = 0.25   # 0.1-0.5, 1 reports, not pinned" in text
+    assert raw["description"] == "Base model. Calibrated to reported seizures (; held out )."

@@ -336,15 +336,30 @@ def test_shipped_observed_files_are_valid():
          r"heroin_links.csv, row 2, field 'period': not YYYY or YYYY-YYYY"),
     ],
 )
-def test_bad_observed_field(tmp_path, capsys, file, row, field, value, expect):
+def test_bad_observed_field(tmp_path, file, row, field, value, expect):
+    """Each bad field is one problem naming file, row and field (read without the network:
+    the command's exit code and output are the next test's)."""
+    from routes.flowfiles import read_observed
+
     obs = _observed_copy(tmp_path)
     _edit(obs / file, row, field, value)
+    problems: list = []
+    read_observed(obs, problems)
+    text = [str(p) for p in problems]
+    if expect is None:
+        assert text == []
+    else:
+        assert len(text) == 1 and re.search(expect, text[0]), text
+
+
+def test_bad_observed_field_through_validate(tmp_path, capsys):
+    """``routes validate --observed`` prints the problem and exits with 2."""
+    obs = _observed_copy(tmp_path)
+    _edit(obs / "heroin_links.csv", 2, "to_iso3", "Pakistan")
     code = main(["validate", "--observed", str(obs)])
     err = capsys.readouterr().err
-    if expect is None:
-        assert code == 0, err
-    else:
-        assert code == 2 and re.search(expect, err), err
+    assert code == 2 and re.search(
+        r"heroin_links.csv, row 2, field 'to_iso3': not an ISO3 code: 'Pakistan'", err), err
 
 
 def test_heroin_link_periods_hand_worked(tmp_path):

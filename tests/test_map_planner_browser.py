@@ -35,7 +35,9 @@ def _open(browser, path: Path, width: int, height: int, ready: str = MAP_READY):
 
 COVERED_JS = """() => {
   const e = Object.values(routes.registry)[0], m = e.map, c = m.getContainer();
-  const boxes = [c.querySelector('.routes-legend')].map(x => x.getBoundingClientRect());
+  const boxes = [c.querySelector('.routes-legend'),
+                 c.querySelector('.leaflet-control-layers-expanded')]
+    .filter(x => x).map(x => x.getBoundingClientRect());
   const out = [], seen = [];
   ['markets', 'origins'].forEach(k => e.layers[k].eachLayer(l => {
     const p = m.latLngToContainerPoint(l.getLatLng());
@@ -47,16 +49,19 @@ COVERED_JS = """() => {
       out.push(['under', l.feature.properties.n]); } });
   }));
   const lg = boxes[0];
-  return {covered: out, n: seen.length, legend: [lg.top, lg.bottom, innerHeight]};
+  return {covered: out, n: seen.length, boxes: boxes.length,
+          legend: [lg.top, lg.bottom, innerHeight]};
 }"""
 
 
 @pytest.mark.parametrize(("width", "height"), [(1400, 900), (1024, 768)])
-def test_legend_covers_no_market_or_origin(browser, report: Path, width: int, height: int):
+def test_legend_and_layer_control_cover_no_market_or_origin(browser, report: Path, width: int,
+                                                           height: int):
     with _open(browser, report / "map.html", width, height) as v:
         got = v.page.evaluate(COVERED_JS)
         assert v.errors == [] and v.outside == []
     assert got["n"] > 20
+    assert got["boxes"] == 2     # the legend and the open layer control
     assert got["covered"] == []
     top, bottom, window = got["legend"]
     assert 0 <= top and bottom <= window   # the legend's bottom is on screen

@@ -95,6 +95,38 @@ def test_play_steps_through_the_dates(browser, page_file):
         assert page.evaluate("window._seen.slice(0, 3)") == dates
 
 
+UNDER_CONTROLS_JS = """() => {
+  const c = document.querySelector('.leaflet-container');
+  const boxes = [...c.querySelectorAll('.leaflet-bottom.leaflet-left > .leaflet-control')]
+    .map(e => e.getBoundingClientRect());
+  const out = [];
+  const marks = [...c.querySelectorAll('path.routes-tl-origin, path.routes-tl-market')];
+  marks.forEach((e, i) => {
+    const r = e.getBoundingClientRect(), x = (r.left + r.right) / 2, y = (r.top + r.bottom) / 2;
+    if (x < 0 || y < 0 || x > innerWidth || y > innerHeight) { out.push(['off', i]); }
+    boxes.forEach(b => { if (x >= b.left && x <= b.right && y >= b.top && y <= b.bottom) {
+      out.push(['under', i]); } });
+  });
+  const names = [...c.querySelectorAll('.leaflet-bottom.leaflet-left > .leaflet-control')]
+    .map(e => e.classList[0]);
+  return {covered: out, marks: marks.length, names: names};
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (1024, 768)])
+def test_slider_and_legend_cover_no_origin_or_market(browser, page_file, width, height):
+    """The first view fits the network beside the controls at the bottom left."""
+    path, _ = page_file
+    with visit(browser, path, ready="window.routes && window.routes.timelines "
+               "&& window.routes.timelines.length === 1",
+               viewport={"width": width, "height": height}) as v:
+        got = v.page.evaluate(UNDER_CONTROLS_JS)
+        assert v.errors == []
+    assert got["marks"] > 20
+    assert {"routes-tl", "routes-legend"} <= set(got["names"]), got   # slider and legend
+    assert got["covered"] == []
+
+
 def test_offline_map_makes_no_outside_request_and_no_error(browser, page_file):
     path, _ = page_file
     with open_timeline(browser, path) as v:

@@ -792,3 +792,223 @@ def test_in_process_runs_reuse_the_baseline_conversion(toy, monkeypatch):
     u = rank_stability(G, cm, runs=3, seed=0)
     assert made == [] and len(u.ranks) == 3
     assert dict(_montecarlo._STATES) == before
+
+
+# --------------------------------------------------------------------------- rules pinned by
+# mutation testing (scripts/mutate.py uncertainty/_draws, uncertainty/_montecarlo)
+def test_load_ranges_names_the_field_of_every_problem(tmp_path):
+    """A file that is not TOML says so; an ``uncertainty`` that is no table and a crossing
+    entry that is no table are each one problem naming its field (and nothing else fails)."""
+    p = tmp_path / "r.toml"
+    p.write_text("[uncertainty\n")
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load_ranges(p)
+    p.write_text("uncertainty = 3\n")
+    with pytest.raises(ScenarioError) as ei:
+        load_ranges(p)
+    assert [(pr.field, pr.message) for pr in ei.value.problems] == [
+        ("uncertainty", "must be a table")]
+    p.write_text("[uncertainty.crossings]\nx_a = 3\n")
+    with pytest.raises(ScenarioError) as ei:
+        load_ranges(p)
+    assert [(pr.field, pr.message) for pr in ei.value.problems] == [
+        ("uncertainty.crossings.x_a", "must be a table")]
+
+
+def test_draws_stay_inside_every_range(toy):
+    """Each parameter is drawn uniformly on its own (low, high): here ranges that exclude 1,
+    so a draw on any other interval shows."""
+    G, cm = toy
+    r = Ranges({"p_detect": (1.1, 1.2), "delay_h": (2.0, 3.0), "speed_kmh": (0.3, 0.4),
+                "hours_per_risk": (4.0, 5.0)})
+    wm = WeightModel(G, cm, ranges=r)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        m = wm.draw(rng)
+        assert ((m.p_detect >= 1.1) & (m.p_detect < 1.2)).all()
+        assert ((m.delay_h >= 2.0) & (m.delay_h < 3.0)).all()
+        assert ((m.speed_kmh >= 0.3) & (m.speed_kmh < 0.4)).all()
+        assert 4.0 <= m.hours_per_risk < 5.0
+
+
+def test_undetected_crossing_keeps_its_risk_without_a_warning(toy):
+    """A crossing with p_detect 0 keeps its crossing risk whatever the multiplier (ratio 1),
+    and the 0/0 it avoids raises no RuntimeWarning."""
+    import warnings
+
+    G, cm = toy
+    H = G.copy()
+    d, r = crossing_terms(cm, "post", "open", p_detect=0.0)
+    H.nodes["x_a"].update(p_detect=0.0, delay_h=d, crossing_risk=r)
+    for a, b in (("o", "x_a"), ("m", "x_a")):
+        H.edges[a, b].update(edge_weights(cm, "road", 400.0 if a == "o" else 400.0,
+                                          crossing=(d, r)))
+    wm = WeightModel(H, cm)
+    m = wm.ones()
+    m.p_detect[:] = 1.4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p, risk, _, _ = wm.crossing_values(m)
+    assert p[0] == 0.0 and risk[0] == r
+
+
+def test_a_crossing_inside_one_country_has_no_into_a_side(toy):
+    """Only a crossing between two countries has a reverse direction: one whose country_a is
+    its country_b pays its own terms on every edge into it, whatever its ``*_into_a``
+    attributes (the network's weights are those terms, so the weight model accepts it)."""
+    G, cm = toy
+    H = G.copy()
+    H.nodes["x_a"].update(country_a="AAA", country_b="AAA", crossing_risk_into_a=9.0,
+                          delay_h_into_a=99.0, p_detect_into_a=0.9)
+    H.edges["m", "x_a"]["enters"] = "AAA"
+    wm = WeightModel(H, cm)
+    assert not wm.into_a.any()
+    w = wm.weights(wm.ones())
+    j = wm.edges.index(("m", "x_a"))
+    assert w["time_h"][j] == H.edges["m", "x_a"]["time_h"]
+
+
+def test_the_examples_toy_network():
+    """The docstrings' toy (``_draws._toy``): two open road routes o -> x_a / x_b -> m with
+    p_detect 0.05 and 0.04 (upgraded 0.2), supply 10 and demand 1, weights from the cost
+    model (so multipliers of 1 reproduce it)."""
+    from routes.costs import load_cost_model as load
+    from routes.settings import DEFAULT_COST_MODEL
+    from routes.uncertainty._draws import _toy
+
+    cm = load(DEFAULT_COST_MODEL)
+    G = _toy(cm)
+    assert G.graph == {"name": "toy"}
+    assert sorted(G.nodes) == ["m", "o", "x_a", "x_b"]
+    assert G.nodes["o"] == {"kind": "place", "role": "origin", "supply": 10.0, "demand": 0.0}
+    assert G.nodes["m"] == {"kind": "place", "role": "market", "demand": 1.0, "supply": 0.0}
+    for x, p, km in (("x_a", 0.05, 400.0), ("x_b", 0.04, 420.0)):
+        d, r = crossing_terms(cm, "central_asia", "open", p_detect=p)
+        assert G.nodes[x] == {"kind": "crossing", "status": "open", "p_detect": p,
+                              "delay_h": d, "crossing_risk": r, "p_detect_upgraded": 0.2,
+                              "upgrade_cost": 1.0, "crossing_class": "central_asia", "name": x}
+        assert G.edges["o", x] == {"mode": "road", **edge_weights(cm, "road", km,
+                                                                   crossing=(d, r))}
+        assert G.edges[x, "o"] == {"mode": "road", **edge_weights(cm, "road", km)}
+        assert G.edges["m", x] == {"mode": "road", **edge_weights(cm, "road", 300.0,
+                                                                   crossing=(d, r))}
+        assert G.edges[x, "m"] == {"mode": "road", **edge_weights(cm, "road", 300.0)}
+    assert G.number_of_edges() == 8
+
+
+class _Future:
+    def __init__(self, fn, args):
+        try:
+            self.value, self.exc = fn(*args), None
+        except Exception as exc:  # noqa: BLE001 - kept as a remote task's error is
+            self.value, self.exc = None, exc
+        self.released = False
+
+    def result(self):
+        if self.exc is not None:
+            raise self.exc
+        return self.value
+
+    def release(self):
+        self.released = True
+
+
+def _in_process_client():
+    """A ``distributed.Client`` that runs every task at once, in this process (no cluster):
+    what is scattered, submitted and gathered is recorded."""
+    import distributed
+
+    class Client(distributed.Client):
+        loop = None
+        scheduler = None
+
+        def __init__(self):
+            self.scattered, self.submitted, self.futures = [], [], []
+
+        def __repr__(self):
+            return "in-process client"
+
+        def nthreads(self):
+            return {"w1": 1, "w2": 2}
+
+        def scatter(self, obj, broadcast, hash):
+            assert broadcast and not hash
+            self.scattered.append(obj)
+            return obj
+
+        def submit(self, fn, *args, pure, key=None):
+            assert not pure
+            self.submitted.append((fn.__name__, args, key))
+            f = _Future(fn, args)
+            self.futures.append(f)
+            return f
+
+        def gather(self, futs):
+            return [f.result() for f in futs]
+
+        def __del__(self):
+            pass
+
+    return Client()
+
+
+@pytest.fixture
+def fake_remote(monkeypatch):
+    import distributed
+
+    monkeypatch.setattr(distributed, "as_completed", lambda futures, loop: list(futures))
+    return _in_process_client()
+
+
+def test_remote_runs_equal_in_process_runs_chunk_by_chunk(toy, fake_remote, monkeypatch):
+    """On a Dask client the job is scattered once and each chunk ``[a, b)`` is one task
+    (``routes-uncertainty-<token>-<a>``), released once read; the runs equal in-process ones.
+    A task that fails fails its runs, each reported with the task's error."""
+    G, cm = toy
+    a = rank_stability(G, cm, runs=4, seed=5)
+    b = rank_stability(G, cm, runs=4, seed=5, scheduler=fake_remote, chunk_size=3)
+    pd.testing.assert_frame_equal(a.runs, b.runs)
+    pd.testing.assert_frame_equal(a.ranks, b.ranks)
+    assert b.params["workers"] == 3 and b.params["chunk_size"] == 3
+    assert len(fake_remote.scattered) == 1
+    spans = [args[1:3] for _, args, _ in fake_remote.submitted]
+    assert spans == [(0, 3), (3, 4)]
+    token = fake_remote.scattered[0].token
+    assert [k for *_, k in fake_remote.submitted] == [f"routes-uncertainty-{token}-{s}"
+                                                      for s in (0, 3)]
+    assert all(f.released for f in fake_remote.futures)
+
+    def broken(job):
+        raise MemoryError("worker out of memory")
+
+    monkeypatch.setattr(_montecarlo, "_state", broken)
+    u = rank_stability(G, cm, runs=3, seed=0, scheduler=_in_process_client(), chunk_size=2,
+                       on_failure="report")
+    assert u.failures["run"].tolist() == [0, 1, 2]
+    assert u.failures["error"].str.startswith("task failed: MemoryError").all()
+
+
+def test_remote_split_flow_betweenness_sends_each_group_its_flows(synth, fake_remote):
+    """Split over a Dask client: the graph and the weights are scattered once, each origin
+    group is one task with its own flows and the engine, and the parts add up to one call."""
+    G, cm = synth
+    a = split_flow_betweenness(G, splits=2, engine="networkx")
+    b = split_flow_betweenness(G, splits=2, scheduler=fake_remote, engine="networkx")
+    pd.testing.assert_series_equal(a, b)
+    assert len(fake_remote.scattered) == 2
+    sent = fake_remote.submitted
+    assert [name for name, *_ in sent] == ["_split_task"] * 2
+    assert all(args[3] == "networkx" for _, args, _ in sent)
+    assert [{o for o, _ in args[2]} for _, args, _ in sent] == [{"p_00"}, {"p_02"}]
+
+
+def test_split_flow_betweenness_uses_the_flows_given(synth):
+    """``flows`` replaces the network's demand: half of every flow halves the betweenness."""
+    from routes.network import od_demand
+
+    G, cm = synth
+    half = {k: v / 2 for k, v in od_demand(G).items()}
+    a = split_flow_betweenness(G, splits=2)
+    b = split_flow_betweenness(G, splits=2, flows=half)
+    np.testing.assert_allclose(b.to_numpy(), a.to_numpy() / 2, rtol=1e-12, atol=1e-12)
+    assert a.max() > 0

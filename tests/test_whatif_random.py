@@ -311,13 +311,17 @@ def expected(data: dict[str, Any], changes: list[list[str]]) -> dict[str, Any]:
     return out
 
 
-def record(data: dict[str, Any], changes: list[list[str]], want: dict[str, Any]) -> None:
-    """With WHATIF_FIXTURES set (make mutate-js): append the case and what the page must show
-    to that file, one JSON line, for scripts/stryker/whatif_judge.js to judge mutants by."""
+def record(data: dict[str, Any], changes: list[list[str]], want: dict[str, Any],
+           work: dict[str, int]) -> None:
+    """With WHATIF_FIXTURES set (make mutate-js): append the case, what the page must show and
+    the work the page's searches did (``work``: the unmutated engine's, which a mutant may not
+    exceed) to that file, one JSON line, for scripts/stryker/whatif_judge.js to judge mutants
+    by."""
     path = os.environ.get("WHATIF_FIXTURES")
     if path:
         with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"data": data, "changes": changes, "want": want}) + "\n")
+            f.write(json.dumps({"data": data, "changes": changes, "want": want,
+                                "work": work}) + "\n")
 
 
 def check_same(data: dict[str, Any], changes: list[list[str]], got: dict[str, Any]) -> None:
@@ -327,7 +331,7 @@ def check_same(data: dict[str, Any], changes: list[list[str]], got: dict[str, An
     state = {d["id"]: d["start"] for d in nodes if d["kind"] == "crossing"}
     state.update(dict(changes))
     want = expected(data, changes)
-    record(data, changes, want)
+    record(data, changes, want, got["work"])
     # best routes: the same routes of every pair, in the same order, with their shares
     js_routes = [[r["origin"], r["market"], r["rank"], r["path"], r["prob"], r["flow"],
                   r["corridor"], r["cost"], r["risk"], r["countries"], r["edges"]]

@@ -5,9 +5,10 @@
  * (and optionally timeoutMs: the case fails with "Script execution timed out" past it),
  * the page's own summary after `whatif.set(id, state)` for each change (the path a click
  * takes), and the page's `compute` of that state (every route with its flow, the flow through
- * each node and along each edge). Each case runs the script in a fresh V8 context whose page
- * is `data` (the JSON the page embeds); the browser's document and Leaflet are stand-ins that
- * accept every call and draw nothing, so only the computation is exercised.
+ * each node and along each edge, and the work its searches did: make mutate-js holds a
+ * mutant's work to the unmutated engine's). Each case runs the script in a fresh V8 context
+ * whose page is `data` (the JSON the page embeds); the browser's document and Leaflet are
+ * stand-ins that accept every call and draw nothing, so only the computation is exercised.
  * Usage: node tests/whatif_node.js [path of the page's script: routes_common.js, then whatif.js]
  * As a module (scripts/stryker/whatif_judge.js, make mutate-js): {load, run}.
  */
@@ -81,7 +82,7 @@ function run1(w, data, changes) {
                                     edges: r.edges})),
     node: Array.from(res.node), edge: Array.from(res.edge), on: res.on, total: res.total,
     unserved: res.unserved, detected: res.detected, budget: res.budget,
-    corridors: res.corridors,
+    corridors: res.corridors, work: res.work,
   };
 }
 

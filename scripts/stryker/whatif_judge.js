@@ -7,8 +7,13 @@
  * regression cases, in the order the tests run them); common.js beside it is the shared
  * code the page puts before whatif.js (routes.maps._assets.common_js). Each case runs as in
  * the property test (tests/whatif_node.js) and is held to the rules of its check_same: the
- * same routes in the same order, every figure within 1e-9. Exit 0 if every case agrees, 1 at
- * the first that does not (naming it), 2 if the fixtures are missing.
+ * same routes in the same order, every figure within 1e-9. And to one more, for the engine's
+ * speed-ups (the A* limit, Lawler's saving, the bound on candidates, the trees and distances
+ * built once, the early stops), whose mutants give the same figures, only slower: each count
+ * of the work its searches did (`work`: searches run, edges looked at, candidate routes found,
+ * candidates looked at) is a whole number no larger than the unmutated engine's on that case
+ * (written beside the case by the property test). Exit 0 if every case agrees, 1 at the first
+ * that does not (naming it), 2 if the fixtures are missing.
  * Usage: [WHATIF_JUDGE_DIR=folder of the fixtures] node scripts/stryker/whatif_judge.js
  */
 "use strict";
@@ -77,12 +82,37 @@ function breaks(c, got) {
   if (s.detected !== got.detected || s.total !== got.total) { return "summary"; }
   if (!same(s.changes, c.changes)) { return "summary changes"; }
   if (CORRIDORS.some((k) => s.shares[k] !== got.corridors[k].share)) { return "summary shares"; }
+  for (const k of Object.keys(c.work)) {
+    const n = got.work && got.work[k];
+    if (!Number.isInteger(n) || n < 0 || n > c.work[k]) {
+      return `work ${k}: ${n} (the unmutated engine's: ${c.work[k]})`;
+    }
+  }
   for (let i = 0; i < nodes.length; i++) {
     if (nodes[i].kind === "crossing" && s.crossings[nodes[i].id] !== got.node[i]) {
       return "summary crossing " + nodes[i].id;
     }
   }
   return null;
+}
+
+/* The page's figures on case `c`, under V8's watchdog. A case takes milliseconds (the
+ * slowest well under 100 ms), so one still running after LOOP_MS of processor time loops: a
+ * genuine timeout, which the error names "loops" (StrykerJS counts the mutant killed). One
+ * stopped by the watchdog with less processor time spent was only starved on a loaded
+ * machine: it runs again with more time. */
+const LOOP_MS = 1000;
+function judged(script, c) {
+  for (let wall = LOOP_MS; ; wall *= 2) {
+    const t0 = process.cpuUsage();
+    try {
+      return run(script, c.data, c.changes, wall);
+    } catch (e) {
+      const used = process.cpuUsage(t0), ms = (used.user + used.system) / 1000;
+      if (!/timed out/.test(String(e && e.message))) { throw e; }
+      if (ms >= LOOP_MS) { throw new Error(`loops: ${Math.round(ms)} ms of processor time`); }
+    }
+  }
 }
 
 function main() {
@@ -100,7 +130,7 @@ function main() {
     const c = JSON.parse(lines[n]);
     let why;
     try {
-      why = breaks(c, run(script, c.data, c.changes));
+      why = breaks(c, judged(script, c));
     } catch (e) {
       why = "the script failed: " + String(e && e.message || e);
     }

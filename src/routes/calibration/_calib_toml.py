@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..costs import CostModel
@@ -26,11 +27,12 @@ _KEY = re.compile(r"^(\s*)([A-Za-z0-9_\-]+)(\s*=\s*)(.*?)\s*$")
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, bool):
+    """Return ``v`` as a TOML value (numpy scalars as Python ones; floats to 6 digits)."""
+    if isinstance(v, bool | np.bool_):
         return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, float | np.floating):
         return repr(float(f"{v:.6g}"))
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_fmt(x) for x in v) + "]"
@@ -38,6 +40,25 @@ def _fmt(v: Any) -> str:
         return "{ " + ", ".join(f"{k} = {_fmt(x)}" for k, x in v.items()) + " }"
     s = str(v).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{s}"'
+
+
+def _inline_comment(value: str) -> str:
+    """Return the comment after a TOML value (text after a ``#`` outside quotes), or ''."""
+    quote = ""
+    escaped = False
+    for i, ch in enumerate(value):
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return value[i + 1:].strip()
+    return ""
 
 
 def _changes(base: CostModel, cal: CostModel, params: pd.DataFrame
@@ -98,6 +119,9 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
         m = _KEY.match(ln)
         if m and not ln.lstrip().startswith("#") and (table, m.group(2)) in changes:
             val, why = changes[(table, m.group(2))]
+            note = _inline_comment(m.group(4))
+            if note:   # the base line's own comment, kept above (it spoke of the old value)
+                out.append(f"{m.group(1)}# base note: {note}")
             if why:
                 out.append(f"{m.group(1)}# {why}")
             out.append(f"{m.group(1)}{m.group(2)}{m.group(3)}{_fmt(val)}")
@@ -108,8 +132,10 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
     missing = [k for k in changes if k not in done]
     while out and not out[-1].strip():
         out.pop()
-    for tbl in dict.fromkeys(t for t, _ in missing):   # tables the base file lacks
-        out += ["", f"[{tbl}]"] if tbl else []
+    # Tables the base file lacks (never the top level: flush("") ran at the first table, or
+    # after the last line of a file without tables).
+    for tbl in dict.fromkeys(t for t, _ in missing):
+        out += ["", f"[{tbl}]"]
         for t, key in missing:
             if t == tbl:
                 val, why = changes[(t, key)]
@@ -137,13 +163,11 @@ def calibrated_text(base_text: str, base: CostModel, cal: CostModel, params: pd.
         out += ["", f"[calibration.parameters.{name}]"]
         for col in ("value", "p05", "p95", "prior_median", "prior_p05", "prior_p95", "pinned",
                     "note"):
-            v = r[col]
-            out.append(f"{col} = {_fmt(bool(v) if col == 'pinned' else v)}")
+            out.append(f"{col} = {_fmt(r[col])}")
     if out_of_sample is not None:
-        for r in out_of_sample.to_dict("records"):
+        for r in out_of_sample.to_dict("records"):   # Python scalars (pandas >= 2)
             out += ["", "[[calibration.out_of_sample]]"]
             for k, v in r.items():
-                v = v.item() if hasattr(v, "item") else v
                 if isinstance(v, float) and v != v:
                     continue   # NaN (TOML has nan, but a missing score reads better)
                 out.append(f"{k} = {_fmt(v)}")

@@ -50,10 +50,11 @@ def _demand_scale(fit: pd.DataFrame, offset: float) -> float:
     o, m = d["observed_kg"].to_numpy(float), d["demand"].to_numpy(float)
     if len(o) == 0 or not np.any(m > 0):
         return 1.0
-    # (with bounds scipy's default method is "bounded": method=None is an equivalent mutant)
-    res = minimize_scalar(lambda ls: float(np.sum((np.log(o + offset)
-                                                   - np.log(np.exp(ls) * m + offset)) ** 2)),
-                          bounds=(-10.0, 20.0), method="bounded", options={"xatol": 1e-6})
+    res = minimize_scalar(
+        lambda ls: float(np.sum((np.log(o + offset) - np.log(np.exp(ls) * m + offset)) ** 2)),
+        # with bounds scipy's (>= 1.11) default method is "bounded": method=None is an
+        # equivalent mutant
+        bounds=(-10.0, 20.0), method="bounded", options={"xatol": 1e-6})
     return float(np.exp(res.x))
 
 

@@ -91,11 +91,11 @@ def priors(cm: CostModel) -> tuple[dict[str, Prior], tuple[float, float, float]]
     vals = []
     for key in ("global_interception", "global_interception_sd_log", "rate_sd_log"):
         v = obs.get(key)
-        if not (isinstance(v, int | float) and not isinstance(v, bool) and v > 0):
+        if isinstance(v, int | float) and not isinstance(v, bool) and v > 0:
+            vals.append(float(v))
+        else:
             problems.append(Problem(cm.path or cm.name, None, f"observation.{key}",
                                     f"must be a number > 0, got {v!r}"))
-            v = 1.0   # a stand-in, never returned (raised below): any value is equivalent
-        vals.append(float(v))
     if problems:
         raise DataError(problems)
     return out, (vals[0], vals[1], vals[2])

@@ -6,6 +6,7 @@ out by default, and the observed-against-modelled table of any cost model.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..costs import CostModel
-from ..network import od_demand
+from ..network import network_from_data, od_demand
 from ._fastobs import YearModel
 from .observe import ObservationParams, _countries, modelled_seizures
 
@@ -102,8 +103,11 @@ class Workspace:
         G = self.graph(year)
         sig = _signature(G)
         if sig not in self._unc:
-            self._unc[sig] = modelled_seizures(G, self.cm, engine=self.engine,
-                                               params=ObservationParams(1.0, 1.0))["seized"]
+            self._unc[sig] = modelled_seizures(
+                G, self.cm, engine=self.engine,
+                # equivalent mutant (any other scale): self.cm has no rates, so this is the
+                # detection model, whose ``seized`` (flow units) no scale enters.
+                params=ObservationParams(1.0, 1.0))["seized"]
         return self._unc[sig]
 
     def calibrated(self, year: int, cal: CostModel) -> pd.Series:
@@ -114,20 +118,11 @@ class Workspace:
 def year_builder(ds: Any, scenario: Any = None) -> Build:
     """Return ``build(year, cm)``: the network of ``ds`` as of 1 July of the year.
 
-    When the data is not dated (``network_from_data`` without ``as_of``), every year gets the
-    network as it is.
+    Built by :func:`routes.network.network_from_data`, with ``scenario``.
     """
-    import datetime as dt
-    import inspect
-
-    from ..network import network_from_data
-
-    if "as_of" in inspect.signature(network_from_data).parameters:
-        def build(year: int, cm: CostModel) -> nx.DiGraph:
-            return network_from_data(ds, cm, scenario,  # type: ignore[call-arg]
-                                     as_of=dt.date(year, 7, 1))
-        return build
-    return lambda year, cm: network_from_data(ds, cm, scenario)
+    def build(year: int, cm: CostModel) -> nx.DiGraph:
+        return network_from_data(ds, cm, scenario, as_of=dt.date(year, 7, 1))
+    return build
 
 
 def observed_vs_modelled(build: Build, cm: CostModel, seizures: pd.DataFrame, *,

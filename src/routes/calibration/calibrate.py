@@ -320,8 +320,8 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
         return r.x if r.fun <= pb.objective(u) else u
 
     def grow(u: np.ndarray) -> int:
-        # ws.yen only shares route searches between years with the same network and weights:
-        # without it (None) each year finds the same routes itself (an equivalent mutant).
+        # ws.yen shares route searches between years with the same network and weights
+        # (without it each year would find the same routes itself, only slower).
         new = sum(m.extend(_theta(pb.values(u)), m.k, ws.yen) for m in unique)
         if new:
             pb.restack()
@@ -359,8 +359,8 @@ def calibrate(build: Build, cm: CostModel, seizures: pd.DataFrame, *, years: Seq
 
     def recorded(u: np.ndarray) -> float:
         rf = pb.profile(u)
-        # u is a row of the grid's float64 points: the dtype None for float is an equivalent
-        # mutant (the same bytes, the same key).
+        # u is a row of the grid's float64 points, so the dtype None for float is an
+        # equivalent mutant (the same bytes, the same key).
         seen[np.asarray(u, float).tobytes()] = rf
         return rf.nlp + pb.prior_nlp(u)
 

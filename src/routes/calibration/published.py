@@ -84,7 +84,6 @@ class _Model:
     def __init__(self, G: nx.DiGraph, exits: pd.DataFrame, journeys: pd.DataFrame,
                  seizures: pd.DataFrame | None, cm: CostModel) -> None:
         self.G = G
-        self.cm = cm
         own = (exits.xs("AFG", level="from_country")
                if len(exits) and "AFG" in exits.index.get_level_values("from_country")
                else pd.DataFrame({"flow": [], "share": []}))
@@ -122,6 +121,8 @@ class _Model:
     def consumption(self, subject: str) -> float:
         by: dict[str, float] = {}
         for m, f in zip(self.journeys["market"], self.journeys["flow"]):
+            # equivalent mutant (no default: "None"): a market without a country counts only in
+            # "world" and "rest of world", whatever its key, as no subject names "" or "None"
             c = str(self.G.nodes[m].get("country", ""))
             by[c] = by.get(c, 0.0) + float(f)
         return self._sum(by, subject)
@@ -172,12 +173,11 @@ def _modelled(mod: _Model, indicator: str, subject: str, unit: str
         if known:
             return mod.consumption(subject), "t opium (flow reaching the markets)", ""
     if indicator in ("seizure_t", "seizure_share") and mod.seized is not None:
-        subj = "northern_route" if subject == "northern_route" else subject
-        if subj == "northern_route":
+        if subject == "northern_route":
             mod.groups.setdefault("northern_route", NORTHERN_ROUTE_SEIZURES)
-        cs, known = mod.countries(subj)
+        cs, known = mod.countries(subject)
         if known:
-            v = mod._sum(mod.seized, subj)
+            v = mod._sum(mod.seized, subject)
             if indicator == "seizure_t":
                 return v, "t opium (expected seizures)", ""
             total = float(sum(mod.seized.values()))

@@ -201,5 +201,6 @@ def timeline_map(snapshots: Sequence[Snapshot], events: pd.DataFrame | None = No
     nodes = pd.DataFrame({"lat": data["nodes"]["lat"], "lon": data["nodes"]["lon"]})
     bounds = _bounds(nodes, countries)
     if bounds:
-        m.fit_bounds(bounds)
+        # After the slider and the legend exist: fit the network beside them.
+        m.add_child(_Script(lambda name: f"routes.fitClear({name}, {js_json(bounds)});"))
     return m

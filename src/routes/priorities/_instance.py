@@ -325,7 +325,9 @@ def _prune(inst: _Instance, objective: str, x: np.ndarray, value: float,
 def _toy() -> nx.DiGraph:
     """Two parallel crossings between an origin and a market (for the doctests)."""
     G = nx.DiGraph()
+    # equivalent mutants: another kind for a place (only a crossing's kind is read)
     G.add_node("o", kind="place", role="origin", supply=1.0, demand=0.0)
+    # equivalent mutants: another kind for a place (only a crossing's kind is read)
     G.add_node("m", kind="place", role="market", supply=0.0, demand=1.0)
     for x, leg in (("xa", 0.0), ("xb", 0.1)):
         G.add_node(x, kind="crossing", name=x, status="open", p_detect=-math.expm1(-0.1),

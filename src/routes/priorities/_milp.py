@@ -112,14 +112,16 @@ def _add_side(model: _Model, a: np.ndarray, e: float, budget: float) -> None:
     """Append the row ``a x <= e`` to the model's budget row(s)."""
     m: Any = model
     P = len(a)
-    row = sp.csr_array((a, (np.zeros(P, dtype=np.int64), m.xcol0 + np.arange(P))),
-                       shape=(1, m.ncol))
+    # equivalent mutant: no shape (the posts are the last columns: it is the one inferred)
+    row = sp.csr_array((a, (np.full(P, 0), m.xcol0 + np.arange(P))),
+                       shape=(1, m.ncol))  # equivalent mutant (see above)
     m.budget_row = sp.csr_array(sp.vstack([m.budget_row, row]))
     m.budget = np.array([budget, e])
 
 
 # --------------------------------------------------------------------------- the loop
-def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: str = "tight",
+def solve_exact(inst: Instance, objective: str, budget: float, *,
+                formulation: str = FORMULATIONS[0],
                 time_limit: float = 60.0, rel_tol: float = 1e-7, max_rounds: int = 50,
                 start: np.ndarray | None = None, points: dict[int, set[float]] | None = None,
                 progress: Callable[[str], None] | None = None,
@@ -134,9 +136,21 @@ def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: s
     ``a x <= e`` over the posts (the epsilon constraint of :mod:`routes.priorities.tradeoff`);
     ``start`` must then satisfy it. Bounds computed from the budget alone stay valid, since
     the side constraint only removes solutions.
+
+    The detected share (``"flow"``) is at most 1: its gaps are compared with ``rel_tol``
+    itself (``rel_tol`` relative to ``max(1, value)``).
     """
     x0 = inst.x0()
     best_x, best = x0, inst.value(objective, x0)[0]
+
+    def consider(x: np.ndarray) -> float:
+        """Return the exact value of ``x`` (Dijkstra), keeping a copy if it is the best."""
+        nonlocal best_x, best
+        val = inst.value(objective, x)[0]
+        if val > best:
+            best_x, best = x.copy(), val
+        return val
+
     model: _Model
     if formulation == "plain":
         model = PlainMilp(inst, objective, budget)
@@ -146,9 +160,7 @@ def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: s
     else:
         model = TightMilp(inst, objective, budget, points)
         if start is not None:
-            val = inst.value(objective, start)[0]
-            if val > best:
-                best_x, best = start.copy(), val
+            consider(start)
             if objective == "flow":
                 model.add_tangents(inst.distances(start))
     if side is not None:
@@ -162,11 +174,7 @@ def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: s
         Its exact value is known at once (Dijkstra); proving the model's optimum first would
         be wasted, since the next round adds those tangents anyway.
         """
-        nonlocal best_x, best
-        val = inst.value(objective, x)[0]
-        if val > best:
-            best_x, best = x.copy(), val
-        if value - val > rel_tol * max(1.0, abs(val)) and model.refine(x) > 0:
+        if value - consider(x) > rel_tol and model.refine(x) > 0:
             seen.append(x)
             return True
         return False
@@ -179,9 +187,7 @@ def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: s
                                     else None)
         if x is None:
             break
-        val = inst.value(objective, x)[0]
-        if val > best:
-            best_x, best = x, val
+        consider(x)
         bound = min(bound, ub) if objective == "flow" else max(ub, best)
         if progress is not None:
             progress(f"round {rounds}: value {best:.6g}, bound {bound:.6g}"
@@ -190,7 +196,7 @@ def solve_exact(inst: Instance, objective: str, budget: float, *, formulation: s
             continue
         if not solved:
             break
-        if objective == "single" or bound - best <= rel_tol * max(1.0, abs(best)):
+        if objective == "single" or bound - best <= rel_tol:
             optimal = True
             break
         if model.refine(x) == 0:

@@ -8,7 +8,7 @@ import numpy as np
 from scipy.sparse import csgraph
 
 from ._instance import _Instance as Instance
-from ._milp_solve import Watch, _assemble, _reach, _solve, _tangent_rows
+from ._milp_solve import Watch, _columns, _reach, _Rows, _solve, _tangent_rows
 
 __all__ = ["PlainMilp"]
 
@@ -28,6 +28,7 @@ class PlainMilp:
     def __init__(self, inst: Instance, objective: str, budget: float) -> None:
         self.inst, self.objective, self.budget = inst, objective, budget
         P = len(inst.posts)
+        # equivalent mutant: directed=True dropped (csgraph's default)
         Dall = csgraph.dijkstra(inst._csr(inst.weights(np.ones(P))), directed=True,
                                 indices=inst.oi)
         if objective == "single":
@@ -35,38 +36,25 @@ class PlainMilp:
         else:
             groups = [(np.array([i]), np.nonzero(inst.connected[i])[0])
                       for i in range(len(inst.origins)) if inst.connected[i].any()]
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        rhs: list[np.ndarray] = []
+        rows = _Rows()
         lo: list[np.ndarray] = []
         hi: list[np.ndarray] = []
         targets = []                 # (market pi columns, origin rows, market rows)
-        xcols: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []   # rows, post ids, vals
-        ncol = nrow = 0
+        ncol = 0
         for oset, mset in groups:
             # Potentials only for nodes between these origins and markets: the mask trims the
-            # model. equivalent mutant: a wider mask (any node the origins reach, as with None
-            # for the markets) proves the same optimum.
+            # model (tests/test_milp_rules.py counts its columns).
             mask = _reach(inst, inst.oi[oset], inst.mi[mset])
-            # equivalent mutants: another fill value or dtype. Only masked entries of ``col``
-            # are read, and they are whole numbers.
-            col = np.full(inst.n, -1, dtype=np.int64)
-            col[mask] = ncol + np.arange(mask.sum())
+            col = _columns(mask, ncol)
             ncol += int(mask.sum())
             top = Dall[oset].min(axis=0)
             top[inst.oi[oset]] = 0.0           # pi_origin = 0
             lo.append(np.zeros(int(mask.sum())))
             hi.append(top[mask])
             k = np.nonzero(mask[inst.u] & mask[inst.v] & ~np.isin(inst.v, inst.oi[oset]))[0]
-            r = nrow + np.arange(len(k))
-            rows += [r, r]
-            cols += [col[inst.v[k]], col[inst.u[k]]]
-            vals += [np.ones(len(k)), -np.ones(len(k))]
+            r = rows.differences(col[inst.v[k]], col[inst.u[k]], inst.risk[k])
             on = inst.has_post[k]
-            xcols.append((r[on], inst.arc_post[k[on]], -inst.delta[inst.arc_post[k[on]]]))
-            rhs.append(inst.risk[k])
-            nrow += len(k)
+            rows.posts.append((r[on], inst.arc_post[k[on]], -inst.delta[inst.arc_post[k[on]]]))
             if objective == "single":
                 targets.append((col[inst.mi[mset]], oset, mset))
             else:
@@ -79,13 +67,8 @@ class PlainMilp:
         for zi, (mcols, oset, mset) in enumerate(targets):
             zc = zcol0 + zi
             dtop = float(Dall[np.ix_(oset, inst.mi[mset])].min())
-            if objective == "single":
-                r = nrow + np.arange(len(mcols))   # z - pi_m <= 0 for every market
-                rows += [r, r]
-                cols += [np.full(len(mcols), zc), mcols]
-                vals += [np.ones(len(mcols)), -np.ones(len(mcols))]
-                rhs.append(np.zeros(len(mcols)))
-                nrow += len(mcols)
+            if objective == "single":   # z - pi_m <= 0 for every market
+                rows.differences(np.full(len(mcols), zc), mcols, np.zeros(len(mcols)))
                 hi.append(np.array([dtop]))
                 self.c[zc] = -1.0
             else:
@@ -94,14 +77,7 @@ class PlainMilp:
                 hi.append(np.array([-math.expm1(-dtop)]))
                 self.c[zc] = -inst.F.flat[flat] / inst.routed
             lo.append(np.zeros(1))
-        for r, post, v in xcols:
-            rows.append(r)
-            cols.append(xcol0 + post)
-            vals.append(v)
-        lo.append(np.zeros(P))
-        hi.append(np.ones(P))
-        self.lb, self.ub, self.A, self.rhs, self.budget_row = _assemble(
-            inst, xcol0, nrow, self.ncol, rows, cols, vals, lo, hi, rhs)
+        self.lb, self.ub, self.A, self.rhs, self.budget_row = rows.assemble(inst, xcol0, lo, hi)
         self.cuts: list[tuple[int, int, float]] = []   # (z col, pi col, tangent point)
         self.seen: set[tuple[int, int, float]] = set()
 

@@ -141,7 +141,7 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
     h = _highs()
     blocks = [A, budget_row] + ([tangents[0]] if tangents is not None else [])
     M = sp.csc_array(sp.vstack(blocks))
-    parts: list[np.ndarray] = [rhs, np.atleast_1d(np.asarray(budget, dtype=float))]
+    parts: list[np.ndarray] = [rhs, np.atleast_1d(budget)]
     if tangents is not None:
         parts.append(tangents[1])
     upper = np.concatenate(parts)
@@ -160,6 +160,8 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
         highspy.HighsVarType.kInteger] * (len(c) - xcol0)
     h.passModel(lp)
     if start is not None:   # the potentials and z are completed by HiGHS
+        # equivalent mutants: another dtype or none (highspy converts the indices to its
+        # int32 itself)
         idx = np.arange(xcol0, len(c), dtype=np.int32)
         h.setSolution(len(idx), idx, np.asarray(start, dtype=float))
     stop = [False]
@@ -183,6 +185,7 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
         return None, math.inf, False
     y = np.asarray(h.getSolution().col_value)
     fun = float(info.objective_function_value)
+    # equivalent mutant: >= for > (a mix-up of exactly 1e-9, to the bit)
     if start is not None and abs(float(c @ y) - fun) > 1e-9 * max(1.0, abs(fun)):
         # HiGHS 1.16 can report the optimum's value with the start's columns (seen when
         # presolve solves the MIP): solve again without the start.
@@ -199,20 +202,57 @@ def _solve_highs(c: np.ndarray, A: sp.csr_array, rhs: np.ndarray, budget_row: sp
 def _reach(inst: Instance, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Nodes reachable from ``src`` that reach ``dst`` (bool mask)."""
     A = inst._csr(np.ones(len(inst.u)))
-    fwd = np.isfinite(csgraph.dijkstra(A, directed=True, indices=src, min_only=True))
-    back = np.isfinite(csgraph.dijkstra(A.T.tocsr(), directed=True, indices=dst,
-                                        min_only=True))
+    fwd = np.isfinite(csgraph.dijkstra(A, indices=src, min_only=True))   # (directed)
+    back = np.isfinite(csgraph.dijkstra(A.T.tocsr(), indices=dst, min_only=True))
     return fwd & back
 
 
-def _assemble(inst: Instance, xcol0: int, nrow: int, ncol: int, rows: list[np.ndarray],
-              cols: list[np.ndarray], vals: list[np.ndarray], lo: list[np.ndarray],
-              hi: list[np.ndarray], rhs: list[np.ndarray]
-              ) -> tuple[np.ndarray, np.ndarray, sp.csr_array, np.ndarray, sp.csr_array]:
-    """Stack a model's pieces: bounds, constraint matrix, right-hand side and budget row."""
-    P = len(inst.cost)
-    A = sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                     shape=(nrow, ncol))
-    budget_row = sp.csr_array((inst.cost, (np.zeros(P, dtype=np.int64), xcol0 + np.arange(P))),
-                              shape=(1, ncol))
-    return np.concatenate(lo), np.concatenate(hi), A, np.concatenate(rhs), budget_row
+def _columns(mask: np.ndarray, first: int) -> np.ndarray:
+    """Return the column of each node in ``mask``: ``first, first + 1, ...`` in node order.
+
+    The entries of the other nodes are not columns (the models never read them).
+    """
+    return first - 1 + np.cumsum(mask)
+
+
+class _Rows:
+    """The rows ``A y <= rhs`` of a model (both formulations), added block by block."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.rhs: list[np.ndarray] = []
+        self.n = 0
+        #: (rows, post ids, coefficients): the posts' entries, placed by :meth:`assemble`
+        self.posts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def differences(self, plus: np.ndarray, minus: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        """Add the rows ``y[plus] - y[minus] <= rhs``; return their numbers."""
+        r = self.n + np.arange(len(rhs))
+        self.rows += [r, r]
+        self.cols += [plus, minus]
+        self.vals += [np.ones(len(r)), -np.ones(len(r))]
+        self.rhs.append(rhs)
+        self.n += len(r)
+        return r
+
+    def assemble(self, inst: Instance, xcol0: int, lo: list[np.ndarray], hi: list[np.ndarray]
+                 ) -> tuple[np.ndarray, np.ndarray, sp.csr_array, np.ndarray, sp.csr_array]:
+        """Return the model's bounds, constraint matrix, right-hand side and budget row.
+
+        ``lo`` and ``hi`` bound the columns before the posts' (from ``xcol0`` on: 0 to 1).
+        """
+        P = len(inst.cost)
+        ncol = xcol0 + P
+        rows, cols, vals = [*self.rows], [*self.cols], [*self.vals]
+        for r, post, v in self.posts:
+            rows.append(r)
+            cols.append(xcol0 + post)
+            vals.append(v)
+        A = sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=(self.n, ncol))
+        budget_row = sp.csr_array((inst.cost, (np.full(P, 0), xcol0 + np.arange(P))),
+                                  shape=(1, ncol))
+        return (np.concatenate([*lo, np.zeros(P)]), np.concatenate([*hi, np.ones(P)]), A,
+                np.concatenate(self.rhs), budget_row)

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from ._instance import _Instance as Instance
-from ._milp_solve import HIGHS_OPTIONS, Watch, _assemble, _solve_highs, _tangent_rows
+from ._milp_solve import HIGHS_OPTIONS, Watch, _columns, _Rows, _solve_highs, _tangent_rows
 
 __all__ = ["KNAPSACK_ENUMERATE", "TightMilp"]
 
@@ -42,6 +42,8 @@ class _Raise:
             self.gains = gains[order]
             self.costs = np.minimum.accumulate(costs[order][::-1])[::-1]   # suffix minimum
         else:
+            # equivalent mutant (up to rounding): another sort kind. Posts of equal gain per
+            # cost make one straight piece of the fractional cover, in any order.
             order = np.argsort(-d / c, kind="stable")
             self.gains, self.costs = np.cumsum(d[order]), np.cumsum(c[order])
 
@@ -94,7 +96,7 @@ def _level(routes: list[tuple[float, _Raise]], budget: float,
     table = _level_table(routes) if table is None else table
     if table is not None:
         cand, total = table
-        # equivalent mutant: < for <= (a total equal to budget + 1e-9 to the last bit).
+        # The slack is inclusive (tests/test_milp_rules.py): a looser bound is still one.
         ok = cand[total <= budget + 1e-9]
         return float(ok.max()) if len(ok) else lo
 
@@ -105,8 +107,8 @@ def _level(routes: list[tuple[float, _Raise]], budget: float,
         return hi
     for _ in range(64):
         mid = 0.5 * (lo + hi)
-        # equivalent mutants: <= for < (or no test at all): once ``mid`` is ``lo`` or ``hi``
-        # (float resolution) every later step keeps ``lo`` and ``hi``; this only stops early.
+        # Once ``mid`` is ``lo`` or ``hi`` (float resolution) every later step would keep
+        # ``lo`` and ``hi``: stop early (tests/test_milp_rules.py counts the steps).
         if not lo < mid < hi:
             break
         lo, hi = (mid, hi) if affordable(mid) else (lo, mid)
@@ -156,8 +158,8 @@ def _pair_bound(inst: Instance, o: int, m: int, budget: float, most_routes: int 
             dist, pred = csgraph.dijkstra(inst._csr(w), directed=True, indices=o,
                                           return_predecessors=True)
             if not math.isfinite(dist[m]):
-                # equivalent mutant: a false ``done`` (None, False) makes the next budget look
-                # again, find no route again and stop at the same level: only time is lost.
+                # Kept as done: the next budget does not look again (only time would be lost;
+                # tests/test_milp_rules.py reads the cache).
                 done = True
                 break
             posts = _route_posts(inst, pred, m)
@@ -166,8 +168,8 @@ def _pair_bound(inst: Instance, o: int, m: int, budget: float, most_routes: int 
                 w = w.copy()
                 w[np.isin(inst.arc_post, posts)] = np.inf
             else:
-                # equivalent mutant: a false ``done`` finds this post-less route again, and a
-                # route no budget can lift cannot lower the level (the loop stops at it).
+                # A route no budget can lift ends the search (looking on would find it again,
+                # and it cannot lower the level; tests/test_milp_rules.py reads the cache).
                 done = True
         if not routes[k][0] < level:     # this and every later route is no lower
             break
@@ -261,31 +263,33 @@ class TightMilp:
                 mset = np.concatenate([np.nonzero(ok[h])[0] for h, _ in members])
                 K = np.concatenate([U[h, ok[h]] - dr for h, dr in members])
                 groups.append((np.array([i]), mset, K, members))
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        rhs: list[np.ndarray] = []
+        rows = _Rows()
         lo: list[np.ndarray] = []
         hi: list[np.ndarray] = []
         targets: list[tuple[np.ndarray, np.ndarray, np.ndarray, float, float, float]] = []
-        xrows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []   # rows, post ids, vals
-        ncol = nrow = 0
+        ncol = 0
         self.kept_nodes = self.kept_arcs = 0
         for oset, mset, K, members in groups:
             src = inst.oi[oset]
             L = D0[oset].min(axis=0)
             with np.errstate(invalid="ignore"):
                 C = (K[:, None] - R0[mset]).max(axis=0)      # -inf: reaches no market
-            # equivalent mutant (up to rounding): / for * (a smaller tolerance when K > 1) only
-            # differs for an arc within 1e-9 K of the window, i.e. on it but for rounding.
+            # The window's tolerance: 1e-9, relative to K above 1 (tests/test_milp_rules.py).
             tol = 1e-9 * max(1.0, float(K.max()))
+            # equivalent mutant: < for <= (a node exactly tol outside the window, to the bit)
             keep = np.isfinite(L) & (L <= C + tol)
             # equivalent mutant: | for the last &. An arc passing the window test has both ends
             # kept (C is a feasible potential, C_v <= C_u + r_uv, so L_u + r_uv <= C_v + tol
-            # gives L_u <= C_u + tol), and one into an origin has no slack (cap 0 there): the
-            # slack test below drops it.
-            k = np.nonzero(keep[inst.u] & keep[inst.v] & ~np.isin(inst.v, src)
-                           & (L[inst.u] + inst.risk <= C[inst.v] + tol))[0]
+            # gives L_u <= C_u + tol). An arc into an origin has no slack (cap 0 there, and
+            # low_u >= -r_uv - tol as C_u >= C_o - r_uv >= -tol - r_uv): the slack test below
+            # drops it, or keeps a valid row of the dual (for an origin within tol of the
+            # window's edge).
+            # The window test's equivalent mutants (within tol; on the next line): < for <=,
+            # or - tol. They only drop arcs within tol of the window's edge: d_all over such
+            # an arc is at least C_v - tol, its row's slack at most tol: the bounds and rows
+            # move by tol (1e-9) at most.
+            k = np.nonzero(keep[inst.u] & keep[inst.v]
+                           & (L[inst.u] + inst.risk <= C[inst.v] + tol))[0]  # equivalent mutant
             # d_all on the kept subgraph: the potentials' other upper bound
             sub = sp.csr_array((wall[k], (inst.u[k], inst.v[k])), shape=(inst.n, inst.n))
             Dp = csgraph.dijkstra(sub, directed=True, indices=src, min_only=True)
@@ -298,28 +302,21 @@ class TightMilp:
             # a looser relaxation (time only); tests/test_milp.py holds the optimum.
             slack = cap[inst.v[k]] - low[inst.u[k]] - inst.risk[k]
             k, slack = k[slack > 0], slack[slack > 0]        # others are implied by the bounds
-            # equivalent mutants: another negative fill. Only kept nodes' entries are read (a
-            # connected pair's market is always kept: L <= C there) and the single objective
-            # drops the others with ``>= 0``.
-            col = np.full(inst.n, -1, dtype=np.int64)
-            col[keep] = ncol + np.arange(int(keep.sum()))
+            # Only kept nodes' entries are read (a connected pair's market is always kept:
+            # L <= C there; the single objective leaves the others out).
+            col = _columns(keep, ncol)
             ncol += int(keep.sum())
             lo.append(low[keep])
             hi.append(cap[keep])
-            r = nrow + np.arange(len(k))
-            rows += [r, r]
-            cols += [col[inst.v[k]], col[inst.u[k]]]
-            vals += [np.ones(len(k)), -np.ones(len(k))]
+            r = rows.differences(col[inst.v[k]], col[inst.u[k]], inst.risk[k])
             on = inst.has_post[k]
             post = inst.arc_post[k[on]]
-            xrows.append((r[on], post, -np.minimum(inst.delta[post], slack[on])))
-            rhs.append(inst.risk[k])
-            nrow += len(k)
+            rows.posts.append((r[on], post, -np.minimum(inst.delta[post], slack[on])))
             self.kept_nodes += int(keep.sum())
             self.kept_arcs += len(k)
             if objective == "single":   # a market beyond K is never the nearest: left out
-                mc = col[inst.mi[mset]]
-                targets.append((mc[mc >= 0], oset, mset, 0.0, float(K[0]), 0.0))
+                m = inst.mi[mset]
+                targets.append((col[m[keep[m]]], oset, mset, 0.0, float(K[0]), 0.0))
             else:   # distances r + pi: r = 0 for the block's own origin
                 targets += [(col[inst.mi[[j]]], np.array([h]), np.array([j]),
                              dr + float(low[inst.mi[j]]), dr + float(cap[inst.mi[j]]), dr)
@@ -334,13 +331,8 @@ class TightMilp:
         for zi, (mcols, oset, mset, a, b, dr) in enumerate(targets):
             zc = zcol0 + zi
             lo.append(np.zeros(1))
-            if objective == "single":
-                zr = nrow + np.arange(len(mcols))   # z - pi_m <= 0 for every market
-                rows += [zr, zr]
-                cols += [np.full(len(mcols), zc), mcols]
-                vals += [np.ones(len(mcols)), -np.ones(len(mcols))]
-                rhs.append(np.zeros(len(mcols)))
-                nrow += len(mcols)
+            if objective == "single":   # z - pi_m <= 0 for every market
+                rows.differences(np.full(len(mcols), zc), mcols, np.zeros(len(mcols)))
                 hi.append(np.array([b]))
                 self.c[zc] = -1.0
             else:
@@ -353,14 +345,7 @@ class TightMilp:
                 pts = self.points.setdefault(flat, set())
                 pts.update((a, b))
                 self.cuts += [(zc, int(mcols[0]), p) for p in sorted(pts)]
-        for r, post, v in xrows:
-            rows.append(r)
-            cols.append(xcol0 + post)
-            vals.append(v)
-        lo.append(np.zeros(P))
-        hi.append(np.ones(P))
-        self.lb, self.ub, self.A, self.rhs, self.budget_row = _assemble(
-            inst, xcol0, nrow, self.ncol, rows, cols, vals, lo, hi, rhs)
+        self.lb, self.ub, self.A, self.rhs, self.budget_row = rows.assemble(inst, xcol0, lo, hi)
 
     def add_tangents(self, D: np.ndarray) -> int:
         """Add the tangents at the pairs' distances ``D``; return how many are new."""
@@ -383,9 +368,6 @@ class TightMilp:
         return _solve_highs(self.c, self.A, self.rhs, self.budget_row, self.budget,
                             _tangent_rows(self.cuts, self.ncol, self.shift), self.lb, self.ub,
                             self.xcol0, time_limit, rel_gap,
-                            # equivalent mutant: start None (a warm start only: the time to the
-                            # proven optimum changes, not the optimum)
-                            start,
-                            # equivalent mutants: other options (search tuning: the time to the
-                            # proven optimum changes, not the optimum)
-                            HIGHS_OPTIONS if self.objective == "flow" else None, watch)
+                            # the warm start and the search options change the time to the
+                            # proven optimum, not the optimum (tests/test_milp_rules.py spies)
+                            start, HIGHS_OPTIONS if self.objective == "flow" else None, watch)

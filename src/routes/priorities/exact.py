@@ -113,10 +113,9 @@ def _exact(inst: _Instance, objective: str, budget: float, *, formulation: str =
     greedy = greedy if greedy is not None else _greedy(inst, objective, budget)
     out = solve_exact(inst, objective, budget, formulation=formulation, time_limit=time_limit,
                       rel_tol=rel_tol, max_rounds=max_rounds, progress=progress,
-                      # equivalent mutants: points or start None or dropped. Both only speed
-                      # the solve up: ``points`` shares tangent points between the solves of
-                      # one instance (the trade-off's), ``start`` is a warm start; neither
-                      # changes the optimum proven (tests/test_milp.py: equal to brute force).
+                      # Both only speed the solve up: ``points`` shares tangent points
+                      # between the solves of one instance (the trade-off's), ``start`` is a
+                      # warm start (tests/test_milp_rules.py checks that both are passed).
                       points=points, start=inst.x_of(greedy.posts))
     best_x, best = out.x, out.value
     if not out.optimal and greedy.value > best:   # time limit: keep the better of the two

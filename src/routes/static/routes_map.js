@@ -196,13 +196,27 @@
     return C.placeNames(map, {capitals: items});
   }
 
-  /* Fit bounds ([[lat, lon], [lat, lon]]) in the part of the map the legend (bottom left)
-   * leaves free, so that the legend covers no origin, market or crossing. */
+  /* The width of the widest control matching selector (0 if none). */
+  function widest(c, selector) {
+    var w = 0;
+    c.querySelectorAll(selector).forEach(function (e) {
+      w = Math.max(w, Math.ceil(e.getBoundingClientRect().width));
+    });
+    return w;
+  }
+
+  /* Fit bounds ([[lat, lon], [lat, lon]]) in the part of the map the controls at the bottom
+   * left (the legend, a timeline's slider) and an open layer control (top right) leave free,
+   * so that none covers an origin, market or crossing. */
   function fitClear(map, bounds) {
-    var lg = map.getContainer().querySelector(".routes-legend");
-    var left = lg ? Math.ceil(lg.getBoundingClientRect().width) + 20 : 0;
-    if (left > map.getSize().x / 2) { left = 0; }  // a narrow map: the legend folds instead
-    map.fitBounds(bounds, {paddingTopLeft: [left, 10], paddingBottomRight: [10, 10],
+    var c = map.getContainer(), w = map.getSize().x;
+    var lg = widest(c, ".leaflet-bottom.leaflet-left > .leaflet-control");
+    var lc = widest(c, ".leaflet-top.leaflet-right > .leaflet-control-layers-expanded");
+    var left = lg ? lg + 20 : 0;
+    var right = lc ? lc + 20 : 10;
+    if (left > w / 2) { left = 0; }  // a narrow map: the legend folds instead
+    if (left + right > w * 0.6) { right = 10; }  // too narrow for both: keep the legend's side
+    map.fitBounds(bounds, {paddingTopLeft: [left, 10], paddingBottomRight: [right, 10],
                            animate: false});
   }
 

@@ -28,11 +28,15 @@
   /* ------------------------------------------------------------------ the network */
 
   /* The network in a state ({node index: "open" | "upgraded" | "closed"}): out- and in-edges
-   * of each node (in (u, v) order) with their cost in fixed-point units, cost and risk. */
+   * of each node (in (u, v) order) with their cost in fixed-point units, cost and risk.
+   * `trees`: the shortest-path trees into each market, built once (kShortest). The work the
+   * searches do is counted (`run`: searches, `scans`: edges looked at, `cands`: candidate
+   * routes found, `held`: candidates looked at when the next route is picked): make
+   * mutate-js holds it to the unmutated engine's, so a mutant that only undoes a speed-up
+   * is caught. */
   function network(state) {
-    var n = NODES.length, out = [], inn = [], wq = [], cost = [], risk = [], on = [], idx = {};
-    // equivalent mutant: `i <= n` adds a list at index n, which no node has.
-    for (var i = 0; i < n; i++) { out.push([]); inn.push([]); }
+    var n = NODES.length, wq = [], cost = [], risk = [], on = [], idx = {};
+    var out = NODES.map(function () { return []; }), inn = NODES.map(function () { return []; });
     EDGES.forEach(function (e, j) {
       var su = state[e[0]], sv = state[e[1]];
       var w = sv === "upgraded" && e[5] ? e[5] : e[4];
@@ -46,7 +50,7 @@
             on: on,
             edge: function (u, v) { return idx[u * n + v]; },
             dist: new Float64Array(n), pred: new Int32Array(n), seen: new Uint32Array(n),
-            done: new Uint32Array(n), run: 0};
+            done: new Uint32Array(n), trees: {}, run: 0, scans: 0, cands: 0, held: 0};
   }
 
   /* A binary heap of nodes by key (smallest first). */
@@ -56,9 +60,9 @@
     k.push(key); v.push(node);
     while (i > 0) {
       var p = (i - 1) >> 1;
-      // equivalent mutant: `<` (and `<=` / `>` in pop) only orders equal keys: it picks among
-      // equally short routes, and kShortest finds every route as short as the k-th and sorts them
-      // by node ids; distances do not depend on it.
+      // Tie order: `<` here (`<=` / `>` in pop) only orders equal keys, picking among equally
+      // short routes; kShortest finds every route as short as the k-th and sorts them by node
+      // ids, and distances do not depend on it (make mutate-js kills these by the work check).
       if (k[p] <= key) { break; }
       k[i] = k[p]; v[i] = v[p]; i = p;
     }
@@ -71,9 +75,9 @@
       var l = 2 * i + 1, r = l + 1, m = l;
       if (l >= n) { break; }
       // equivalent mutant: `r <= n` or `true` for `r < n`: k[n] is undefined after the pop and
-      // `undefined < x` is false. `k[r] <= k[l]`: the order of equal keys (see push).
+      // `undefined < x` is false. And `k[r] <= k[l]`: the order of equal keys (see push).
       if (r < n && k[r] < k[l]) { m = r; }
-      // equivalent mutant: `>`: the order of equal keys (see push).
+      // `>`: the order of equal keys (see push).
       if (k[m] >= lk) { break; }
       k[i] = k[m]; v[i] = v[m]; i = m;
     }
@@ -92,38 +96,37 @@
     opts = opts || {};
     var back = opts.back, edges = back ? net.inn : net.out, h = opts.h;
     var ends = back ? net.tail : net.head;
-    var bannedNode = opts.bannedNode, bannedEdge = opts.bannedEdge;
-    // equivalent mutant: any change that drops the limit (Infinity, or undefined: `x > undefined`
-    // is false): the limit only cuts a search short; a longer spur route would be a candidate
-    // beyond the bound, which kShortest drops.
-    var limit = opts.limit === undefined ? Infinity : opts.limit;
+    // `limit` comes with `h` (spurPath): a plain search has neither.
+    var bannedNode = opts.bannedNode, bannedEdge = opts.bannedEdge, limit = opts.limit;
     var dist = net.dist, pred = net.pred, seen = net.seen, done = net.done;
     var run = ++net.run, heap = new Heap();
     dist[s] = 0; seen[s] = run;
-    heap.push(h ? h[s] : 0, s);
+    heap.push(0, s);  // popped first, alone: its key is compared with none
     while (heap.k.length) {
       var u = heap.pop();
-      // equivalent mutant: without it a stale entry is expanded again with its final distance,
-      // which improves no neighbour.
+      // A stale entry (a node reached again by a shorter way) is not expanded twice.
       if (done[u] === run) { continue; }
-      // equivalent mutant: dropping this cut or weakening it (`dist[u] - h[u]`): see `limit`.
+      // A* with a limit: every route through u is longer than `limit` (a longer spur route
+      // would be a candidate beyond the bound, which kShortest drops).
       if (h && dist[u] + h[u] > limit) { return null; }
       done[u] = run;
-      // equivalent mutant: without the break the search goes on; t and its predecessors are done
-      // and keep their entries.
       if (u === t) { break; }
       var es = edges[u];
+      net.scans += es.length;
       for (var i = 0; i < es.length; i++) {
         var e = es[i], v = ends[e];
-        // Killed (make mutate-js): `false` for this whole test (the A* spur search ignoring bans
-        // finds a route already found again) by the regression case "the A* spur search skips
-        // banned nodes and edges" (tests/data/whatif_regressions.json).
-        if (done[v] === run || (bannedEdge && bannedEdge[e]) || (bannedNode && bannedNode[v]) ||
-            // equivalent mutant: `false` for the last test: a node that cannot reach t has key
-            // Infinity and is popped after t.
+        // A node that cannot reach t (h Infinity) is not pushed: it would be popped after t,
+        // and expanded when t cannot be reached (regression case "the A* spur search leaves a
+        // dead end alone", by the work it would do). Killed (make mutate-js): `false` for this
+        // whole test (the A* spur search ignoring bans finds a route already found again) by
+        // the regression case "the A* spur search skips banned nodes and edges"
+        // (tests/data/whatif_regressions.json).
+        if ((bannedEdge && bannedEdge[e]) || (bannedNode && bannedNode[v]) ||
             (h && h[v] === Infinity)) { continue; }
+        // A node already done is not improved here: its distance is final (weights >= 0, and
+        // h, the distances in the whole network, never overestimates along an edge).
         var d = dist[u] + w[e];
-        // equivalent mutant: `d <= dist[v]`: only the choice among equally short routes (see Heap).
+        // `d <= dist[v]`: only the choice among equally short routes (tie order, see Heap).
         if (seen[v] !== run || d < dist[v]) {
           dist[v] = d; pred[v] = u; seen[v] = run;
           heap.push(h ? d + h[v] : d, v);
@@ -131,10 +134,7 @@
       }
     }
     if (t === undefined) {
-      var all = new Float64Array(net.n);
-      // equivalent mutant: `x <= net.n`: a typed array ignores the write past its end.
-      for (var x = 0; x < net.n; x++) { all[x] = seen[x] === run ? dist[x] : Infinity; }
-      return all;
+      return dist.map(function (d, x) { return seen[x] === run ? d : Infinity; });
     }
     if (seen[t] !== run) { return null; }
     var path = [t];
@@ -142,15 +142,17 @@
     return {len: dist[t], path: path.reverse()};
   }
 
-  /* Routes compare by (length, node ids); node indices follow the ids' order. */
+  /* Routes from s to t compare by (length, node ids); node indices follow the ids' order.
+   * Two loopless routes from s to t differ before either ends (neither is a prefix of the
+   * other: t comes only at the end), so the loop reads past a route only when a is b. */
   function compareRoutes(a, b) {
     if (a.len !== b.len) { return a.len - b.len; }
-    // equivalent mutant: `i <= min` or `Math.max`: the loop runs past the shorter route only when
-    // one route is a prefix of the other, which two loopless routes from s to t never are.
-    for (var i = 0; i < Math.min(a.path.length, b.path.length); i++) {
+    // equivalent mutant: `i <= a.path.length`: past the end of a route and of the same route
+    // both nodes are undefined.
+    for (var i = 0; i < a.path.length; i++) {
       if (a.path[i] !== b.path[i]) { return a.path[i] - b.path[i]; }
     }
-    return a.path.length - b.path.length;
+    return 0;
   }
 
   /* The shortest-path tree into t: each node's distance to t and its next step on a
@@ -168,20 +170,16 @@
    * than `limit` are not wanted: null. */
   function spurPath(net, tree, v, bannedNode, bannedEdge, limit) {
     var h = tree.dist, es = net.out[v], best = -1, len = Infinity;
-    // equivalent mutant: `i <= es.length`: es[length] is undefined and its sums NaN, never `< len`.
-    for (var i = 0; i < es.length; i++) {
-      var e = es[i], w = net.head[e];
-      // equivalent mutant: `false` for `h[w] === Infinity`: then the sum is Infinity, never `<
-      // len`.
-      if (bannedEdge[e] || bannedNode[w] || h[w] === Infinity) { continue; }
-      // equivalent mutant: `<=`: another of equally short first legs (see Heap).
-      if (net.wq[e] + h[w] < len) { len = net.wq[e] + h[w]; best = e; }
-    }
-    // equivalent mutant: `false` for `len > limit`: see dijkstra's `limit`.
+    net.scans += es.length;
+    // (a leg to a node that cannot reach t sums to Infinity, never `< len`)
+    es.forEach(function (e) {
+      var w = net.head[e], d = net.wq[e] + h[w];
+      // `d <= len`: another of equally short first legs (tie order, see Heap).
+      if (!bannedEdge[e] && !bannedNode[w] && d < len) { len = d; best = e; }
+    });
     if (best < 0 || len > limit) { return null; }  // none, or none short enough
     var path = [v];
     for (var x = net.head[best]; ; x = tree.next[x]) {
-      // equivalent mutant: `true`: the A* search always, which finds an equally short route.
       if (bannedNode[x] || x === v) {
         return dijkstra(net, net.wq, v, tree.t, {h: h, bannedNode: bannedNode,
                                                  bannedEdge: bannedEdge, limit: limit});
@@ -194,27 +192,23 @@
   /* The k-th smallest length among routes found and candidates (Infinity if fewer): no route
    * longer than it can be among the k best. */
   function kthBound(A, B, k) {
-    // equivalent mutant: `true`, `<=` or `A.length - B.length`: a bound of Infinity only prunes
-    // less (the bound cuts spur searches and candidates that cannot be among the k best).
+    // A bound of Infinity would only prune less (same routes, more work: make mutate-js's
+    // work check catches it); the bound cuts spur searches and candidates never needed.
     if (A.length + B.length < k) { return Infinity; }
     var lens = A.concat(B).map(function (r) { return r.len; });
     lens.sort(function (a, b) { return a - b; });
     return lens[k - 1];
   }
 
-  /* The k shortest loopless paths from s to t on the fixed-point weights (Yen 1971), ties
-   * broken by node ids exactly as routes.engine.Engine.k_shortest_paths does. `tree`: the
-   * shortest-path tree into t (treeTo), shared by the pairs of one market.
+  /* The k shortest loopless paths from s to t (s !== t) on the fixed-point weights (Yen
+   * 1971), ties broken by node ids exactly as routes.engine.Engine.k_shortest_paths does. The
+   * shortest-path tree into t (treeTo) is built once per network and market (net.trees).
    * Each candidate stands for the routes that share its root and avoid the legs banned when
    * it was found, and is the shortest of them (Lawler's view of Yen): a candidate longer than
    * the k-th shortest length known so far is never needed, nor is anything it stands for, so
    * such spur searches are cut short. */
-  function kShortest(net, s, t, k, tree) {
-    // equivalent mutant: any change: compute never pairs a place with itself.
-    if (s === t) { return []; }
-    // equivalent mutant: `tree && treeTo(net, t)`: compute always passes the tree, rebuilt the
-    // same.
-    tree = tree || treeTo(net, t);
+  function kShortest(net, s, t, k) {
+    var tree = net.trees[t] || (net.trees[t] = treeTo(net, t));
     if (tree.dist[s] === Infinity) { return []; }
     var bannedNode = new Uint8Array(net.n), bannedEdge = new Uint8Array(EDGES.length);
     var first = spurPath(net, tree, s, bannedNode, bannedEdge, Infinity);
@@ -222,76 +216,45 @@
     var A = [first], B = [], i, j;
     for (;;) {
       var cur = A[A.length - 1], last = cur.path, rootLen = 0, bound = kthBound(A, B, k);
-      // How many first nodes each route found shares with the last one.
-      var share = A.map(function (r) {
-        var c = 0;
-        // equivalent mutant: `||` or `true` for either length test, or `<=`: past a route's end its
-        // node is undefined and differs from the other's, or both ended (the loop stops).
-        while (c < r.path.length && c < last.length && r.path[c] === last[c]) { c++; }
-        return c;
-      });
+      var same = A;  // the routes found that share the root last[0..i]
       for (i = 0; i < last.length - 1; i++) {
-        // equivalent mutant: `true` or `i >= 0`: bannedNode[undefined] is a named property, no
-        // node.
-        if (i > 0) { bannedNode[last[i - 1]] = 1; }  // the root last[0..i-1] is not revisited
+        same = same.filter(function (r) { return r.path[i] === last[i]; });
         // Lawler (1972): before the node where this route left its parent, the spur search
         // is the parent's own (same root, same banned legs) and finds nothing new.
-        // equivalent mutant: `true`: Lawler's saving undone; the parent's spur searches again find
-        // routes already found (banned) or candidates already in B (not added twice).
         if (i >= cur.dev) {
-          // equivalent mutant: `["Stryker was here"]`: unbanning a named property bans nothing.
-          var banned = [];
-          // equivalent mutant: `j <= A.length`: share[A.length] is undefined, `> i` false.
-          for (j = 0; j < A.length; j++) {  // the next leg of every route sharing last[0..i]
-            // equivalent mutant: `true`, `>=` or `i - 1` for the length test: a route that shares
-            // last[0..i] with i < last.length - 1 goes on past last[i] (it is not t).
-            if (share[j] > i && A[j].path.length > i + 1) {
-              var e = net.edge(A[j].path[i], A[j].path[i + 1]);
-              // equivalent mutant: `true`: an edge listed twice is unbanned twice.
-              if (!bannedEdge[e]) { bannedEdge[e] = 1; banned.push(e); }
-            }
-          }
-          // equivalent mutant: `bound + rootLen`: a larger limit only prunes less.
+          // The next leg of every route sharing the root is banned (a route that shares
+          // last[0..i] goes on past last[i]: it is not t); an edge may be listed twice.
+          var banned = same.map(function (r) { return net.edge(r.path[i], r.path[i + 1]); });
+          banned.forEach(function (e) { bannedEdge[e] = 1; });
           var spur = spurPath(net, tree, last[i], bannedNode, bannedEdge, bound - rootLen);
-          // equivalent mutant: `j <= banned.length`: unbanning bannedEdge[undefined] changes no
-          // edge.
-          for (j = 0; j < banned.length; j++) { bannedEdge[banned[j]] = 0; }
+          banned.forEach(function (e) { bannedEdge[e] = 0; });
+          // A route found before is banned here, and no candidate is met twice: each spur
+          // search keeps to its own part of Lawler's partition.
           if (spur) {
-            var cand = {len: rootLen + spur.len, path: last.slice(0, i).concat(spur.path), dev: i};
-            // A route found before is banned here; a candidate may be found twice.
-            // equivalent mutant: any change that always adds the candidate: no candidate is met
-            // twice, each spur search keeps to its own part of Lawler's partition.
-            if (!B.some(function (r) { return compareRoutes(r, cand) === 0; })) { B.push(cand); }
+            B.push({len: rootLen + spur.len, path: last.slice(0, i).concat(spur.path), dev: i});
+            net.cands++;
           }
         }
+        bannedNode[last[i]] = 1;  // the root last[0..i] is not revisited
         rootLen += net.wq[net.edge(last[i], last[i + 1])];
       }
-      // equivalent mutant: `i <= last.length`: bannedNode[undefined] is no node.
-      for (i = 0; i < last.length; i++) { bannedNode[last[i]] = 0; }
+      last.forEach(function (x) { bannedNode[x] = 0; });
+      // Longer candidates are not needed. Once k routes are found this keeps only those as
+      // short as the k-th (Yen finds routes in order of length: the k-th smallest length is
+      // then at most the k-th route's), and the search stops when none is left: every route
+      // as short as the k-th is then known.
       bound = kthBound(A, B, k);
-      // equivalent mutant: `B` or `true`: longer candidates kept are never taken before the k best
-      // are known (the stop below) or are dropped at the end.
       B = B.filter(function (r) { return r.len <= bound; });
       if (!B.length) { break; }
       var best = 0;
-      // equivalent mutant: `<= 0`: compareRoutes is 0 only for the same route.
+      net.held += B.length;
+      // equivalent mutant: `<= 0`: compareRoutes is 0 only for the same route (the candidates
+      // are distinct routes).
       for (j = 1; j < B.length; j++) { if (compareRoutes(B[j], B[best]) < 0) { best = j; } }
-      // Stop once k routes are found and the next is longer than the k-th: every route as
-      // short as the k-th is then known (Yen finds routes in order of length).
-      // equivalent mutant: `false`, `{}` or `A.length > k`: more routes are taken, and the filter
-      // below drops those longer than the k-th.
-      if (A.length >= k && B[best].len > A[k - 1].len) { break; }
       A.push(B.splice(best, 1)[0]);
     }
     A.sort(compareRoutes);
-    // equivalent mutant: `A.length >= k`: with k routes the filter keeps them all.
-    if (A.length > k) {
-      var kth = A[k - 1].len;
-      // equivalent mutant: `A` or `true` for the filter: A is sorted, its first k are no longer
-      // than the k-th.
-      A = A.filter(function (r) { return r.len <= kth; }).slice(0, k);
-    }
-    return A;
+    return A.slice(0, k);  // sorted: the first k are no longer than the k-th
   }
 
   /* ------------------------------------------------------------------ routes and corridors */
@@ -341,8 +304,8 @@
       cost += net.cost[e]; risk += net.risk[e];
     }
     var countries = routeCountries(r.path), sea = modes.indexOf("sea");
-    // equivalent mutant: `true`: `before` counts only when the route has a sea leg.
-    var before = sea >= 0 ? routeCountries(r.path.slice(0, sea + 1)) : null;
+    // the countries up to the first sea leg's port ([] without one: then corridorOf ignores it)
+    var before = routeCountries(r.path.slice(0, sea + 1));
     return {origin: o, market: m, rank: rank, path: r.path, edges: edges, cost: cost,
             risk: risk, countries: countries, corridor: corridorOf(countries, modes, before)};
   }
@@ -365,10 +328,7 @@
     var D = {}, F = [], routed = 0, detected = 0;
     DATA.pairs.forEach(function (p) {
       var o = p[0], m = p[1];
-      // equivalent mutant: any change: a pair without flow adds nothing, no pair is a place with
-      // itself.
-      if (o === m || !p[2]) { return; }
-      // equivalent mutant: `true`: the same distances, searched again.
+      if (!p[2]) { return; }  // a pair without flow adds nothing: no search for it
       if (!D[o]) { D[o] = dijkstra(net, net.risk, o); }
       if (D[o][m] < Infinity) { F.push([p[2], D[o][m]]); }
     });
@@ -379,15 +339,11 @@
 
   /* Everything the page shows, for crossings in `state`. */
   function compute(state) {
-    var net = network(state), routes = [], trees = {};
+    var net = network(state), routes = [];
     var total = 0, unserved = 0;
-    DATA.pairs.forEach(function (p) {
+    DATA.pairs.forEach(function (p) {  // no pair is a place with itself (od_demand's pairs)
       var o = p[0], m = p[1], f = p[2];
-      // equivalent mutant: any change: no pair is a place with itself (od_demand's pairs).
-      if (o === m) { return; }
-      // equivalent mutant: any change: without the shared tree kShortest builds the same one.
-      if (!trees[m]) { trees[m] = treeTo(net, m); }
-      var found = kShortest(net, o, m, PARAMS.k, trees[m]);
+      var found = kShortest(net, o, m, PARAMS.k);
       if (!found.length) { unserved += f; return; }
       total += f;
       var rows = found.map(function (r, i) { return routeRow(net, o, m, i + 1, r); });
@@ -410,22 +366,22 @@
       corridor[c].share = ctotal > 0 ? corridor[c].flow / ctotal : 0;
     });
     var budget = 0, changes = [], legitH = 0, legitUsd = 0, legitImputed = 0;
+    // Only crossings have a state and a start (a place has neither: it adds nothing).
     NODES.forEach(function (d, i) {
-      // equivalent mutant: any change: a place has no state and no start, so it adds nothing.
-      if (d.kind !== "crossing") { return; }
-      if (state[i] === "upgraded") { budget += d.upgrade_cost; }
-      // equivalent mutant: `true` or `""` for `START[i] !== "upgraded"`: a crossing's start is open
-      // or closed (routes.maps._whatif), never upgraded.
-      if (state[i] === "upgraded" && START[i] !== "upgraded") {
-        /* the delay the upgrade adds for legitimate traffic (routes tradeoff's) */
+      if (state[i] === "upgraded") {
+        budget += d.upgrade_cost;
+        /* the delay the upgrade adds for legitimate traffic (routes tradeoff's); a crossing
+         * starts open or closed (routes.maps._whatif), never upgraded */
         legitH += d.legit_h || 0; legitUsd += d.legit_usd || 0;
         if (d.legit_imputed) { legitImputed += 1; }
       }
       if (state[i] !== d.start) { changes.push(i); }
     });
+    var detected = detectedShare(net);
     return {routes: routes, node: node, edge: edge, on: net.on, corridors: corridor,
-            total: total, unserved: unserved, detected: detectedShare(net), budget: budget,
-            changes: changes, legitH: legitH, legitUsd: legitUsd, legitImputed: legitImputed};
+            total: total, unserved: unserved, detected: detected, budget: budget,
+            changes: changes, legitH: legitH, legitUsd: legitUsd, legitImputed: legitImputed,
+            work: {run: net.run, scans: net.scans, cands: net.cands, held: net.held}};
   }
 
   /* ------------------------------------------------------------------ scenario TOML */

@@ -221,7 +221,7 @@ def _execute(job: _Job, runs: int, *, workers: int, scheduler: Any, chunk_size: 
     from tqdm.auto import tqdm
 
     bar = tqdm(total=runs, unit="run", desc="uncertainty", disable=not progress,
-               dynamic_ncols=True)
+               dynamic_ncols=True)  # equivalent mutant: only follows a resized terminal
     out: list[dict[str, Any]] = []
     with bar:
         if scheduler is None and workers == 0:
