@@ -207,3 +207,43 @@ def test_a_curves_solve_run_in_place_can_be_stopped():
     with within(scope), pytest.raises(Cancelled):
         run(h)
     assert h.threads == [threading.main_thread()]
+
+
+@pytest.mark.parametrize("alive", [True, False])
+def test_ctrl_c_while_the_solve_thread_starts_stops_it(monkeypatch, alive):
+    """Ctrl-C that arrives while the helper thread is being started (before the main thread
+    polls) still cancels the solve: a thread already running is waited for and the solve
+    stops; a thread not yet running is not waited for, and when it runs the cancelled scope
+    refuses to start the solve. KeyboardInterrupt is raised either way."""
+    started: list[threading.Thread] = []
+    real_start = threading.Thread.start
+    entered, stopped = threading.Event(), threading.Event()
+
+    def start(self: threading.Thread) -> None:
+        if alive:
+            real_start(self)
+            assert entered.wait(5)            # Ctrl-C once the solve is under way
+        started.append(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+
+    def body(h: _Solver) -> None:
+        entered.set()
+        for _ in range(2000):                 # the solve goes on until asked to stop
+            if h.asked_to_stop() == [1, 1, 1]:
+                stopped.set()
+                return
+            stopped.wait(0.005)
+
+    h = _Solver(body)
+    with pytest.raises(KeyboardInterrupt):
+        run(h)
+    (t,) = started
+    if alive:
+        assert stopped.is_set() and not t.is_alive()
+    else:
+        monkeypatch.undo()
+        t.start()                             # the thread runs late: no solve starts
+        t.join(5)
+        assert h.threads == [] and not t.is_alive()

@@ -142,13 +142,16 @@ def run(h: Any) -> None:
         finally:
             done.set()
 
-    threading.Thread(target=solve, name="routes-highs", daemon=True).start()
+    t = threading.Thread(target=solve, name="routes-highs", daemon=True)
     try:
+        t.start()   # (inside the try: a Ctrl-C while the thread starts stops it too)
         while not done.wait(POLL_S):
             pass
     except KeyboardInterrupt:
         scope.cancel()
-        done.wait()
+        # A thread not yet running never enters the solver: the cancelled scope refuses it.
+        if t.is_alive():
+            done.wait()
         raise
     if failed:
         raise failed[0]
