@@ -1012,3 +1012,14 @@ def test_split_flow_betweenness_uses_the_flows_given(synth):
     b = split_flow_betweenness(G, splits=2, flows=half)
     np.testing.assert_allclose(b.to_numpy(), a.to_numpy() / 2, rtol=1e-12, atol=1e-12)
     assert a.max() > 0
+
+
+def test_a_network_without_corridors_gives_empty_weights(cost_model):
+    """A network of one place has no edge to weigh: the weight model is built and gives
+    empty weights (its per-edge masks stay boolean when empty)."""
+    G = nx.DiGraph()
+    G.add_node("a", role="origin", country="AFG", lat=34.0, lon=69.0)
+    wm = WeightModel(G, cost_model)
+    assert wm.into_a.dtype == bool and wm.into.dtype == bool
+    w = wm.weights(wm.ones())
+    assert {k: v.shape for k, v in w.items()} == {"time_h": (0,), "risk": (0,), "cost": (0,)}
