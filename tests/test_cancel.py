@@ -11,6 +11,7 @@ from __future__ import annotations
 import _thread
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,15 @@ class _Solver:
         """How many times ``_interrupt`` is subscribed to each of the three callbacks."""
         return [cb.callbacks.count(_cancel._interrupt)
                 for cb in (self.cbMipInterrupt, self.cbSimplexInterrupt, self.cbIpmInterrupt)]
+
+
+def _solve_until_asked_to_stop(h: _Solver, stopped: threading.Event) -> None:
+    """A solve that goes on (up to 10 s) until asked to stop, then sets ``stopped``."""
+    for _ in range(2000):
+        if h.asked_to_stop() == [1, 1, 1]:
+            stopped.set()
+            return
+        time.sleep(0.005)
 
 
 class _Event:
@@ -175,11 +185,7 @@ def test_ctrl_c_during_a_solve_stops_it_and_is_raised_at_once(monkeypatch):
                 break
             pause.wait(0.005)
         _thread.interrupt_main()              # Ctrl-C
-        for _ in range(2000):                 # the solve goes on until asked to stop
-            if h.asked_to_stop() == [1, 1, 1]:
-                stopped.set()
-                return
-            pause.wait(0.005)
+        _solve_until_asked_to_stop(h, stopped)
 
     h = _Solver(body)
     # Ctrl-C raises KeyboardInterrupt whatever handler the test runner left installed
@@ -230,11 +236,7 @@ def test_ctrl_c_while_the_solve_thread_starts_stops_it(monkeypatch, alive):
 
     def body(h: _Solver) -> None:
         entered.set()
-        for _ in range(2000):                 # the solve goes on until asked to stop
-            if h.asked_to_stop() == [1, 1, 1]:
-                stopped.set()
-                return
-            stopped.wait(0.005)
+        _solve_until_asked_to_stop(h, stopped)
 
     h = _Solver(body)
     with pytest.raises(KeyboardInterrupt):
