@@ -19,8 +19,9 @@ from routes.calibration._posterior import RatePrior, profile_rates
 from routes.calibration.calibrate import apply_parameters, calibrate
 from routes.calibration.observe import ObservationParams, modelled_seizures
 from routes.cli import main
-from routes.costs import crossing_terms, edge_weights, load_cost_model
+from routes.costs import load_cost_model
 from routes.settings import DATA_DIR, DEFAULT_COST_MODEL
+from shared_support import add_posts_and_roads
 
 SUPPLY = {2018: 100.0, 2019: 160.0, 2020: 70.0, 2021: 125.0, 2022: 90.0}
 #: The Tajik post's status by year: restricted years make the northern route dearer.
@@ -50,21 +51,15 @@ def build(year: int, cm) -> nx.DiGraph:
                lon=69.0, lat=38.5)
     G.add_node("m", kind="place", country="DEU", role="market", supply=0.0, demand=5.0,
                lon=13.0, lat=52.0)
-    for x, a, b, cls, st in [("xi", "AFG", "IRN", "iran_east", "open"),
-                             ("xt", "AFG", "TJK", "central_asia", STATUS[year]),
-                             ("zi", "IRN", "DEU", "eu_external", "open"),
-                             ("zt", "TJK", "DEU", "eu_external", "open")]:
-        delay, risk = crossing_terms(cm, cls, st)
-        G.add_node(x, kind="crossing", country_a=a, country_b=b, crossing_class=cls,
-                   status=st, p_detect=cm.classes[cls].p_detect, delay_h=delay,
-                   crossing_risk=risk, lon=0.0, lat=0.0)
-    for u, v, km in [("o", "xi", 500.0), ("xi", "pi", 300.0), ("pi", "zi", 2500.0),
-                     ("zi", "m", 1500.0), ("o", "xt", 400.0), ("xt", "pt", 200.0),
-                     ("pt", "zt", 3000.0), ("zt", "m", 2300.0)]:
-        nv = G.nodes[v]
-        terms = (nv["delay_h"], nv["crossing_risk"]) if nv["kind"] == "crossing" else None
-        G.add_edge(u, v, mode="road", corridor_id=f"{u}-{v}", **edge_weights(
-            cm, "road", km, crossing=terms))
+    add_posts_and_roads(
+        G, cm,
+        [("xi", "AFG", "IRN", "iran_east", "open"),
+         ("xt", "AFG", "TJK", "central_asia", STATUS[year]),
+         ("zi", "IRN", "DEU", "eu_external", "open"),
+         ("zt", "TJK", "DEU", "eu_external", "open")],
+        [("o", "xi", 500.0), ("xi", "pi", 300.0), ("pi", "zi", 2500.0), ("zi", "m", 1500.0),
+         ("o", "xt", 400.0), ("xt", "pt", 200.0), ("pt", "zt", 3000.0), ("zt", "m", 2300.0)],
+        corridor_ids=True)
     return G
 
 

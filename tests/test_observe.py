@@ -22,6 +22,7 @@ from routes.costs import load_cost_model
 from routes.network import od_demand
 from routes.observed import read_seizures
 from routes.settings import DEFAULT_COST_MODEL
+from shared_support import add_posts_and_roads
 
 
 @pytest.fixture(scope="module")
@@ -309,8 +310,6 @@ def test_bad_seizure_rate_names_its_field(cm, obs, field):
 def _two_routes(cm, *, tjk_status: str = "open"):
     """Two origins in AFG, markets in DEU and IRN; routes through IRN (iran_east post) or TJK
     (central_asia post) then an eu_external post into DEU: several pairs, several routes."""
-    from routes.costs import crossing_terms, edge_weights
-
     G = nx.DiGraph()
     for n, c, role, s, d in [("o1", "AFG", "origin", 100.0, 0.0), ("o2", "AFG", "origin", 40.0,
                                                                      0.0),
@@ -318,21 +317,15 @@ def _two_routes(cm, *, tjk_status: str = "open"):
                                                                   0.0),
                              ("m", "DEU", "market", 0.0, 5.0)]:
         G.add_node(n, kind="place", country=c, role=role, supply=s, demand=d, lon=0.0, lat=0.0)
-    for x, a, b, cls, st in [("xi", "AFG", "IRN", "iran_east", "open"),
-                             ("xt", "AFG", "TJK", "central_asia", tjk_status),
-                             ("zi", "IRN", "DEU", "eu_external", "open"),
-                             ("zt", "TJK", "DEU", "eu_external", "open")]:
-        delay, risk = crossing_terms(cm, cls, st)
-        G.add_node(x, kind="crossing", country_a=a, country_b=b, crossing_class=cls,
-                   status=st, p_detect=cm.classes[cls].p_detect, delay_h=delay,
-                   crossing_risk=risk, lon=0.0, lat=0.0)
-    for u, v, km in [("o1", "xi", 500.0), ("o2", "xi", 650.0), ("xi", "pi", 300.0),
-                     ("pi", "zi", 2500.0), ("zi", "m", 1500.0), ("o1", "xt", 400.0),
-                     ("o2", "xt", 380.0), ("xt", "pt", 200.0), ("pt", "zt", 3000.0),
-                     ("zt", "m", 2300.0)]:
-        nv = G.nodes[v]
-        terms = (nv["delay_h"], nv["crossing_risk"]) if nv["kind"] == "crossing" else None
-        G.add_edge(u, v, mode="road", **edge_weights(cm, "road", km, crossing=terms))
+    add_posts_and_roads(
+        G, cm,
+        [("xi", "AFG", "IRN", "iran_east", "open"),
+         ("xt", "AFG", "TJK", "central_asia", tjk_status),
+         ("zi", "IRN", "DEU", "eu_external", "open"),
+         ("zt", "TJK", "DEU", "eu_external", "open")],
+        [("o1", "xi", 500.0), ("o2", "xi", 650.0), ("xi", "pi", 300.0), ("pi", "zi", 2500.0),
+         ("zi", "m", 1500.0), ("o1", "xt", 400.0), ("o2", "xt", 380.0), ("xt", "pt", 200.0),
+         ("pt", "zt", 3000.0), ("zt", "m", 2300.0)])
     return G
 
 
